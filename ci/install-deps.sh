@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Installs everything dockfw-audit needs to build, test and run its lab on a
+# fresh Debian 12 machine. Idempotent; run as root.
+set -euo pipefail
+export DEBIAN_FRONTEND=noninteractive
+pkgs=(
+  build-essential cmake pkg-config
+  libnftables-dev libnftnl-dev libmnl-dev libiptc-dev libfmt-dev nlohmann-json3-dev
+  libcli11-dev libcurl4-openssl-dev doctest-dev
+  nftables iptables iproute2 util-linux procps curl python3
+  docker.io busybox-static
+)
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  # policy-rc.d keeps the package scripts from starting dockerd/containerd in
+  # the root namespace: the lab starts its own daemons inside namespaces.
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+  rm -f /usr/sbin/policy-rc.d
+fi

@@ -1,0 +1,148 @@
+// dockfw-audit: the command table and option parsing over the libraries.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <cstdio>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cli/exit_codes.hpp"
+#include "cli/summary.hpp"
+#include "collect/collect.hpp"
+#include "dfa/version.hpp"
+
+namespace dfa {
+namespace {
+
+void warn(const std::string& msg) { std::fprintf(stderr, "dockfw-audit: %s\n", msg.c_str()); }
+
+// Options shared by every command that can collect live.
+struct LiveOptions {
+  CollectOptions collect;
+  std::string snapshot;  // when set: read this instead of collecting
+};
+
+void add_live_options(CLI::App* cmd, LiveOptions& o, bool with_snapshot) {
+  if (with_snapshot)
+    cmd->add_option("--snapshot", o.snapshot, "Analyze this snapshot file instead of the live host");
+  cmd->add_option_function<std::string>(
+         "--daemon-config",
+         [&o](const std::string& p) {
+           o.collect.daemon_config = p;
+           o.collect.daemon_config_explicit = true;
+         },
+         "daemon.json to read (default: the running dockerd's --config-file, else /etc/docker/daemon.json)");
+  cmd->add_option("--docker-host", o.collect.docker_host,
+                  "Docker API endpoint, unix:///PATH or tcp://HOST:PORT (default: $DOCKER_HOST, then "
+                  "unix:///var/run/docker.sock)");
+  cmd->add_option("--nftables-config", o.collect.nftables_config,
+                  "System nftables configuration file to inspect")
+      ->capture_default_str();
+}
+
+// Collects live and reports every collector that did not succeed.
+CollectSummary collect_live(const CollectOptions& o) {
+  CollectSummary s = collect_snapshot(o);
+  for (auto name : kCollectors) {
+    auto r = s.snapshot.collector(name);
+    if (r.status != CollectorStatus::ok || !r.reason.empty())
+      warn(fmt::format("{}: {}: {}", name, to_string(r.status), r.reason.empty() ? "-" : r.reason));
+  }
+  return s;
+}
+
+Result<Snapshot> obtain_snapshot(const LiveOptions& o, int& exit_code) {
+  if (!o.snapshot.empty()) {
+    auto s = load_snapshot(o.snapshot);
+    if (!s) exit_code = kExitUsage;
+    return s;
+  }
+  CollectSummary c = collect_live(o.collect);
+  if (!c.anything_collected) {
+    exit_code = kExitCollectFailed;
+    return Error{Error::Kind::io, "nothing could be collected"};
+  }
+  return std::move(c.snapshot);
+}
+
+struct Command {
+  const char* name;
+  const char* summary;
+  std::function<std::function<int()>(CLI::App*)> setup;  // adds options, returns the runner
+};
+
+std::function<int()> setup_collect(CLI::App* cmd) {
+  auto o = std::make_shared<LiveOptions>();
+  auto out = std::make_shared<std::string>("-");
+  cmd->add_option("-o,--output", *out, "Write the snapshot here ('-' for standard output)")->capture_default_str();
+  add_live_options(cmd, *o, false);
+  return [o, out]() {
+    CollectSummary c = collect_live(o->collect);
+    if (!c.anything_collected) {
+      warn("nothing could be collected");
+      return int(kExitCollectFailed);
+    }
+    auto w = write_text_file(*out, dump_json(c.snapshot.doc));
+    if (!w) {
+      warn(w.error().message);
+      return int(kExitOutputFailed);
+    }
+    return int(kExitOk);
+  };
+}
+
+std::function<int()> setup_summary(CLI::App* cmd) {
+  auto o = std::make_shared<LiveOptions>();
+  add_live_options(cmd, *o, true);
+  return [o]() {
+    int code = kExitOk;
+    auto s = obtain_snapshot(*o, code);
+    if (!s) {
+      warn(s.error().message);
+      return code;
+    }
+    std::fputs(render_summary(*s).c_str(), stdout);
+    return int(kExitOk);
+  };
+}
+
+const std::vector<Command>& commands() {
+  static const std::vector<Command> table = {
+      {"collect", "Read the live host (nftables, iptables-legacy, Docker, routes, sockets) into a snapshot file",
+       setup_collect},
+      {"summary", "Summarize a snapshot (or the live host): collectors, DNAT rules, containers, sockets",
+       setup_summary},
+  };
+  return table;
+}
+
+}  // namespace
+}  // namespace dfa
+
+int main(int argc, char** argv) {
+  using namespace dfa;
+  CLI::App app{"dockfw-audit: which Docker container ports and host sockets are reachable, from where, "
+               "and which firewall rule decides.\nExit codes: 0 ok, 1 findings, 2 usage or input error, "
+               "3 collection failed, 4 output not written."};
+  app.set_version_flag("--version", fmt::format("dockfw-audit {}", kVersion));
+  app.require_subcommand(1);
+  std::vector<std::pair<CLI::App*, std::function<int()>>> runners;
+  for (const auto& c : commands()) {
+    CLI::App* sub = app.add_subcommand(c.name, c.summary);
+    runners.emplace_back(sub, c.setup(sub));
+  }
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return kExitUsage;
+  }
+  for (auto& [sub, run] : runners)
+    if (sub->parsed()) return run();
+  return kExitUsage;
+}

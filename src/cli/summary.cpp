@@ -1,0 +1,117 @@
+#include "cli/summary.hpp"
+
+#include <fmt/format.h>
+
+namespace dfa {
+namespace {
+
+std::string nft_dnat_target(const Json& rule) {
+  for (const auto& e : rule.value("expr", Json::array())) {
+    if (auto d = e.find("dnat"); d != e.end()) {
+      std::string addr = d->contains("addr") ? (d->at("addr").is_string() ? d->at("addr").get<std::string>() : d->at("addr").dump()) : "";
+      if (d->contains("port")) return fmt::format("{}:{}", addr, d->at("port").dump());
+      return addr;
+    }
+    if (auto x = e.find("xt"); x != e.end() && x->value("name", "") == "DNAT") {
+      if (!x->value("decoded", false)) return "(undecoded)";
+      return x->at("params").value("to_destination", "?");
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+std::string render_summary(const Snapshot& s) {
+  const Json& d = s.doc;
+  std::string out;
+  const Json* host = s.section("host");
+  out += fmt::format("Snapshot of {} (kernel {}, {}) collected {} by dockfw-audit {}\n\n",
+                     host ? host->value("hostname", "?") : "?", host ? host->value("kernel", "?") : "?",
+                     host ? host->value("netns", "?") : "?", d.value("collected_at", "?"),
+                     d.contains("tool") ? d["tool"].value("version", "?") : "?");
+  out += "Collectors:\n";
+  for (auto name : kCollectors) {
+    auto r = s.collector(name);
+    out += fmt::format("  {:<16} {:<7} {}\n", name, to_string(r.status), r.reason);
+  }
+
+  if (const Json* nft = s.section("nftables")) {
+    int tables = 0, chains = 0, rules = 0, xt = 0;
+    for (const auto& o : nft->at("ruleset")) {
+      tables += o.contains("table");
+      chains += o.contains("chain");
+      if (o.contains("rule")) {
+        ++rules;
+        for (const auto& e : o["rule"].value("expr", Json::array())) xt += e.contains("xt");
+      }
+    }
+    out += fmt::format("\nnftables {}: {} tables, {} chains, {} rules, {} iptables-nft expressions ({} undecoded)\n",
+                       nft->value("version", "?"), tables, chains, rules, xt, nft->at("undecoded_xt").size());
+  }
+  if (const Json* legacy = d.contains("iptables_legacy") && !d["iptables_legacy"].is_null() ? &d["iptables_legacy"] : nullptr) {
+    for (const char* fam : {"ipv4", "ipv6"}) {
+      const Json& f = legacy->at(fam);
+      int n = 0;
+      std::string names;
+      for (const auto& t : f.at("tables")) {
+        names += (names.empty() ? "" : ", ") + t.value("name", "");
+        for (const auto& c : t.at("chains")) n += static_cast<int>(c.at("rules").size());
+      }
+      out += fmt::format("iptables-legacy {}: {}\n", fam,
+                         names.empty() ? std::string("no tables") : fmt::format("tables {} with {} rules", names, n));
+    }
+  }
+
+  out += "\nDNAT rules:\n";
+  int dnats = 0;
+  if (const Json* nft = s.section("nftables"))
+    for (const auto& o : nft->at("ruleset"))
+      if (o.contains("rule"))
+        if (auto t = nft_dnat_target(o["rule"]); !t.empty()) {
+          ++dnats;
+          out += fmt::format("  nftables {} {} {} (handle {}) -> {}\n", o["rule"].value("family", ""),
+                             o["rule"].value("table", ""), o["rule"].value("chain", ""),
+                             o["rule"].value("handle", 0), t);
+        }
+  if (d.contains("iptables_legacy") && d["iptables_legacy"].is_object())
+    for (const char* fam : {"ipv4", "ipv6"})
+      for (const auto& t : d["iptables_legacy"][fam].at("tables"))
+        for (const auto& c : t.at("chains"))
+          for (const auto& r : c.at("rules"))
+            if (r["target"].value("name", "") == "DNAT") {
+              ++dnats;
+              out += fmt::format("  legacy {} {}: {}\n", fam, t.value("name", ""), r.value("text", ""));
+            }
+  if (!dnats) out += "  (none)\n";
+
+  if (const Json* api = s.section("docker_api")) {
+    out += fmt::format("\nDocker {} (API {}): {} containers, {} networks\n", api->value("engine_version", "?"),
+                       api->value("api_version", "?"), api->at("containers").size(), api->at("networks").size());
+    for (const auto& c : api->at("containers")) {
+      std::string addrs;
+      for (const auto& n : c.at("networks"))
+        addrs += fmt::format("{}{}={}{}", addrs.empty() ? "" : " ", n.value("network", ""), n.value("ipv4", ""),
+                             n.value("ipv6", "").empty() ? "" : "," + n.value("ipv6", ""));
+      out += fmt::format("  {} [{}] {}\n", c.value("name", ""), c.value("state", ""), addrs);
+      for (const auto& p : c.at("ports")) {
+        std::string hip = p.value("host_ip", "");
+        out += fmt::format("    publishes {}:{} -> {}/{}\n", hip.find(':') != std::string::npos ? "[" + hip + "]" : hip,
+                           p.value("host_port", 0), p.value("container_port", 0), p.value("protocol", ""));
+      }
+    }
+  }
+  if (host) {
+    out += "\nListening sockets:\n";
+    for (const auto& so : host->at("listening_sockets")) {
+      std::string a = so.value("address", "");
+      out += fmt::format("  {} {}:{} {}\n", so.value("protocol", ""), so.value("family", 4) == 6 ? "[" + a + "]" : a,
+                         so.value("port", 0),
+                         so["process"].is_null() ? std::string("(owner unknown)")
+                                                 : fmt::format("{} (pid {})", so["process"].get<std::string>(), so["pid"].get<int>()));
+    }
+  }
+  return out;
+}
+
+}  // namespace dfa

@@ -1,0 +1,56 @@
+#include "collect/collect.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+
+#include "collect/proc_parse.hpp"
+#include "dfa/version.hpp"
+
+namespace dfa {
+
+bool has_cap_net_admin() {
+  // CAP_NET_ADMIN is bit 12 of the effective set. Checked up front because
+  // libnftables reports EPERM on the process's real stderr, not its buffer.
+  auto lines = read_lines("/proc/self/status");
+  if (!lines) return geteuid() == 0;
+  for (const auto& l : *lines)
+    if (l.rfind("CapEff:", 0) == 0) {
+      unsigned long long caps = std::strtoull(l.c_str() + 7, nullptr, 16);
+      return (caps >> 12) & 1;
+    }
+  return geteuid() == 0;
+}
+
+std::string denied_reason(const char* what) {
+  return fmt::format("{} needs CAP_NET_ADMIN: run dockfw-audit as root (sudo dockfw-audit collect)", what);
+}
+
+CollectSummary collect_snapshot(const CollectOptions& o) {
+  CollectSummary s;
+  Json& doc = s.snapshot.doc;
+  doc["schema_version"] = kSnapshotSchemaVersion;
+  doc["tool"] = {{"name", "dockfw-audit"}, {"version", kVersion}};
+  auto now = std::chrono::time_point_cast<std::chrono::seconds>(std::chrono::system_clock::now());
+  doc["collected_at"] = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", now);
+  doc["collectors"] = Json::object();
+  using Fn = Collected (*)(const CollectOptions&);
+  const std::pair<const char*, Fn> collectors[] = {
+      {"host", collect_host},
+      {"nftables", collect_nftables},
+      {"iptables_legacy", collect_iptables_legacy},
+      {"docker_config", collect_docker_config},
+      {"docker_api", collect_docker_api},
+  };
+  for (auto [name, fn] : collectors) {
+    Collected c = fn(o);
+    doc["collectors"][name] = to_json(c.report);
+    doc[name] = std::move(c.data);
+    if (c.report.status == CollectorStatus::ok) s.anything_collected = true;
+  }
+  return s;
+}
+
+}  // namespace dfa

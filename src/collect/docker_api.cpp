@@ -1,0 +1,173 @@
+// The Docker Engine API over its socket (libcurl): engine version, every
+// container with its networks and port bindings, every network.
+#include <curl/curl.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+#include "collect/collect.hpp"
+#include "collect/docker_parse.hpp"
+
+namespace dfa {
+namespace {
+
+struct Endpoint {
+  std::string display;      // as the user wrote it
+  std::string unix_path;    // for unix://
+  std::string base_url;     // http://localhost or http://host:port
+};
+
+Result<Endpoint> resolve_endpoint(const CollectOptions& o) {
+  std::string h = o.docker_host;
+  if (h.empty())
+    if (const char* env = std::getenv("DOCKER_HOST"); env && *env) h = env;
+  if (h.empty()) h = "unix:///var/run/docker.sock";
+  Endpoint e{h, "", ""};
+  if (h.rfind("unix://", 0) == 0) {
+    e.unix_path = h.substr(7);
+    e.base_url = "http://localhost";
+  } else if (h.rfind("tcp://", 0) == 0) {
+    e.base_url = "http://" + h.substr(6);
+  } else {
+    return input_error(fmt::format("unsupported Docker host \"{}\": use unix:///PATH or tcp://HOST:PORT", h));
+  }
+  return e;
+}
+
+class Curl {
+ public:
+  Curl() : h_(curl_easy_init()) {}
+  ~Curl() {
+    if (h_) curl_easy_cleanup(h_);
+  }
+  Curl(const Curl&) = delete;
+  Curl& operator=(const Curl&) = delete;
+  CURL* get() const { return h_; }
+
+ private:
+  CURL* h_;
+};
+
+size_t sink(char* p, size_t size, size_t n, void* d) {
+  static_cast<std::string*>(d)->append(p, size * n);
+  return size * n;
+}
+
+struct HttpError {
+  CollectorStatus status;
+  std::string message;
+};
+
+class DockerClient {
+ public:
+  DockerClient(Endpoint e, int timeout_ms) : ep_(std::move(e)), timeout_ms_(timeout_ms) {}
+
+  // GET path; on failure fills err and returns nullopt.
+  std::optional<Json> get(const std::string& path, HttpError& err) {
+    Curl c;
+    if (!c.get()) {
+      err = {CollectorStatus::error, "curl_easy_init failed"};
+      return std::nullopt;
+    }
+    std::string body;
+    std::string url = ep_.base_url + path;
+    curl_easy_setopt(c.get(), CURLOPT_URL, url.c_str());
+    if (!ep_.unix_path.empty()) curl_easy_setopt(c.get(), CURLOPT_UNIX_SOCKET_PATH, ep_.unix_path.c_str());
+    curl_easy_setopt(c.get(), CURLOPT_WRITEFUNCTION, sink);
+    curl_easy_setopt(c.get(), CURLOPT_WRITEDATA, &body);
+    curl_easy_setopt(c.get(), CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ms_));
+    curl_easy_setopt(c.get(), CURLOPT_NOSIGNAL, 1L);
+    CURLcode rc = curl_easy_perform(c.get());
+    if (rc != CURLE_OK) {
+      long os_errno = 0;
+      curl_easy_getinfo(c.get(), CURLINFO_OS_ERRNO, &os_errno);
+      std::string why = os_errno ? std::strerror(static_cast<int>(os_errno)) : curl_easy_strerror(rc);
+      CollectorStatus st = (os_errno == EACCES || os_errno == EPERM) ? CollectorStatus::denied : CollectorStatus::error;
+      std::string hint = st == CollectorStatus::denied ? " (run as root or a member of the docker group)"
+                                                       : " (is dockerd running?)";
+      err = {st, fmt::format("cannot reach the Docker API at {}: {}{}", ep_.display, why, hint)};
+      return std::nullopt;
+    }
+    long code = 0;
+    curl_easy_getinfo(c.get(), CURLINFO_RESPONSE_CODE, &code);
+    if (code != 200) {
+      err = {CollectorStatus::error, fmt::format("Docker API {} answered HTTP {}: {}", path, code, body.substr(0, 200))};
+      return std::nullopt;
+    }
+    auto j = parse_json_text(body, fmt::format("Docker API {}", path));
+    if (!j) {
+      err = {CollectorStatus::error, j.error().message};
+      return std::nullopt;
+    }
+    return std::move(*j);
+  }
+
+ private:
+  Endpoint ep_;
+  int timeout_ms_;
+};
+
+}  // namespace
+
+Collected collect_docker_api(const CollectOptions& o) {
+  auto ep = resolve_endpoint(o);
+  if (!ep) return {{CollectorStatus::error, ep.error().message}, nullptr};
+  if (!ep->unix_path.empty()) {
+    struct stat st {};
+    if (stat(ep->unix_path.c_str(), &st) != 0) {
+      if (errno == ENOENT)
+        return {{CollectorStatus::absent,
+                 fmt::format("no Docker socket at {} (set DOCKER_HOST or --docker-host if Docker listens elsewhere)",
+                             ep->unix_path)},
+                nullptr};
+      return {{errno == EACCES ? CollectorStatus::denied : CollectorStatus::error,
+               fmt::format("{}: {}", ep->unix_path, std::strerror(errno))},
+              nullptr};
+    }
+    if (!S_ISSOCK(st.st_mode))
+      return {{CollectorStatus::error, fmt::format("{} is not a socket", ep->unix_path)}, nullptr};
+  }
+  DockerClient client(*ep, o.docker_timeout_ms);
+  HttpError err{CollectorStatus::error, ""};
+  auto version = client.get("/version", err);
+  if (!version) return {{err.status, err.message}, nullptr};
+  Json data;
+  data["endpoint"] = ep->display;
+  data["engine_version"] = version->value("Version", "");
+  data["api_version"] = version->value("ApiVersion", "");
+  data["os"] = version->value("Os", "");
+  data["arch"] = version->value("Arch", "");
+
+  auto list = client.get("/containers/json?all=1", err);
+  if (!list || !list->is_array()) return {{err.status, err.message.empty() ? "unexpected container list" : err.message}, nullptr};
+  Json containers = Json::array();
+  for (const auto& c : *list) {
+    std::string id = c.value("Id", "");
+    auto inspect = client.get("/containers/" + id + "/json", err);
+    if (!inspect) {
+      // A container removed between list and inspect is gone: skip it.
+      if (err.message.find("HTTP 404") != std::string::npos) continue;
+      return {{err.status, err.message}, nullptr};
+    }
+    containers.push_back(normalize_container(*inspect));
+  }
+  std::sort(containers.begin(), containers.end(), [](const Json& a, const Json& b) { return a["name"] < b["name"]; });
+  data["containers"] = std::move(containers);
+
+  auto nets = client.get("/networks", err);
+  if (!nets || !nets->is_array()) return {{err.status, err.message.empty() ? "unexpected network list" : err.message}, nullptr};
+  Json networks = Json::array();
+  for (const auto& n : *nets) networks.push_back(normalize_network(n));
+  std::sort(networks.begin(), networks.end(), [](const Json& a, const Json& b) { return a["name"] < b["name"]; });
+  data["networks"] = std::move(networks);
+  return {{}, std::move(data)};
+}
+
+}  // namespace dfa

@@ -1,0 +1,370 @@
+// The host as the routing decision sees it: interfaces and addresses, IPv4
+// and IPv6 routes in every table (the local table decides what is "local"),
+// policy rules, the sysctls that gate forwarding and loopback routing,
+// listening sockets with their processes (docker-proxy matters), and the
+// system nftables configuration file. Everything is read in the collector's
+// own network namespace: netlink and /proc/net, /proc/sys/net are per netns.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <fmt/format.h>
+#include <libmnl/libmnl.h>
+#include <linux/fib_rules.h>
+#include <linux/if.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <memory>
+
+#include "collect/collect.hpp"
+#include "collect/proc_parse.hpp"
+
+namespace dfa {
+namespace {
+
+using AttrMap = std::map<int, const nlattr*>;
+
+// One rtnetlink dump; fn sees every message. Returns an error message or "".
+std::string rtnl_dump(int type, int family, std::size_t hdr_len, const std::function<void(const nlmsghdr*)>& fn) {
+  std::unique_ptr<mnl_socket, int (*)(mnl_socket*)> nl(mnl_socket_open(NETLINK_ROUTE), mnl_socket_close);
+  if (!nl) return fmt::format("netlink: {}", std::strerror(errno));
+  if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) return fmt::format("netlink bind: {}", std::strerror(errno));
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
+  nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+  nlh->nlmsg_type = static_cast<uint16_t>(type);
+  nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+  nlh->nlmsg_seq = static_cast<uint32_t>(time(nullptr));
+  auto* gen = static_cast<rtgenmsg*>(mnl_nlmsg_put_extra_header(nlh, hdr_len));
+  gen->rtgen_family = static_cast<unsigned char>(family);
+  unsigned portid = mnl_socket_get_portid(nl.get());
+  if (mnl_socket_sendto(nl.get(), nlh, nlh->nlmsg_len) < 0) return fmt::format("netlink send: {}", std::strerror(errno));
+  struct Ctx {
+    const std::function<void(const nlmsghdr*)>* fn;
+  } ctx{&fn};
+  auto cb = [](const nlmsghdr* n, void* d) -> int {
+    (*static_cast<Ctx*>(d)->fn)(n);
+    return MNL_CB_OK;
+  };
+  uint32_t seq = nlh->nlmsg_seq;
+  for (;;) {
+    ssize_t n = mnl_socket_recvfrom(nl.get(), buf.data(), buf.size());
+    if (n <= 0) return n < 0 ? fmt::format("netlink recv: {}", std::strerror(errno)) : "";
+    int r = mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, portid, cb, &ctx);
+    if (r < 0) return fmt::format("netlink dump: {}", std::strerror(errno));
+    if (r == MNL_CB_STOP) return "";
+  }
+}
+
+AttrMap attrs(const nlmsghdr* nlh, std::size_t hdr_len) {
+  AttrMap m;
+  auto cb = [](const nlattr* a, void* d) -> int {
+    (*static_cast<AttrMap*>(d))[mnl_attr_get_type(a)] = a;
+    return MNL_CB_OK;
+  };
+  mnl_attr_parse(nlh, static_cast<unsigned>(hdr_len), cb, &m);
+  return m;
+}
+
+std::string addr_text(int family, const nlattr* a) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  if (a) inet_ntop(family, mnl_attr_get_payload(a), buf, sizeof buf);
+  return buf;
+}
+
+std::string route_type(unsigned t) {
+  switch (t) {
+    case RTN_UNICAST: return "unicast";
+    case RTN_LOCAL: return "local";
+    case RTN_BROADCAST: return "broadcast";
+    case RTN_ANYCAST: return "anycast";
+    case RTN_MULTICAST: return "multicast";
+    case RTN_BLACKHOLE: return "blackhole";
+    case RTN_UNREACHABLE: return "unreachable";
+    case RTN_PROHIBIT: return "prohibit";
+    case RTN_THROW: return "throw";
+    case RTN_NAT: return "nat";
+  }
+  return std::to_string(t);
+}
+
+std::string table_name(unsigned t) {
+  switch (t) {
+    case RT_TABLE_LOCAL: return "local";
+    case RT_TABLE_MAIN: return "main";
+    case RT_TABLE_DEFAULT: return "default";
+  }
+  return std::to_string(t);
+}
+
+struct Links {
+  Json list = Json::array();
+  std::map<int, std::string> names;
+};
+
+std::string read_links(Links& out) {
+  std::vector<std::pair<int, Json>> rows;
+  auto err = rtnl_dump(RTM_GETLINK, AF_UNSPEC, sizeof(ifinfomsg), [&](const nlmsghdr* n) {
+    if (n->nlmsg_type != RTM_NEWLINK) return;
+    auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(n));
+    AttrMap a = attrs(n, sizeof *ifi);
+    Json j;
+    j["index"] = ifi->ifi_index;
+    j["name"] = a.count(IFLA_IFNAME) ? mnl_attr_get_str(a[IFLA_IFNAME]) : "";
+    j["up"] = (ifi->ifi_flags & IFF_UP) != 0;
+    j["loopback"] = (ifi->ifi_flags & IFF_LOOPBACK) != 0;
+    std::string kind;
+    if (a.count(IFLA_LINKINFO)) {
+      AttrMap li;
+      mnl_attr_parse_nested(a[IFLA_LINKINFO], [](const nlattr* x, void* d) -> int {
+        (*static_cast<AttrMap*>(d))[mnl_attr_get_type(x)] = x;
+        return MNL_CB_OK;
+      }, &li);
+      if (li.count(IFLA_INFO_KIND)) kind = mnl_attr_get_str(li[IFLA_INFO_KIND]);
+    }
+    j["kind"] = kind;
+    j["master_index"] = a.count(IFLA_MASTER) ? Json(mnl_attr_get_u32(a[IFLA_MASTER])) : Json(nullptr);
+    j["addresses"] = Json::array();
+    out.names[ifi->ifi_index] = j["name"];
+    rows.emplace_back(ifi->ifi_index, std::move(j));
+  });
+  std::sort(rows.begin(), rows.end(), [](auto& x, auto& y) { return x.first < y.first; });
+  for (auto& [idx, j] : rows) {
+    if (!j["master_index"].is_null()) {
+      auto it = out.names.find(j["master_index"].get<int>());
+      j["master"] = it == out.names.end() ? "" : it->second;
+    } else {
+      j["master"] = "";
+    }
+    j.erase("master_index");
+    out.list.push_back(std::move(j));
+  }
+  return err;
+}
+
+std::string read_addresses(Links& links) {
+  return rtnl_dump(RTM_GETADDR, AF_UNSPEC, sizeof(ifaddrmsg), [&](const nlmsghdr* n) {
+    if (n->nlmsg_type != RTM_NEWADDR) return;
+    auto* ifa = static_cast<const ifaddrmsg*>(mnl_nlmsg_get_payload(n));
+    AttrMap a = attrs(n, sizeof *ifa);
+    const nlattr* addr = a.count(IFA_LOCAL) ? a[IFA_LOCAL] : (a.count(IFA_ADDRESS) ? a[IFA_ADDRESS] : nullptr);
+    if (!addr) return;
+    Json j;
+    j["family"] = ifa->ifa_family == AF_INET6 ? 6 : 4;
+    j["address"] = addr_text(ifa->ifa_family, addr);
+    j["prefix_len"] = ifa->ifa_prefixlen;
+    j["scope"] = ifa->ifa_scope == RT_SCOPE_HOST ? "host" : ifa->ifa_scope == RT_SCOPE_LINK ? "link" : "global";
+    for (auto& l : links.list)
+      if (l["index"] == static_cast<int>(ifa->ifa_index)) l["addresses"].push_back(std::move(j));
+  });
+}
+
+std::string read_routes(int family, const std::map<int, std::string>& names, Json& out) {
+  return rtnl_dump(RTM_GETROUTE, family, sizeof(rtmsg), [&](const nlmsghdr* n) {
+    if (n->nlmsg_type != RTM_NEWROUTE) return;
+    auto* rt = static_cast<const rtmsg*>(mnl_nlmsg_get_payload(n));
+    if (rt->rtm_family != family) return;
+    AttrMap a = attrs(n, sizeof *rt);
+    unsigned table = a.count(RTA_TABLE) ? mnl_attr_get_u32(a[RTA_TABLE]) : rt->rtm_table;
+    Json j;
+    j["family"] = family == AF_INET6 ? 6 : 4;
+    j["table"] = table_name(table);
+    j["type"] = route_type(rt->rtm_type);
+    std::string dst = a.count(RTA_DST) ? addr_text(family, a[RTA_DST]) : (family == AF_INET6 ? "::" : "0.0.0.0");
+    j["dst"] = fmt::format("{}/{}", dst, rt->rtm_dst_len);
+    j["gateway"] = a.count(RTA_GATEWAY) ? addr_text(family, a[RTA_GATEWAY]) : "";
+    int oif = a.count(RTA_OIF) ? static_cast<int>(mnl_attr_get_u32(a[RTA_OIF])) : 0;
+    auto it = names.find(oif);
+    j["dev"] = it == names.end() ? "" : it->second;
+    j["prefsrc"] = a.count(RTA_PREFSRC) ? addr_text(family, a[RTA_PREFSRC]) : "";
+    j["metric"] = a.count(RTA_PRIORITY) ? mnl_attr_get_u32(a[RTA_PRIORITY]) : 0;
+    out.push_back(std::move(j));
+  });
+}
+
+std::string read_policy_rules(int family, Json& out) {
+  return rtnl_dump(RTM_GETRULE, family, sizeof(fib_rule_hdr), [&](const nlmsghdr* n) {
+    if (n->nlmsg_type != RTM_NEWRULE) return;
+    auto* fr = static_cast<const fib_rule_hdr*>(mnl_nlmsg_get_payload(n));
+    AttrMap a = attrs(n, sizeof *fr);
+    Json j;
+    j["family"] = family == AF_INET6 ? 6 : 4;
+    j["priority"] = a.count(FRA_PRIORITY) ? mnl_attr_get_u32(a[FRA_PRIORITY]) : 0;
+    unsigned table = a.count(FRA_TABLE) ? mnl_attr_get_u32(a[FRA_TABLE]) : fr->table;
+    j["table"] = table_name(table);
+    j["action"] = fr->action == FR_ACT_TO_TBL ? "lookup" : std::to_string(fr->action);
+    j["src"] = a.count(FRA_SRC) ? fmt::format("{}/{}", addr_text(family, a[FRA_SRC]), fr->src_len) : "";
+    j["dst"] = a.count(FRA_DST) ? fmt::format("{}/{}", addr_text(family, a[FRA_DST]), fr->dst_len) : "";
+    j["iif"] = a.count(FRA_IIFNAME) ? mnl_attr_get_str(a[FRA_IIFNAME]) : "";
+    j["oif"] = a.count(FRA_OIFNAME) ? mnl_attr_get_str(a[FRA_OIFNAME]) : "";
+    j["fwmark"] = a.count(FRA_FWMARK) ? mnl_attr_get_u32(a[FRA_FWMARK]) : 0;
+    j["invert"] = (fr->flags & FIB_RULE_INVERT) != 0;
+    out.push_back(std::move(j));
+  });
+}
+
+Json read_sysctls(const Json& links) {
+  Json s = Json::object();
+  auto put = [&](const std::string& key) {
+    auto v = read_trimmed("/proc/sys/" + key);
+    s[key] = v ? Json(*v) : Json(nullptr);  // null: not present in this kernel or netns
+  };
+  put("net/ipv4/ip_forward");
+  put("net/ipv6/conf/all/forwarding");
+  put("net/ipv6/conf/all/disable_ipv6");
+  put("net/ipv4/conf/all/route_localnet");
+  put("net/ipv4/conf/all/rp_filter");
+  put("net/bridge/bridge-nf-call-iptables");
+  put("net/bridge/bridge-nf-call-ip6tables");
+  for (const auto& l : links) {
+    std::string n = l["name"];
+    put(fmt::format("net/ipv4/conf/{}/route_localnet", n));
+    put(fmt::format("net/ipv4/conf/{}/forwarding", n));
+    put(fmt::format("net/ipv4/conf/{}/rp_filter", n));
+    put(fmt::format("net/ipv6/conf/{}/forwarding", n));
+    put(fmt::format("net/ipv6/conf/{}/disable_ipv6", n));
+  }
+  return s;
+}
+
+// socket inode -> (pid, process name), from every /proc/PID/fd we may read.
+struct Owners {
+  std::map<unsigned long, std::pair<int, std::string>> by_inode;
+  bool complete = true;
+};
+
+Owners socket_owners() {
+  Owners o;
+  std::unique_ptr<DIR, int (*)(DIR*)> proc(opendir("/proc"), closedir);
+  if (!proc) {
+    o.complete = false;
+    return o;
+  }
+  while (dirent* d = readdir(proc.get())) {
+    if (!std::all_of(d->d_name, d->d_name + std::strlen(d->d_name), ::isdigit)) continue;
+    int pid = std::atoi(d->d_name);
+    std::string fddir = fmt::format("/proc/{}/fd", pid);
+    std::unique_ptr<DIR, int (*)(DIR*)> fds(opendir(fddir.c_str()), closedir);
+    if (!fds) {
+      if (errno == EACCES) o.complete = false;
+      continue;
+    }
+    std::string comm;
+    while (dirent* f = readdir(fds.get())) {
+      char target[64];
+      std::string p = fddir + "/" + f->d_name;
+      ssize_t n = readlink(p.c_str(), target, sizeof target - 1);
+      if (n <= 0) continue;
+      target[n] = 0;
+      unsigned long inode = 0;
+      if (std::sscanf(target, "socket:[%lu]", &inode) != 1) continue;
+      if (comm.empty()) comm = read_trimmed(fmt::format("/proc/{}/comm", pid)).value_or("?");
+      o.by_inode.emplace(inode, std::make_pair(pid, comm));
+    }
+  }
+  return o;
+}
+
+std::string read_sockets(Json& out, bool& owners_complete) {
+  Owners owners = socket_owners();
+  owners_complete = owners.complete;
+  std::vector<std::string> errors;
+  std::vector<ProcSocket> all;
+  for (auto [file, proto, family] : {std::tuple{"tcp", "tcp", 4}, {"tcp6", "tcp", 6}, {"udp", "udp", 4}, {"udp6", "udp", 6}}) {
+    std::string path = fmt::format("/proc/net/{}", file);
+    auto text = read_text_file(path);
+    if (!text) {
+      if (text.error().kind != Error::Kind::absent) errors.push_back(text.error().message);
+      continue;  // e.g. no IPv6 in this kernel
+    }
+    auto socks = parse_proc_net_sockets(*text, proto, family, path);
+    if (!socks) {
+      errors.push_back(socks.error().message);
+      continue;
+    }
+    all.insert(all.end(), socks->begin(), socks->end());
+  }
+  std::sort(all.begin(), all.end(), [](const ProcSocket& a, const ProcSocket& b) {
+    return std::tie(a.proto, a.family, a.port, a.address) < std::tie(b.proto, b.family, b.port, b.address);
+  });
+  for (const auto& s : all) {
+    Json j;
+    j["protocol"] = s.proto;
+    j["family"] = s.family;
+    j["address"] = s.address;
+    j["port"] = s.port;
+    j["inode"] = s.inode;
+    j["uid"] = s.uid;
+    auto it = owners.by_inode.find(s.inode);
+    j["pid"] = it == owners.by_inode.end() ? Json(nullptr) : Json(it->second.first);
+    j["process"] = it == owners.by_inode.end() ? Json(nullptr) : Json(it->second.second);
+    out.push_back(std::move(j));
+  }
+  return fmt::format("{}", fmt::join(errors, "; "));
+}
+
+std::string netns_id() {
+  struct stat st {};
+  if (stat("/proc/self/ns/net", &st) != 0) return "";
+  return fmt::format("net:[{}]", st.st_ino);
+}
+
+}  // namespace
+
+Collected collect_host(const CollectOptions& o) {
+  Json h;
+  std::vector<std::string> problems;
+  utsname u{};
+  uname(&u);
+  char hn[256] = "";
+  gethostname(hn, sizeof hn - 1);
+  h["hostname"] = hn;
+  h["kernel"] = u.release;
+  h["netns"] = netns_id();
+
+  Links links;
+  if (auto e = read_links(links); !e.empty()) problems.push_back("links: " + e);
+  if (auto e = read_addresses(links); !e.empty()) problems.push_back("addresses: " + e);
+  h["interfaces"] = links.list;
+  Json routes = Json::array(), rules = Json::array();
+  for (int fam : {AF_INET, AF_INET6}) {
+    if (auto e = read_routes(fam, links.names, routes); !e.empty()) problems.push_back("routes: " + e);
+    if (auto e = read_policy_rules(fam, rules); !e.empty()) problems.push_back("policy rules: " + e);
+  }
+  h["routes"] = std::move(routes);
+  h["policy_rules"] = std::move(rules);
+  h["sysctls"] = read_sysctls(links.list);
+  Json socks = Json::array();
+  bool owners_complete = true;
+  if (auto e = read_sockets(socks, owners_complete); !e.empty()) problems.push_back("sockets: " + e);
+  h["listening_sockets"] = std::move(socks);
+  // Without root, other users' processes hide which process owns a socket.
+  h["socket_owners_complete"] = owners_complete;
+
+  Json cfg;
+  cfg["path"] = o.nftables_config;
+  auto text = read_text_file(o.nftables_config);
+  if (text) {
+    cfg["present"] = true;
+    cfg.update(scan_nftables_config(*text));
+  } else {
+    cfg["present"] = false;
+    if (text.error().kind != Error::Kind::absent) cfg["error"] = text.error().message;
+  }
+  h["nftables_config"] = std::move(cfg);
+
+  CollectorReport rep;
+  if (!problems.empty()) {
+    rep.status = CollectorStatus::error;
+    rep.reason = fmt::format("{}", fmt::join(problems, "; "));
+  }
+  return {rep, std::move(h)};
+}
+
+}  // namespace dfa

@@ -1,0 +1,148 @@
+#define _GNU_SOURCE
+#include "collect/nft_compat.h"
+
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/gen.h>
+#include <libnftnl/rule.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collect/xt_decode.h"
+
+static const char *family_name(uint32_t f) {
+  switch (f) {
+    case NFPROTO_IPV4: return "ip";
+    case NFPROTO_IPV6: return "ip6";
+    case NFPROTO_INET: return "inet";
+    case NFPROTO_BRIDGE: return "bridge";
+    case NFPROTO_ARP: return "arp";
+    case NFPROTO_NETDEV: return "netdev";
+  }
+  return "unknown";
+}
+
+struct dump_ctx {
+  dfa_nft_xt_fn fn;
+  void *ctx;
+};
+
+static int rule_cb(const struct nlmsghdr *nlh, void *data) {
+  struct dump_ctx *d = data;
+  struct nftnl_rule *r = nftnl_rule_alloc();
+  if (!r) return MNL_CB_ERROR;
+  if (nftnl_rule_nlmsg_parse(nlh, r) < 0) {
+    nftnl_rule_free(r);
+    return MNL_CB_OK; /* not a rule message; skip */
+  }
+  struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+  unsigned ordinal = 0;
+  for (struct nftnl_expr *e = it ? nftnl_expr_iter_next(it) : NULL; e; e = nftnl_expr_iter_next(it)) {
+    const char *ename = nftnl_expr_get_str(e, NFTNL_EXPR_NAME);
+    int kind;
+    if (!strcmp(ename, "match"))
+      kind = DFA_XT_MATCH;
+    else if (!strcmp(ename, "target"))
+      kind = DFA_XT_TARGET;
+    else
+      continue;
+    struct dfa_nft_xt x;
+    uint32_t len = 0;
+    x.family = family_name(nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY));
+    x.table = nftnl_rule_get_str(r, NFTNL_RULE_TABLE);
+    x.chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+    x.handle = nftnl_rule_get_u64(r, NFTNL_RULE_HANDLE);
+    x.ordinal = ordinal++;
+    x.kind = kind;
+    x.name = nftnl_expr_get_str(e, kind == DFA_XT_MATCH ? NFTNL_EXPR_MT_NAME : NFTNL_EXPR_TG_NAME);
+    x.revision = nftnl_expr_get_u32(e, kind == DFA_XT_MATCH ? NFTNL_EXPR_MT_REV : NFTNL_EXPR_TG_REV);
+    x.data = nftnl_expr_get(e, kind == DFA_XT_MATCH ? NFTNL_EXPR_MT_INFO : NFTNL_EXPR_TG_INFO, &len);
+    x.len = x.data ? len : 0;
+    d->fn(d->ctx, &x);
+  }
+  if (it) nftnl_expr_iter_destroy(it);
+  nftnl_rule_free(r);
+  return MNL_CB_OK;
+}
+
+/* Sends one request and runs cb over every reply until the dump ends. */
+/* A dump ends with NLMSG_DONE; a plain request with its one answer. */
+static int request(struct nlmsghdr *nlh, int dump, mnl_cb_t cb, void *data, char *err, size_t cap) {
+  struct mnl_socket *nl = mnl_socket_open(NETLINK_NETFILTER);
+  if (!nl) {
+    int e = errno;
+    snprintf(err, cap, "netlink socket: %s", strerror(e));
+    errno = e;
+    return -1;
+  }
+  if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+    int e = errno;
+    snprintf(err, cap, "netlink bind: %s", strerror(e));
+    mnl_socket_close(nl);
+    errno = e;
+    return -1;
+  }
+  unsigned portid = mnl_socket_get_portid(nl);
+  uint32_t seq = nlh->nlmsg_seq;
+  if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) < 0) {
+    int e = errno;
+    snprintf(err, cap, "netlink send: %s", strerror(e));
+    mnl_socket_close(nl);
+    errno = e;
+    return -1;
+  }
+  size_t bufsz = MNL_SOCKET_BUFFER_SIZE * 4;
+  char *buf = malloc(bufsz);
+  int ret;
+  if (!buf) {
+    mnl_socket_close(nl);
+    errno = ENOMEM;
+    snprintf(err, cap, "out of memory");
+    return -1;
+  }
+  for (;;) {
+    ret = (int)mnl_socket_recvfrom(nl, buf, bufsz);
+    if (ret <= 0) break;
+    ret = mnl_cb_run(buf, (size_t)ret, seq, portid, cb, data);
+    if (ret <= 0 || !dump) break;
+  }
+  int e = errno;
+  free(buf);
+  mnl_socket_close(nl);
+  if (ret < 0) {
+    snprintf(err, cap, "netlink dump: %s", strerror(e));
+    errno = e;
+    return -1;
+  }
+  return 0;
+}
+
+int dfa_nft_compat_dump(dfa_nft_xt_fn fn, void *ctx, char *err, size_t errcap) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  err[0] = 0;
+  struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_UNSPEC,
+                                               NLM_F_DUMP, (uint32_t)time(NULL));
+  struct dump_ctx d = {fn, ctx};
+  return request(nlh, 1, rule_cb, &d, err, errcap);
+}
+
+static int gen_cb(const struct nlmsghdr *nlh, void *data) {
+  struct nftnl_gen *g = nftnl_gen_alloc();
+  if (!g) return MNL_CB_ERROR;
+  if (nftnl_gen_nlmsg_parse(nlh, g) == 0) *(uint32_t *)data = nftnl_gen_get_u32(g, NFTNL_GEN_ID);
+  nftnl_gen_free(g);
+  return MNL_CB_OK;
+}
+
+int dfa_nft_genid(uint32_t *genid, char *err, size_t errcap) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  err[0] = 0;
+  struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, (uint32_t)time(NULL));
+  *genid = 0;
+  return request(nlh, 0, gen_cb, genid, err, errcap);
+}

@@ -1,0 +1,139 @@
+#include "collect/proc_parse.hpp"
+
+#include <arpa/inet.h>
+#include <fmt/format.h>
+
+#include <cstring>
+#include <sstream>
+
+namespace dfa {
+
+Result<std::vector<std::string>> read_lines(const std::string& path) {
+  auto text = read_text_file(path);
+  if (!text) return text.error();
+  std::vector<std::string> lines;
+  std::istringstream in(*text);
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  return lines;
+}
+
+std::optional<std::string> read_trimmed(const std::string& path) {
+  auto text = read_text_file(path);
+  if (!text) return std::nullopt;
+  std::string s = *text;
+  auto nl = s.find('\n');
+  if (nl != std::string::npos) s.resize(nl);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.pop_back();
+  return s;
+}
+
+namespace {
+
+std::vector<std::string_view> fields(std::string_view line) {
+  std::vector<std::string_view> f;
+  std::size_t i = 0;
+  while (i < line.size()) {
+    while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
+    std::size_t j = i;
+    while (j < line.size() && line[j] != ' ' && line[j] != '\t') ++j;
+    if (j > i) f.push_back(line.substr(i, j - i));
+    i = j;
+  }
+  return f;
+}
+
+// "0100007F:1F90" (IPv4) or 32 hex digits (IPv6): the kernel prints each
+// 32-bit word of the network-order address as a host-order integer.
+bool parse_hex_endpoint(std::string_view s, int family, std::string& addr, unsigned& port) {
+  auto colon = s.find(':');
+  if (colon == std::string_view::npos) return false;
+  std::string_view a = s.substr(0, colon), p = s.substr(colon + 1);
+  std::size_t words = family == 6 ? 4 : 1;
+  if (a.size() != words * 8) return false;
+  unsigned char bytes[16];
+  for (std::size_t w = 0; w < words; ++w) {
+    std::string part(a.substr(w * 8, 8));
+    char* end = nullptr;
+    uint32_t v = static_cast<uint32_t>(std::strtoul(part.c_str(), &end, 16));
+    if (*end) return false;
+    std::memcpy(bytes + 4 * w, &v, 4);
+  }
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(family == 6 ? AF_INET6 : AF_INET, bytes, buf, sizeof buf);
+  addr = buf;
+  std::string ps(p);
+  char* end = nullptr;
+  port = static_cast<unsigned>(std::strtoul(ps.c_str(), &end, 16));
+  return !ps.empty() && *end == 0;
+}
+
+}  // namespace
+
+Result<std::vector<ProcSocket>> parse_proc_net_sockets(std::string_view text, std::string_view proto,
+                                                      int family, const std::string& name) {
+  std::vector<ProcSocket> out;
+  std::size_t lineno = 0, pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++lineno;
+    if (lineno == 1) continue;  // header
+    auto f = fields(line);
+    if (f.empty()) continue;
+    if (f.size() < 10) return input_error(fmt::format("{}:{}: expected at least 10 fields", name, lineno));
+    ProcSocket s;
+    s.proto = std::string(proto);
+    s.family = family;
+    std::string raddr;
+    unsigned rport = 0;
+    if (!parse_hex_endpoint(f[1], family, s.address, s.port) || !parse_hex_endpoint(f[2], family, raddr, rport))
+      return input_error(fmt::format("{}:{}: malformed address field", name, lineno));
+    std::string st(f[3]);
+    s.uid = static_cast<unsigned>(std::strtoul(std::string(f[7]).c_str(), nullptr, 10));
+    s.inode = std::strtoul(std::string(f[9]).c_str(), nullptr, 10);
+    bool keep = proto == "tcp" ? st == "0A" /* TCP_LISTEN */ : (st == "07" && rport == 0);
+    if (keep) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<std::string> split_cmdline(std::string_view raw) {
+  std::vector<std::string> argv;
+  std::size_t i = 0;
+  while (i < raw.size()) {
+    std::size_t j = raw.find('\0', i);
+    if (j == std::string_view::npos) j = raw.size();
+    argv.emplace_back(raw.substr(i, j - i));
+    i = j + 1;
+  }
+  return argv;
+}
+
+Json scan_nftables_config(std::string_view text) {
+  Json j;
+  Json flush_lines = Json::array(), includes = Json::array();
+  std::size_t lineno = 0, pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string line(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    ++lineno;
+    if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
+    // Statements may share a line, separated by ';'.
+    std::istringstream stmts(line);
+    for (std::string stmt; std::getline(stmts, stmt, ';');) {
+      std::istringstream words(stmt);
+      std::string w1, w2;
+      words >> w1 >> w2;
+      if (w1 == "flush" && w2 == "ruleset") flush_lines.push_back(lineno);
+      if (w1 == "include") includes.push_back({{"line", lineno}, {"pattern", w2}});
+    }
+  }
+  j["flush_ruleset"] = !flush_lines.empty();
+  j["flush_ruleset_lines"] = std::move(flush_lines);
+  j["includes"] = std::move(includes);
+  return j;
+}
+
+}  // namespace dfa

@@ -1,0 +1,40 @@
+// Pure parsers for text the kernel and files give us: /proc/net socket
+// tables, /proc/PID/cmdline, nftables configuration files. Kept apart from
+// the I/O so unit tests run them on captured fixtures.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/json_io.hpp"
+#include "model/result.hpp"
+
+namespace dfa {
+
+Result<std::vector<std::string>> read_lines(const std::string& path);
+// First line of a file with surrounding whitespace removed (sysctls, comm).
+std::optional<std::string> read_trimmed(const std::string& path);
+
+struct ProcSocket {
+  std::string proto;   // "tcp" or "udp"
+  int family = 4;      // 4 or 6
+  std::string address; // textual, "0.0.0.0", "::", "127.0.0.1"
+  unsigned port = 0;
+  unsigned long inode = 0;
+  unsigned uid = 0;
+};
+
+// Parses /proc/net/{tcp,tcp6,udp,udp6}; keeps listening TCP sockets and
+// unconnected UDP sockets (the ones that accept new peers). Malformed lines
+// are an error naming the line.
+Result<std::vector<ProcSocket>> parse_proc_net_sockets(std::string_view text, std::string_view proto,
+                                                      int family, const std::string& name);
+
+std::vector<std::string> split_cmdline(std::string_view raw);  // NUL-separated argv
+
+// What an nftables configuration file does that matters to Docker: a
+// `flush ruleset` (which destroys Docker's tables on every reload), includes.
+Json scan_nftables_config(std::string_view text);
+
+}  // namespace dfa

@@ -1,0 +1,55 @@
+#include <doctest/doctest.h>
+
+#include "collect/proc_parse.hpp"
+#include "fixtures.hpp"
+
+TEST_CASE("given /proc/net/tcp and tcp6 with docker-proxy listening, then both sockets are found") {
+  auto v4 = dfa::parse_proc_net_sockets(fixture_text("proc/tcp"), "tcp", 4, "tcp");
+  auto v6 = dfa::parse_proc_net_sockets(fixture_text("proc/tcp6"), "tcp", 6, "tcp6");
+  REQUIRE(v4.ok());
+  REQUIRE(v6.ok());
+  REQUIRE(v4->size() == 1);
+  CHECK(v4->at(0).address == "0.0.0.0");
+  CHECK(v4->at(0).port == 8080);
+  REQUIRE(v6->size() == 1);
+  CHECK(v6->at(0).address == "::");
+  CHECK(v6->at(0).port == 8080);
+  CHECK(v6->at(0).inode > 0);
+}
+
+TEST_CASE("given a loopback listener and a connected socket, then only the listener is kept") {
+  std::string text =
+      "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+      "   0: 0100007F:2382 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 111 1 0 100 0 0 10 0\n"
+      "   1: 0100007F:2382 0100007F:D2F0 01 00000000:00000000 00:00000000 00000000     0        0 112 1 0 100 0 0 10 0\n";
+  auto s = dfa::parse_proc_net_sockets(text, "tcp", 4, "tcp");
+  REQUIRE(s.ok());
+  REQUIRE(s->size() == 1);
+  CHECK(s->at(0).address == "127.0.0.1");
+  CHECK(s->at(0).port == 9090);
+  CHECK(s->at(0).inode == 111);
+}
+
+TEST_CASE("given a malformed line, then the error names the line") {
+  std::string text = "header\n   0: ZZZ\n";
+  auto s = dfa::parse_proc_net_sockets(text, "udp", 4, "/proc/net/udp");
+  REQUIRE_FALSE(s.ok());
+  CHECK(s.error().message == "/proc/net/udp:2: expected at least 10 fields");
+}
+
+TEST_CASE("given an nftables.conf with flush ruleset, then it is reported with its line") {
+  auto j = dfa::scan_nftables_config("#!/usr/sbin/nft -f\n\nflush ruleset # reset\ninclude \"/etc/nft.d/*.nft\"\n"
+                                     "# flush ruleset in a comment does not count\n");
+  CHECK(j["flush_ruleset"] == true);
+  CHECK(j["flush_ruleset_lines"] == dfa::Json::array({3}));
+  CHECK(j["includes"][0]["line"] == 4);
+  auto k = dfa::scan_nftables_config("table inet filter { }\nflush table inet filter\n");
+  CHECK(k["flush_ruleset"] == false);
+}
+
+TEST_CASE("given a NUL-separated cmdline, then argv is split") {
+  std::string raw("dockerd\0--iptables=false\0", 25);
+  auto argv = dfa::split_cmdline(raw);
+  REQUIRE(argv.size() == 2);
+  CHECK(argv[1] == "--iptables=false");
+}
