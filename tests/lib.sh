@@ -34,9 +34,11 @@ dfa_require_netns() {
   ip netns del "$probe"
 }
 
+# Sets the variable named $1 to a fresh directory, removed on exit. (Not
+# $(...): cleanups registered in a subshell would be lost.)
 dfa_tmpdir() {
   local d
   d=$(mktemp -d "${TMPDIR:-/tmp}/dfa-test.XXXXXX")
   dfa_on_exit "rm -rf '$d'"
-  echo "$d"
+  printf -v "$1" '%s' "$d"
 }

@@ -8,7 +8,7 @@ set -euo pipefail
 source "$DFA_SRC/tests/lib.sh"
 dfa_require_netns
 fx="$DFA_SRC/fixtures/kernel"
-tmp=$(dfa_tmpdir)
+dfa_tmpdir tmp
 
 # 1. A namespace with no legacy tables: collecting must not create any.
 empty=$(dfa_netns_new dfak)

@@ -1,0 +1,148 @@
+# The lab: a real Docker host in network namespaces, with simulated outside
+# hosts. Source it (after tests/lib.sh, or on its own with labctl).
+#
+#   lab_up PREFIX            creates the namespaces and starts dockerd
+#     LAB_BACKEND=nft|legacy  which iptables Docker drives (default nft)
+#     LAB_DAEMON_JSON='{...}' daemon.json content (default {})
+#   lab_docker ARGS...        docker CLI against the lab's daemon
+#   lab_host CMD...           run CMD in the Docker host's namespace
+#   lab_wan CMD... / lab_lan CMD...   run CMD on an outside host
+#   lab_run_web NAME PORTSPEC... [--network NET]   busybox httpd on :80
+#   lab_down                  stops everything and removes it all
+#
+# Topology (all inside namespaces this lab creates):
+#   wan  eth0 203.0.113.2/24  2001:db8:1::2/64 --- host eth0 203.0.113.1/24 2001:db8:1::1/64
+#   lan  eth0 198.51.100.2/24 2001:db8:2::2/64 --- host eth1 198.51.100.1/24 2001:db8:2::1/64
+# dockerd runs in "host" through nsenter --net (not ip netns exec, which
+# remounts /sys and loses the cgroup mounts), with its own data root, exec
+# root, socket, config file and pidfile.
+
+LAB_BACKEND=${LAB_BACKEND:-nft}
+LAB_DAEMON_JSON=${LAB_DAEMON_JSON:-'{}'}
+
+lab__uniq() { printf '%s%04x%04x' "$1" $$ $((RANDOM)); }
+
+lab_host() { ip netns exec "$LAB_HOST" "$@"; }
+lab_wan() { ip netns exec "$LAB_WAN" "$@"; }
+lab_lan() { ip netns exec "$LAB_LAN" "$@"; }
+lab_docker() { docker -H "unix://$LAB_DIR/docker.sock" "$@"; }
+
+lab__link() { # NS_A IF_A NS_B IF_B
+  ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
+  ip -n "$1" link set "$2" up
+  ip -n "$3" link set "$4" up
+}
+
+lab__busybox_image() {
+  local root="$LAB_DIR/rootfs"
+  mkdir -p "$root/bin" "$root/www" "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for a in sh httpd nc cat echo sleep ip mkdir; do ln -sf busybox "$root/bin/$a"; done
+  echo lab >"$root/www/index.html"
+  gcc -static -O2 -o "$root/bin/udp_echo" "$(dirname "${BASH_SOURCE[0]}")/udp_echo.c" || return 1
+  tar -C "$root" -c . | lab_docker import - dfa-busybox:latest >/dev/null
+}
+
+lab_up() {
+  local prefix=${1:-lab}
+  LAB_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dfa-lab.XXXXXX")
+  LAB_HOST=$(lab__uniq "${prefix}h")
+  LAB_WAN=$(lab__uniq "${prefix}w")
+  LAB_LAN=$(lab__uniq "${prefix}l")
+  export LAB_DIR LAB_HOST LAB_WAN LAB_LAN
+  local ns
+  for ns in "$LAB_HOST" "$LAB_WAN" "$LAB_LAN"; do
+    ip netns add "$ns" || return 1
+    ip -n "$ns" link set lo up
+  done
+  lab__link "$LAB_HOST" eth0 "$LAB_WAN" eth0
+  lab__link "$LAB_HOST" eth1 "$LAB_LAN" eth0
+  ip -n "$LAB_HOST" addr add 203.0.113.1/24 dev eth0
+  ip -n "$LAB_HOST" addr add 2001:db8:1::1/64 dev eth0 nodad
+  ip -n "$LAB_HOST" addr add 198.51.100.1/24 dev eth1
+  ip -n "$LAB_HOST" addr add 2001:db8:2::1/64 dev eth1 nodad
+  ip -n "$LAB_WAN" addr add 203.0.113.2/24 dev eth0
+  ip -n "$LAB_WAN" addr add 2001:db8:1::2/64 dev eth0 nodad
+  ip -n "$LAB_WAN" route add default via 203.0.113.1
+  ip -n "$LAB_WAN" -6 route add default via 2001:db8:1::1
+  ip -n "$LAB_LAN" addr add 198.51.100.2/24 dev eth0
+  ip -n "$LAB_LAN" addr add 2001:db8:2::2/64 dev eth0 nodad
+  ip -n "$LAB_LAN" route add default via 198.51.100.1
+  ip -n "$LAB_LAN" -6 route add default via 2001:db8:2::1
+
+  # Which iptables Docker drives: it execs "iptables" from its PATH.
+  mkdir -p "$LAB_DIR/bin"
+  local t
+  for t in iptables ip6tables; do
+    ln -sf "/usr/sbin/$t-$LAB_BACKEND" "$LAB_DIR/bin/$t"
+    ln -sf "/usr/sbin/$t-$LAB_BACKEND-save" "$LAB_DIR/bin/$t-save"
+    ln -sf "/usr/sbin/$t-$LAB_BACKEND-restore" "$LAB_DIR/bin/$t-restore"
+  done
+  printf '%s\n' "$LAB_DAEMON_JSON" >"$LAB_DIR/daemon.json"
+  PATH="$LAB_DIR/bin:$PATH" nsenter --net="/run/netns/$LAB_HOST" dockerd \
+    --data-root "$LAB_DIR/data" --exec-root "$LAB_DIR/exec" -H "unix://$LAB_DIR/docker.sock" \
+    --config-file "$LAB_DIR/daemon.json" --pidfile "$LAB_DIR/docker.pid" >"$LAB_DIR/dockerd.log" 2>&1 &
+  local i
+  for i in $(seq 1 150); do
+    lab_docker version >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  lab_docker version >/dev/null 2>&1 || { echo "dockerd did not start:"; tail -20 "$LAB_DIR/dockerd.log"; return 1; }
+  lab__busybox_image
+}
+
+# lab_run_web NAME [docker run options...]: a busybox httpd answering on :80
+# (and :443, :7000-7002) with its own name.
+lab_run_web() {
+  local name=$1
+  shift
+  lab_docker run -d --name "$name" "$@" dfa-busybox:latest sh -c \
+    "echo $name > /www/index.html; for p in 80 443 7000 7001 7002; do httpd -p \$p -h /www; done; exec sleep 100000" >/dev/null
+}
+
+# lab_run_udp_echo NAME PORT [docker run options...]: answers every UDP
+# datagram to PORT with NAME.
+lab_run_udp_echo() {
+  local name=$1 port=$2
+  shift 2
+  lab_docker run -d --name "$name" "$@" dfa-busybox:latest udp_echo "$port" "$name" >/dev/null
+}
+
+# lab_udp_probe NS ADDR PORT: sends one datagram from namespace NS, prints
+# the reply (empty on timeout).
+lab_udp_probe() {
+  ip netns exec "$1" python3 -c '
+import socket, sys
+a, p = sys.argv[1], int(sys.argv[2])
+s = socket.socket(socket.AF_INET6 if ":" in a else socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(b"probe", (a, p))
+try:
+    print(s.recv(2048).decode(errors="replace"), end="")
+except OSError:
+    pass' "$2" "$3"
+}
+
+lab_down() {
+  [ -n "${LAB_DIR:-}" ] || return 0
+  if [ -S "$LAB_DIR/docker.sock" ]; then
+    local ids
+    ids=$(lab_docker ps -aq 2>/dev/null)
+    [ -n "$ids" ] && lab_docker rm -f $ids >/dev/null 2>&1
+  fi
+  if [ -f "$LAB_DIR/docker.pid" ]; then
+    local pid i
+    pid=$(cat "$LAB_DIR/docker.pid")
+    kill "$pid" 2>/dev/null
+    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$pid" 2>/dev/null
+  fi
+  # Anything still mounted under the lab (overlay layers, netns bind mounts).
+  grep -o " $LAB_DIR/[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+  local ns
+  for ns in "${LAB_HOST:-}" "${LAB_WAN:-}" "${LAB_LAN:-}"; do
+    [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+  done
+  rm -rf "$LAB_DIR"
+  LAB_DIR=
+}
