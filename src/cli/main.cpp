@@ -75,20 +75,29 @@ struct Command {
 std::function<int()> setup_collect(CLI::App* cmd) {
   auto o = std::make_shared<LiveOptions>();
   auto out = std::make_shared<std::string>("-");
+  auto strict = std::make_shared<bool>(false);
   cmd->add_option("-o,--output", *out, "Write the snapshot here ('-' for standard output)")->capture_default_str();
+  cmd->add_flag("--strict", *strict,
+                "Exit 3 when any collector was denied or failed (default: only when nothing could be collected)");
   add_live_options(cmd, *o, false);
-  return [o, out]() {
+  return [o, out, strict]() {
     CollectSummary c = collect_live(o->collect);
-    if (!c.anything_collected) {
-      warn("nothing could be collected");
-      return int(kExitCollectFailed);
+    bool partial = false;
+    for (auto name : kCollectors) {
+      auto st = c.snapshot.collector(name).status;
+      partial |= st == CollectorStatus::denied || st == CollectorStatus::error;
     }
+    if (!c.anything_collected || (*strict && partial)) {
+      warn(c.anything_collected ? "a collector was denied or failed (--strict)" : "nothing could be collected");
+      if (!c.anything_collected) return int(kExitCollectFailed);
+    }
+    // With --strict the snapshot is still written: it shows what failed.
     auto w = write_text_file(*out, dump_json(c.snapshot.doc));
     if (!w) {
       warn(w.error().message);
       return int(kExitOutputFailed);
     }
-    return int(kExitOk);
+    return int(*strict && partial ? kExitCollectFailed : kExitOk);
   };
 }
 

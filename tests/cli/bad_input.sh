@@ -1,1 +1,82 @@
-exit 77
+#!/usr/bin/env bash
+# Bad input and hostile environments: each case gives a clear message that
+# names the file and position where there is one, the documented exit code,
+# and no crash.
+set -euo pipefail
+source "$DFA_SRC/tests/lib.sh"
+dfa_require_netns
+dfa_tmpdir tmp
+ns=$(dfa_netns_new dfab)
+dfa_on_exit "ip netns del $ns"
+in_ns() { ip netns exec "$ns" "$@"; }
+
+failures=0
+# expect NAME WANT_EXIT STDERR_PATTERN -- CMD...
+expect() {
+  local name=$1 want=$2 pattern=$3
+  shift 4
+  local rc=0
+  "$@" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  if [ "$rc" != "$want" ]; then
+    echo "FAIL $name: exit $rc, want $want; stderr: $(cat "$tmp/err")"
+    failures=$((failures + 1))
+  elif ! grep -qE -- "$pattern" "$tmp/err"; then
+    echo "FAIL $name: stderr lacks /$pattern/: $(cat "$tmp/err")"
+    failures=$((failures + 1))
+  elif [ "$rc" -ge 128 ]; then
+    echo "FAIL $name: crashed (exit $rc)"
+    failures=$((failures + 1))
+  else
+    echo "ok   $name"
+  fi
+}
+snapshot_field() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$@"; }
+
+# daemon.json with a syntax error: collected as an error with its position;
+# --strict turns it into exit 3, and the snapshot is still written.
+printf '{\n  "iptables": false,\n  "ipv6": true\n  "userland-proxy": false\n}\n' >"$tmp/broken.json"
+nosock="unix://$tmp/none.sock"
+expect daemon-json-syntax 0 "docker_config: error: $tmp/broken.json:4:3: " -- \
+  in_ns "$DFA_BIN" collect --daemon-config "$tmp/broken.json" --docker-host "$nosock" -o "$tmp/s1.json"
+[ "$(snapshot_field "$tmp/s1.json" "d['collectors']['docker_config']['status']")" = error ] ||
+  { echo "FAIL daemon-json-syntax: status not error"; failures=$((failures + 1)); }
+expect daemon-json-strict 3 "--strict" -- \
+  in_ns "$DFA_BIN" collect --strict --daemon-config "$tmp/broken.json" --docker-host "$nosock" -o "$tmp/s2.json"
+[ -s "$tmp/s2.json" ] || { echo "FAIL daemon-json-strict: no snapshot written"; failures=$((failures + 1)); }
+printf '{ "iptables": "false" }\n' >"$tmp/typed.json"
+expect daemon-json-type 0 "$tmp/typed.json:1:15: \"iptables\" must be a boolean" -- \
+  in_ns "$DFA_BIN" collect --daemon-config "$tmp/typed.json" --docker-host "$nosock" -o "$tmp/s3.json"
+expect daemon-json-missing 0 "docker_config: error: $tmp/nope.json: cannot open" -- \
+  in_ns "$DFA_BIN" collect --daemon-config "$tmp/nope.json" --docker-host "$nosock" -o "$tmp/s4.json"
+
+# Docker socket: absent, refusing, unsupported scheme.
+expect docker-absent 0 "docker_api: absent: no Docker socket at $tmp/none.sock" -- \
+  in_ns "$DFA_BIN" collect --docker-host "$nosock" -o "$tmp/s5.json"
+python3 -c 'import socket,sys; s=socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.close()' "$tmp/dead.sock"
+expect docker-refused 0 "docker_api: error: cannot reach the Docker API at unix://$tmp/dead.sock: Connection refused \(is dockerd running\?\)" -- \
+  in_ns "$DFA_BIN" collect --docker-host "unix://$tmp/dead.sock" -o "$tmp/s6.json"
+expect docker-host-env 0 "unsupported Docker host \"ssh://somewhere\"" -- \
+  env DOCKER_HOST=ssh://somewhere ip netns exec "$ns" "$DFA_BIN" collect -o "$tmp/s7.json"
+
+# Without CAP_NET_ADMIN: the firewall collectors say denied and why.
+expect no-cap-net-admin 0 "nftables: denied: listing the nftables ruleset needs CAP_NET_ADMIN" -- \
+  in_ns setpriv --bounding-set -net_admin --inh-caps -net_admin "$DFA_BIN" collect --docker-host "$nosock" -o "$tmp/s8.json"
+grep -q "iptables_legacy: denied" "$tmp/err" || { echo "FAIL no-cap-net-admin: legacy not denied"; failures=$((failures + 1)); }
+
+# Snapshots: malformed, newer schema, structurally wrong, missing.
+printf '{\n  "schema_version": 1,\n  "collectors": {\n    "host": {"status": "ok"},,\n  }\n}\n' >"$tmp/bad-syntax.json"
+expect snapshot-syntax 2 "$tmp/bad-syntax.json:4:30: syntax error" -- "$DFA_BIN" summary --snapshot "$tmp/bad-syntax.json"
+printf '{"schema_version": 7, "collectors": {}}\n' >"$tmp/newer.json"
+expect snapshot-newer 2 "snapshot schema 7 is newer than this dockfw-audit supports" -- "$DFA_BIN" summary --snapshot "$tmp/newer.json"
+printf '{"schema_version": 1, "collectors": {"nftables": {"status": "ok"}}, "nftables": {"ruleset": {}}}\n' >"$tmp/shape.json"
+expect snapshot-shape 2 "$tmp/shape.json: /nftables/ruleset: expected an array, found object" -- "$DFA_BIN" summary --snapshot "$tmp/shape.json"
+expect snapshot-missing 2 "$tmp/absent.json: cannot open: No such file or directory" -- "$DFA_BIN" summary --snapshot "$tmp/absent.json"
+
+# Usage errors and an unwritable output.
+expect unknown-command 2 "" -- "$DFA_BIN" frobnicate
+expect unknown-option 2 "" -- "$DFA_BIN" collect --frobnicate
+expect output-unwritable 4 "$tmp/no/such/dir/s.json.tmp: cannot write" -- \
+  in_ns "$DFA_BIN" collect --docker-host "$nosock" -o "$tmp/no/such/dir/s.json"
+
+echo "$failures failures"
+[ "$failures" = 0 ]
