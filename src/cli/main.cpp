@@ -2,6 +2,8 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <malloc.h>
+
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -76,12 +78,19 @@ std::function<int()> setup_collect(CLI::App* cmd) {
   auto o = std::make_shared<LiveOptions>();
   auto out = std::make_shared<std::string>("-");
   auto strict = std::make_shared<bool>(false);
+  auto pretty = std::make_shared<bool>(false);
+  cmd->add_flag("--pretty", *pretty, "Indent the snapshot for reading (larger; default is one compact line)");
   cmd->add_option("-o,--output", *out, "Write the snapshot here ('-' for standard output)")->capture_default_str();
   cmd->add_flag("--strict", *strict,
                 "Exit 3 when any collector was denied or failed (default: only when nothing could be collected)");
   add_live_options(cmd, *o, false);
-  return [o, out, strict]() {
-    CollectSummary c = collect_live(o->collect);
+  return [o, out, strict, pretty]() {
+    // The snapshot of a large ruleset is millions of small nodes; freeing
+    // them at exit would cost more than writing them. The process is about
+    // to end, so it is kept alive (reachable, so not a leak) instead.
+    static CollectSummary* kept = nullptr;
+    kept = new CollectSummary(collect_live(o->collect));
+    CollectSummary& c = *kept;
     bool partial = false;
     for (auto name : kCollectors) {
       auto st = c.snapshot.collector(name).status;
@@ -92,7 +101,7 @@ std::function<int()> setup_collect(CLI::App* cmd) {
       if (!c.anything_collected) return int(kExitCollectFailed);
     }
     // With --strict the snapshot is still written: it shows what failed.
-    auto w = write_text_file(*out, dump_json(c.snapshot.doc));
+    auto w = write_json_file(*out, c.snapshot.doc, *pretty ? 2 : -1);
     if (!w) {
       warn(w.error().message);
       return int(kExitOutputFailed);
@@ -131,6 +140,10 @@ const std::vector<Command>& commands() {
 
 int main(int argc, char** argv) {
   using namespace dfa;
+  // A large ruleset means millions of small JSON nodes allocated and freed in
+  // bursts; glibc's fastbins then spend more time consolidating than
+  // allocating (measured: bench/collect_bench.sh, docs/benchmarks.md).
+  mallopt(M_MXFAST, 0);
   CLI::App app{"dockfw-audit: which Docker container ports and host sockets are reachable, from where, "
                "and which firewall rule decides.\nExit codes: 0 ok, 1 findings, 2 usage or input error, "
                "3 collection failed, 4 output not written."};

@@ -6,7 +6,7 @@ namespace dfa {
 namespace {
 
 std::string nft_dnat_target(const Json& rule) {
-  for (const auto& e : rule.value("expr", Json::array())) {
+  for (const auto& e : array_member(rule, "expr")) {
     if (auto d = e.find("dnat"); d != e.end()) {
       std::string addr = d->contains("addr") ? (d->at("addr").is_string() ? d->at("addr").get<std::string>() : d->at("addr").dump()) : "";
       if (d->contains("port")) return fmt::format("{}:{}", addr, d->at("port").dump());
@@ -43,7 +43,7 @@ std::string render_summary(const Snapshot& s) {
       chains += o.contains("chain");
       if (o.contains("rule")) {
         ++rules;
-        for (const auto& e : o["rule"].value("expr", Json::array())) xt += e.contains("xt");
+        for (const auto& e : array_member(o["rule"], "expr")) xt += e.contains("xt");
       }
     }
     out += fmt::format("\nnftables {}: {} tables, {} chains, {} rules, {} iptables-nft expressions ({} undecoded)\n",

@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 #include "collect/proc_parse.hpp"
 #include "dfa/version.hpp"
@@ -44,8 +46,14 @@ CollectSummary collect_snapshot(const CollectOptions& o) {
       {"docker_config", collect_docker_config},
       {"docker_api", collect_docker_api},
   };
+  // DFA_TIMING=1 prints what each collector cost (see docs/benchmarks.md).
+  const bool timing = std::getenv("DFA_TIMING") != nullptr;
   for (auto [name, fn] : collectors) {
+    auto t0 = std::chrono::steady_clock::now();
     Collected c = fn(o);
+    if (timing)
+      std::fprintf(stderr, "dockfw-audit: timing: %s %.1f ms\n", name,
+                   std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
     doc["collectors"][name] = to_json(c.report);
     doc[name] = std::move(c.data);
     if (c.report.status == CollectorStatus::ok) s.anything_collected = true;

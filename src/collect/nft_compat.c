@@ -122,11 +122,39 @@ static int request(struct nlmsghdr *nlh, int dump, mnl_cb_t cb, void *data, char
   return 0;
 }
 
-int dfa_nft_compat_dump(dfa_nft_xt_fn fn, void *ctx, char *err, size_t errcap) {
+static int family_number(const char *f) {
+  if (!strcmp(f, "ip")) return NFPROTO_IPV4;
+  if (!strcmp(f, "ip6")) return NFPROTO_IPV6;
+  if (!strcmp(f, "inet")) return NFPROTO_INET;
+  if (!strcmp(f, "bridge")) return NFPROTO_BRIDGE;
+  if (!strcmp(f, "arp")) return NFPROTO_ARP;
+  if (!strcmp(f, "netdev")) return NFPROTO_NETDEV;
+  return -1;
+}
+
+int dfa_nft_compat_dump(const char *family, const char *table, dfa_nft_xt_fn fn, void *ctx, char *err,
+                        size_t errcap) {
   char buf[MNL_SOCKET_BUFFER_SIZE];
   err[0] = 0;
-  struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_UNSPEC,
-                                               NLM_F_DUMP, (uint32_t)time(NULL));
+  int fam = family_number(family);
+  if (fam < 0) {
+    snprintf(err, errcap, "unknown nftables family %s", family);
+    errno = EINVAL;
+    return -1;
+  }
+  /* Only the named table: the kernel filters the dump, so a large ruleset
+   * with a small iptables-nft part costs little. */
+  struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, (uint16_t)fam, NLM_F_DUMP,
+                                               (uint32_t)time(NULL));
+  struct nftnl_rule *filter = nftnl_rule_alloc();
+  if (!filter) {
+    errno = ENOMEM;
+    snprintf(err, errcap, "out of memory");
+    return -1;
+  }
+  nftnl_rule_set_str(filter, NFTNL_RULE_TABLE, table);
+  nftnl_rule_nlmsg_build_payload(nlh, filter);
+  nftnl_rule_free(filter);
   struct dump_ctx d = {fn, ctx};
   return request(nlh, 1, rule_cb, &d, err, errcap);
 }

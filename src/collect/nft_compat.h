@@ -26,9 +26,10 @@ struct dfa_nft_xt {
 
 typedef void (*dfa_nft_xt_fn)(void *ctx, const struct dfa_nft_xt *x);
 
-/* Dumps every rule of every family and reports each compat expression.
- * Returns 0, or -1 with errno set and a message in err. */
-int dfa_nft_compat_dump(dfa_nft_xt_fn fn, void *ctx, char *err, size_t errcap);
+/* Dumps the rules of one table (family "ip", "ip6", ...) and reports each
+ * compat expression. Returns 0, or -1 with errno set and a message in err. */
+int dfa_nft_compat_dump(const char *family, const char *table, dfa_nft_xt_fn fn, void *ctx, char *err,
+                        size_t errcap);
 
 /* The ruleset generation id, to detect a ruleset that changed while read. */
 int dfa_nft_genid(uint32_t *genid, char *err, size_t errcap);

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <map>
+#include <set>
 #include <memory>
 #include <tuple>
 
@@ -82,12 +83,17 @@ void on_compat(void* c, const dfa_nft_xt* x) {
   idx->by_rule[{fam, x->table, x->chain, x->handle}][x->ordinal] = std::move(d);
 }
 
-bool has_xt(const Json& ruleset) {
+// The (family, table) pairs whose rules hold compat expressions.
+std::set<std::pair<std::string, std::string>> tables_with_xt(const Json& ruleset) {
+  std::set<std::pair<std::string, std::string>> out;
   for (const auto& obj : ruleset)
     if (auto r = obj.find("rule"); r != obj.end())
-      for (const auto& e : r->value("expr", Json::array()))
-        if (e.contains("xt")) return true;
-  return false;
+      for (const auto& e : array_member(*r, "expr"))
+        if (e.contains("xt")) {
+          out.emplace(r->value("family", ""), r->value("table", ""));
+          break;
+        }
+  return out;
 }
 
 // Attaches decoded parameters to every xt expression; returns the ones that
@@ -141,7 +147,7 @@ Collected collect_nftables(const CollectOptions&) {
     auto parsed = parse_json_text(lr.output.empty() ? std::string("{\"nftables\":[]}") : lr.output,
                                   "nft list ruleset output");
     if (!parsed) return {{CollectorStatus::error, parsed.error().message}, nullptr};
-    Json ruleset = (*parsed).value("nftables", Json::array());
+    Json ruleset = parsed->contains("nftables") ? std::move((*parsed)["nftables"]) : Json::array();
     Json out;
     Json meta = Json::object();
     for (const auto& o : ruleset)
@@ -154,12 +160,15 @@ Collected collect_nftables(const CollectOptions&) {
               nullptr};
     }
     Json undecoded = Json::array();
-    if (has_xt(ruleset)) {
+    if (auto tables = tables_with_xt(ruleset); !tables.empty()) {
       CompatIndex idx;
-      if (dfa_nft_compat_dump(on_compat, &idx, err, sizeof err) != 0) {
-        undecoded.push_back({{"reason", fmt::format("reading compat expressions failed: {}", err)}});
-      }
+      std::string failures;
+      for (const auto& [family, table] : tables)
+        if (dfa_nft_compat_dump(family.c_str(), table.c_str(), on_compat, &idx, err, sizeof err) != 0)
+          failures += fmt::format("{}{} {}: {}", failures.empty() ? "" : "; ", family, table, err);
       undecoded = attach_compat(ruleset, idx);
+      if (!failures.empty())
+        for (auto& u : undecoded) u["reason"] = fmt::format("reading compat expressions failed: {}", failures);
     }
     if (have_gen && dfa_nft_genid(&gen_after, err, sizeof err) == 0 && gen_after != gen_before) continue;
     out["generation"] = have_gen ? Json(gen_before) : Json(nullptr);

@@ -7,10 +7,13 @@
 namespace dfa {
 
 std::string hex(const void* data, std::size_t len) {
-  std::string s;
-  s.reserve(len * 2);
+  static constexpr char digits[] = "0123456789abcdef";
+  std::string s(len * 2, '0');
   auto* p = static_cast<const unsigned char*>(data);
-  for (std::size_t i = 0; i < len; ++i) s += fmt::format("{:02x}", p[i]);
+  for (std::size_t i = 0; i < len; ++i) {
+    s[2 * i] = digits[p[i] >> 4];
+    s[2 * i + 1] = digits[p[i] & 15];
+  }
   return s;
 }
 

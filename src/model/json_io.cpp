@@ -8,7 +8,9 @@
 #include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <memory>
 #include <sstream>
+#include <vector>
 
 namespace dfa {
 
@@ -69,8 +71,58 @@ Result<Json> read_json_file(const std::string& path) {
   return parse_json_text(*text, path);
 }
 
+const Json& array_member(const Json& j, const char* key) {
+  static const Json empty = Json::array();
+  auto it = j.find(key);
+  return it != j.end() && it->is_array() ? *it : empty;
+}
+
 std::string dump_json(const Json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+namespace {
+// A FILE* as an nlohmann output adapter.
+class FileOutput : public nlohmann::detail::output_adapter_protocol<char> {
+ public:
+  explicit FileOutput(std::FILE* f) : f_(f) {}
+  void write_character(char c) override { std::fputc(c, f_); }
+  void write_characters(const char* s, std::size_t n) override { std::fwrite(s, 1, n, f_); }
+
+ private:
+  std::FILE* f_;
+};
+}  // namespace
+
+Result<bool> write_json_file(const std::string& path, const Json& j, int indent) {
+  bool to_stdout = path == "-";
+  std::string tmp = path + ".tmp";
+  std::FILE* f = to_stdout ? stdout : std::fopen(tmp.c_str(), "wb");
+  if (!f) return io_error(fmt::format("{}: cannot write: {}", tmp, std::strerror(errno)));
+  std::vector<char> buf(1 << 20);
+  std::setvbuf(f, buf.data(), _IOFBF, buf.size());
+  nlohmann::detail::serializer<Json> ser(std::make_shared<FileOutput>(f), ' ',
+                                         nlohmann::json::error_handler_t::replace);
+  ser.dump(j, indent >= 0, false, indent >= 0 ? static_cast<unsigned>(indent) : 0);
+  std::fputc('\n', f);
+  bool ok = std::fflush(f) == 0 && !std::ferror(f);
+  int e = errno;
+  std::setvbuf(f, nullptr, _IOFBF, BUFSIZ);
+  if (to_stdout) {
+    if (!ok) return io_error(fmt::format("standard output: write failed: {}", std::strerror(e)));
+    return true;
+  }
+  ok = (std::fclose(f) == 0) && ok;
+  if (!ok) {
+    std::remove(tmp.c_str());
+    return io_error(fmt::format("{}: write failed: {}", tmp, std::strerror(e)));
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    e = errno;
+    std::remove(tmp.c_str());
+    return io_error(fmt::format("{}: cannot rename into place: {}", path, std::strerror(e)));
+  }
+  return true;
 }
 
 Result<bool> write_text_file(const std::string& path, std::string_view text) {

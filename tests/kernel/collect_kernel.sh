@@ -17,7 +17,12 @@ ip netns exec "$empty" "$DFA_BIN" collect -o "$tmp/empty.json" 2>"$tmp/empty.err
 for f in ip_tables_names ip6_tables_names; do
   [ -z "$(ip netns exec "$empty" cat /proc/net/$f)" ] || dfa_fail "collect instantiated a legacy table ($f)"
 done
-grep -q '"iptables_legacy": {' "$tmp/empty.json" || dfa_fail "no iptables_legacy section"
+python3 - "$tmp/empty.json" <<'PY' || dfa_fail "empty namespace: wrong iptables_legacy report"
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert d["collectors"]["iptables_legacy"]["status"] == "absent", d["collectors"]["iptables_legacy"]
+assert d["iptables_legacy"]["ipv4"]["tables"] == [] and d["iptables_legacy"]["ipv6"]["tables"] == []
+PY
 
 # 2. A namespace with everything loaded.
 ns=$(dfa_netns_new dfak)
