@@ -124,6 +124,10 @@ except OSError:
 }
 
 lab_down() {
+  # Runs from EXIT traps, often under set -euo pipefail: every step must run
+  # whatever the one before it returned.
+  local -
+  set +e +o pipefail
   [ -n "${LAB_DIR:-}" ] || return 0
   if [ -S "$LAB_DIR/docker.sock" ]; then
     local ids
