@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "collect/iptc_proxy.h"
+#include "collect/xt_decode.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -12,22 +13,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-static int cidr_of(const uint8_t *m, int bytes) {
-  int bits = 0, i = 0;
-  for (; i < bytes && m[i] == 0xff; ++i) bits += 8;
-  if (i < bytes) {
-    uint8_t b = m[i];
-    while (b & 0x80) {
-      ++bits;
-      b = (uint8_t)(b << 1);
-    }
-    if (b) return -1;
-    for (++i; i < bytes; ++i)
-      if (m[i]) return -1;
-  }
-  return bits;
-}
-
 /* "addr/len" as iptables-save prints -s/-d; empty for "any" (zero mask, not inverted). */
 static void addr_mask(int af, const void *addr, const void *mask, int invert, char *out, size_t cap) {
   int bytes = af == AF_INET6 ? 16 : 4;
@@ -39,7 +24,7 @@ static void addr_mask(int af, const void *addr, const void *mask, int invert, ch
   if (zero && !invert) return;
   char a[INET6_ADDRSTRLEN], ms[INET6_ADDRSTRLEN];
   inet_ntop(af, addr, a, sizeof a);
-  int l = cidr_of(m, bytes);
+  int l = dfa_mask_cidr(m, bytes);
   if (l < 0) {
     inet_ntop(af, mask, ms, sizeof ms);
     snprintf(out, cap, "%s/%s", a, ms);

@@ -93,10 +93,9 @@ static void addr_str(int family, const void *a, char *buf, size_t cap) {
   inet_ntop(family == 6 ? AF_INET6 : AF_INET, a, buf, (socklen_t)cap);
 }
 
-/* Prefix length of a contiguous netmask, or -1. */
-static int mask_cidr(int family, const void *mask) {
+int dfa_mask_cidr(const void *mask, int bytes) {
   const uint8_t *m = mask;
-  int bytes = family == 6 ? 16 : 4, bits = 0, i = 0;
+  int bits = 0, i = 0;
   for (; i < bytes && m[i] == 0xff; ++i) bits += 8;
   if (i < bytes) {
     uint8_t b = m[i];
@@ -253,7 +252,7 @@ static void ct_addr(struct dfa_xt_out *o, int family, const char *opt, const cha
                     const union nf_inet_addr *a, const union nf_inet_addr *m, int invert) {
   char as[INET6_ADDRSTRLEN], ms[INET6_ADDRSTRLEN], val[INET6_ADDRSTRLEN * 2 + 2];
   addr_str(family, a, as, sizeof as);
-  int cidr = mask_cidr(family, m);
+  int cidr = dfa_mask_cidr(m, family == 6 ? 16 : 4);
   int full = family == 6 ? 128 : 32;
   inv(o, invert);
   if (cidr == full)

@@ -41,6 +41,9 @@ struct dfa_xt_out {
 int dfa_xt_decode(int family, int kind, const char *name, unsigned revision, const void *data,
                   size_t len, struct dfa_xt_out *out);
 
+/* Prefix length of a contiguous netmask of `bytes` bytes (4 or 16), or -1. */
+int dfa_mask_cidr(const void *mask, int bytes);
+
 /* iptables-save's quoting of a string argument (xtables_save_string), with
  * the leading space. Writes at most cap bytes including the terminator. */
 void dfa_save_string(const char *value, char *buf, size_t cap);
