@@ -13,19 +13,12 @@ source tests/lab/lab.sh
 trap lab_down EXIT
 
 echo "== Bringing up a lab Docker host (dockerd $(dockerd --version | cut -d' ' -f3 | tr -d ,), iptables-nft) in network namespaces"
-lab_up demo >/dev/null
-lab_run_web web -p 8080:80
-echo "   container 'web' publishes -p 8080:80"
-
+scenario=fixtures/scenarios/01-bypass-nft/scenario.sh
+source "$scenario"
+LAB_BACKEND=$SCENARIO_BACKEND LAB_DAEMON_JSON=$SCENARIO_DAEMON_JSON lab_up demo >/dev/null
+scenario_setup
+echo "   lab scenario $scenario: container 'web' publishes -p 8080:80"
 echo "== The admin's nftables firewall drops tcp dport 8080 in an input chain:"
-lab_host nft -f - <<'NFT'
-table inet filter {
-	chain input {
-		type filter hook input priority filter; policy accept;
-		tcp dport 8080 drop
-	}
-}
-NFT
 lab_host nft list table inet filter | sed 's/^/   /'
 
 probe() { # LABEL URL

@@ -69,6 +69,10 @@ lab_up() {
   ip -n "$LAB_LAN" addr add 2001:db8:2::2/64 dev eth0 nodad
   ip -n "$LAB_LAN" route add default via 198.51.100.1
   ip -n "$LAB_LAN" -6 route add default via 2001:db8:2::1
+  # lan is a neighbour that routes Docker's subnets to the host (direct routing).
+  ip -n "$LAB_LAN" route add 172.16.0.0/12 via 198.51.100.1
+  ip -n "$LAB_LAN" route add 192.168.0.0/16 via 198.51.100.1
+  ip -n "$LAB_LAN" -6 route add fd00::/8 via 2001:db8:2::1
 
   # Which iptables Docker drives: it execs "iptables" from its PATH.
   mkdir -p "$LAB_DIR/bin"

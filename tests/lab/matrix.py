@@ -1,0 +1,125 @@
+"""Plans the probe matrix of a lab scenario from its snapshot, and merges and
+normalizes results.
+
+  matrix.py plan SNAPSHOT          -> {"SOURCE": [targets]} on stdout
+  matrix.py merge DIR              -> observed.json from DIR/result-SOURCE.json
+  matrix.py normalize SNAPSHOT LAB_DIR -> the snapshot with what legitimately
+                                       varies from run to run replaced
+
+Sources: wan and lan (outside hosts; lan routes the Docker subnets to the
+host, a neighbour doing direct routing), host (the Docker host itself), and
+one container per Docker network (container:NAME).
+"""
+import json
+import re
+import sys
+
+WAN = {"v4": ["203.0.113.1"], "v6": ["2001:db8:1::1"]}
+HOST_V4 = ["203.0.113.1", "198.51.100.1", "127.0.0.1"]
+HOST_V6 = ["2001:db8:1::1", "2001:db8:2::1", "::1"]
+EXTRA_PORTS = [("tcp", 80), ("tcp", 443)]  # every lab web server listens there
+
+
+def plan(snap):
+    api = snap.get("docker_api") or {"containers": [], "networks": []}
+    running = [c for c in api["containers"] if c["running"]]
+    published = set()
+    for c in running:
+        for p in c["ports"]:
+            for port in range(p["host_port"], p.get("host_port_end", p["host_port"]) + 1):
+                published.add((p["protocol"], port, p["host_ip"]))
+    # Host-address targets: every host address of the family a binding covers,
+    # plus the loopback addresses, for every published port.
+    host_targets = set()
+    for proto, port, hip in published:
+        v4 = HOST_V4 if hip in ("0.0.0.0", "") else ([hip] if ":" not in hip else [])
+        v6 = HOST_V6 if hip in ("::", "") else ([hip] if ":" in hip else [])
+        # A port published on IPv4 only is still probed on IPv6 (and back):
+        # the other family's answer is part of the truth.
+        if not v6:
+            v6 = HOST_V6
+        if not v4:
+            v4 = HOST_V4
+        for a in v4 + v6:
+            host_targets.add((a, port, proto))
+    # Container-address targets: each container address, its published
+    # container ports and the unpublished ones the lab servers listen on.
+    direct = set()
+    for c in running:
+        ports = {(p["protocol"], p["container_port"]) for p in c["ports"]} | set(EXTRA_PORTS)
+        for n in c["networks"]:
+            for a in (n["ipv4"], n["ipv6"]):
+                if a:
+                    for proto, port in ports:
+                        direct.add((a, port, proto))
+
+    def targets(addrs):
+        return [{"dst": a, "port": p, "proto": pr} for a, p, pr in sorted(addrs)]
+
+    loopback = {"127.0.0.1", "::1"}
+    out = {
+        "wan": targets({t for t in host_targets if t[0] not in loopback}),
+        "lan": targets({t for t in host_targets if t[0] not in loopback} | direct),
+        "host": targets(host_targets | direct),
+    }
+    seen = set()
+    for c in sorted(running, key=lambda c: c["name"]):
+        for n in c["networks"]:
+            if n["network"] in seen or not n["ipv4"]:
+                continue
+            seen.add(n["network"])
+            out[f"container:{c['name']}"] = targets({t for t in host_targets if t[0] not in loopback} | direct)
+    return out
+
+
+def merge(d):
+    import glob
+    import os
+    rows = []
+    for f in sorted(glob.glob(os.path.join(d, "result-*.json"))):
+        source = os.path.basename(f)[len("result-"):-len(".json")]
+        for r in json.load(open(f)):
+            rows.append({"source": source, "family": 6 if ":" in r["dst"] else 4, "dst": r["dst"],
+                         "port": r["port"], "proto": r["proto"], "result": r["result"], "answer": r["answer"]})
+    rows.sort(key=lambda r: (r["source"], r["family"], r["dst"], r["proto"], r["port"]))
+    return {"schema_version": 1, "observations": rows}
+
+
+VOLATILE = {"collected_at", "handle", "counters", "pid", "inode", "id", "network_id", "netns", "generation",
+            "hostname", "kernel", "uid", "candidates", "dockerd_in_other_namespaces", "raw", "packets", "bytes"}
+
+
+def normalize(snap, lab_dir):
+    def walk(x, path=()):
+        if isinstance(x, dict):
+            return {k: walk(v, path + (k,)) for k, v in x.items()
+                    if k not in VOLATILE and not (k == "index" and "interfaces" in path)}
+        if isinstance(x, list):
+            return [walk(v, path) for v in x]
+        return x
+    s = walk(snap)
+    # IPv6 link-local addresses (and their local routes) appear whenever the
+    # kernel's address configuration gets to them: not part of the scenario.
+    host = s.get("host") or {}
+    host["routes"] = [r for r in host.get("routes", []) if not r["dst"].startswith(("fe80:", "ff00:"))]
+    for i in host.get("interfaces", []):
+        i["addresses"] = [a for a in i["addresses"] if not a["address"].startswith("fe80:")]
+    text = json.dumps(s, sort_keys=True, indent=1)
+    text = text.replace(lab_dir, "$LAB")
+    text = re.sub(r"br-[0-9a-f]{12}", "br-ID", text)
+    text = re.sub(r"veth[0-9a-f]{7}", "vethID", text)
+    text = re.sub(r"\b[0-9a-f]{64}\b", "ID", text)
+    text = re.sub(r'"[0-9a-f]{12}"', '"SHORTID"', text)
+    text = re.sub(r"\b([0-9a-f]{2}:){5}[0-9a-f]{2}\b", "MAC", text)
+    text = re.sub(r"fe80::[0-9a-f:]+", "fe80::LL", text)
+    text = re.sub(r'"net:\[\d+\]"', '"NETNS"', text)
+    return text
+
+
+cmd = sys.argv[1]
+if cmd == "plan":
+    print(json.dumps(plan(json.load(open(sys.argv[2])))))
+elif cmd == "merge":
+    print(json.dumps(merge(sys.argv[2]), indent=1))
+elif cmd == "normalize":
+    print(normalize(json.load(open(sys.argv[2])), sys.argv[3]))

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Runs one lab scenario (fixtures/scenarios/NAME/scenario.sh): brings up the
+# lab, applies the scenario, collects a snapshot inside the Docker host, and
+# probes every cell of the matrix (tests/lab/matrix.py) with real packets.
+#
+#   scenario.sh record NAME   write fixtures/scenarios/NAME/{snapshot,observed}.json
+#   scenario.sh check NAME    run afresh and compare with the committed files
+#
+# A scenario file sets SCENARIO_BACKEND (nft|legacy), SCENARIO_DAEMON_JSON
+# and defines scenario_setup, which uses the lab functions (docs/lab.md).
+set -euo pipefail
+mode=${1:?usage: scenario.sh record|check NAME}
+name=${2:?usage: scenario.sh record|check NAME}
+: "${DFA_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
+: "${DFA_BIN:=$DFA_SRC/build/dockfw-audit}"
+export DFA_SRC DFA_BIN
+source "$DFA_SRC/tests/lib.sh"
+source "$DFA_SRC/tests/lab/lab.sh"
+dir="$DFA_SRC/fixtures/scenarios/$name"
+[ -f "$dir/scenario.sh" ] || dfa_fail "no scenario $dir/scenario.sh"
+dfa_require_netns
+command -v dockerd >/dev/null || dfa_skip "dockerd is not installed"
+SCENARIO_BACKEND=nft
+SCENARIO_DAEMON_JSON='{}'
+source "$dir/scenario.sh"
+dfa_tmpdir tmp
+dfa_on_exit lab_down
+LAB_BACKEND=$SCENARIO_BACKEND LAB_DAEMON_JSON=$SCENARIO_DAEMON_JSON lab_up sc || dfa_fail "lab did not come up"
+scenario_setup
+sleep 0.5 # let docker-proxy and late rules settle
+
+lab_host "$DFA_BIN" collect --pretty --docker-host "unix://$LAB_DIR/docker.sock" -o "$tmp/snapshot.json" 2>"$tmp/collect.err" ||
+  dfa_fail "collect failed: $(cat "$tmp/collect.err")"
+python3 "$DFA_SRC/tests/lab/matrix.py" plan "$tmp/snapshot.json" >"$tmp/plan.json"
+python3 - "$tmp" <<'PY'
+import json, sys
+d = sys.argv[1]
+for source, targets in json.load(open(f"{d}/plan.json")).items():
+    json.dump(targets, open(f"{d}/targets-{source.replace(':', '_')}.json", "w"))
+PY
+probe=$DFA_SRC/tests/lab/probe.py
+pids=()
+for f in "$tmp"/targets-*.json; do
+  src=$(basename "$f" .json)
+  src=${src#targets-}
+  out="$tmp/result-${src/_/:}.json"
+  case $src in
+    wan) lab_wan python3 "$probe" "$f" >"$out" & ;;
+    lan) lab_lan python3 "$probe" "$f" >"$out" & ;;
+    host) lab_host python3 "$probe" "$f" >"$out" & ;;
+    container_*)
+      pid=$(lab_docker inspect -f '{{.State.Pid}}' "${src#container_}")
+      nsenter --net="/proc/$pid/ns/net" python3 "$probe" "$f" >"$out" &
+      ;;
+  esac
+  pids+=($!)
+done
+for p in "${pids[@]}"; do wait "$p" || dfa_fail "a probe run failed"; done
+python3 "$DFA_SRC/tests/lab/matrix.py" merge "$tmp" >"$tmp/observed.json"
+# The snapshot names the lab's temporary directory; fixtures use one fixed path.
+sed -i "s#$LAB_DIR#/run/dfa-lab#g" "$tmp/snapshot.json"
+
+case $mode in
+  record)
+    cp "$tmp/snapshot.json" "$tmp/observed.json" "$dir/"
+    echo "recorded $name: $(grep -c '"result": "open"' "$dir/observed.json") open of $(grep -c '"result"' "$dir/observed.json") cells"
+    ;;
+  check)
+    rc=0
+    if ! diff -u "$dir/observed.json" "$tmp/observed.json" >"$tmp/observed.diff"; then
+      echo "FAIL $name: observed reachability differs from the committed matrix:"
+      head -60 "$tmp/observed.diff"
+      rc=1
+    fi
+    python3 "$DFA_SRC/tests/lab/matrix.py" normalize "$dir/snapshot.json" /run/dfa-lab >"$tmp/want.norm"
+    python3 "$DFA_SRC/tests/lab/matrix.py" normalize "$tmp/snapshot.json" /run/dfa-lab >"$tmp/got.norm"
+    if ! diff -u "$tmp/want.norm" "$tmp/got.norm" >"$tmp/snapshot.diff"; then
+      echo "FAIL $name: the snapshot differs from the committed one (after normalizing):"
+      head -60 "$tmp/snapshot.diff"
+      rc=1
+    fi
+    [ $rc = 0 ] && echo "ok $name: $(grep -c '"result"' "$tmp/observed.json") cells as committed"
+    exit $rc
+    ;;
+  *) dfa_fail "unknown mode $mode" ;;
+esac
