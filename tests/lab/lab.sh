@@ -73,6 +73,16 @@ lab_up() {
   ip -n "$LAB_LAN" route add 172.16.0.0/12 via 198.51.100.1
   ip -n "$LAB_LAN" route add 192.168.0.0/16 via 198.51.100.1
   ip -n "$LAB_LAN" -6 route add fd00::/8 via 2001:db8:2::1
+  # ... and, like an attacker on the same link (moby#45610), sends packets for
+  # 127.0.0.1 to the host: its own local table is consulted after a rule that
+  # routes 127.0.0.1 out of eth0, and route_localnet lets the packets (and
+  # the replies from 127.0.0.1) through its routing checks. Nothing in this
+  # namespace uses its own loopback address.
+  ip -n "$LAB_LAN" rule add pref 100 lookup local
+  ip -n "$LAB_LAN" rule del pref 0
+  ip -n "$LAB_LAN" rule add pref 10 to 127.0.0.1/32 lookup 100
+  ip -n "$LAB_LAN" route add 127.0.0.1/32 via 198.51.100.1 dev eth0 table 100
+  ip netns exec "$LAB_LAN" sysctl -qw net.ipv4.conf.eth0.route_localnet=1 net.ipv4.conf.all.route_localnet=1
 
   # Which iptables Docker drives: it execs "iptables" from its PATH.
   mkdir -p "$LAB_DIR/bin"
@@ -127,6 +137,14 @@ except OSError:
     pass' "$2" "$3"
 }
 
+# lab_host_http ADDR:PORT NAME: a host (not container) web server in the
+# Docker host's namespace answering with NAME; stopped by lab_down.
+lab_host_http() {
+  mkdir -p "$LAB_DIR/www-$2"
+  echo "$2" >"$LAB_DIR/www-$2/index.html"
+  lab_host busybox httpd -p "$1" -h "$LAB_DIR/www-$2"
+}
+
 lab_down() {
   # Runs from EXIT traps, often under set -euo pipefail: every step must run
   # whatever the one before it returned.
@@ -149,7 +167,10 @@ lab_down() {
   grep -o " $LAB_DIR/[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   local ns
   for ns in "${LAB_HOST:-}" "${LAB_WAN:-}" "${LAB_LAN:-}"; do
-    [ -n "$ns" ] && ip netns del "$ns" 2>/dev/null
+    [ -n "$ns" ] || continue
+    # Processes a scenario started in the namespace outlive it otherwise.
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    ip netns del "$ns" 2>/dev/null
   done
   rm -rf "$LAB_DIR"
   LAB_DIR=

@@ -28,20 +28,23 @@ def plan(snap):
         for p in c["ports"]:
             for port in range(p["host_port"], p.get("host_port_end", p["host_port"]) + 1):
                 published.add((p["protocol"], port, p["host_ip"]))
-    # Host-address targets: every host address of the family a binding covers,
-    # plus the loopback addresses, for every published port.
+    # Host-address targets: every published port on every host address of
+    # both families, whatever address it was bound to: what is closed is as
+    # much part of the truth as what is open.
     host_targets = set()
-    for proto, port, hip in published:
-        v4 = HOST_V4 if hip in ("0.0.0.0", "") else ([hip] if ":" not in hip else [])
-        v6 = HOST_V6 if hip in ("::", "") else ([hip] if ":" in hip else [])
-        # A port published on IPv4 only is still probed on IPv6 (and back):
-        # the other family's answer is part of the truth.
-        if not v6:
-            v6 = HOST_V6
-        if not v4:
-            v4 = HOST_V4
-        for a in v4 + v6:
+    for proto, port, _ in published:
+        for a in HOST_V4 + HOST_V6:
             host_targets.add((a, port, proto))
+    # Host sockets that are not Docker's (docker-proxy is covered above).
+    for so in (snap.get("host") or {}).get("listening_sockets", []):
+        if so.get("process") in ("docker-proxy", "dockerd", "containerd") or so["port"] == 0:
+            continue
+        if so["address"] in ("0.0.0.0", "::"):
+            addrs = HOST_V4 + HOST_V6 if so["address"] == "::" else HOST_V4
+        else:
+            addrs = [so["address"]] + (HOST_V4 if so["family"] == 4 else HOST_V6)
+        for a in addrs:
+            host_targets.add((a, so["port"], so["protocol"]))
     # Container-address targets: each container address, its published
     # container ports and the unpublished ones the lab servers listen on.
     direct = set()
@@ -59,7 +62,8 @@ def plan(snap):
     loopback = {"127.0.0.1", "::1"}
     out = {
         "wan": targets({t for t in host_targets if t[0] not in loopback}),
-        "lan": targets({t for t in host_targets if t[0] not in loopback} | direct),
+        # lan also sends to 127.0.0.1 through the host (remote loopback, moby#45610).
+        "lan": targets({t for t in host_targets if t[0] != "::1"} | direct),
         "host": targets(host_targets | direct),
     }
     seen = set()
