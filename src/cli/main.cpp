@@ -11,6 +11,8 @@
 
 #include "cli/exit_codes.hpp"
 #include "cli/summary.hpp"
+#include "analyze/endpoint.hpp"
+#include "analyze/engine.hpp"
 #include "collect/collect.hpp"
 #include "dfa/version.hpp"
 
@@ -125,12 +127,62 @@ std::function<int()> setup_summary(CLI::App* cmd) {
   };
 }
 
+std::function<int()> setup_explain(CLI::App* cmd) {
+  auto o = std::make_shared<LiveOptions>();
+  auto from = std::make_shared<std::string>();
+  auto to = std::make_shared<std::string>();
+  auto iif = std::make_shared<std::string>();
+  auto format = std::make_shared<std::string>("text");
+  cmd->add_option("--from", *from, "Source: an address (a remote host), host, host:ADDR, or container:NAME")->required();
+  cmd->add_option("--to", *to, "Destination ADDR:PORT/PROTO, IPv6 as [ADDR]:PORT/PROTO (PROTO tcp or udp)")->required();
+  cmd->add_option("--iif", *iif, "Interface a remote packet arrives on (default: from the routes)");
+  cmd->add_option("--format", *format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  add_live_options(cmd, *o, true);
+  return [o, from, to, iif, format]() {
+    auto src = parse_source(*from, *iif);
+    if (!src) {
+      warn(src.error().message);
+      return int(kExitUsage);
+    }
+    auto dst = parse_destination(*to);
+    if (!dst) {
+      warn(dst.error().message);
+      return int(kExitUsage);
+    }
+    if (src->kind == Source::Kind::remote && src->addr->family != dst->addr.family) {
+      warn("--from and --to must be of the same address family");
+      return int(kExitUsage);
+    }
+    int code = kExitOk;
+    auto s = obtain_snapshot(*o, code);
+    if (!s) {
+      warn(s.error().message);
+      return code;
+    }
+    Engine engine(*s);
+    Outcome out = engine.run(*src, dst->addr, dst->port, dst->proto);
+    if (*format == "json") {
+      Json j;
+      j["schema_version"] = 1;
+      j["from"] = *from;
+      j["to"] = *to;
+      j.update(to_json(out));
+      std::fputs(dump_json(j).c_str(), stdout);
+    } else {
+      std::printf("%s -> %s\n%s", from->c_str(), to->c_str(), render_text(out).c_str());
+    }
+    return int(kExitOk);
+  };
+}
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"collect", "Read the live host (nftables, iptables-legacy, Docker, routes, sockets) into a snapshot file",
        setup_collect},
       {"summary", "Summarize a snapshot (or the live host): collectors, DNAT rules, containers, sockets",
        setup_summary},
+      {"explain", "Trace one packet through the host's netfilter path, hook by hook, and say where it ends",
+       setup_explain},
   };
   return table;
 }

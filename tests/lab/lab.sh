@@ -115,11 +115,13 @@ lab_run_web() {
 }
 
 # lab_run_udp_echo NAME PORT [docker run options...]: answers every UDP
-# datagram to PORT with NAME.
+# datagram to PORT with NAME, and serves HTTP like lab_run_web, so that every
+# lab container listens on the same TCP ports.
 lab_run_udp_echo() {
   local name=$1 port=$2
   shift 2
-  lab_docker run -d --name "$name" "$@" dfa-busybox:latest udp_echo "$port" "$name" >/dev/null
+  lab_docker run -d --name "$name" "$@" dfa-busybox:latest sh -c \
+    "echo $name > /www/index.html; for p in 80 443 7000 7001 7002; do httpd -p \$p -h /www; done; exec udp_echo $port $name" >/dev/null
 }
 
 # lab_udp_probe NS ADDR PORT: sends one datagram from namespace NS, prints

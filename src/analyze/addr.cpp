@@ -1,0 +1,80 @@
+#include "analyze/addr.hpp"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace dfa {
+
+std::optional<IpAddr> IpAddr::parse(std::string_view s) {
+  if (s.size() >= 2 && s.front() == '[' && s.back() == ']') s = s.substr(1, s.size() - 2);
+  std::string t(s);
+  IpAddr a;
+  if (t.find(':') != std::string::npos) {
+    a.family = 6;
+    if (inet_pton(AF_INET6, t.c_str(), a.b.data()) != 1) return std::nullopt;
+  } else {
+    a.family = 4;
+    if (inet_pton(AF_INET, t.c_str(), a.b.data()) != 1) return std::nullopt;
+  }
+  return a;
+}
+
+std::string IpAddr::str() const {
+  char buf[INET6_ADDRSTRLEN];
+  inet_ntop(family == 6 ? AF_INET6 : AF_INET, b.data(), buf, sizeof buf);
+  return buf;
+}
+
+bool IpAddr::is_loopback() const {
+  if (family == 4) return b[0] == 127;
+  for (int i = 0; i < 15; ++i)
+    if (b[i]) return false;
+  return b[15] == 1;
+}
+
+bool IpAddr::is_v4_mapped() const {
+  if (family != 6) return false;
+  for (int i = 0; i < 10; ++i)
+    if (b[i]) return false;
+  return b[10] == 0xff && b[11] == 0xff;
+}
+
+std::optional<Prefix> Prefix::parse(std::string_view s) {
+  auto slash = s.find('/');
+  auto a = IpAddr::parse(s.substr(0, slash));
+  if (!a) return std::nullopt;
+  Prefix p{*a, a->bytes() * 8};
+  if (slash == std::string_view::npos) return p;
+  std::string_view rest = s.substr(slash + 1);
+  if (rest.find('.') != std::string_view::npos || rest.find(':') != std::string_view::npos) {
+    auto m = IpAddr::parse(rest);
+    if (!m || m->family != a->family) return std::nullopt;
+    int bits = 0, i = 0;
+    for (; i < m->bytes() && m->b[i] == 0xff; ++i) bits += 8;
+    if (i < m->bytes())
+      for (uint8_t v = m->b[i]; v & 0x80; v = static_cast<uint8_t>(v << 1)) ++bits;
+    p.len = bits;
+    return p;
+  }
+  p.len = 0;
+  for (char c : rest) {
+    if (c < '0' || c > '9') return std::nullopt;
+    p.len = p.len * 10 + (c - '0');
+  }
+  if (p.len > a->bytes() * 8) return std::nullopt;
+  return p;
+}
+
+bool Prefix::contains(const IpAddr& a) const {
+  if (a.family != addr.family) return false;
+  int full = len / 8, rem = len % 8;
+  if (std::memcmp(a.b.data(), addr.b.data(), static_cast<size_t>(full)) != 0) return false;
+  if (rem == 0) return true;
+  uint8_t mask = static_cast<uint8_t>(0xff << (8 - rem));
+  return (a.b[full] & mask) == (addr.b[full] & mask);
+}
+
+std::string Prefix::str() const { return addr.str() + "/" + std::to_string(len); }
+
+}  // namespace dfa

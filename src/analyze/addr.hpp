@@ -1,0 +1,37 @@
+// IP addresses and prefixes, IPv4 and IPv6, for matching packets to rules.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dfa {
+
+struct IpAddr {
+  int family = 4;                 // 4 or 6
+  std::array<uint8_t, 16> b{};    // IPv4 in the first 4 bytes
+  static std::optional<IpAddr> parse(std::string_view s);
+  std::string str() const;
+  int bytes() const { return family == 6 ? 16 : 4; }
+  bool is_loopback() const;       // 127.0.0.0/8 or ::1
+  bool is_v4_mapped() const;
+  auto operator<=>(const IpAddr&) const = default;
+};
+
+struct Prefix {
+  IpAddr addr;
+  int len = 0;
+  // "a.b.c.d", "a.b.c.d/24", "a.b.c.d/255.255.0.0", "2001:db8::/32", "[v6]".
+  static std::optional<Prefix> parse(std::string_view s);
+  bool contains(const IpAddr& a) const;
+  std::string str() const;
+};
+
+// An inclusive address range (iprange, nft ranges).
+struct AddrRange {
+  IpAddr lo, hi;
+  bool contains(const IpAddr& a) const { return a.family == lo.family && lo <= a && a <= hi; }
+};
+
+}  // namespace dfa

@@ -1,0 +1,681 @@
+#include "analyze/engine.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace dfa {
+
+std::string to_string(Outcome::Result r) {
+  switch (r) {
+    case Outcome::Result::delivered: return "delivered";
+    case Outcome::Result::dropped: return "dropped";
+    case Outcome::Result::uncertain: return "uncertain";
+  }
+  return "uncertain";
+}
+
+namespace {
+
+// Unknown conditions are choice points: a walk takes the choices it is given
+// (default: the rule does not match) and records every point it met. The
+// engine walks every combination; if they disagree, the outcome is uncertain.
+struct Decider {
+  std::vector<bool> choices;
+  std::size_t next = 0;
+  std::vector<std::string> points;
+  bool pick(const std::string& why) {
+    bool c = next < choices.size() && choices[next];
+    ++next;
+    points.push_back(why);
+    return c;
+  }
+};
+
+struct Route {
+  std::string dev, type = "unicast", table;
+  int len = -1;
+  std::optional<IpAddr> prefsrc;
+};
+
+}  // namespace
+
+struct Engine::Impl {
+  const Engine& e;
+  Decider& d;
+  Outcome out;
+  int depth = 0;
+
+  const Json& host() const { return *e.snap_.section("host"); }
+
+  std::string sysctl(const std::string& key) const {
+    const Json* h = e.snap_.section("host");
+    if (!h) return "";
+    const Json& s = h->at("sysctls");
+    auto it = s.find(key);
+    return it != s.end() && it->is_string() ? it->get<std::string>() : "";
+  }
+
+  void step(std::string hook, std::string where, std::string rule, std::string origin, std::string verdict) {
+    out.steps.push_back({std::move(hook), std::move(where), std::move(rule), std::move(origin), std::move(verdict)});
+  }
+
+  Outcome::Result drop(const std::string& by) {
+    out.result = Outcome::Result::dropped;
+    out.decided_by = by;
+    return out.result;
+  }
+
+  bool eval_rule(const Rule& r, const Packet& p) {
+    for (const auto& c : r.conds) {
+      std::string why;
+      Tri t = c(p, why);
+      if (t == Tri::no) return false;
+      if (t == Tri::unknown && !d.pick(fmt::format("{}: {}", r.origin, why))) return false;
+    }
+    return true;
+  }
+
+  // ---- chains -------------------------------------------------------------
+
+  struct ChainResult {
+    enum K { accept, drop, nat } k = accept;
+    Action nat_action;
+    std::string by;
+  };
+
+  ChainResult run_chain(const BaseChain& b, Packet& p, const std::string& hook) {
+    struct Frame {
+      const Chain* chain;
+      std::size_t i;
+    };
+    auto find = [&](const std::string& name) -> const Chain* {
+      auto it = b.chains->find(name);
+      return it == b.chains->end() ? nullptr : &it->second;
+    };
+    std::vector<Frame> stack;
+    const Chain* cur = find(b.chain);
+    std::size_t i = 0;
+    auto policy = [&]() {
+      std::string pol = b.policy;
+      step(hook, b.label(), "", "", "policy " + pol);
+      if (pol == "drop") return ChainResult{ChainResult::drop, {}, "policy drop of " + b.label()};
+      return ChainResult{ChainResult::accept, {}, "policy accept of " + b.label()};
+    };
+    int guard = 0;
+    while (true) {
+      if (++guard > 100000) {
+        d.pick(b.label() + ": chain loop");
+        return ChainResult{ChainResult::accept, {}, "loop"};
+      }
+      if (!cur || i >= cur->rules.size()) {
+        if (stack.empty()) return policy();
+        cur = stack.back().chain;
+        i = stack.back().i;
+        stack.pop_back();
+        continue;
+      }
+      const Rule& r = cur->rules[i++];
+      if (!eval_rule(r, p)) continue;
+      for (const auto& eff : r.effects) eff(p);
+      const Action* a = &r.action;
+      if (a->kind == Action::vmap) {
+        const Action* chosen = nullptr;
+        for (const auto& sub : a->vmap_entries)
+          if (eval_rule(sub, p)) {
+            chosen = &sub.action;
+            break;
+          }
+        if (!chosen) continue;
+        a = chosen;
+      }
+      auto verdict = [&](const std::string& v) { step(hook, b.label(), r.text, r.origin, v); };
+      switch (a->kind) {
+        case Action::none: continue;
+        case Action::accept: verdict("accept"); return {ChainResult::accept, {}, r.origin};
+        case Action::drop: verdict("drop"); return {ChainResult::drop, {}, r.origin};
+        case Action::reject: verdict("reject"); return {ChainResult::drop, {}, r.origin};
+        case Action::ret:
+          verdict("return");
+          if (stack.empty()) return policy();
+          cur = stack.back().chain;
+          i = stack.back().i;
+          stack.pop_back();
+          continue;
+        case Action::jump:
+        case Action::go: {
+          const Chain* target = find(a->chain);
+          verdict((a->kind == Action::jump ? "jump " : "goto ") + a->chain);
+          if (!target) continue;
+          if (a->kind == Action::jump) {
+            if (stack.size() > 16) {
+              d.pick(r.origin + ": jump depth");
+              continue;
+            }
+            stack.push_back({cur, i});
+          }
+          cur = target;
+          i = 0;
+          continue;
+        }
+        case Action::dnat:
+        case Action::redirect:
+        case Action::snat: {
+          std::string what = a->kind == Action::snat ? "snat/masquerade"
+                             : a->kind == Action::redirect ? fmt::format("redirect to :{}", a->port)
+                             : fmt::format("dnat to {}{}", a->addr ? a->addr->str() : "?", a->port ? fmt::format(":{}", a->port) : "");
+          verdict(what);
+          return {ChainResult::nat, *a, r.origin};
+        }
+        case Action::queue:
+        case Action::unknown:
+        case Action::vmap: {
+          std::string why = fmt::format("{}: {}", r.origin, a->reason.empty() ? "verdict not modeled" : a->reason);
+          bool as_drop = d.pick(why);
+          verdict(as_drop ? "(unknown, taken as drop)" : "(unknown, taken as continue)");
+          if (as_drop) return {ChainResult::drop, {}, r.origin};
+          continue;
+        }
+      }
+    }
+  }
+
+  // Runs every base chain at a hook in priority order, with the NAT core at
+  // its own position: -100 at prerouting/output, +100 at input/postrouting.
+  // Returns false when the packet was dropped.
+  bool run_hook(const std::string& hook, Packet& p, bool nat_allowed) {
+    int nat_pos = (hook == "prerouting" || hook == "output") ? -100 : 100;
+    std::vector<const BaseChain*> filters, nats;
+    for (const auto& b : e.rules_.base) {
+      if (b.hook != hook || !b.applies_to(p.family)) continue;
+      (b.type == "nat" ? nats : filters).push_back(&b);
+    }
+    std::stable_sort(filters.begin(), filters.end(), [](auto* a, auto* b) { return a->priority < b->priority; });
+    std::stable_sort(nats.begin(), nats.end(), [](auto* a, auto* b) { return a->priority < b->priority; });
+    bool nat_done = false;
+    auto run_nat = [&]() -> bool {
+      nat_done = true;
+      if (!nat_allowed || nats.empty()) return true;
+      bool dst = hook == "prerouting" || hook == "output";
+      if (dst && p.dnat_done) return true;
+      // Equal priorities: registration order decides and is not in any
+      // ruleset listing; where it could matter, both orders are walked.
+      for (std::size_t k = 0; k + 1 < nats.size(); ++k)
+        if (nats[k]->priority == nats[k + 1]->priority &&
+            d.pick(fmt::format("{} and {} have the same priority {}: their order is not visible", nats[k]->label(),
+                               nats[k + 1]->label(), nats[k]->priority)))
+          std::swap(nats[k], nats[k + 1]);
+      for (const BaseChain* b : nats) {
+        ChainResult r = run_chain(*b, p, hook);
+        if (r.k == ChainResult::drop) {
+          drop(r.by);
+          return false;
+        }
+        if (r.k != ChainResult::nat) continue;  // accept in a nat chain does not stop later nat chains
+        const Action& a = r.nat_action;
+        if (dst && a.kind == Action::dnat) {
+          if (a.addr) p.daddr = *a.addr;
+          if (a.port) {
+            if (a.reason.rfind("range:", 0) == 0) {
+              std::string rg = a.reason.substr(6);
+              unsigned lo = static_cast<unsigned>(std::stoul(rg.substr(0, rg.find('-'))));
+              unsigned hi = static_cast<unsigned>(std::stoul(rg.substr(rg.find('-') + 1)));
+              p.dport = (p.dport >= lo && p.dport <= hi) ? p.dport : lo;
+            } else {
+              p.dport = a.port;
+            }
+          }
+          p.dnat_done = true;
+        } else if (dst && a.kind == Action::redirect) {
+          p.daddr = hook == "output" ? *IpAddr::parse(p.family == 6 ? "::1" : "127.0.0.1") : primary_addr(p.iif, p.family);
+          if (a.port) p.dport = a.port;
+          p.dnat_done = true;
+        }
+        return true;  // the first chain that binds wins
+      }
+      return true;
+    };
+    for (const BaseChain* b : filters) {
+      if (!nat_done && b->priority > nat_pos && !run_nat()) return false;
+      ChainResult r = run_chain(*b, p, hook);
+      if (r.k == ChainResult::drop) {
+        drop(r.by);
+        return false;
+      }
+    }
+    if (!nat_done && !run_nat()) return false;
+    return true;
+  }
+
+  IpAddr primary_addr(const std::string& iface, int family) const {
+    auto it = e.host_.iface_addrs.find(iface);
+    if (it != e.host_.iface_addrs.end())
+      for (const auto& a : it->second)
+        if (a.family == family && !(family == 6 && a.b[0] == 0xfe && (a.b[1] & 0xc0) == 0x80)) return a;
+    return *IpAddr::parse(family == 6 ? "::1" : "127.0.0.1");
+  }
+
+  // ---- routing ------------------------------------------------------------
+
+  std::optional<Route> lookup(const IpAddr& dst) const {
+    std::optional<Route> best;
+    const Json* h = e.snap_.section("host");
+    if (!h) return best;
+    for (const auto& r : h->at("routes")) {
+      if (r.value("table", "") != "main" || r.value("family", 4) != dst.family) continue;
+      auto pf = Prefix::parse(r.value("dst", ""));
+      if (!pf || !pf->contains(dst) || pf->len <= (best ? best->len : -1)) continue;
+      Route rt;
+      rt.dev = r.value("dev", "");
+      rt.type = r.value("type", "unicast");
+      rt.table = "main";
+      rt.len = pf->len;
+      if (auto ps = IpAddr::parse(r.value("prefsrc", ""))) rt.prefsrc = ps;
+      best = rt;
+    }
+    return best;
+  }
+
+  bool forwarding_enabled(const std::string& iif, int family) const {
+    if (family == 4) {
+      std::string v = sysctl(fmt::format("net/ipv4/conf/{}/forwarding", iif));
+      if (v.empty()) v = sysctl("net/ipv4/ip_forward");
+      return v == "1";
+    }
+    std::string v = sysctl(fmt::format("net/ipv6/conf/{}/forwarding", iif));
+    if (v.empty()) v = sysctl("net/ipv6/conf/all/forwarding");
+    return v == "1";
+  }
+
+  bool route_localnet(const std::string& iif) const {
+    return sysctl("net/ipv4/conf/all/route_localnet") == "1" ||
+           sysctl(fmt::format("net/ipv4/conf/{}/route_localnet", iif)) == "1";
+  }
+
+  // ---- Docker facts ---------------------------------------------------------
+
+  struct ContainerAddr {
+    std::string name, network, bridge;
+  };
+
+  std::optional<ContainerAddr> container_at(const IpAddr& a) const {
+    const Json* api = e.snap_.section("docker_api");
+    if (!api) return std::nullopt;
+    std::map<std::string, std::string> bridges;
+    for (const auto& n : api->at("networks")) bridges[n.value("name", "")] = n.value("bridge", "");
+    for (const auto& c : api->at("containers")) {
+      if (!c.value("running", false)) continue;
+      for (const auto& n : c.at("networks"))
+        for (const char* k : {"ipv4", "ipv6"})
+          if (auto ip = IpAddr::parse(n.value(k, "")); ip && *ip == a)
+            return ContainerAddr{c.value("name", ""), n.value("network", ""), bridges[n.value("network", "")]};
+    }
+    return std::nullopt;
+  }
+
+  // ---- paths ----------------------------------------------------------------
+
+  void deliver_container(const Packet& p, const ContainerAddr& c) {
+    out.result = Outcome::Result::delivered;
+    out.container = c.name;
+    std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
+    out.target = fmt::format("container {} {}:{}/{} (network {})", c.name, a, p.dport, p.proto, c.network);
+    step("deliver", c.bridge, "", "", out.target);
+  }
+
+  // After routing decided "forward": forward and postrouting, then out of oif.
+  void forward(Packet& p) {
+    if (!run_hook("forward", p, false)) return;
+    if (!run_hook("postrouting", p, true)) return;
+    egress(p);
+  }
+
+  void egress(Packet& p) {
+    auto c = container_at(p.daddr);
+    if (c && c->bridge == p.oif) {
+      deliver_container(p, *c);
+      return;
+    }
+    out.result = Outcome::Result::dropped;
+    out.decided_by = fmt::format("no container or host at {} behind {}", p.daddr.str(), p.oif);
+    step("deliver", p.oif, "", "", out.decided_by);
+  }
+
+  // A packet arriving on iif (from outside, or from a container on a bridge).
+  void inbound(Packet& p) {
+    if (p.family == 6 && (p.daddr.is_loopback() || p.saddr.is_loopback()) && p.iif != "lo") {
+      step("ingress", "ip6_rcv_core", "", "", "drop: ::1 on a non-loopback device");
+      drop("kernel: IPv6 drops ::1 arriving on a non-loopback device (ip6_rcv_core)");
+      return;
+    }
+    p.orig_daddr = p.daddr;
+    p.orig_dport = p.dport;
+    if (!run_hook("prerouting", p, true)) return;
+    route_input(p);
+  }
+
+  void route_input(Packet& p) {
+    if (p.family == 4 && p.iif != "lo" && (p.daddr.is_loopback() || p.saddr.is_loopback()) && !route_localnet(p.iif)) {
+      step("routing", "ip_route_input_slow", "", "", "drop: martian (loopback address on " + p.iif + ")");
+      drop(fmt::format("kernel: loopback address arriving on {} is martian (route_localnet is 0)", p.iif));
+      return;
+    }
+    if (e.host_.is_local(p.daddr)) {
+      step("routing", "local", "", "", "local delivery to " + p.daddr.str());
+      local_in(p);
+      return;
+    }
+    if (!forwarding_enabled(p.iif, p.family)) {
+      step("routing", "forwarding", "", "", "drop: forwarding disabled");
+      drop(fmt::format("kernel: IPv{} forwarding is disabled", p.family));
+      return;
+    }
+    auto rt = lookup(p.daddr);
+    if (!rt || rt->type != "unicast") {
+      step("routing", "main", "", "", "drop: no route");
+      drop(fmt::format("kernel: no route to {}", p.daddr.str()));
+      return;
+    }
+    p.oif = rt->dev;
+    step("routing", "main", "", "", fmt::format("forward via {}", p.oif));
+    forward(p);
+  }
+
+  void local_in(Packet& p) {
+    if (!run_hook("input", p, true)) return;
+    socket_lookup(p);
+  }
+
+  void socket_lookup(Packet& p) {
+    const Json* h = e.snap_.section("host");
+    const Json* best = nullptr;
+    int best_score = -1;
+    if (h)
+      for (const auto& so : h->at("listening_sockets")) {
+        if (so.value("protocol", "") != p.proto || so.value("port", 0u) != p.dport) continue;
+        auto a = IpAddr::parse(so.value("address", ""));
+        if (!a) continue;
+        int fam = so.value("family", 4);
+        int score = -1;
+        if (*a == p.daddr) score = 3;
+        else if (fam == p.family && ((fam == 4 && a->str() == "0.0.0.0") || (fam == 6 && a->str() == "::"))) score = 2;
+        else if (fam == 6 && p.family == 4 && a->str() == "::") score = 1;  // dual-stack wildcard
+        if (score > best_score) {
+          best_score = score;
+          best = &so;
+        }
+      }
+    if (!best) {
+      std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
+      step("socket", "", "", "", fmt::format("no socket listening on {}:{}/{}", a, p.dport, p.proto));
+      drop(fmt::format("no socket listens on {}:{}/{}", a, p.dport, p.proto));
+      return;
+    }
+    std::string proc = (*best)["process"].is_string() ? (*best)["process"].get<std::string>() : "";
+    std::string sa = best->value("address", "");
+    if (best->value("family", 4) == 6) sa = "[" + sa + "]";
+    std::string sock = fmt::format("{} {}:{}/{}", proc.empty() ? "unknown process" : proc, sa, p.dport, p.proto);
+    step("socket", sock, "", "", "accepted by " + sock);
+    out.process = proc;
+    if (proc == "docker-proxy") {
+      proxy(p, best->value("address", ""));
+      return;
+    }
+    if (proc == "dockerd") {
+      // With the userland proxy off, dockerd holds published ports open only
+      // to reserve them: the handshake completes, nothing ever answers.
+      out.result = Outcome::Result::dropped;
+      out.target = "host socket " + sock;
+      out.decided_by = "dockerd holds " + sock + " only to reserve the port: no service answers";
+      return;
+    }
+    out.result = Outcome::Result::delivered;
+    out.target = "host socket " + sock;
+    if (proc.empty()) out.uncertain.push_back("the owner of " + sock + " is not known (collect as root)");
+  }
+
+  // docker-proxy forwards to the container that published this port, as a
+  // new connection from the host.
+  void proxy(const Packet& in, const std::string& bound) {
+    const Json* api = e.snap_.section("docker_api");
+    if (!api) {
+      d.pick("docker-proxy without Docker API data: its container is unknown");
+      out.result = Outcome::Result::uncertain;
+      return;
+    }
+    for (const auto& c : api->at("containers")) {
+      if (!c.value("running", false)) continue;
+      for (const auto& b : c.at("ports")) {
+        if (b.value("protocol", "") != in.proto || b.value("host_ip", "") != bound) continue;
+        unsigned lo = b.value("host_port", 0u), hi = b.value("host_port_end", lo);
+        if (in.dport < lo || in.dport > hi) continue;
+        unsigned cport = b.value("container_port", 0u) + (in.dport - lo);
+        // The proxy connects to the container's address on its first network (IPv4).
+        for (const auto& n : c.at("networks")) {
+          auto ip = IpAddr::parse(n.value("ipv4", ""));
+          if (!ip) continue;
+          step("docker-proxy", "", "", "", fmt::format("connects to {}:{}", ip->str(), cport));
+          Packet q;
+          q.family = 4;
+          q.proto = in.proto;
+          q.daddr = *ip;
+          q.dport = cport;
+          q.local_origin = true;
+          local_out(q, std::nullopt);
+          return;
+        }
+      }
+    }
+    out.result = Outcome::Result::dropped;
+    out.decided_by = "docker-proxy has no container behind this port";
+  }
+
+  // A packet the host sends: output, then either the loopback round trip or
+  // postrouting and out.
+  void local_out(Packet& p, std::optional<IpAddr> src) {
+    p.orig_daddr = p.daddr;
+    p.orig_dport = p.dport;
+    bool local = e.host_.is_local(p.daddr);
+    std::optional<Route> rt;
+    if (local) p.oif = "lo";
+    else {
+      rt = lookup(p.daddr);
+      if (!rt || rt->type != "unicast") {
+        step("routing", "main", "", "", "no route");
+        drop(fmt::format("kernel: no route to {}", p.daddr.str()));
+        return;
+      }
+      p.oif = rt->dev;
+    }
+    p.saddr = src ? *src : local ? p.daddr : (rt->prefsrc ? *rt->prefsrc : primary_addr(p.oif, p.family));
+    if (!run_hook("output", p, true)) return;
+    if (p.dnat_done) {  // rerouted after DNAT
+      if (e.host_.is_local(p.daddr)) p.oif = "lo";
+      else if (auto r2 = lookup(p.daddr)) p.oif = r2->dev;
+    }
+    step("routing", "output", "", "", "out via " + p.oif);
+    if (!run_hook("postrouting", p, true)) return;
+    if (p.oif == "lo") {
+      // Loops back: prerouting (conntrack and NAT already done) and input.
+      p.iif = "lo";
+      p.oif.clear();
+      if (!run_hook("prerouting", p, false)) return;
+      local_in(p);
+      return;
+    }
+    egress(p);
+  }
+
+  // A packet from a container: bridged to a neighbour on the same bridge, or
+  // routed through the host.
+  void from_container(Packet& p, const std::string& name) {
+    const Json* api = e.snap_.section("docker_api");
+    const Json* c = nullptr;
+    if (api)
+      for (const auto& x : api->at("containers"))
+        if (x.value("name", "") == name) c = &x;
+    if (!c) {
+      d.pick("no container named " + name);
+      out.result = Outcome::Result::uncertain;
+      return;
+    }
+    std::map<std::string, std::string> bridges;
+    for (const auto& n : api->at("networks")) bridges[n.value("name", "")] = n.value("bridge", "");
+    const char* key = p.family == 6 ? "ipv6" : "ipv4";
+    // Which of its networks the packet leaves by: the one whose subnet holds
+    // the destination, else the first (Docker's default gateway).
+    const Json* via = nullptr;
+    for (const auto& n : c->at("networks")) {
+      if (n.value(key, "").empty()) continue;
+      if (!via) via = &n;
+      auto self = IpAddr::parse(n.value(key, ""));
+      int len = n.value(p.family == 6 ? "ipv6_prefix_len" : "ipv4_prefix_len", 0);
+      if (self && *self == p.daddr) {
+        out.result = Outcome::Result::delivered;
+        out.container = name;
+        out.target = fmt::format("container {} itself", name);
+        step("deliver", "container", "", "", "its own address");
+        return;
+      }
+      if (self && Prefix{*self, len}.contains(p.daddr)) via = &n;
+    }
+    if (!via) {
+      drop(fmt::format("container {} has no IPv{} address", name, p.family));
+      return;
+    }
+    p.saddr = *IpAddr::parse(via->value(key, ""));
+    p.iif = bridges[via->value("network", "")];
+    p.physin = "veth";
+    auto dst = container_at(p.daddr);
+    if (dst && dst->bridge == p.iif) {
+      std::string knob = p.family == 6 ? "net/bridge/bridge-nf-call-ip6tables" : "net/bridge/bridge-nf-call-iptables";
+      if (sysctl(knob) != "1") {
+        step("bridge", p.iif, "", "", knob + " is not 1: the ip hooks do not see bridged traffic");
+        deliver_container(p, *dst);
+        return;
+      }
+      step("bridge", p.iif, "", "", "br_netfilter: ip hooks see bridged traffic");
+      p.bridged = true;
+      p.physout = "veth";
+      p.orig_daddr = p.daddr;
+      p.orig_dport = p.dport;
+      if (!run_hook("prerouting", p, true)) return;
+      if (p.dnat_done) {
+        p.bridged = false;
+        p.physout.clear();
+        route_input(p);
+        return;
+      }
+      p.oif = p.iif;
+      forward(p);
+      return;
+    }
+    inbound(p);
+  }
+};
+
+Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(build_ruleset(s, host_)) {}
+
+std::vector<std::string> Engine::container_names() const {
+  std::vector<std::string> v;
+  if (const Json* api = snap_.section("docker_api"))
+    for (const auto& c : api->at("containers")) v.push_back(c.value("name", ""));
+  return v;
+}
+
+Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto) const {
+  std::vector<std::vector<bool>> todo{{}};
+  std::vector<Outcome> results;
+  std::vector<std::string> points;
+  std::size_t walks = 0;
+  while (!todo.empty() && walks < 64) {
+    std::vector<bool> choices = todo.back();
+    todo.pop_back();
+    ++walks;
+    Decider d{choices, 0, {}};
+    Impl w{*this, d, {}, 0};
+    Packet p;
+    p.family = dst.family;
+    p.daddr = dst;
+    p.dport = port;
+    p.proto = proto;
+    if (!snap_.section("host")) {
+      w.out.result = Outcome::Result::uncertain;
+      w.out.uncertain.push_back("the host collector did not succeed: routes and addresses are unknown");
+      return w.out;
+    }
+    switch (src.kind) {
+      case Source::Kind::remote:
+        p.saddr = *src.addr;
+        p.iif = src.iif;
+        if (p.iif.empty()) {
+          auto rt = w.lookup(p.saddr);
+          p.iif = rt ? rt->dev : "";
+        }
+        w.inbound(p);
+        break;
+      case Source::Kind::host:
+        p.local_origin = true;
+        w.local_out(p, src.addr);
+        break;
+      case Source::Kind::container:
+        w.from_container(p, src.container);
+        break;
+    }
+    // Each unexplored branch: flip one choice point past the given prefix.
+    for (std::size_t k = choices.size(); k < d.points.size(); ++k) {
+      std::vector<bool> c(choices);
+      c.resize(k, false);
+      c.push_back(true);
+      todo.push_back(std::move(c));
+    }
+    for (const auto& pt : d.points)
+      if (std::find(points.begin(), points.end(), pt) == points.end()) points.push_back(pt);
+    results.push_back(std::move(w.out));
+  }
+  Outcome o = results.front();  // the walk where nothing unknown matched
+  bool agree = todo.empty();
+  for (const auto& r : results)
+    if (r.result != o.result || r.container != o.container || r.process != o.process) agree = false;
+  for (const auto& e : rules_.problems) o.uncertain.push_back(e);
+  if (!agree) {
+    o.result = Outcome::Result::uncertain;
+    for (const auto& pt : points) o.uncertain.push_back(pt);
+  } else if (!points.empty()) {
+    for (const auto& pt : points) o.uncertain.push_back("(does not change the outcome) " + pt);
+  }
+  if (!rules_.problems.empty() && o.result != Outcome::Result::delivered) o.result = Outcome::Result::uncertain;
+  return o;
+}
+
+Json to_json(const Outcome& o) {
+  Json j;
+  j["outcome"] = to_string(o.result);
+  j["target"] = o.target;
+  j["container"] = o.container.empty() ? Json(nullptr) : Json(o.container);
+  j["process"] = o.process.empty() ? Json(nullptr) : Json(o.process);
+  j["decided_by"] = o.decided_by;
+  Json steps = Json::array();
+  for (const auto& s : o.steps)
+    steps.push_back({{"hook", s.hook}, {"where", s.where}, {"rule", s.rule}, {"origin", s.origin}, {"verdict", s.verdict}});
+  j["steps"] = std::move(steps);
+  j["uncertain"] = o.uncertain;
+  return j;
+}
+
+std::string render_text(const Outcome& o) {
+  std::string s;
+  for (const auto& st : o.steps) {
+    s += fmt::format("  {:<12} {}", st.hook, st.where);
+    if (!st.rule.empty()) s += fmt::format("\n  {:<12}   {}  [{}]", "", st.rule, st.origin);
+    s += fmt::format("\n  {:<12}   -> {}\n", "", st.verdict);
+  }
+  s += fmt::format("outcome: {}", to_string(o.result));
+  if (!o.target.empty()) s += " to " + o.target;
+  if (!o.decided_by.empty()) s += "\ndecided by: " + o.decided_by;
+  s += "\n";
+  for (const auto& u : o.uncertain) s += "uncertain: " + u + "\n";
+  return s;
+}
+
+}  // namespace dfa

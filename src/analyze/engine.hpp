@@ -1,0 +1,63 @@
+// The packet path: what the kernel does with one new connection's first
+// packet, hook by hook, from a snapshot alone. See ../shared/NETFILTER.md and
+// docs/analyzer.md for the semantics modeled and their sources.
+#pragma once
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "analyze/ruleset.hpp"
+#include "model/snapshot.hpp"
+
+namespace dfa {
+
+// Where a packet comes from.
+struct Source {
+  enum class Kind { remote, host, container } kind = Kind::remote;
+  std::optional<IpAddr> addr;  // remote: its address; host: optional source address
+  std::string iif;             // remote: arrival interface (derived from routes if empty)
+  std::string container;       // container: its name
+};
+
+struct Step {
+  std::string hook;     // prerouting, input, forward, output, postrouting, routing, socket, ...
+  std::string where;    // base chain label, or the kernel function
+  std::string rule;     // rule text ("" for a policy or a kernel decision)
+  std::string origin;   // rule origin (nft table chain #n (handle h) / iptables-legacy ...)
+  std::string verdict;  // accept, drop, dnat to ..., jump X, policy accept, ...
+};
+
+struct Outcome {
+  enum class Result { delivered, dropped, uncertain } result = Result::dropped;
+  std::string target;     // "container web 172.17.0.2:80", "host socket docker-proxy 0.0.0.0:8080 -> ...", ""
+  std::string container;  // the container that receives it, if any
+  std::string process;    // the host process that receives it, if any
+  std::string decided_by; // the rule or kernel decision that decided
+  std::vector<Step> steps;
+  std::vector<std::string> uncertain;  // what could not be modeled, naming the rule
+};
+std::string to_string(Outcome::Result r);
+
+class Engine {
+ public:
+  explicit Engine(const Snapshot& s);
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // The first packet of a new connection from src to dst:port/proto.
+  Outcome run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto) const;
+
+  const Snapshot& snapshot() const { return snap_; }
+  std::vector<std::string> container_names() const;
+
+ private:
+  struct Impl;
+  const Snapshot& snap_;
+  HostView host_;
+  Ruleset rules_;
+};
+
+Json to_json(const Outcome& o);
+std::string render_text(const Outcome& o);
+
+}  // namespace dfa

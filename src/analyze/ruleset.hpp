@@ -1,0 +1,94 @@
+// One normalized rule form for every source: nftables JSON (native
+// expressions and iptables-nft xt expressions with their recovered
+// parameters) and iptables-legacy rules, IPv4 and IPv6. The engine walks
+// these; it never looks at nft JSON or libiptc structures again.
+#pragma once
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "analyze/addr.hpp"
+#include "model/snapshot.hpp"
+
+namespace dfa {
+
+enum class Tri { no, yes, unknown };
+
+// A packet on its way through the host, and what netfilter has done to it.
+struct Packet {
+  int family = 4;
+  IpAddr saddr, daddr;
+  std::string proto = "tcp";  // "tcp" or "udp"
+  unsigned sport = 40000, dport = 0;
+  std::string iif, oif;         // current interfaces ("" when none yet)
+  std::string physin, physout;  // bridge ports under br_netfilter
+  bool bridged = false;         // bridged frame seen by the ip hooks (br_netfilter)
+  bool local_origin = false;
+  // Conntrack: the first packet of a new connection, and its original tuple.
+  IpAddr orig_daddr;
+  unsigned orig_dport = 0;
+  bool dnat_done = false;
+  uint32_t mark = 0;
+};
+
+// Host facts rules consult (fib/addrtype, interface addresses).
+struct HostView {
+  std::vector<Prefix> local;                          // local-table entries
+  std::map<std::string, std::vector<IpAddr>> iface_addrs;
+  bool is_local(const IpAddr& a) const;
+  bool is_local_on(const IpAddr& a, const std::string& iface) const;
+};
+
+struct Rule;
+struct Action {
+  enum Kind { none, accept, drop, reject, ret, jump, go, dnat, redirect, snat, queue, vmap, unknown } kind = none;
+  std::string chain;                // jump/goto target
+  std::optional<IpAddr> addr;       // dnat target address
+  unsigned port = 0;                // dnat/redirect port (0: keep)
+  std::string reason;               // unknown: why
+  std::vector<Rule> vmap_entries;   // vmap: one pseudo-rule per element
+};
+
+using Cond = std::function<Tri(const Packet&, std::string& why)>;
+
+struct Rule {
+  std::vector<Cond> conds;
+  std::vector<std::function<void(Packet&)>> effects;  // non-terminal: mark set
+  Action action;
+  std::string text;    // nft-like or iptables-save text, for people
+  std::string origin;  // "nft inet filter input #3 (handle 5)" / "iptables-legacy ipv4 filter FORWARD #1"
+};
+
+struct Chain {
+  std::string name;
+  std::vector<Rule> rules;
+};
+
+// A base chain at a hook: an nft base chain or a legacy builtin chain.
+struct BaseChain {
+  std::string source;  // "nft" or "legacy"
+  std::string family;  // nft family ("ip", "ip6", "inet") or "ipv4"/"ipv6" for legacy
+  std::string table, chain, hook, type;
+  int priority = 0;
+  std::string policy = "accept";
+  const std::map<std::string, Chain>* chains = nullptr;  // the chains of its table
+  std::string label() const;  // "nft inet filter input" / "iptables-legacy ipv4 nat PREROUTING"
+  bool applies_to(int family) const;
+};
+
+struct Ruleset {
+  // (source, family, table) -> chains
+  std::map<std::string, std::map<std::string, Chain>> tables;
+  std::vector<BaseChain> base;
+  std::vector<std::string> problems;  // collectors denied/failed: analysis uncertain
+  bool marks_used = false;
+};
+
+Ruleset build_ruleset(const Snapshot& s, const HostView& host);
+HostView build_host_view(const Snapshot& s);
+
+}  // namespace dfa

@@ -1,0 +1,64 @@
+// For every lab scenario, the analyzer, given only the snapshot, must
+// reproduce every cell of the reachability that real packets observed.
+#include <doctest/doctest.h>
+
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "analyze/engine.hpp"
+#include "fixtures.hpp"
+
+using dfa::Json;
+
+namespace {
+
+dfa::Source source_of(const std::string& name, int family) {
+  dfa::Source s;
+  if (name == "host") {
+    s.kind = dfa::Source::Kind::host;
+  } else if (name.rfind("container:", 0) == 0) {
+    s.kind = dfa::Source::Kind::container;
+    s.container = name.substr(10);
+  } else {
+    s.kind = dfa::Source::Kind::remote;
+    const char* a = name == "wan" ? (family == 6 ? "2001:db8:1::2" : "203.0.113.2")
+                                  : (family == 6 ? "2001:db8:2::2" : "198.51.100.2");
+    s.addr = dfa::IpAddr::parse(a);
+  }
+  return s;
+}
+
+}  // namespace
+
+TEST_CASE("given each lab scenario's snapshot, then explain reproduces every observed cell") {
+  std::filesystem::path root = fixture_path("scenarios");
+  int scenarios = 0, cells = 0;
+  for (const auto& dir : std::filesystem::directory_iterator(root)) {
+    if (!std::filesystem::exists(dir.path() / "observed.json")) continue;
+    ++scenarios;
+    std::string name = dir.path().filename().string();
+    auto snap = dfa::load_snapshot((dir.path() / "snapshot.json").string());
+    REQUIRE_MESSAGE(snap.ok(), (snap.ok() ? "" : snap.error().message));
+    dfa::Engine engine(*snap);
+    Json observed = fixture_json("scenarios/" + name + "/observed.json");
+    for (const auto& o : observed["observations"]) {
+      ++cells;
+      auto dst = dfa::IpAddr::parse(o["dst"].get<std::string>());
+      REQUIRE(dst);
+      dfa::Outcome out = engine.run(source_of(o["source"], o["family"]), *dst, o["port"], o["proto"]);
+      bool open = o["result"] == "open";
+      std::string cell = fmt::format("{}: {} -> {}:{}/{} observed {} {}; analyzer {} {}\n{}", name,
+                                     o["source"].get<std::string>(), o["dst"].get<std::string>(), o["port"].get<int>(),
+                                     o["proto"].get<std::string>(), o["result"].get<std::string>(),
+                                     o["answer"].get<std::string>(), dfa::to_string(out.result), out.target,
+                                     dfa::render_text(out));
+      CAPTURE(cell);
+      CHECK(out.result != dfa::Outcome::Result::uncertain);
+      CHECK((out.result == dfa::Outcome::Result::delivered) == open);
+      if (open && !out.container.empty()) CHECK(out.container == o["answer"].get<std::string>());
+    }
+  }
+  CHECK(scenarios >= 14);
+  MESSAGE(fmt::format("{} cells in {} scenarios", cells, scenarios));
+}
