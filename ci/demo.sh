@@ -42,4 +42,8 @@ echo "== dockfw-audit collect + summary, run inside the lab host:"
 snap=$LAB_DIR/snapshot.json
 lab_host "$bin" collect --docker-host "unix://$LAB_DIR/docker.sock" -o "$snap" 2>/dev/null
 lab_host "$bin" summary --snapshot "$snap" | sed 's/^/   /'
+echo "== dockfw-audit explain: why does IPv4 from the WAN reach the container?"
+lab_host "$bin" explain --snapshot "$snap" --from 203.0.113.2 --to 203.0.113.1:8080/tcp | sed 's/^/   /'
+echo "== ... and why is IPv6 blocked?"
+lab_host "$bin" explain --snapshot "$snap" --from 2001:db8:1::2 --to '[2001:db8:1::1]:8080/tcp' | sed 's/^/   /'
 echo "== Snapshot written to $snap (removed with the lab). Done."

@@ -336,6 +336,14 @@ struct Engine::Impl {
       deliver_container(p, *c);
       return;
     }
+    if (!c && !p.oif.empty() && p.oif != "lo") {
+      // Not a container Docker knows: the host lets it out; whoever is there gets it.
+      out.result = Outcome::Result::delivered;
+      std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
+      out.target = fmt::format("{}:{}/{} out of {}", a, p.dport, p.proto, p.oif);
+      step("deliver", p.oif, "", "", "sent out of " + p.oif);
+      return;
+    }
     out.result = Outcome::Result::dropped;
     out.decided_by = fmt::format("no container or host at {} behind {}", p.daddr.str(), p.oif);
     step("deliver", p.oif, "", "", out.decided_by);
@@ -377,7 +385,16 @@ struct Engine::Impl {
       return;
     }
     p.oif = rt->dev;
-    step("routing", "main", "", "", fmt::format("forward via {}", p.oif));
+    std::string note;
+    if (p.dnat_done && e.host_.is_local(p.orig_daddr)) {
+      // The classic bypass: say which input chains this packet never meets.
+      std::vector<std::string> inputs;
+      for (const auto& b : e.rules_.base)
+        if (b.hook == "input" && b.type != "nat" && b.applies_to(p.family)) inputs.push_back(b.label());
+      note = fmt::format(" (DNAT changed the destination from {} to {}: the packet is forwarded, so input chains{}{} never see it)",
+                         p.orig_daddr.str(), p.daddr.str(), inputs.empty() ? "" : " ", fmt::join(inputs, ", "));
+    }
+    step("routing", "main", "", "", fmt::format("forward via {}{}", p.oif, note));
     forward(p);
   }
 
