@@ -195,6 +195,7 @@ struct Engine::Impl {
     bool nat_done = false;
     auto run_nat = [&]() -> bool {
       nat_done = true;
+      p.ct = true;
       if (!nat_allowed || nats.empty()) return true;
       bool dst = hook == "prerouting" || hook == "output";
       if (dst && p.dnat_done) return true;
@@ -237,12 +238,14 @@ struct Engine::Impl {
     };
     for (const BaseChain* b : filters) {
       if (!nat_done && b->priority > nat_pos && !run_nat()) return false;
+      if (b->priority > -200) p.ct = true;  // conntrack runs at -200
       ChainResult r = run_chain(*b, p, hook);
       if (r.k == ChainResult::drop) {
         drop(r.by);
         return false;
       }
     }
+    p.ct = true;
     if (!nat_done && !run_nat()) return false;
     return true;
   }

@@ -143,15 +143,17 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
   }
   if (auto ct = e.find("ct"); ct != e.end()) {
     std::string key = ct->value("key", ""), dir = ct->value("dir", "");
-    if (key == "state") return [](const Packet&) { return val(std::string("new")); };
-    if (key == "status") return [](const Packet& p) { return val(std::string(p.dnat_done ? "dnat" : "")); };
-    if (key == "direction") return [](const Packet&) { return val(std::string("original")); };
-    if (key == "proto-dst" && dir != "reply") return [](const Packet& p) { return val(uint64_t{p.orig_dport}); };
-    if (key == "proto-src" && dir != "reply") return [](const Packet& p) { return val(uint64_t{p.sport}); };
+    // Before conntrack (raw priority) there is no connection: the state is
+    // "invalid" and every other ct key fails to load, so its rule cannot match.
+    if (key == "state") return [](const Packet& p) { return val(std::string(p.ct ? "new" : "invalid")); };
+    if (key == "status") return [](const Packet& p) { return !p.ct ? absent() : val(std::string(p.dnat_done ? "dnat" : "")); };
+    if (key == "direction") return [](const Packet& p) { return !p.ct ? absent() : val(std::string("original")); };
+    if (key == "proto-dst" && dir != "reply") return [](const Packet& p) { return !p.ct ? absent() : val(uint64_t{p.orig_dport}); };
+    if (key == "proto-src" && dir != "reply") return [](const Packet& p) { return !p.ct ? absent() : val(uint64_t{p.sport}); };
     if ((key == "daddr" || key == "ip daddr" || key == "ip6 daddr") && dir == "original")
-      return [](const Packet& p) { return val(p.orig_daddr); };
+      return [](const Packet& p) { return !p.ct ? absent() : val(p.orig_daddr); };
     if ((key == "saddr" || key == "ip saddr" || key == "ip6 saddr") && dir == "original")
-      return [](const Packet& p) { return val(p.saddr); };
+      return [](const Packet& p) { return !p.ct ? absent() : val(p.saddr); };
     if (key == "mark") {
       c.marks_used = true;
       return [](const Packet&) { return val(uint64_t{0}); };
@@ -435,7 +437,14 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
         why_not = fmt::format("conntrack --{} not modeled", k);
         return std::nullopt;
       }
-    return [parts](const Packet& p, std::string& why) {
+    std::string st_only = params.contains("ctstate") ? P("ctstate") : "";
+    bool st_inv = B("ctstate_invert"), has_state = params.contains("ctstate");
+    return [parts, st_only, st_inv, has_state](const Packet& p, std::string& why) {
+      if (!p.ct) {
+        // xt_conntrack without a connection: only the state test can match (as INVALID).
+        if (!has_state) return Tri::no;
+        return inv(tri(has_flag(st_only, "INVALID")), st_inv);
+      }
       Tri acc = Tri::yes;
       for (const auto& c : parts) {
         Tri t = c(p, why);

@@ -29,6 +29,9 @@ struct Packet {
   bool bridged = false;         // bridged frame seen by the ip hooks (br_netfilter)
   bool local_origin = false;
   // Conntrack: the first packet of a new connection, and its original tuple.
+  // ct is false until the packet passes conntrack (priority -200 at
+  // prerouting and output): chains before it see no connection at all.
+  bool ct = false;
   IpAddr orig_daddr;
   unsigned orig_dport = 0;
   bool dnat_done = false;
