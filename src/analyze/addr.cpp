@@ -75,6 +75,16 @@ bool Prefix::contains(const IpAddr& a) const {
   return (a.b[full] & mask) == (addr.b[full] & mask);
 }
 
+Prefix Prefix::network() const {
+  Prefix n = *this;
+  int full = len / 8, rem = len % 8;
+  for (int i = full; i < n.addr.bytes(); ++i) {
+    if (i == full && rem) n.addr.b[static_cast<size_t>(i)] &= static_cast<uint8_t>(0xff << (8 - rem));
+    else n.addr.b[static_cast<size_t>(i)] = 0;
+  }
+  return n;
+}
+
 std::string Prefix::str() const { return addr.str() + "/" + std::to_string(len); }
 
 }  // namespace dfa

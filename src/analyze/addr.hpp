@@ -25,6 +25,7 @@ struct Prefix {
   // "a.b.c.d", "a.b.c.d/24", "a.b.c.d/255.255.0.0", "2001:db8::/32", "[v6]".
   static std::optional<Prefix> parse(std::string_view s);
   bool contains(const IpAddr& a) const;
+  Prefix network() const;  // host bits cleared: 203.0.113.1/24 -> 203.0.113.0/24
   std::string str() const;
 };
 

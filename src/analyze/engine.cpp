@@ -45,6 +45,7 @@ struct Engine::Impl {
   Decider& d;
   Outcome out;
   int depth = 0;
+  std::string last_accept;  // the last rule or policy that accepted the packet
 
   const Json& host() const { return *e.snap_.section("host"); }
 
@@ -244,6 +245,7 @@ struct Engine::Impl {
         drop(r.by);
         return false;
       }
+      last_accept = r.by;
     }
     p.ct = true;
     if (!nat_done && !run_nat()) return false;
@@ -320,6 +322,7 @@ struct Engine::Impl {
 
   void deliver_container(const Packet& p, const ContainerAddr& c) {
     out.result = Outcome::Result::delivered;
+    out.decided_by = last_accept;
     out.container = c.name;
     std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
     out.target = fmt::format("container {} {}:{}/{} (network {})", c.name, a, p.dport, p.proto, c.network);
@@ -342,6 +345,7 @@ struct Engine::Impl {
     if (!c && !p.oif.empty() && p.oif != "lo") {
       // Not a container Docker knows: the host lets it out; whoever is there gets it.
       out.result = Outcome::Result::delivered;
+      out.decided_by = last_accept;
       std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
       out.target = fmt::format("{}:{}/{} out of {}", a, p.dport, p.proto, p.oif);
       step("deliver", p.oif, "", "", "sent out of " + p.oif);
@@ -451,6 +455,7 @@ struct Engine::Impl {
     }
     out.result = Outcome::Result::delivered;
     out.target = "host socket " + sock;
+    out.decided_by = last_accept;
     if (proc.empty()) out.uncertain.push_back("the owner of " + sock + " is not known (collect as root)");
   }
 
@@ -481,7 +486,13 @@ struct Engine::Impl {
           q.daddr = *ip;
           q.dport = cport;
           q.local_origin = true;
+          std::string in_accept = last_accept;
           local_out(q, std::nullopt);
+          if (out.result == Outcome::Result::delivered) {
+            out.decided_by = in_accept;
+            out.target += fmt::format(" via docker-proxy on {}:{}",
+                                      bound.find(':') != std::string::npos ? "[" + bound + "]" : bound, in.dport);
+          }
           return;
         }
       }
@@ -613,7 +624,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     todo.pop_back();
     ++walks;
     Decider d{choices, 0, {}};
-    Impl w{*this, d, {}, 0};
+    Impl w{*this, d, {}, 0, {}};
     Packet p;
     p.family = dst.family;
     p.daddr = dst;

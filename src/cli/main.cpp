@@ -13,6 +13,7 @@
 #include "cli/summary.hpp"
 #include "analyze/endpoint.hpp"
 #include "analyze/engine.hpp"
+#include "analyze/exposure.hpp"
 #include "collect/collect.hpp"
 #include "dfa/version.hpp"
 
@@ -175,6 +176,26 @@ std::function<int()> setup_explain(CLI::App* cmd) {
   };
 }
 
+std::function<int()> setup_exposure(CLI::App* cmd) {
+  auto o = std::make_shared<LiveOptions>();
+  auto format = std::make_shared<std::string>("text");
+  cmd->add_option("--format", *format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  add_live_options(cmd, *o, true);
+  return [o, format]() {
+    int code = kExitOk;
+    auto s = obtain_snapshot(*o, code);
+    if (!s) {
+      warn(s.error().message);
+      return code;
+    }
+    Engine engine(*s);
+    Exposure x = compute_exposure(engine);
+    if (*format == "json") std::fputs(dump_json(to_json(x)).c_str(), stdout);
+    else std::fputs(render_text(x).c_str(), stdout);
+    return int(kExitOk);
+  };
+}
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"collect", "Read the live host (nftables, iptables-legacy, Docker, routes, sockets) into a snapshot file",
@@ -183,6 +204,8 @@ const std::vector<Command>& commands() {
        setup_summary},
       {"explain", "Trace one packet through the host's netfilter path, hook by hook, and say where it ends",
        setup_explain},
+      {"exposure", "For every published port and host socket: which sources reach it, and which rule decides",
+       setup_exposure},
   };
   return table;
 }

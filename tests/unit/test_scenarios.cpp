@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include "analyze/engine.hpp"
+#include "analyze/exposure.hpp"
 #include "fixtures.hpp"
 
 using dfa::Json;
@@ -61,4 +62,40 @@ TEST_CASE("given each lab scenario's snapshot, then explain reproduces every obs
   }
   CHECK(scenarios >= 14);
   MESSAGE(fmt::format("{} cells in {} scenarios", cells, scenarios));
+}
+
+TEST_CASE("given each lab scenario, then exposure agrees with every observed cell from outside hosts") {
+  std::filesystem::path root = fixture_path("scenarios");
+  int checked = 0;
+  for (const auto& dir : std::filesystem::directory_iterator(root)) {
+    std::string name = dir.path().filename().string();
+    auto snap = dfa::load_snapshot((dir.path() / "snapshot.json").string());
+    REQUIRE(snap.ok());
+    dfa::Engine engine(*snap);
+    dfa::Exposure x = dfa::compute_exposure(engine);
+    std::map<int, dfa::SourcePartition> parts{{4, dfa::source_classes(engine, 4)}, {6, dfa::source_classes(engine, 6)}};
+    Json observed = fixture_json("scenarios/" + name + "/observed.json");
+    for (const auto& o : observed["observations"]) {
+      std::string src = o["source"];
+      if (src != "wan" && src != "lan") continue;
+      int fam = o["family"];
+      std::string iif = src == "wan" ? "eth0" : "eth1";
+      auto saddr = dfa::IpAddr::parse(src == "wan" ? (fam == 6 ? "2001:db8:1::2" : "203.0.113.2")
+                                                   : (fam == 6 ? "2001:db8:2::2" : "198.51.100.2"));
+      std::string label = parts[fam].label_of(*saddr, iif);
+      std::string a = o["dst"].get<std::string>();
+      std::string dest = fmt::format("{}:{}/{}", fam == 6 ? "[" + a + "]" : a, o["port"].get<int>(), o["proto"].get<std::string>());
+      for (const auto& en : x.entries)
+        for (const auto& c : en.cells)
+          if (c.source == label && c.destination == dest) {
+            ++checked;
+            CAPTURE(name);
+            CAPTURE(label);
+            CAPTURE(dest);
+            CHECK((c.outcome.result == dfa::Outcome::Result::delivered) == (o["result"] == "open"));
+          }
+    }
+  }
+  CHECK(checked > 100);
+  MESSAGE(fmt::format("{} exposure cells checked against observations", checked));
 }

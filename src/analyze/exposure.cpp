@@ -1,0 +1,268 @@
+#include "analyze/exposure.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <set>
+
+namespace dfa {
+namespace {
+
+// Every address or prefix string anywhere in the rules (nft JSON right-hand
+// sides, set elements, legacy -s/-d, iprange bounds) and the host's subnets.
+void mentioned(const Json& j, std::vector<Prefix>& out) {
+  if (j.is_string()) {
+    const std::string& s = j.get_ref<const std::string&>();
+    if (s.find('.') != std::string::npos || s.find(':') != std::string::npos) {
+      if (auto p = Prefix::parse(s)) out.push_back(*p);
+      auto dash = s.find('-');
+      if (dash != std::string::npos)
+        for (auto part : {s.substr(0, dash), s.substr(dash + 1)})
+          if (auto p = Prefix::parse(part)) out.push_back(*p);
+    }
+    return;
+  }
+  if (j.is_object()) {
+    if (auto pf = j.find("prefix"); pf != j.end() && pf->is_object()) {
+      if (auto p = Prefix::parse(fmt::format("{}/{}", pf->value("addr", ""), pf->value("len", 0)))) out.push_back(*p);
+      return;
+    }
+    for (const auto& [k, v] : j.items())
+      if (k != "raw" && k != "text") mentioned(v, out);
+    return;
+  }
+  if (j.is_array())
+    for (const auto& v : j) mentioned(v, out);
+}
+
+IpAddr nth(const Prefix& p, unsigned n) {
+  IpAddr a = p.addr;
+  // Zero the host part, then add n to the low bytes.
+  int full = p.len / 8, rem = p.len % 8;
+  for (int i = full + (rem ? 1 : 0); i < a.bytes(); ++i) a.b[static_cast<size_t>(i)] = 0;
+  if (rem) a.b[static_cast<size_t>(full)] &= static_cast<uint8_t>(0xff << (8 - rem));
+  int host_bits = a.bytes() * 8 - p.len;
+  if (host_bits < 2) return p.addr;
+  unsigned carry = n;
+  for (int i = a.bytes() - 1; i >= 0 && carry; --i) {
+    unsigned v = a.b[static_cast<size_t>(i)] + (carry & 0xff);
+    a.b[static_cast<size_t>(i)] = static_cast<uint8_t>(v);
+    carry = (carry >> 8) + (v >> 8);
+  }
+  return a;
+}
+
+std::string signature(const IpAddr& a, const std::vector<Prefix>& ps) {
+  std::string sig;
+  for (std::size_t i = 0; i < ps.size(); ++i)
+    if (ps[i].contains(a)) sig += std::to_string(i) + ",";
+  return sig;
+}
+
+}  // namespace
+
+std::string SourcePartition::label_of(const IpAddr& addr, const std::string& iface) const {
+  const Prefix* most = nullptr;
+  for (const auto& p : prefixes)
+    if (p.contains(addr) && (!most || p.len > most->len)) most = &p;
+  return most ? fmt::format("{} on {}", most->str(), iface)
+              : fmt::format("any other IPv{} address on {}", addr.family, iface);
+}
+
+SourcePartition source_classes(const Engine& e, int family) {
+  const Snapshot& s = e.snapshot();
+  std::vector<Prefix> ps;
+  if (const Json* nft = s.section("nftables")) mentioned(nft->at("ruleset"), ps);
+  if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object())
+    mentioned(s.doc["iptables_legacy"][family == 6 ? "ipv6" : "ipv4"], ps);
+  const Json* host = s.section("host");
+  std::vector<std::string> ifaces;
+  std::set<std::string> bridges;
+  if (const Json* api = s.section("docker_api"))
+    for (const auto& n : api->at("networks"))
+      if (!n.value("bridge", "").empty()) bridges.insert(n.value("bridge", ""));
+  HostView hv = build_host_view(s);
+  if (host) {
+    for (const auto& i : host->at("interfaces")) {
+      std::string name = i.value("name", "");
+      bool external = !i.value("loopback", false) && i.value("up", false) && i.value("master", "").empty() &&
+                      !bridges.count(name) && i.value("kind", "") != "bridge";
+      for (const auto& a : array_member(i, "addresses"))
+        if (a.value("family", 4) == family && a.value("scope", "") == "global")
+          if (auto p = Prefix::parse(fmt::format("{}/{}", a.value("address", ""), a.value("prefix_len", 0))))
+            ps.push_back(p->network());
+      if (external) ifaces.push_back(name);
+    }
+  }
+  ps.erase(std::remove_if(ps.begin(), ps.end(), [&](const Prefix& p) { return p.addr.family != family; }), ps.end());
+  std::sort(ps.begin(), ps.end(), [](const Prefix& a, const Prefix& b) { return std::tie(a.addr, a.len) < std::tie(b.addr, b.len); });
+  ps.erase(std::unique(ps.begin(), ps.end(), [](const Prefix& a, const Prefix& b) { return a.addr == b.addr && a.len == b.len; }), ps.end());
+
+  // Candidates: addresses inside each mentioned prefix, and outside all of them.
+  std::vector<IpAddr> cands;
+  for (const auto& p : ps)
+    for (unsigned n : {1u, 2u, 77u, 200u, 254u}) cands.push_back(p.len == p.addr.bytes() * 8 ? p.addr : nth(p, n));
+  // Addresses no rule mentions stand for "everyone else" (they are only
+  // analyzed, never sent to).
+  static const char* const others4[] = {"192.0.2.77", "100.64.0.77", "10.222.0.77"};
+  static const char* const others6[] = {"2001:db8:ffff::77", "fd12:3456::77", "2a00:1450::77"};
+  for (const char* other : family == 6 ? others6 : others4) cands.push_back(*IpAddr::parse(other));
+  std::map<std::string, IpAddr> by_sig;
+  for (const auto& c : cands) {
+    if (hv.is_local(c) || c.is_loopback()) continue;
+    by_sig.emplace(signature(c, ps), c);
+  }
+  SourcePartition part;
+  part.prefixes = ps;
+  std::vector<SourceClass>& out = part.classes;
+  for (const auto& iface : ifaces)
+    for (const auto& [sig, addr] : by_sig) {
+      SourceClass c;
+      c.label = part.label_of(addr, iface);
+      c.source.kind = Source::Kind::remote;
+      c.source.addr = addr;
+      c.source.iif = iface;
+      c.representative = addr.str();
+      out.push_back(std::move(c));
+    }
+  SourceClass h;
+  h.label = "the host itself";
+  h.source.kind = Source::Kind::host;
+  h.representative = "host";
+  out.push_back(h);
+  if (const Json* api = s.section("docker_api")) {
+    std::set<std::string> seen;
+    for (const auto& c : api->at("containers")) {
+      if (!c.value("running", false)) continue;
+      for (const auto& n : c.at("networks")) {
+        if (n.value(family == 6 ? "ipv6" : "ipv4", "").empty() || !seen.insert(n.value("network", "")).second) continue;
+        SourceClass k;
+        k.label = "containers on " + n.value("network", "");
+        k.source.kind = Source::Kind::container;
+        k.source.container = c.value("name", "");
+        k.representative = "container:" + c.value("name", "");
+        out.push_back(std::move(k));
+      }
+    }
+  }
+  return part;
+}
+
+Exposure compute_exposure(const Engine& e) {
+  Exposure x;
+  const Snapshot& s = e.snapshot();
+  const Json* host = s.section("host");
+  std::map<int, std::vector<SourceClass>> classes;
+  for (int fam : {4, 6}) {
+    classes[fam] = source_classes(e, fam).classes;
+    for (const auto& c : classes[fam]) x.classes.push_back(c);
+  }
+  auto host_addrs = [&](int fam) {
+    std::vector<IpAddr> v;
+    if (host)
+      for (const auto& i : host->at("interfaces"))
+        for (const auto& a : array_member(i, "addresses"))
+          if (a.value("family", 4) == fam && a.value("scope", "") != "link")
+            if (auto ip = IpAddr::parse(a.value("address", ""))) v.push_back(*ip);
+    return v;
+  };
+  auto run_entry = [&](ExposureEntry& en, const std::vector<IpAddr>& dsts, unsigned port, const std::string& proto) {
+    for (const auto& c : classes[en.family])
+      for (const auto& d : dsts) {
+        // Remote sources include loopback destinations: a neighbour on the
+        // link can address 127.0.0.1 to the host (moby#45610).
+        std::string a = d.family == 6 ? "[" + d.str() + "]" : d.str();
+        en.cells.push_back({c.label, fmt::format("{}:{}/{}", a, port, proto), e.run(c.source, d, port, proto)});
+      }
+  };
+  if (const Json* api = s.section("docker_api")) {
+    for (const auto& c : api->at("containers")) {
+      if (!c.value("running", false)) continue;
+      for (const auto& b : c.at("ports")) {
+        std::string hip = b.value("host_ip", "");
+        int fam = hip.find(':') != std::string::npos ? 6 : 4;
+        unsigned port = b.value("host_port", 0u);
+        ExposureEntry en;
+        en.kind = "published";
+        en.family = fam;
+        std::string shown = fam == 6 ? "[" + hip + "]" : hip;
+        en.what = fmt::format("{} {}:{}->{}/{}", c.value("name", ""), shown, port, b.value("container_port", 0),
+                              b.value("protocol", ""));
+        std::vector<IpAddr> dsts;
+        if (hip == "0.0.0.0" || hip == "::" || hip.empty()) dsts = host_addrs(fam);
+        else if (auto ip = IpAddr::parse(hip)) dsts.push_back(*ip);
+        run_entry(en, dsts, port, b.value("protocol", "tcp"));
+        x.entries.push_back(std::move(en));
+      }
+    }
+  }
+  if (host) {
+    for (const auto& so : host->at("listening_sockets")) {
+      std::string proc = so["process"].is_string() ? so["process"].get<std::string>() : "";
+      if (proc == "docker-proxy") continue;  // covered by the published ports
+      int fam = so.value("family", 4);
+      std::string addr = so.value("address", "");
+      ExposureEntry en;
+      en.kind = "socket";
+      en.family = fam;
+      en.what = fmt::format("{} {}:{}/{}", proc.empty() ? "unknown process" : proc, fam == 6 ? "[" + addr + "]" : addr,
+                            so.value("port", 0), so.value("protocol", ""));
+      std::vector<IpAddr> dsts;
+      if (addr == "0.0.0.0" || addr == "::") dsts = host_addrs(fam);
+      else if (auto ip = IpAddr::parse(addr)) dsts.push_back(*ip);
+      run_entry(en, dsts, so.value("port", 0u), so.value("protocol", "tcp"));
+      x.entries.push_back(std::move(en));
+    }
+  }
+  return x;
+}
+
+Json to_json(const Exposure& x) {
+  Json j;
+  j["schema_version"] = 1;
+  Json classes = Json::array();
+  for (const auto& c : x.classes) classes.push_back({{"label", c.label}, {"representative", c.representative}});
+  j["source_classes"] = std::move(classes);
+  Json entries = Json::array();
+  for (const auto& en : x.entries) {
+    Json cells = Json::array();
+    for (const auto& c : en.cells)
+      cells.push_back({{"source", c.source}, {"destination", c.destination}, {"outcome", to_string(c.outcome.result)},
+                       {"target", c.outcome.target}, {"decided_by", c.outcome.decided_by},
+                       {"uncertain", c.outcome.uncertain}});
+    entries.push_back({{"kind", en.kind}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
+  }
+  j["entries"] = std::move(entries);
+  return j;
+}
+
+std::string render_text(const Exposure& x) {
+  std::string s;
+  for (const auto& en : x.entries) {
+    s += fmt::format("{} {} (IPv{})\n", en.kind == "published" ? "published" : "host socket", en.what, en.family);
+    // One line per source class: which destinations it reaches and why.
+    std::map<std::string, std::vector<const ExposureCell*>> by_src;
+    std::vector<std::string> order;
+    for (const auto& c : en.cells) {
+      if (!by_src.count(c.source)) order.push_back(c.source);
+      by_src[c.source].push_back(&c);
+    }
+    for (const auto& src : order) {
+      std::string line;
+      for (const auto* c : by_src[src]) {
+        std::string mark = c->outcome.result == Outcome::Result::delivered ? "OPEN"
+                           : c->outcome.result == Outcome::Result::dropped ? "closed" : "UNCERTAIN";
+        line += fmt::format("\n      {:<10} {:<30} {}", mark, c->destination,
+                            c->outcome.result == Outcome::Result::delivered
+                                ? c->outcome.target + (c->outcome.decided_by.empty() ? "" : "  [" + c->outcome.decided_by + "]")
+                                : c->outcome.decided_by);
+      }
+      s += fmt::format("    from {}:{}\n", src, line);
+    }
+  }
+  return s;
+}
+
+}  // namespace dfa

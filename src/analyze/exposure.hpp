@@ -1,0 +1,50 @@
+// Exposure: for every published port and every listening host socket, per
+// family, which classes of sources reach it, with the outcome and the rule
+// that decides. Source classes partition the address space by every prefix
+// and address the rules and the host's networks mention, per arrival
+// interface; plus the host itself and a container on each Docker network.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "analyze/engine.hpp"
+
+namespace dfa {
+
+struct SourceClass {
+  std::string label;  // "198.51.100.0/24 on eth1", "any other IPv4 address on eth0", "host", "containers on bridge"
+  Source source;      // the representative
+  std::string representative;
+};
+
+struct ExposureCell {
+  std::string source;       // SourceClass label
+  std::string destination;  // "203.0.113.1:8080/tcp"
+  Outcome outcome;
+};
+
+struct ExposureEntry {
+  std::string kind;  // "published" or "socket"
+  std::string what;  // "web 0.0.0.0:8080->80/tcp" or "sshd 0.0.0.0:22/tcp"
+  int family = 4;
+  std::vector<ExposureCell> cells;
+};
+
+struct Exposure {
+  std::vector<SourceClass> classes;
+  std::vector<ExposureEntry> entries;
+};
+
+// The partition of one family's source addresses, per arrival interface.
+struct SourcePartition {
+  std::vector<Prefix> prefixes;  // every prefix the rules and networks mention
+  std::vector<SourceClass> classes;
+  // The label of the class an address arriving on iif belongs to.
+  std::string label_of(const IpAddr& a, const std::string& iif) const;
+};
+SourcePartition source_classes(const Engine& e, int family);
+Exposure compute_exposure(const Engine& e);
+Json to_json(const Exposure& x);
+std::string render_text(const Exposure& x);
+
+}  // namespace dfa
