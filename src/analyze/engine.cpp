@@ -46,6 +46,7 @@ struct Engine::Impl {
   Outcome out;
   int depth = 0;
   std::string last_accept;  // the last rule or policy that accepted the packet
+  std::string unknown_end;  // set when the walk met a translation it cannot follow
 
   const Json& host() const { return *e.snap_.section("host"); }
 
@@ -171,11 +172,21 @@ struct Engine::Impl {
         case Action::queue:
         case Action::unknown:
         case Action::vmap: {
+          // Not followed: it may do nothing, or end the chain. In a nat chain
+          // ending means an unknown binding; elsewhere accept or drop.
           std::string why = fmt::format("{}: {}", r.origin, a->reason.empty() ? "verdict not modeled" : a->reason);
-          bool as_drop = d.pick(why);
-          verdict(as_drop ? "(unknown, taken as drop)" : "(unknown, taken as continue)");
-          if (as_drop) return {ChainResult::drop, {}, r.origin};
-          continue;
+          if (!d.pick(why)) {
+            verdict("(not modeled, taken as continue)");
+            continue;
+          }
+          if (b.type == "nat") {
+            verdict("(not modeled: an unknown translation)");
+            unknown_end = why;
+            return {ChainResult::drop, {}, r.origin};
+          }
+          bool as_drop = d.pick(why + " (accept or drop)");
+          verdict(as_drop ? "(not modeled, taken as drop)" : "(not modeled, taken as accept)");
+          return {as_drop ? ChainResult::drop : ChainResult::accept, {}, r.origin};
         }
       }
     }
@@ -624,7 +635,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     todo.pop_back();
     ++walks;
     Decider d{choices, 0, {}};
-    Impl w{*this, d, {}, 0, {}};
+    Impl w{*this, d, {}, 0, {}, {}};
     Packet p;
     p.family = dst.family;
     p.daddr = dst;
@@ -662,6 +673,10 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     }
     for (const auto& pt : d.points)
       if (std::find(points.begin(), points.end(), pt) == points.end()) points.push_back(pt);
+    if (!w.unknown_end.empty()) {
+      w.out.result = Outcome::Result::uncertain;
+      w.out.decided_by = w.unknown_end;
+    }
     results.push_back(std::move(w.out));
   }
   Outcome o = results.front();  // the walk where nothing unknown matched
@@ -675,7 +690,8 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
   } else if (!points.empty()) {
     for (const auto& pt : points) o.uncertain.push_back("(does not change the outcome) " + pt);
   }
-  if (!rules_.problems.empty() && o.result != Outcome::Result::delivered) o.result = Outcome::Result::uncertain;
+  // Rules we could not read may accept or drop anything.
+  if (!rules_.problems.empty()) o.result = Outcome::Result::uncertain;
   return o;
 }
 

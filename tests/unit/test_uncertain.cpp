@@ -1,0 +1,100 @@
+// When the analyzer cannot model something it says uncertain, naming the
+// rule, and never safe. Each case edits a real lab snapshot (scenario 1).
+#include <doctest/doctest.h>
+
+#include "analyze/engine.hpp"
+#include "fixtures.hpp"
+
+using dfa::Json;
+
+namespace {
+
+Json scenario1() { return fixture_json("scenarios/01-bypass-nft/snapshot.json"); }
+
+Json* find_rule(Json& doc, const std::string& table, const std::string& chain, std::size_t nth = 0) {
+  std::size_t seen = 0;
+  for (auto& o : doc["nftables"]["ruleset"])
+    if (o.contains("rule") && o["rule"]["table"] == table && o["rule"]["chain"] == chain && seen++ == nth)
+      return &o["rule"];
+  return nullptr;
+}
+
+dfa::Outcome run(const Json& doc, const char* from, const char* to, unsigned port) {
+  dfa::Snapshot s{doc};
+  dfa::Engine e(s);
+  dfa::Source src;
+  src.kind = dfa::Source::Kind::remote;
+  src.addr = dfa::IpAddr::parse(from);
+  return e.run(src, *dfa::IpAddr::parse(to), port, "tcp");
+}
+
+bool mentions(const dfa::Outcome& o, const std::string& what) {
+  for (const auto& u : o.uncertain)
+    if (u.find(what) != std::string::npos) return true;
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("given the unmodified scenario, then both families are certain") {
+  Json doc = scenario1();
+  CHECK(run(doc, "203.0.113.2", "203.0.113.1", 8080).result == dfa::Outcome::Result::delivered);
+  CHECK(run(doc, "2001:db8:1::2", "2001:db8:1::1", 8080).result == dfa::Outcome::Result::dropped);
+}
+
+TEST_CASE("given a limit before the input drop, then IPv6 to 8080 is uncertain, naming the rule") {
+  Json doc = scenario1();
+  Json* drop = find_rule(doc, "filter", "input");
+  REQUIRE(drop);
+  Json limited = *drop;
+  limited["handle"] = 99;
+  limited["expr"] = Json::parse(R"([{"limit": {"rate": 10, "per": "second"}}, {"accept": null}])");
+  auto& rs = doc["nftables"]["ruleset"];
+  for (auto it = rs.begin(); it != rs.end(); ++it)
+    if (it->contains("rule") && &(*it)["rule"] == drop) {
+      rs.insert(it, Json{{"rule", limited}});
+      break;
+    }
+  dfa::Outcome o = run(doc, "2001:db8:1::2", "2001:db8:1::1", 8080);
+  CHECK(o.result == dfa::Outcome::Result::uncertain);
+  CHECK(mentions(o, "handle 99"));
+  CHECK(mentions(o, "limit"));
+}
+
+TEST_CASE("given Docker's DNAT could not be decoded, then the bypass is uncertain, not closed") {
+  Json doc = scenario1();
+  Json* dnat = find_rule(doc, "nat", "DOCKER", 1);
+  REQUIRE(dnat);
+  for (auto& e : (*dnat)["expr"])
+    if (e.contains("xt")) {
+      e["xt"]["decoded"] = false;
+      e["xt"]["params"] = Json::object();
+      e["xt"]["reason"] = "test: undecodable";
+    }
+  dfa::Outcome o = run(doc, "203.0.113.2", "203.0.113.1", 8080);
+  CHECK(o.result == dfa::Outcome::Result::uncertain);
+  CHECK(mentions(o, "DNAT could not be decoded"));
+}
+
+TEST_CASE("given the nftables collector was denied, then nothing is reported closed") {
+  Json doc = scenario1();
+  doc["collectors"]["nftables"] = {{"status", "denied"}, {"reason", "needs CAP_NET_ADMIN"}};
+  dfa::Outcome o = run(doc, "2001:db8:1::2", "2001:db8:1::1", 8080);
+  CHECK(o.result == dfa::Outcome::Result::uncertain);
+  CHECK(mentions(o, "nftables collector denied"));
+}
+
+TEST_CASE("given two nat chains at the same priority that bind differently, then the outcome is uncertain") {
+  Json doc = scenario1();
+  // A second DNAT for 8080 at dstnat (-100), like Docker's PREROUTING chain.
+  auto& rs = doc["nftables"]["ruleset"];
+  rs.push_back(Json::parse(R"({"table": {"family": "ip", "name": "other", "handle": 50}})"));
+  rs.push_back(Json::parse(R"({"chain": {"family": "ip", "table": "other", "name": "pre", "handle": 1,
+    "type": "nat", "hook": "prerouting", "prio": -100, "policy": "accept"}})"));
+  rs.push_back(Json::parse(R"({"rule": {"family": "ip", "table": "other", "chain": "pre", "handle": 2, "expr": [
+    {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 8080}},
+    {"dnat": {"addr": "10.9.9.9", "port": 80}}]}})"));
+  dfa::Outcome o = run(doc, "203.0.113.2", "203.0.113.1", 8080);
+  CHECK(o.result == dfa::Outcome::Result::uncertain);
+  CHECK(mentions(o, "same priority"));
+}
