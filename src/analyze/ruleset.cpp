@@ -578,6 +578,16 @@ Action xt_target_action(const Json& t) {
   return a;
 }
 
+// The MARK target (--set-xmark VALUE/MASK) as an effect on the packet.
+std::optional<std::function<void(Packet&)>> xmark_effect(const Json& target) {
+  if (target.value("name", "") != "MARK" || !target.value("decoded", false)) return std::nullopt;
+  std::string spec = target["params"].value("set_xmark", "0x0/0x0");
+  auto slash = spec.find('/');
+  uint32_t val = static_cast<uint32_t>(std::stoul(spec.substr(0, slash), nullptr, 16));
+  uint32_t mask = static_cast<uint32_t>(std::stoul(spec.substr(slash + 1), nullptr, 16));
+  return [val, mask](Packet& p) { p.mark = (p.mark & ~mask) ^ val; };
+}
+
 std::string legacy_family(int fam) { return fam == 6 ? "ipv6" : "ipv4"; }
 
 // ---- nft rule text ----------------------------------------------------------
@@ -716,12 +726,8 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
         else unknown_cond(why);
       } else if (x.value("type", "") == "target") {
         rule.action = xt_target_action(x);
-        if (x.value("name", "") == "MARK" && x.value("decoded", false)) {
-          std::string spec = x["params"].value("set_xmark", "0x0/0x0");
-          auto slash = spec.find('/');
-          uint32_t val = static_cast<uint32_t>(std::stoul(spec.substr(0, slash), nullptr, 16));
-          uint32_t mask = static_cast<uint32_t>(std::stoul(spec.substr(slash + 1), nullptr, 16));
-          rule.effects.push_back([val, mask](Packet& p) { p.mark = (p.mark & ~mask) ^ val; });
+        if (auto eff = xmark_effect(x)) {
+          rule.effects.push_back(*eff);
           c.marks_used = true;
         }
         if (rule.action.kind != Action::none) break;
@@ -852,12 +858,8 @@ Rule build_legacy_rule(const Json& r, const std::string& table, const std::strin
     rule.action.chain = name;
   } else if (kind == "extension") {
     rule.action = xt_target_action(t);
-    if (name == "MARK" && t.value("decoded", false)) {
-      std::string spec = t["params"].value("set_xmark", "0x0/0x0");
-      auto slash = spec.find('/');
-      uint32_t val = static_cast<uint32_t>(std::stoul(spec.substr(0, slash), nullptr, 16));
-      uint32_t mask = static_cast<uint32_t>(std::stoul(spec.substr(slash + 1), nullptr, 16));
-      rule.effects.push_back([val, mask](Packet& p) { p.mark = (p.mark & ~mask) ^ val; });
+    if (auto eff = xmark_effect(t)) {
+      rule.effects.push_back(*eff);
       marks_used = true;
     }
   }

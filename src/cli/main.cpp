@@ -71,6 +71,18 @@ Result<Snapshot> obtain_snapshot(const LiveOptions& o, int& exit_code) {
   return std::move(c.snapshot);
 }
 
+// Runs fn on the snapshot the options name (or a live collection); a
+// snapshot or collection that fails ends the command with its exit code.
+int with_snapshot(const LiveOptions& o, const std::function<int(const Snapshot&)>& fn) {
+  int code = kExitOk;
+  auto s = obtain_snapshot(o, code);
+  if (!s) {
+    warn(s.error().message);
+    return code;
+  }
+  return fn(*s);
+}
+
 struct Command {
   const char* name;
   const char* summary;
@@ -117,14 +129,10 @@ std::function<int()> setup_summary(CLI::App* cmd) {
   auto o = std::make_shared<LiveOptions>();
   add_live_options(cmd, *o, true);
   return [o]() {
-    int code = kExitOk;
-    auto s = obtain_snapshot(*o, code);
-    if (!s) {
-      warn(s.error().message);
-      return code;
-    }
-    std::fputs(render_summary(*s).c_str(), stdout);
-    return int(kExitOk);
+    return with_snapshot(*o, [](const Snapshot& s) {
+      std::fputs(render_summary(s).c_str(), stdout);
+      return int(kExitOk);
+    });
   };
 }
 
@@ -154,25 +162,21 @@ std::function<int()> setup_explain(CLI::App* cmd) {
       warn("--from and --to must be of the same address family");
       return int(kExitUsage);
     }
-    int code = kExitOk;
-    auto s = obtain_snapshot(*o, code);
-    if (!s) {
-      warn(s.error().message);
-      return code;
-    }
-    Engine engine(*s);
-    Outcome out = engine.run(*src, dst->addr, dst->port, dst->proto);
-    if (*format == "json") {
-      Json j;
-      j["schema_version"] = 1;
-      j["from"] = *from;
-      j["to"] = *to;
-      j.update(to_json(out));
-      std::fputs(dump_json(j).c_str(), stdout);
-    } else {
-      std::printf("%s -> %s\n%s", from->c_str(), to->c_str(), render_text(out).c_str());
-    }
-    return int(kExitOk);
+    return with_snapshot(*o, [&](const Snapshot& s) {
+      Engine engine(s);
+      Outcome out = engine.run(*src, dst->addr, dst->port, dst->proto);
+      if (*format == "json") {
+        Json j;
+        j["schema_version"] = 1;
+        j["from"] = *from;
+        j["to"] = *to;
+        j.update(to_json(out));
+        std::fputs(dump_json(j).c_str(), stdout);
+      } else {
+        std::printf("%s -> %s\n%s", from->c_str(), to->c_str(), render_text(out).c_str());
+      }
+      return int(kExitOk);
+    });
   };
 }
 
@@ -182,17 +186,12 @@ std::function<int()> setup_exposure(CLI::App* cmd) {
   cmd->add_option("--format", *format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   add_live_options(cmd, *o, true);
   return [o, format]() {
-    int code = kExitOk;
-    auto s = obtain_snapshot(*o, code);
-    if (!s) {
-      warn(s.error().message);
-      return code;
-    }
-    Engine engine(*s);
-    Exposure x = compute_exposure(engine);
-    if (*format == "json") std::fputs(dump_json(to_json(x)).c_str(), stdout);
-    else std::fputs(render_text(x).c_str(), stdout);
-    return int(kExitOk);
+    return with_snapshot(*o, [&](const Snapshot& s) {
+      Engine engine(s);
+      Exposure x = compute_exposure(engine);
+      std::fputs(*format == "json" ? dump_json(to_json(x)).c_str() : render_text(x).c_str(), stdout);
+      return int(kExitOk);
+    });
   };
 }
 

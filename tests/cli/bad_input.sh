@@ -72,6 +72,16 @@ printf '{"schema_version": 1, "collectors": {"nftables": {"status": "ok"}}, "nft
 expect snapshot-shape 2 "$tmp/shape.json: /nftables/ruleset: expected an array, found object" -- "$DFA_BIN" summary --snapshot "$tmp/shape.json"
 expect snapshot-missing 2 "$tmp/absent.json: cannot open: No such file or directory" -- "$DFA_BIN" summary --snapshot "$tmp/absent.json"
 
+# explain: malformed destinations and sources are usage errors.
+snap1="$DFA_SRC/fixtures/scenarios/01-bypass-nft/snapshot.json"
+expect explain-no-port 2 "expected ADDR:PORT/PROTO" -- "$DFA_BIN" explain --snapshot "$snap1" --from 203.0.113.2 --to 203.0.113.1
+expect explain-v6-brackets 2 "IPv6 as \[ADDR\]:PORT/PROTO" -- "$DFA_BIN" explain --snapshot "$snap1" --from 2001:db8:1::2 --to 2001:db8:1::1:8080/tcp
+expect explain-proto 2 "protocol must be tcp or udp" -- "$DFA_BIN" explain --snapshot "$snap1" --from 203.0.113.2 --to 203.0.113.1:8080/sctp
+expect explain-port 2 "port must be 1-65535" -- "$DFA_BIN" explain --snapshot "$snap1" --from 203.0.113.2 --to 203.0.113.1:70000/tcp
+expect explain-family 2 "same address family" -- "$DFA_BIN" explain --snapshot "$snap1" --from 203.0.113.2 --to '[2001:db8:1::1]:8080/tcp'
+expect explain-source 2 "expected an address, host, host:ADDR or container:NAME" -- "$DFA_BIN" explain --snapshot "$snap1" --from wan --to 203.0.113.1:8080/tcp
+expect explain-bad-snapshot 2 "$tmp/bad-syntax.json:4:30" -- "$DFA_BIN" explain --snapshot "$tmp/bad-syntax.json" --from 203.0.113.2 --to 203.0.113.1:8080/tcp
+
 # Usage errors and an unwritable output.
 expect unknown-command 2 "" -- "$DFA_BIN" frobnicate
 expect unknown-option 2 "" -- "$DFA_BIN" collect --frobnicate
