@@ -329,11 +329,86 @@ struct Engine::Impl {
     return std::nullopt;
   }
 
+  // ---- the reply direction ------------------------------------------------
+  // A connection needs its replies too: the first reply packet, established,
+  // back through the hooks on its own path (no NAT chains run for it; the
+  // DNAT is undone at postrouting, so forward still sees the container).
+
+  Packet reply_of(const Packet& p) const {
+    Packet r;
+    r.family = p.family;
+    r.proto = p.proto;
+    r.saddr = p.daddr;
+    r.sport = p.dport;
+    r.daddr = p.saddr;
+    r.dport = p.sport;
+    r.ct = true;
+    r.reply = true;
+    r.dnat_done = p.dnat_done;
+    r.orig_daddr = p.orig_daddr;
+    r.orig_dport = p.orig_dport;
+    r.mark = 0;
+    return r;
+  }
+
+  bool reply_dropped(const std::string& by) {
+    out.result = Outcome::Result::dropped;
+    out.decided_by = "the reply is dropped: " + by;
+    step("reply", "", "", "", out.decided_by);
+    return false;
+  }
+
+  // The request left through p.oif toward a neighbour or container: its reply
+  // comes back in on that interface.
+  bool reply_from_outside(const Packet& p) {
+    Packet r = reply_of(p);
+    r.iif = p.oif;
+    r.bridged = p.bridged;
+    r.physin = p.physout;
+    r.physout = p.physin;
+    step("reply", r.iif, "", "", fmt::format("reply from {} comes back in on {}", r.saddr.str(), r.iif));
+    if (!run_hook("prerouting", r, false)) return reply_dropped(out.decided_by);
+    if (p.bridged) {
+      r.oif = p.iif;
+      if (!run_hook("forward", r, false) || !run_hook("postrouting", r, false)) return reply_dropped(out.decided_by);
+      return true;
+    }
+    if (e.host_.is_local(r.daddr)) {
+      if (!run_hook("input", r, false)) return reply_dropped(out.decided_by);
+      return true;
+    }
+    auto rt = lookup(r.daddr);
+    if (!rt || rt->type != "unicast") return reply_dropped("no route back to " + r.daddr.str());
+    r.oif = rt->dev;
+    if (!run_hook("forward", r, false) || !run_hook("postrouting", r, false)) return reply_dropped(out.decided_by);
+    return true;
+  }
+
+  // The request reached a host socket: its reply is sent by the host.
+  bool reply_from_host(const Packet& p) {
+    Packet r = reply_of(p);
+    r.local_origin = true;
+    bool local = e.host_.is_local(r.daddr) || p.iif == "lo";
+    if (local) r.oif = "lo";
+    else if (auto rt = lookup(r.daddr)) r.oif = rt->dev;
+    else return reply_dropped("no route back to " + r.daddr.str());
+    step("reply", r.oif, "", "", fmt::format("reply from the host goes out via {}", r.oif));
+    if (!run_hook("output", r, false) || !run_hook("postrouting", r, false)) return reply_dropped(out.decided_by);
+    if (r.oif == "lo") {
+      r.iif = "lo";
+      r.oif.clear();
+      if (!run_hook("prerouting", r, false) || !run_hook("input", r, false)) return reply_dropped(out.decided_by);
+    }
+    return true;
+  }
+
   // ---- paths ----------------------------------------------------------------
 
   void deliver_container(const Packet& p, const ContainerAddr& c) {
+    std::string accepted_by = last_accept;
+    if (!reply_from_outside(p)) return;
     out.result = Outcome::Result::delivered;
-    out.decided_by = last_accept;
+    out.decided_by = accepted_by;
     out.container = c.name;
     std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
     out.target = fmt::format("container {} {}:{}/{} (network {})", c.name, a, p.dport, p.proto, c.network);
@@ -355,8 +430,10 @@ struct Engine::Impl {
     }
     if (!c && !p.oif.empty() && p.oif != "lo") {
       // Not a container Docker knows: the host lets it out; whoever is there gets it.
+      std::string accepted_by = last_accept;
+      if (!reply_from_outside(p)) return;
       out.result = Outcome::Result::delivered;
-      out.decided_by = last_accept;
+      out.decided_by = accepted_by;
       std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
       out.target = fmt::format("{}:{}/{} out of {}", a, p.dport, p.proto, p.oif);
       step("deliver", p.oif, "", "", "sent out of " + p.oif);
@@ -452,6 +529,9 @@ struct Engine::Impl {
     std::string sock = fmt::format("{} {}:{}/{}", proc.empty() ? "unknown process" : proc, sa, p.dport, p.proto);
     step("socket", sock, "", "", "accepted by " + sock);
     out.process = proc;
+    std::string accepted_by = last_accept;
+    if (proc != "dockerd" && !reply_from_host(p)) return;
+    last_accept = accepted_by;
     if (proc == "docker-proxy") {
       proxy(p, best->value("address", ""));
       return;

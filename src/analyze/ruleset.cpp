@@ -145,15 +145,18 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
     std::string key = ct->value("key", ""), dir = ct->value("dir", "");
     // Before conntrack (raw priority) there is no connection: the state is
     // "invalid" and every other ct key fails to load, so its rule cannot match.
-    if (key == "state") return [](const Packet& p) { return val(std::string(p.ct ? "new" : "invalid")); };
+    if (key == "state")
+      return [](const Packet& p) { return val(std::string(!p.ct ? "invalid" : p.reply ? "established" : "new")); };
     if (key == "status") return [](const Packet& p) { return !p.ct ? absent() : val(std::string(p.dnat_done ? "dnat" : "")); };
-    if (key == "direction") return [](const Packet& p) { return !p.ct ? absent() : val(std::string("original")); };
+    if (key == "direction")
+      return [](const Packet& p) { return !p.ct ? absent() : val(std::string(p.reply ? "reply" : "original")); };
     if (key == "proto-dst" && dir != "reply") return [](const Packet& p) { return !p.ct ? absent() : val(uint64_t{p.orig_dport}); };
-    if (key == "proto-src" && dir != "reply") return [](const Packet& p) { return !p.ct ? absent() : val(uint64_t{p.sport}); };
+    if (key == "proto-src" && dir != "reply")
+      return [](const Packet& p) { return !p.ct ? absent() : val(uint64_t{p.reply ? p.dport : p.sport}); };
     if ((key == "daddr" || key == "ip daddr" || key == "ip6 daddr") && dir == "original")
       return [](const Packet& p) { return !p.ct ? absent() : val(p.orig_daddr); };
     if ((key == "saddr" || key == "ip saddr" || key == "ip6 saddr") && dir == "original")
-      return [](const Packet& p) { return !p.ct ? absent() : val(p.saddr); };
+      return [](const Packet& p) { return !p.ct ? absent() : val(p.reply ? p.daddr : p.saddr); };
     if (key == "mark") {
       c.marks_used = true;
       return [](const Packet&) { return val(uint64_t{0}); };
@@ -396,12 +399,9 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
     if (params.contains("ctstate")) {
       std::string st = P("ctstate");
       bool iv = B("ctstate_invert");
-      parts.push_back([st, iv](const Packet&, std::string&) { return inv(tri(has_flag(st, "NEW")), iv); });
-      if (has_flag(st, "DNAT") || has_flag(st, "SNAT")) {
-        parts.back() = [st, iv](const Packet& p, std::string&) {
-          return inv(tri(has_flag(st, "NEW") || (has_flag(st, "DNAT") && p.dnat_done)), iv);
-        };
-      }
+      parts.push_back([st, iv](const Packet& p, std::string&) {
+        return inv(tri(has_flag(st, p.reply ? "ESTABLISHED" : "NEW") || (has_flag(st, "DNAT") && p.dnat_done)), iv);
+      });
     }
     if (params.contains("ctstatus")) {
       std::string st = P("ctstatus");
@@ -422,7 +422,7 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
       auto pf = Prefix::parse(P("ctorigsrc"));
       bool iv = B("ctorigsrc_invert");
       if (!pf) { why_not = "bad ctorigsrc"; return std::nullopt; }
-      parts.push_back([pf, iv](const Packet& p, std::string&) { return inv(tri(pf->contains(p.saddr)), iv); });
+      parts.push_back([pf, iv](const Packet& p, std::string&) { return inv(tri(pf->contains(p.reply ? p.daddr : p.saddr)), iv); });
     }
     if (params.contains("origdstport")) {
       std::string spec = P("origdstport");
@@ -430,7 +430,7 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
     }
     if (params.contains("ctdir")) {
       bool orig = P("ctdir") == "ORIGINAL";
-      parts.push_back([orig](const Packet&, std::string&) { return tri(orig); });
+      parts.push_back([orig](const Packet& p, std::string&) { return tri(orig != p.reply); });
     }
     for (const char* k : {"ctproto", "ctreplsrc", "ctrepldst", "origsrcport", "replsrcport", "repldstport", "ctexpire"})
       if (params.contains(k)) {

@@ -32,6 +32,7 @@ struct Packet {
   // ct is false until the packet passes conntrack (priority -200 at
   // prerouting and output): chains before it see no connection at all.
   bool ct = false;
+  bool reply = false;  // a reply of the connection (ct state established, direction reply)
   IpAddr orig_daddr;
   unsigned orig_dport = 0;
   bool dnat_done = false;
