@@ -207,8 +207,12 @@ struct Engine::Impl {
     bool nat_done = false;
     auto run_nat = [&]() -> bool {
       nat_done = true;
-      p.ct = true;
+      p.ct = e.rules_.conntrack_active;
       if (!nat_allowed || nats.empty()) return true;
+      if (!e.rules_.conntrack_active) {
+        step(hook, "nat", "", "", "nat chains do not run: nothing in the ruleset enables conntrack");
+        return true;
+      }
       bool dst = hook == "prerouting" || hook == "output";
       if (dst && p.dnat_done) return true;
       // Equal priorities: registration order decides and is not in any
@@ -250,7 +254,7 @@ struct Engine::Impl {
     };
     for (const BaseChain* b : filters) {
       if (!nat_done && b->priority > nat_pos && !run_nat()) return false;
-      if (b->priority > -200) p.ct = true;  // conntrack runs at -200
+      if (b->priority > -200) p.ct = e.rules_.conntrack_active;  // conntrack runs at -200
       ChainResult r = run_chain(*b, p, hook);
       if (r.k == ChainResult::drop) {
         drop(r.by);
@@ -258,7 +262,7 @@ struct Engine::Impl {
       }
       last_accept = r.by;
     }
-    p.ct = true;
+    p.ct = e.rules_.conntrack_active;
     if (!nat_done && !run_nat()) return false;
     return true;
   }
@@ -327,6 +331,56 @@ struct Engine::Impl {
             return ContainerAddr{c.value("name", ""), n.value("network", ""), bridges[n.value("network", "")]};
     }
     return std::nullopt;
+  }
+
+  // ---- IPv6 neighbour discovery ---------------------------------------------
+  // Unlike ARP, IPv6 neighbour advertisements pass the ip6 hooks: an input
+  // chain that drops them cuts the host off from that neighbour once its
+  // neighbour-cache entry expires. Whether it is still cached is not in any
+  // snapshot, so such a path is uncertain.
+  void check_nd(const std::string& iface, const IpAddr& neighbour) {
+    if (neighbour.family != 6 || iface.empty() || iface == "lo") return;
+    Outcome saved = out;
+    std::string saved_accept = last_accept;
+    Packet q;
+    q.family = 6;
+    q.proto = "ipv6-icmp";
+    q.icmp_type = "nd-neighbor-advert";
+    q.saddr = neighbour;
+    q.daddr = primary_addr(iface, 6);
+    q.iif = iface;
+    q.ct = true;
+    q.untracked = true;
+    bool ok = run_hook("prerouting", q, false) && run_hook("input", q, false);
+    std::string by = out.decided_by;
+    out = saved;
+    last_accept = saved_accept;
+    if (!ok) {
+      std::string why = fmt::format("neighbour advertisements from {} on {} are dropped by {}: the path works only "
+                                    "while the host's neighbour cache still holds {}",
+                                    neighbour.str(), iface, by, neighbour.str());
+      step("neighbour", iface, "", "", why);
+      if (unknown_end.empty()) unknown_end = why;
+    }
+  }
+
+  // The neighbour a packet to dst is handed to on iface: the gateway, or dst.
+  IpAddr next_hop(const IpAddr& dst) const {
+    const Json* h = e.snap_.section("host");
+    const Json* best = nullptr;
+    int best_len = -1;
+    if (h)
+      for (const auto& r : h->at("routes")) {
+        if (r.value("table", "") != "main" || r.value("family", 4) != dst.family) continue;
+        auto pf = Prefix::parse(r.value("dst", ""));
+        if (pf && pf->contains(dst) && pf->len > best_len) {
+          best_len = pf->len;
+          best = &r;
+        }
+      }
+    if (best)
+      if (auto gw = IpAddr::parse(best->value("gateway", ""))) return *gw;
+    return dst;
   }
 
   // ---- the reply direction ------------------------------------------------
@@ -407,6 +461,8 @@ struct Engine::Impl {
   void deliver_container(const Packet& p, const ContainerAddr& c) {
     std::string accepted_by = last_accept;
     if (!reply_from_outside(p)) return;
+    check_nd(p.oif, p.daddr);
+    if (!p.local_origin && !p.bridged) check_nd(p.iif, next_hop(p.saddr));
     out.result = Outcome::Result::delivered;
     out.decided_by = accepted_by;
     out.container = c.name;
@@ -432,6 +488,8 @@ struct Engine::Impl {
       // Not a container Docker knows: the host lets it out; whoever is there gets it.
       std::string accepted_by = last_accept;
       if (!reply_from_outside(p)) return;
+      check_nd(p.oif, next_hop(p.daddr));
+      if (!p.local_origin) check_nd(p.iif, next_hop(p.saddr));
       out.result = Outcome::Result::delivered;
       out.decided_by = accepted_by;
       std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
@@ -531,6 +589,7 @@ struct Engine::Impl {
     out.process = proc;
     std::string accepted_by = last_accept;
     if (proc != "dockerd" && !reply_from_host(p)) return;
+    if (!p.local_origin && p.iif != "lo") check_nd(p.iif, next_hop(p.saddr));
     last_accept = accepted_by;
     if (proc == "docker-proxy") {
       proxy(p, best->value("address", ""));
@@ -762,7 +821,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
   Outcome o = results.front();  // the walk where nothing unknown matched
   bool agree = todo.empty();
   for (const auto& r : results)
-    if (r.result != o.result || r.container != o.container || r.process != o.process) agree = false;
+    if (r.result != o.result || r.target != o.target || r.process != o.process) agree = false;
   for (const auto& e : rules_.problems) o.uncertain.push_back(e);
   if (!agree) {
     o.result = Outcome::Result::uncertain;

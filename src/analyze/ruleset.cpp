@@ -133,6 +133,8 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
         return val(uint64_t{dst ? p.dport : p.sport});
       };
     }
+    if (proto == "icmpv6" && field == "type")
+      return [](const Packet& p) { return p.proto != "ipv6-icmp" ? absent() : val(p.icmp_type); };
     if (proto == "icmp" || proto == "icmpv6" || proto == "ip6" || proto == "ip" || proto == "tcp" || proto == "udp") {
       // Other header fields: our packets are plain TCP/UDP without options.
       if (proto == "icmp" || proto == "icmpv6")
@@ -146,7 +148,9 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
     // Before conntrack (raw priority) there is no connection: the state is
     // "invalid" and every other ct key fails to load, so its rule cannot match.
     if (key == "state")
-      return [](const Packet& p) { return val(std::string(!p.ct ? "invalid" : p.reply ? "established" : "new")); };
+      return [](const Packet& p) {
+        return val(std::string(!p.ct ? "invalid" : p.untracked ? "untracked" : p.reply ? "established" : "new"));
+      };
     if (key == "status") return [](const Packet& p) { return !p.ct ? absent() : val(std::string(p.dnat_done ? "dnat" : "")); };
     if (key == "direction")
       return [](const Packet& p) { return !p.ct ? absent() : val(std::string(p.reply ? "reply" : "original")); };
@@ -400,7 +404,8 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
       std::string st = P("ctstate");
       bool iv = B("ctstate_invert");
       parts.push_back([st, iv](const Packet& p, std::string&) {
-        return inv(tri(has_flag(st, p.reply ? "ESTABLISHED" : "NEW") || (has_flag(st, "DNAT") && p.dnat_done)), iv);
+        return inv(tri(has_flag(st, p.untracked ? "UNTRACKED" : p.reply ? "ESTABLISHED" : "NEW") ||
+                       (has_flag(st, "DNAT") && p.dnat_done)), iv);
       });
     }
     if (params.contains("ctstatus")) {
@@ -901,6 +906,10 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
     for (const auto& o : objs) {
       auto r = o.find("rule");
       if (r == o.end()) continue;
+      std::string dumped = r->dump();
+      for (const char* user : {"\"ct\"", "\"dnat\"", "\"snat\"", "\"masquerade\"", "\"redirect\"", "\"conntrack\"",
+                               "\"state\"", "\"DNAT\"", "\"SNAT\"", "\"MASQUERADE\"", "\"REDIRECT\""})
+        if (dumped.find(user) != std::string::npos) rs.conntrack_active = true;
       std::string fam = r->value("family", ""), table = r->value("table", ""), chain = r->value("chain", "");
       std::string key = fmt::format("nft {} {}", fam, table);
       Ctx ctx{host, objs, fam, table, rs.marks_used};
@@ -933,8 +942,13 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
         for (const auto& c : array_member(t, "chains")) {
           Chain ch;
           ch.name = c.value("name", "");
-          for (const auto& r : array_member(c, "rules"))
+          for (const auto& r : array_member(c, "rules")) {
+            for (const auto& m : array_member(r, "matches"))
+              if (m.value("name", "") == "conntrack" || m.value("name", "") == "state") rs.conntrack_active = true;
+            std::string tn = r.at("target").value("name", "");
+            if (tn == "DNAT" || tn == "SNAT" || tn == "MASQUERADE" || tn == "REDIRECT") rs.conntrack_active = true;
             ch.rules.push_back(build_legacy_rule(r, table, ch.name, fam, host, rs.marks_used));
+          }
           chains[ch.name] = std::move(ch);
         }
         for (const auto& c : array_member(t, "chains")) {

@@ -33,6 +33,8 @@ struct Packet {
   // prerouting and output): chains before it see no connection at all.
   bool ct = false;
   bool reply = false;  // a reply of the connection (ct state established, direction reply)
+  bool untracked = false;   // conntrack leaves it alone (IPv6 neighbour discovery)
+  std::string icmp_type;    // for proto "ipv6-icmp": "nd-neighbor-advert", ...
   IpAddr orig_daddr;
   unsigned orig_dport = 0;
   bool dnat_done = false;
@@ -90,6 +92,10 @@ struct Ruleset {
   std::vector<BaseChain> base;
   std::vector<std::string> problems;  // collectors denied/failed: analysis uncertain
   bool marks_used = false;
+  // Conntrack runs in a network namespace only once something uses it (a ct
+  // expression, a NAT statement, a conntrack match, a NAT target). Without
+  // it no nat chain runs at all, not even to drop.
+  bool conntrack_active = false;
 };
 
 Ruleset build_ruleset(const Snapshot& s, const HostView& host);

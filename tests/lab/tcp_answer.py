@@ -1,5 +1,6 @@
-"""Answers every TCP connection on the given ports with NAME (an HTTP reply),
-on IPv4 and IPv6. Usage: tcp_answer.py NAME PORT [PORT...]. Runs until killed."""
+"""Answers every TCP connection on the given ports with NAME:PORT (an HTTP
+reply), on IPv4 and IPv6, so a probe sees which server and port answered.
+Usage: tcp_answer.py NAME PORT [PORT...]. Runs until killed."""
 import socket
 import sys
 import threading
@@ -18,7 +19,7 @@ def serve(port):
         try:
             c.settimeout(2)
             c.recv(1024)
-            c.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + name + b"\n")
+            c.sendall(b"HTTP/1.0 200 OK\r\n\r\n" + name + b":" + str(port).encode() + b"\n")
         except OSError:
             pass
         finally:
