@@ -222,6 +222,31 @@ Exposure compute_exposure(const Engine& e) {
   return x;
 }
 
+namespace {
+
+// Cells of one entry grouped: one group per destination and outcome, with
+// every source class that gets it (a host with many classes stays readable).
+struct CellGroup {
+  std::string destination;
+  const Outcome* outcome;
+  std::vector<std::string> sources;
+};
+
+std::vector<CellGroup> group_cells(const ExposureEntry& en) {
+  std::vector<CellGroup> groups;
+  std::map<std::string, std::size_t> index;
+  for (const auto& c : en.cells) {
+    std::string key = fmt::format("{}|{}|{}|{}|{}", c.destination, to_string(c.outcome.result), c.outcome.target,
+                                  c.outcome.decided_by, fmt::join(c.outcome.uncertain, ";"));
+    auto [it, fresh] = index.emplace(key, groups.size());
+    if (fresh) groups.push_back({c.destination, &c.outcome, {}});
+    groups[it->second].sources.push_back(c.source);
+  }
+  return groups;
+}
+
+}  // namespace
+
 Json to_json(const Exposure& x) {
   Json j;
   j["schema_version"] = 1;
@@ -231,10 +256,10 @@ Json to_json(const Exposure& x) {
   Json entries = Json::array();
   for (const auto& en : x.entries) {
     Json cells = Json::array();
-    for (const auto& c : en.cells)
-      cells.push_back({{"source", c.source}, {"destination", c.destination}, {"outcome", to_string(c.outcome.result)},
-                       {"target", c.outcome.target}, {"decided_by", c.outcome.decided_by},
-                       {"uncertain", c.outcome.uncertain}});
+    for (const auto& g : group_cells(en))
+      cells.push_back({{"destination", g.destination}, {"outcome", to_string(g.outcome->result)},
+                       {"target", g.outcome->target}, {"decided_by", g.outcome->decided_by},
+                       {"uncertain", g.outcome->uncertain}, {"sources", g.sources}});
     entries.push_back({{"kind", en.kind}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
   }
   j["entries"] = std::move(entries);
@@ -245,24 +270,15 @@ std::string render_text(const Exposure& x) {
   std::string s;
   for (const auto& en : x.entries) {
     s += fmt::format("{} {} (IPv{})\n", en.kind == "published" ? "published" : "host socket", en.what, en.family);
-    // One line per source class: which destinations it reaches and why.
-    std::map<std::string, std::vector<const ExposureCell*>> by_src;
-    std::vector<std::string> order;
-    for (const auto& c : en.cells) {
-      if (!by_src.count(c.source)) order.push_back(c.source);
-      by_src[c.source].push_back(&c);
-    }
-    for (const auto& src : order) {
-      std::string line;
-      for (const auto* c : by_src[src]) {
-        std::string mark = c->outcome.result == Outcome::Result::delivered ? "OPEN"
-                           : c->outcome.result == Outcome::Result::dropped ? "closed" : "UNCERTAIN";
-        line += fmt::format("\n      {:<10} {:<30} {}", mark, c->destination,
-                            c->outcome.result == Outcome::Result::delivered
-                                ? c->outcome.target + (c->outcome.decided_by.empty() ? "" : "  [" + c->outcome.decided_by + "]")
-                                : c->outcome.decided_by);
-      }
-      s += fmt::format("    from {}:{}\n", src, line);
+    for (const auto& g : group_cells(en)) {
+      const Outcome& o = *g.outcome;
+      std::string mark = o.result == Outcome::Result::delivered ? "OPEN"
+                         : o.result == Outcome::Result::dropped ? "closed" : "UNCERTAIN";
+      std::string why = o.result == Outcome::Result::delivered
+                            ? o.target + (o.decided_by.empty() ? "" : "  [" + o.decided_by + "]")
+                            : o.decided_by;
+      s += fmt::format("    {:<9} {:<28} {}\n", mark, g.destination, why);
+      s += fmt::format("              from {}\n", fmt::join(g.sources, "; "));
     }
   }
   return s;
