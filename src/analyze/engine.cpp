@@ -47,18 +47,17 @@ struct Engine::Impl {
   int depth = 0;
   std::string last_accept;  // the last rule or policy that accepted the packet
   std::string unknown_end;  // set when the walk met a translation it cannot follow
+  bool trace = true;
 
   const Json& host() const { return *e.snap_.section("host"); }
 
   std::string sysctl(const std::string& key) const {
-    const Json* h = e.snap_.section("host");
-    if (!h) return "";
-    const Json& s = h->at("sysctls");
-    auto it = s.find(key);
-    return it != s.end() && it->is_string() ? it->get<std::string>() : "";
+    auto it = e.sysctls_.find(key);
+    return it == e.sysctls_.end() ? "" : it->second;
   }
 
   void step(std::string hook, std::string where, std::string rule, std::string origin, std::string verdict) {
+    if (!trace) return;
     out.steps.push_back({std::move(hook), std::move(where), std::move(rule), std::move(origin), std::move(verdict)});
   }
 
@@ -197,13 +196,11 @@ struct Engine::Impl {
   // Returns false when the packet was dropped.
   bool run_hook(const std::string& hook, Packet& p, bool nat_allowed) {
     int nat_pos = (hook == "prerouting" || hook == "output") ? -100 : 100;
-    std::vector<const BaseChain*> filters, nats;
-    for (const auto& b : e.rules_.base) {
-      if (b.hook != hook || !b.applies_to(p.family)) continue;
-      (b.type == "nat" ? nats : filters).push_back(&b);
-    }
-    std::stable_sort(filters.begin(), filters.end(), [](auto* a, auto* b) { return a->priority < b->priority; });
-    std::stable_sort(nats.begin(), nats.end(), [](auto* a, auto* b) { return a->priority < b->priority; });
+    static const HookChains none;
+    auto hc = e.hooks_.find({p.family, hook});
+    const HookChains& chains = hc == e.hooks_.end() ? none : hc->second;
+    const std::vector<const BaseChain*>& filters = chains.filters;
+    std::vector<const BaseChain*> nats = chains.nats;
     bool nat_done = false;
     auto run_nat = [&]() -> bool {
       nat_done = true;
@@ -279,18 +276,15 @@ struct Engine::Impl {
 
   std::optional<Route> lookup(const IpAddr& dst) const {
     std::optional<Route> best;
-    const Json* h = e.snap_.section("host");
-    if (!h) return best;
-    for (const auto& r : h->at("routes")) {
-      if (r.value("table", "") != "main" || r.value("family", 4) != dst.family) continue;
-      auto pf = Prefix::parse(r.value("dst", ""));
-      if (!pf || !pf->contains(dst) || pf->len <= (best ? best->len : -1)) continue;
+    for (const auto& r : e.routes_) {
+      if (r.table != "main" || r.family != dst.family) continue;
+      if (!r.dst.contains(dst) || r.dst.len <= (best ? best->len : -1)) continue;
       Route rt;
-      rt.dev = r.value("dev", "");
-      rt.type = r.value("type", "unicast");
+      rt.dev = r.dev;
+      rt.type = r.type;
       rt.table = "main";
-      rt.len = pf->len;
-      if (auto ps = IpAddr::parse(r.value("prefsrc", ""))) rt.prefsrc = ps;
+      rt.len = r.dst.len;
+      rt.prefsrc = r.prefsrc;
       best = rt;
     }
     return best;
@@ -319,18 +313,9 @@ struct Engine::Impl {
   };
 
   std::optional<ContainerAddr> container_at(const IpAddr& a) const {
-    const Json* api = e.snap_.section("docker_api");
-    if (!api) return std::nullopt;
-    std::map<std::string, std::string> bridges;
-    for (const auto& n : api->at("networks")) bridges[n.value("name", "")] = n.value("bridge", "");
-    for (const auto& c : api->at("containers")) {
-      if (!c.value("running", false)) continue;
-      for (const auto& n : c.at("networks"))
-        for (const char* k : {"ipv4", "ipv6"})
-          if (auto ip = IpAddr::parse(n.value(k, "")); ip && *ip == a)
-            return ContainerAddr{c.value("name", ""), n.value("network", ""), bridges[n.value("network", "")]};
-    }
-    return std::nullopt;
+    auto it = e.containers_.find(a);
+    if (it == e.containers_.end()) return std::nullopt;
+    return ContainerAddr{it->second.name, it->second.network, it->second.bridge};
   }
 
   // ---- IPv6 neighbour discovery ---------------------------------------------
@@ -366,21 +351,11 @@ struct Engine::Impl {
 
   // The neighbour a packet to dst is handed to on iface: the gateway, or dst.
   IpAddr next_hop(const IpAddr& dst) const {
-    const Json* h = e.snap_.section("host");
-    const Json* best = nullptr;
-    int best_len = -1;
-    if (h)
-      for (const auto& r : h->at("routes")) {
-        if (r.value("table", "") != "main" || r.value("family", 4) != dst.family) continue;
-        auto pf = Prefix::parse(r.value("dst", ""));
-        if (pf && pf->contains(dst) && pf->len > best_len) {
-          best_len = pf->len;
-          best = &r;
-        }
-      }
-    if (best)
-      if (auto gw = IpAddr::parse(best->value("gateway", ""))) return *gw;
-    return dst;
+    const RouteEntry* best = nullptr;
+    for (const auto& r : e.routes_)
+      if (r.table == "main" && r.family == dst.family && r.dst.contains(dst) && (!best || r.dst.len > best->dst.len))
+        best = &r;
+    return best && best->gateway ? *best->gateway : dst;
   }
 
   // ---- the reply direction ------------------------------------------------
@@ -557,33 +532,29 @@ struct Engine::Impl {
   }
 
   void socket_lookup(Packet& p) {
-    const Json* h = e.snap_.section("host");
-    const Json* best = nullptr;
+    const SocketEntry* best = nullptr;
     int best_score = -1;
-    if (h)
-      for (const auto& so : h->at("listening_sockets")) {
-        if (so.value("protocol", "") != p.proto || so.value("port", 0u) != p.dport) continue;
-        auto a = IpAddr::parse(so.value("address", ""));
-        if (!a) continue;
-        int fam = so.value("family", 4);
-        int score = -1;
-        if (*a == p.daddr) score = 3;
-        else if (fam == p.family && ((fam == 4 && a->str() == "0.0.0.0") || (fam == 6 && a->str() == "::"))) score = 2;
-        else if (fam == 6 && p.family == 4 && a->str() == "::") score = 1;  // dual-stack wildcard
-        if (score > best_score) {
-          best_score = score;
-          best = &so;
-        }
+    static const IpAddr any4 = *IpAddr::parse("0.0.0.0"), any6 = *IpAddr::parse("::");
+    for (const auto& so : e.sockets_) {
+      if (so.proto != p.proto || so.port != p.dport) continue;
+      int score = -1;
+      if (so.addr == p.daddr) score = 3;
+      else if (so.family == p.family && ((so.family == 4 && so.addr == any4) || (so.family == 6 && so.addr == any6))) score = 2;
+      else if (so.family == 6 && p.family == 4 && so.addr == any6) score = 1;  // dual-stack wildcard
+      if (score > best_score) {
+        best_score = score;
+        best = &so;
       }
+    }
     if (!best) {
       std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
       step("socket", "", "", "", fmt::format("no socket listening on {}:{}/{}", a, p.dport, p.proto));
       drop(fmt::format("no socket listens on {}:{}/{}", a, p.dport, p.proto));
       return;
     }
-    std::string proc = (*best)["process"].is_string() ? (*best)["process"].get<std::string>() : "";
-    std::string sa = best->value("address", "");
-    if (best->value("family", 4) == 6) sa = "[" + sa + "]";
+    std::string proc = best->process;
+    std::string sa = best->address;
+    if (best->family == 6) sa = "[" + sa + "]";
     std::string sock = fmt::format("{} {}:{}/{}", proc.empty() ? "unknown process" : proc, sa, p.dport, p.proto);
     step("socket", sock, "", "", "accepted by " + sock);
     out.process = proc;
@@ -592,7 +563,7 @@ struct Engine::Impl {
     if (!p.local_origin && p.iif != "lo") check_nd(p.iif, next_hop(p.saddr));
     last_accept = accepted_by;
     if (proc == "docker-proxy") {
-      proxy(p, best->value("address", ""));
+      proxy(p, best->address);
       return;
     }
     if (proc == "dockerd") {
@@ -755,7 +726,59 @@ struct Engine::Impl {
   }
 };
 
-Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(build_ruleset(s, host_)) {}
+Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(build_ruleset(s, host_)) {
+  for (int fam : {4, 6})
+    for (const char* hook : {"prerouting", "input", "forward", "output", "postrouting"}) {
+      HookChains hc;
+      for (const auto& b : rules_.base)
+        if (b.hook == hook && b.applies_to(fam)) (b.type == "nat" ? hc.nats : hc.filters).push_back(&b);
+      auto by_prio = [](const BaseChain* a, const BaseChain* b) { return a->priority < b->priority; };
+      std::stable_sort(hc.filters.begin(), hc.filters.end(), by_prio);
+      std::stable_sort(hc.nats.begin(), hc.nats.end(), by_prio);
+      hooks_[{fam, hook}] = std::move(hc);
+    }
+  if (const Json* h = s.section("host")) {
+    for (const auto& r : array_member(*h, "routes")) {
+      RouteEntry re;
+      auto pf = Prefix::parse(r.value("dst", ""));
+      if (!pf) continue;
+      re.dst = *pf;
+      re.family = r.value("family", 4);
+      re.table = r.value("table", "");
+      re.type = r.value("type", "unicast");
+      re.dev = r.value("dev", "");
+      re.gateway = IpAddr::parse(r.value("gateway", ""));
+      re.prefsrc = IpAddr::parse(r.value("prefsrc", ""));
+      routes_.push_back(std::move(re));
+    }
+    for (const auto& so : array_member(*h, "listening_sockets")) {
+      SocketEntry se;
+      auto a = IpAddr::parse(so.value("address", ""));
+      if (!a) continue;
+      se.addr = *a;
+      se.address = so.value("address", "");
+      se.proto = so.value("protocol", "");
+      se.family = so.value("family", 4);
+      se.port = so.value("port", 0u);
+      se.process = so["process"].is_string() ? so["process"].get<std::string>() : "";
+      sockets_.push_back(std::move(se));
+    }
+    if (auto sy = h->find("sysctls"); sy != h->end() && sy->is_object())
+      for (const auto& [k, v] : sy->items())
+        if (v.is_string()) sysctls_[k] = v.get<std::string>();
+  }
+  if (const Json* api = s.section("docker_api")) {
+    std::map<std::string, std::string> bridges;
+    for (const auto& n : api->at("networks")) bridges[n.value("name", "")] = n.value("bridge", "");
+    for (const auto& c : api->at("containers")) {
+      if (!c.value("running", false)) continue;
+      for (const auto& n : c.at("networks"))
+        for (const char* k : {"ipv4", "ipv6"})
+          if (auto ip = IpAddr::parse(n.value(k, "")))
+            containers_.emplace(*ip, ContainerAt{c.value("name", ""), n.value("network", ""), bridges[n.value("network", "")]});
+    }
+  }
+}
 
 std::vector<std::string> Engine::container_names() const {
   std::vector<std::string> v;
@@ -764,7 +787,7 @@ std::vector<std::string> Engine::container_names() const {
   return v;
 }
 
-Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto) const {
+Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto, bool trace) const {
   std::vector<std::vector<bool>> todo{{}};
   std::vector<Outcome> results;
   std::vector<std::string> points;
@@ -774,7 +797,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     todo.pop_back();
     ++walks;
     Decider d{choices, 0, {}};
-    Impl w{*this, d, {}, 0, {}, {}};
+    Impl w{*this, d, {}, 0, {}, {}, trace};
     Packet p;
     p.family = dst.family;
     p.daddr = dst;

@@ -2,6 +2,7 @@
 // packet, hook by hook, from a snapshot alone. See ../shared/NETFILTER.md and
 // docs/analyzer.md for the semantics modeled and their sources.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -44,17 +45,44 @@ class Engine {
   Engine(const Engine&) = delete;
   Engine& operator=(const Engine&) = delete;
 
-  // The first packet of a new connection from src to dst:port/proto.
-  Outcome run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto) const;
+  // The first packet of a new connection from src to dst:port/proto. With
+  // trace false the steps are not recorded (exposure needs only verdicts).
+  Outcome run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto,
+              bool trace = true) const;
 
   const Snapshot& snapshot() const { return snap_; }
   std::vector<std::string> container_names() const;
 
  private:
   struct Impl;
+  // Host facts parsed once: a walk must not parse JSON or addresses.
+  struct RouteEntry {
+    int family = 4;
+    std::string table, type, dev;
+    Prefix dst;
+    std::optional<IpAddr> gateway, prefsrc;
+  };
+  struct ContainerAt {
+    std::string name, network, bridge;
+  };
+  struct SocketEntry {
+    std::string proto, address, process;
+    int family = 4;
+    IpAddr addr;
+    unsigned port = 0;
+  };
   const Snapshot& snap_;
   HostView host_;
   Ruleset rules_;
+  std::vector<RouteEntry> routes_;
+  std::map<IpAddr, ContainerAt> containers_;
+  std::vector<SocketEntry> sockets_;
+  std::map<std::string, std::string> sysctls_;
+  // Base chains per (family, hook), filter and nat, sorted by priority.
+  struct HookChains {
+    std::vector<const BaseChain*> filters, nats;
+  };
+  std::map<std::pair<int, std::string>, HookChains> hooks_;
 };
 
 Json to_json(const Outcome& o);

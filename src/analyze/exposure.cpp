@@ -174,9 +174,7 @@ Exposure compute_exposure(const Engine& e) {
         // Remote sources include loopback destinations: a neighbour on the
         // link can address 127.0.0.1 to the host (moby#45610).
         std::string a = d.family == 6 ? "[" + d.str() + "]" : d.str();
-        Outcome o = e.run(c.source, d, port, proto);
-        o.steps.clear();  // explain shows the path; exposure keeps the verdicts
-        o.steps.shrink_to_fit();
+        Outcome o = e.run(c.source, d, port, proto, false);  // explain shows the path; exposure keeps verdicts
         en.cells.push_back({c.label, fmt::format("{}:{}/{}", a, port, proto), std::move(o)});
       }
   };

@@ -188,46 +188,77 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
   return std::nullopt;
 }
 
-// Compares a value with one right-hand element (value, prefix, range).
-Tri elem_eq(const LVal& l, const Json& r) {
+// One right-hand element, parsed once when the rule is built: comparing a
+// packet with it must not parse strings (exposure runs millions of walks).
+struct Elem {
+  enum Kind { prefix, addr_range, num, num_range, str, unknown } kind = unknown;
+  Prefix pfx;
+  AddrRange ar;
+  uint64_t lo = 0, hi = 0;
+  std::string s;
+};
+
+Elem parse_elem(const Json& r) {
+  Elem e;
   if (r.is_object()) {
-    if (auto e = r.find("elem"); e != r.end()) return elem_eq(l, e->at("val"));
+    if (auto el = r.find("elem"); el != r.end()) return parse_elem(el->at("val"));
     if (auto pf = r.find("prefix"); pf != r.end()) {
-      auto p = Prefix::parse(fmt::format("{}/{}", pf->value("addr", ""), pf->value("len", 0)));
-      if (!p || !std::holds_alternative<IpAddr>(l.v)) return Tri::unknown;
-      return p->contains(std::get<IpAddr>(l.v)) ? Tri::yes : Tri::no;
+      if (auto p = Prefix::parse(fmt::format("{}/{}", pf->value("addr", ""), pf->value("len", 0)))) {
+        e.kind = Elem::prefix;
+        e.pfx = *p;
+      }
+      return e;
     }
     if (auto rg = r.find("range"); rg != r.end() && rg->is_array() && rg->size() == 2) {
-      if (std::holds_alternative<uint64_t>(l.v) && (*rg)[0].is_number()) {
-        uint64_t v = std::get<uint64_t>(l.v);
-        return v >= (*rg)[0].get<uint64_t>() && v <= (*rg)[1].get<uint64_t>() ? Tri::yes : Tri::no;
-      }
-      if (std::holds_alternative<IpAddr>(l.v)) {
+      if ((*rg)[0].is_number() && (*rg)[1].is_number()) {
+        e.kind = Elem::num_range;
+        e.lo = (*rg)[0].get<uint64_t>();
+        e.hi = (*rg)[1].get<uint64_t>();
+      } else if ((*rg)[0].is_string() && (*rg)[1].is_string()) {
         auto lo = IpAddr::parse((*rg)[0].get<std::string>()), hi = IpAddr::parse((*rg)[1].get<std::string>());
-        if (!lo || !hi) return Tri::unknown;
-        return AddrRange{*lo, *hi}.contains(std::get<IpAddr>(l.v)) ? Tri::yes : Tri::no;
+        if (lo && hi) {
+          e.kind = Elem::addr_range;
+          e.ar = AddrRange{*lo, *hi};
+        }
       }
-      return Tri::unknown;
+      return e;
     }
+    return e;
+  }
+  if (r.is_number()) {
+    e.kind = Elem::num;
+    e.lo = e.hi = r.get<uint64_t>();
+    e.s = proto_name_of(r);
+    return e;
+  }
+  if (r.is_string()) {
+    e.kind = Elem::str;
+    e.s = r.get<std::string>();
+    if (auto p = Prefix::parse(e.s)) {
+      e.kind = Elem::prefix;
+      e.pfx = *p;
+    }
+  }
+  return e;
+}
+
+// Compares a value with one right-hand element.
+Tri elem_eq(const LVal& l, const Elem& r) {
+  if (std::holds_alternative<IpAddr>(l.v)) {
+    const IpAddr& a = std::get<IpAddr>(l.v);
+    if (r.kind == Elem::prefix) return r.pfx.contains(a) ? Tri::yes : Tri::no;
+    if (r.kind == Elem::addr_range) return r.ar.contains(a) ? Tri::yes : Tri::no;
     return Tri::unknown;
   }
-  if (std::holds_alternative<IpAddr>(l.v)) {
-    if (!r.is_string()) return Tri::unknown;
-    auto p = Prefix::parse(r.get<std::string>());
-    if (!p) return Tri::unknown;
-    return p->contains(std::get<IpAddr>(l.v)) ? Tri::yes : Tri::no;
-  }
   if (std::holds_alternative<uint64_t>(l.v)) {
-    if (r.is_number()) return r.get<uint64_t>() == std::get<uint64_t>(l.v) ? Tri::yes : Tri::no;
+    uint64_t v = std::get<uint64_t>(l.v);
+    if (r.kind == Elem::num || r.kind == Elem::num_range) return v >= r.lo && v <= r.hi ? Tri::yes : Tri::no;
     return Tri::unknown;  // service names are printed as numbers with -n; anything else we do not guess
   }
   const std::string& s = std::get<std::string>(l.v);
-  if (r.is_string()) {
-    std::string rs = r.get<std::string>();
-    if (rs == s || iface_match(rs, s)) return Tri::yes;
-    return Tri::no;
-  }
-  if (r.is_number()) return proto_name_of(r) == s ? Tri::yes : Tri::no;
+  if (r.kind == Elem::str) return (r.s == s || iface_match(r.s, s)) ? Tri::yes : Tri::no;
+  if (r.kind == Elem::num) return r.s == s ? Tri::yes : Tri::no;
+  if (r.kind == Elem::prefix) return Tri::no;  // a string compared with an address: e.g. an interface named like one
   return Tri::unknown;
 }
 
@@ -253,7 +284,7 @@ const Json* set_elements(const Json& r, const Ctx& c, Json& holder) {
   return nullptr;
 }
 
-Tri any_of(const LVal& l, const Json& elems) {
+Tri any_of(const LVal& l, const std::vector<Elem>& elems) {
   bool unk = false;
   for (const auto& e : elems) {
     Tri t = elem_eq(l, e);
@@ -285,10 +316,13 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
     why_not = "set " + right.get<std::string>() + " not found";
     return std::nullopt;
   }
-  Json elems_copy = elems ? *elems : Json();
+  std::vector<Elem> parsed;
+  if (elems)
+    for (const auto& e : *elems) parsed.push_back(parse_elem(e));
   bool is_set = elems != nullptr;
+  Elem single = is_set ? Elem{} : parse_elem(right);
   LExpr f = *lx;
-  return [f, op, right, elems_copy, is_set](const Packet& p, std::string& why) -> Tri {
+  return [f, op, right, parsed, is_set, single](const Packet& p, std::string& why) -> Tri {
     LVal l = f(p);
     if (l.state == LVal::unknown) {
       why = l.why;
@@ -296,8 +330,8 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
     }
     if (l.state == LVal::absent) return op == "!=" ? Tri::no : Tri::no;  // a header that is not there matches nothing
     Tri t;
-    if (is_set) t = any_of(l, elems_copy);
-    else t = elem_eq(l, right);
+    if (is_set) t = any_of(l, parsed);
+    else t = elem_eq(l, single);
     if (op == "==" || op == "in") return t;
     if (op == "!=") return negate(t);
     if ((op == "<" || op == ">" || op == "<=" || op == ">=") && std::holds_alternative<uint64_t>(l.v) && right.is_number()) {
