@@ -48,6 +48,7 @@ struct Engine::Impl {
   std::string last_accept;  // the last rule or policy that accepted the packet
   std::string unknown_end;  // set when the walk met a translation it cannot follow
   bool trace = true;
+  bool skip_nat = false;
 
   const Json& host() const { return *e.snap_.section("host"); }
 
@@ -205,7 +206,7 @@ struct Engine::Impl {
     auto run_nat = [&]() -> bool {
       nat_done = true;
       p.ct = e.rules_.conntrack_active;
-      if (!nat_allowed || nats.empty()) return true;
+      if (!nat_allowed || nats.empty() || skip_nat) return true;
       if (!e.rules_.conntrack_active) {
         step(hook, "nat", "", "", "nat chains do not run: nothing in the ruleset enables conntrack");
         return true;
@@ -787,7 +788,8 @@ std::vector<std::string> Engine::container_names() const {
   return v;
 }
 
-Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto, bool trace) const {
+Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto, bool trace,
+                    bool skip_nat) const {
   std::vector<std::vector<bool>> todo{{}};
   std::vector<Outcome> results;
   std::vector<std::string> points;
@@ -797,7 +799,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     todo.pop_back();
     ++walks;
     Decider d{choices, 0, {}};
-    Impl w{*this, d, {}, 0, {}, {}, trace};
+    Impl w{*this, d, {}, 0, {}, {}, trace, skip_nat};
     Packet p;
     p.family = dst.family;
     p.daddr = dst;

@@ -47,8 +47,10 @@ class Engine {
 
   // The first packet of a new connection from src to dst:port/proto. With
   // trace false the steps are not recorded (exposure needs only verdicts).
+  // skip_nat: as if no nat chain existed (what the filter chains alone would
+  // do with the packet, e.g. the input chain a DNAT bypasses).
   Outcome run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto,
-              bool trace = true) const;
+              bool trace = true, bool skip_nat = false) const;
 
   const Snapshot& snapshot() const { return snap_; }
   std::vector<std::string> container_names() const;

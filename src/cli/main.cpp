@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <malloc.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <functional>
@@ -14,6 +15,7 @@
 #include "analyze/endpoint.hpp"
 #include "analyze/engine.hpp"
 #include "analyze/exposure.hpp"
+#include "findings/report.hpp"
 #include "collect/collect.hpp"
 #include "dfa/version.hpp"
 
@@ -195,8 +197,42 @@ std::function<int()> setup_exposure(CLI::App* cmd) {
   };
 }
 
+std::function<int()> setup_scan(CLI::App* cmd) {
+  auto o = std::make_shared<LiveOptions>();
+  auto format = std::make_shared<std::string>("text");
+  auto out = std::make_shared<std::string>("-");
+  auto fail_on = std::make_shared<std::string>("high");
+  cmd->add_option("--format", *format, "text, json or sarif")->check(CLI::IsMember({"text", "json", "sarif"}))->capture_default_str();
+  cmd->add_option("-o,--output", *out, "Write the report here ('-' for standard output)")->capture_default_str();
+  cmd->add_option("--fail-on", *fail_on, "Exit 1 when a finding is at least this severe: none, low, medium, high, critical")
+      ->check(CLI::IsMember({"none", "low", "medium", "high", "critical"}))
+      ->capture_default_str();
+  add_live_options(cmd, *o, true);
+  return [o, format, out, fail_on]() {
+    return with_snapshot(*o, [&](const Snapshot& s) {
+      Engine engine(s);
+      ScanResult r;
+      r.exposure = compute_exposure(engine);
+      r.findings = run_checks(engine, r.exposure);
+      std::string text;
+      if (*format == "json") text = dump_json(to_json(r));
+      else if (*format == "sarif") text = dump_json(to_sarif(r));
+      else text = render_text(r, *out == "-" && isatty(1) && !std::getenv("NO_COLOR"));
+      auto w = write_text_file(*out, text);
+      if (!w) {
+        warn(w.error().message);
+        return int(kExitOutputFailed);
+      }
+      Severity limit = *severity_from(*fail_on);
+      return int(limit != Severity::none && highest(r.findings) >= limit ? kExitFindings : kExitOk);
+    });
+  };
+}
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
+      {"scan", "Find what is wrong: exposure, bypassed filters, risky settings; text, JSON or SARIF, exit 1 at --fail-on",
+       setup_scan},
       {"collect", "Read the live host (nftables, iptables-legacy, Docker, routes, sockets) into a snapshot file",
        setup_collect},
       {"summary", "Summarize a snapshot (or the live host): collectors, DNAT rules, containers, sockets",

@@ -50,4 +50,9 @@ topo_reset() {
   ip netns exec "$H" iptables-legacy -P FORWARD ACCEPT 2>/dev/null || true
   ip netns exec "$H" ip6tables-legacy -P FORWARD ACCEPT 2>/dev/null || true
   ip netns exec "$H" sysctl -qw net.ipv4.conf.all.route_localnet=0 net.ipv4.conf.eth0.route_localnet=0
+  # A case whose rules dropped neighbour discovery leaves FAILED neighbour
+  # entries behind; the next case must start from an empty cache, as the
+  # analyzer assumes nothing about it.
+  local ns
+  for ns in "$TOPO_H" "$TOPO_W" "$TOPO_C"; do ip -n "$ns" neigh flush all 2>/dev/null || true; done
 }

@@ -61,6 +61,9 @@ lab_up() {
   ip -n "$LAB_HOST" addr add 2001:db8:1::1/64 dev eth0 nodad
   ip -n "$LAB_HOST" addr add 198.51.100.1/24 dev eth1
   ip -n "$LAB_HOST" addr add 2001:db8:2::1/64 dev eth1 nodad
+  # wan is the host's way to the rest of the world: its default route.
+  ip -n "$LAB_HOST" route add default via 203.0.113.2
+  ip -n "$LAB_HOST" -6 route add default via 2001:db8:1::2
   ip -n "$LAB_WAN" addr add 203.0.113.2/24 dev eth0
   ip -n "$LAB_WAN" addr add 2001:db8:1::2/64 dev eth0 nodad
   ip -n "$LAB_WAN" route add default via 203.0.113.1

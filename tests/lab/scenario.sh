@@ -29,7 +29,9 @@ LAB_BACKEND=$SCENARIO_BACKEND LAB_DAEMON_JSON=$SCENARIO_DAEMON_JSON lab_up sc ||
 scenario_setup
 sleep 0.5 # let docker-proxy and late rules settle
 
-lab_host "$DFA_BIN" collect --pretty --docker-host "unix://$LAB_DIR/docker.sock" -o "$tmp/snapshot.json" 2>"$tmp/collect.err" ||
+# The lab host's own nftables.conf (a scenario may write one), not the machine's.
+lab_host "$DFA_BIN" collect --pretty --docker-host "unix://$LAB_DIR/docker.sock" \
+  --nftables-config "$LAB_DIR/nftables.conf" -o "$tmp/snapshot.json" 2>"$tmp/collect.err" ||
   dfa_fail "collect failed: $(cat "$tmp/collect.err")"
 python3 "$DFA_SRC/tests/lab/matrix.py" plan "$tmp/snapshot.json" >"$tmp/plan.json"
 python3 - "$tmp" <<'PY'

@@ -1,0 +1,379 @@
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <set>
+
+#include "findings/findings.hpp"
+
+namespace dfa {
+
+const std::vector<std::string_view>& catalogue_sources();
+
+std::string_view to_string(Severity s) {
+  switch (s) {
+    case Severity::none: return "none";
+    case Severity::low: return "low";
+    case Severity::medium: return "medium";
+    case Severity::high: return "high";
+    case Severity::critical: return "critical";
+  }
+  return "none";
+}
+
+std::optional<Severity> severity_from(std::string_view s) {
+  for (Severity v : {Severity::none, Severity::low, Severity::medium, Severity::high, Severity::critical})
+    if (to_string(v) == s) return v;
+  return std::nullopt;
+}
+
+const std::vector<RuleDef>& catalogue() {
+  static const std::vector<RuleDef> rules = [] {
+    std::vector<RuleDef> v;
+    for (auto src : catalogue_sources()) {
+      Json j = Json::parse(src);
+      RuleDef r;
+      r.id = j.at("id");
+      r.name = j.at("name");
+      r.title = j.at("title");
+      r.why = j.at("why");
+      r.fix = j.at("fix");
+      auto sev = severity_from(j.at("severity").get<std::string>());
+      if (!sev) std::abort();
+      r.severity = *sev;
+      r.references = j.value("references", std::vector<std::string>{});
+      v.push_back(std::move(r));
+    }
+    std::sort(v.begin(), v.end(), [](const RuleDef& a, const RuleDef& b) { return a.id < b.id; });
+    return v;
+  }();
+  return rules;
+}
+
+const RuleDef* find_rule(const std::string& id) {
+  for (const auto& r : catalogue())
+    if (r.id == id) return &r;
+  return nullptr;
+}
+
+namespace {
+
+bool remote_class(const std::string& label) {
+  return label.rfind("the host", 0) != 0 && label.rfind("containers on ", 0) != 0;
+}
+
+bool via_proxy(const Outcome& o) { return o.target.find("via docker-proxy") != std::string::npos; }
+
+// Source classes in the order a reader should see them as examples: anyone
+// first, then named prefixes, addresses inside Docker's own subnets (which
+// only a spoofing neighbour sends) last.
+int example_rank(const std::string& label) {
+  if (label.rfind("any other", 0) == 0) return 0;
+  if (label.rfind("172.", 0) == 0 || label.rfind("fd00:", 0) == 0 || label.rfind("192.168.", 0) == 0) return 2;
+  return 1;
+}
+
+void order_examples(std::vector<std::string>& v) {
+  std::stable_sort(v.begin(), v.end(), [](const std::string& a, const std::string& b) { return example_rank(a) < example_rank(b); });
+}
+
+// "nft inet filter input #1 (handle 2)" -> "nft:inet/filter/input"
+std::string logical_of(const std::string& origin) {
+  std::vector<std::string> w;
+  std::size_t i = 0;
+  while (i < origin.size() && w.size() < 5) {
+    std::size_t j = origin.find(' ', i);
+    if (j == std::string::npos) j = origin.size();
+    w.push_back(origin.substr(i, j - i));
+    i = j + 1;
+  }
+  if (w.size() >= 4 && w[0] == "nft") return fmt::format("nft:{}/{}/{}", w[1], w[2], w[3]);
+  if (w.size() >= 4 && w[0] == "iptables-legacy") return fmt::format("iptables-legacy:{}/{}/{}", w[1], w[2], w[3]);
+  if (w.size() >= 4 && w[0] == "policy") return logical_of(origin.substr(origin.find(" of ") + 4));
+  return origin;
+}
+
+// The rule itself, without its handle: stable across reloads.
+std::string stable_origin(const std::string& origin) {
+  auto h = origin.find(" (handle");
+  return h == std::string::npos ? origin : origin.substr(0, h);
+}
+
+const Json* daemon_setting(const Snapshot& s, const char* key, int& line, std::string& file) {
+  const Json* cfg = s.section("docker_config");
+  if (!cfg) return nullptr;
+  const Json& dj = cfg->at("daemon_json");
+  file = dj.value("path", "");
+  if (!dj.contains("content")) return nullptr;
+  auto it = dj["content"].find(key);
+  if (it == dj["content"].end()) return nullptr;
+  if (dj.contains("key_lines")) line = dj["key_lines"].value(key, 0);
+  return &*it;
+}
+
+// What dockerd runs with: its flag wins over daemon.json.
+std::optional<bool> docker_bool(const Snapshot& s, const char* key, Location& where) {
+  if (const Json* cfg = s.section("docker_config"); cfg && cfg->at("dockerd").is_object()) {
+    const Json& flags = cfg->at("dockerd").at("flags");
+    if (flags.contains(key) && !flags[key].empty()) {
+      where.logical = fmt::format("dockerd:--{}", key);
+      return flags[key].back() == "true";
+    }
+  }
+  int line = 0;
+  std::string file;
+  if (const Json* v = daemon_setting(s, key, line, file); v && v->is_boolean()) {
+    where.file = file;
+    where.line = line;
+    return v->get<bool>();
+  }
+  return std::nullopt;
+}
+
+void add(std::vector<Finding>& out, std::string id, std::string message, Location loc, std::string identity,
+         Json evidence = Json::object(), std::vector<Step> flow = {}) {
+  out.push_back({std::move(id), std::move(message), std::move(loc), std::move(identity), std::move(evidence),
+                 std::move(flow)});
+}
+
+}  // namespace
+
+std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
+  const Snapshot& s = engine.snapshot();
+  std::vector<Finding> out;
+
+  for (const auto& en : x.entries) {
+    if (en.kind != "published") continue;
+    // DFA001: delivered through DNAT although the input hook would drop it.
+    std::map<std::string, std::vector<std::string>> bypassed;  // blocking rule -> source classes
+    std::map<std::string, const ExposureCell*> example;
+    std::map<std::string, std::vector<Step>> example_flow;  // the DNAT path, for SARIF codeFlows
+    for (const auto& c : en.cells) {
+      if (!remote_class(c.source) || c.outcome.result != Outcome::Result::delivered || via_proxy(c.outcome) ||
+          c.outcome.container.empty())
+        continue;
+      const SourceClass* cls = nullptr;
+      for (const auto& k : x.classes)
+        if (k.label == c.source) cls = &k;
+      if (!cls) continue;
+      auto colon = c.destination.rfind(':');
+      std::string addr = c.destination.substr(0, colon);
+      if (!addr.empty() && addr[0] == '[') addr = addr.substr(1, addr.size() - 2);
+      unsigned port = static_cast<unsigned>(std::stoul(c.destination.substr(colon + 1)));
+      std::string proto = c.destination.substr(c.destination.find('/') + 1);
+      auto dst = IpAddr::parse(addr);
+      if (!dst || dst->is_loopback()) continue;
+      Outcome without = engine.run(cls->source, *dst, port, proto, true, true);
+      if (without.result != Outcome::Result::dropped) continue;
+      bool at_input = std::any_of(without.steps.begin(), without.steps.end(), [&](const Step& st) {
+        return st.hook == "input" && (st.verdict == "drop" || st.verdict == "reject" || st.verdict == "policy drop");
+      });
+      if (!at_input) continue;
+      std::string by = stable_origin(without.decided_by);
+      bypassed[by].push_back(c.source + " to " + c.destination);
+      if (example.emplace(by, &c).second)
+        example_flow[by] = engine.run(cls->source, *dst, port, proto, true).steps;
+    }
+    for (auto& [by, sources] : bypassed) {
+      order_examples(sources);
+      const ExposureCell* c = example[by];
+      Json ev;
+      ev["published"] = en.what;
+      ev["blocking_rule"] = by;
+      ev["reached_by"] = sources;
+      ev["target"] = c->outcome.target;
+      ev["decided_by"] = c->outcome.decided_by;
+      add(out, "DFA001",
+          fmt::format("{} is reachable from {} source class(es) (e.g. {} to {}) although {} drops it: Docker's DNAT "
+                      "forwards the packet before the input hook; {} decides",
+                      en.what, sources.size(), sources.front().substr(0, sources.front().rfind(" to ")),
+                      sources.front().substr(sources.front().rfind(" to ") + 4), by, c->outcome.decided_by),
+          {"", 0, logical_of(by)}, fmt::format("{}|{}", en.what, by), ev, example_flow[by]);
+    }
+
+    // DFA003: open to "any other address" on an external interface.
+    std::vector<std::string> any_open;
+    for (const auto& c : en.cells)
+      if (c.source.rfind("any other", 0) == 0 && c.outcome.result == Outcome::Result::delivered &&
+          c.destination.rfind("127.", 0) != 0 && c.destination.rfind("[::1]", 0) != 0)
+        any_open.push_back(c.source + " to " + c.destination);
+    if (!any_open.empty())
+      add(out, "DFA003", fmt::format("{} is reachable from any address ({})", en.what, any_open.front()),
+          {"", 0, "docker:" + en.what.substr(0, en.what.find(' '))}, en.what, Json{{"reached_by", any_open}});
+
+    // DFA006: a loopback binding reached by a remote source.
+    if (en.what.find(" 127.") != std::string::npos || en.what.find(" [::1]") != std::string::npos) {
+      std::vector<std::string> reached;
+      for (const auto& c : en.cells)
+        if (remote_class(c.source) && c.outcome.result == Outcome::Result::delivered)
+          reached.push_back(c.source + " to " + c.destination);
+      order_examples(reached);
+      if (!reached.empty())
+        add(out, "DFA006", fmt::format("{} is bound to the loopback address but reachable from {}", en.what, reached.front()),
+            {"", 0, "docker:" + en.what.substr(0, en.what.find(' '))}, en.what, Json{{"reached_by", reached}});
+    }
+
+    // DFA011: undecidable cells.
+    std::set<std::string> reasons;
+    for (const auto& c : en.cells)
+      if (c.outcome.result == Outcome::Result::uncertain)
+        for (const auto& u : c.outcome.uncertain)
+          if (u.rfind("(does not change", 0) != 0) reasons.insert(u);
+    if (!reasons.empty())
+      add(out, "DFA011", fmt::format("reachability of {} is uncertain: {}", en.what, *reasons.begin()),
+          {"", 0, "docker:" + en.what.substr(0, en.what.find(' '))}, en.what,
+          Json{{"reasons", std::vector<std::string>(reasons.begin(), reasons.end())}});
+  }
+
+  // DFA006 for host sockets: a service bound to loopback reached from outside.
+  for (const auto& en : x.entries) {
+    if (en.kind != "socket" || (en.what.find(" 127.") == std::string::npos && en.what.find(" [::1]") == std::string::npos))
+      continue;
+    std::vector<std::string> reached;
+    for (const auto& c : en.cells)
+      if (remote_class(c.source) && c.outcome.result == Outcome::Result::delivered)
+        reached.push_back(c.source + " to " + c.destination);
+    order_examples(reached);
+    if (!reached.empty())
+      add(out, "DFA006", fmt::format("host service {} is bound to the loopback address but reachable from {}", en.what, reached.front()),
+          {"", 0, "socket:" + en.what}, en.what, Json{{"reached_by", reached}});
+  }
+
+  // DFA004: the same published port, open from anywhere over one family only.
+  std::map<std::string, std::map<int, bool>> open_any;  // "web :8080->80/tcp" -> family -> open
+  for (const auto& en : x.entries) {
+    if (en.kind != "published") continue;
+    std::string name = en.what.substr(0, en.what.find(' '));
+    std::string rest = en.what.substr(en.what.rfind(':'));
+    bool open = false;
+    for (const auto& c : en.cells)
+      if (c.source.rfind("any other", 0) == 0 && c.outcome.result == Outcome::Result::delivered &&
+          c.destination.rfind("127.", 0) != 0 && c.destination.rfind("[::1]", 0) != 0)
+        open = true;
+    open_any[name + " " + rest][en.family] |= open;
+  }
+  for (const auto& [what, fams] : open_any)
+    if (fams.size() == 2 && fams.at(4) != fams.at(6))
+      add(out, "DFA004",
+          fmt::format("{} is open from any address over IPv{} and closed over IPv{}", what, fams.at(4) ? 4 : 6,
+                      fams.at(4) ? 6 : 4),
+          {"", 0, "docker:" + what.substr(0, what.find(' '))}, what, Json{{"ipv4_open", fams.at(4)}, {"ipv6_open", fams.at(6)}});
+
+  // DFA005: container addresses reachable directly from outside.
+  if (const Json* api = s.section("docker_api")) {
+    for (const auto& c : api->at("containers")) {
+      if (!c.value("running", false)) continue;
+      std::set<unsigned> published;
+      for (const auto& b : c.at("ports")) published.insert(b.value("container_port", 0u));
+      for (const auto& n : c.at("networks"))
+        for (const char* k : {"ipv4", "ipv6"}) {
+          auto a = IpAddr::parse(n.value(k, ""));
+          if (!a) continue;
+          std::vector<std::pair<unsigned, std::string>> ports;
+          for (unsigned p : published) ports.emplace_back(p, "published");
+          ports.emplace_back(1, "unpublished");
+          for (const auto& [port, kind] : ports) {
+            std::vector<std::string> reached;
+            for (const auto& cls : x.classes) {
+              if (!remote_class(cls.label) || !cls.source.addr || cls.source.addr->family != a->family) continue;
+              Outcome o = engine.run(cls.source, *a, port, "tcp", false);
+              if (o.result == Outcome::Result::delivered) reached.push_back(cls.label);
+            }
+            if (reached.empty()) continue;
+            order_examples(reached);
+            std::string where = a->family == 6 ? "[" + a->str() + "]" : a->str();
+            add(out, "DFA005",
+                fmt::format("container {} is reachable directly at {}:{} ({} port{}) from {}", c.value("name", ""), where,
+                            kind == "published" ? std::to_string(port) : std::string("*"), kind,
+                            kind == "published" ? "" : "s", reached.front()),
+                {"", 0, "docker:" + c.value("name", "")},
+                fmt::format("{}|{}|{}", c.value("name", ""), n.value("network", ""), kind == "published" ? std::to_string(port) : "unpublished"),
+                Json{{"address", a->str()}, {"port", kind == "published" ? Json(port) : Json("unpublished")}, {"reached_by", reached}});
+          }
+        }
+    }
+  }
+
+  // DFA002: Docker's rules in iptables-legacy next to an nftables host firewall.
+  if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object()) {
+    bool docker_legacy = false;
+    for (const char* fam : {"ipv4", "ipv6"})
+      for (const auto& t : array_member(s.doc["iptables_legacy"][fam], "tables"))
+        for (const auto& ch : array_member(t, "chains"))
+          if (ch.value("name", "") == "DOCKER") docker_legacy = true;
+    bool nft_firewall = false;
+    if (const Json* nft = s.section("nftables"))
+      for (const auto& o : nft->at("ruleset"))
+        if (auto t = o.find("table"); t != o.end()) {
+          static const std::set<std::string> xt_names = {"filter", "nat", "mangle", "raw", "security"};
+          if (t->value("family", "") == "inet" || !xt_names.count(t->value("name", ""))) nft_firewall = true;
+        }
+    if (docker_legacy && nft_firewall)
+      add(out, "DFA002", "Docker's chains are in iptables-legacy while nftables holds the host firewall",
+          {"", 0, "iptables-legacy:ipv4/nat/DOCKER"}, "docker-legacy");
+  }
+
+  const Json* host = s.section("host");
+  if (host) {
+    // DFA007: route_localnet on an interface that faces other hosts.
+    std::set<std::string> bridges;
+    if (const Json* api = s.section("docker_api"))
+      for (const auto& n : api->at("networks")) bridges.insert(n.value("bridge", ""));
+    for (const auto& [k, v] : host->at("sysctls").items()) {
+      if (!v.is_string() || v.get<std::string>() != "1") continue;
+      if (k.rfind("net/ipv4/conf/", 0) != 0 || k.size() < 15 || k.find("/route_localnet") == std::string::npos) continue;
+      std::string iface = k.substr(14, k.find('/', 14) - 14);
+      if (iface == "lo" || iface == "default" || bridges.count(iface)) continue;
+      std::string key = k;
+      std::replace(key.begin(), key.end(), '/', '.');
+      add(out, "DFA007", fmt::format("{} = 1", key), {"", 0, "sysctl:" + key}, key);
+    }
+    // DFA009: nftables.conf flushes the ruleset while Docker writes rules.
+    const Json& cfg = host->at("nftables_config");
+    Location ip;
+    auto iptables = docker_bool(s, "iptables", ip);
+    if (cfg.value("flush_ruleset", false) && iptables.value_or(true)) {
+      int line = cfg["flush_ruleset_lines"].empty() ? 0 : cfg["flush_ruleset_lines"][0].get<int>();
+      add(out, "DFA009", fmt::format("{} runs `flush ruleset`, which deletes Docker's tables on every reload",
+                                     cfg.value("path", "")),
+          {cfg.value("path", ""), line, ""}, cfg.value("path", ""));
+    }
+    // DFA008: iptables false, docker-proxy still listening.
+    if (iptables && !*iptables) {
+      std::vector<std::string> proxied;
+      for (const auto& so : host->at("listening_sockets"))
+        if (so["process"].is_string() && so["process"] == "docker-proxy")
+          proxied.push_back(fmt::format("{}/{}", so.value("port", 0), so.value("protocol", "")));
+      if (!proxied.empty())
+        add(out, "DFA008", fmt::format("Docker runs with iptables disabled and docker-proxy listens on {} port(s), e.g. {}",
+                                       proxied.size(), proxied.front()),
+            ip, "iptables-false", Json{{"docker_proxy_ports", proxied}});
+    }
+    // DFA010: icc=false networks with bridged traffic outside the ip hooks.
+    if (const Json* api = s.section("docker_api")) {
+      auto sysctls = host->at("sysctls");
+      for (const auto& n : api->at("networks")) {
+        if (n.value("driver", "") != "bridge" || n.value("enable_icc", true)) continue;
+        for (const char* knob : {"net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables"}) {
+          if (std::string(knob).find("ip6") != std::string::npos && !n.value("enable_ipv6", false)) continue;
+          auto it = sysctls.find(knob);
+          if (it != sysctls.end() && it->is_string() && it->get<std::string>() == "1") continue;
+          std::string key = knob;
+          std::replace(key.begin(), key.end(), '/', '.');
+          add(out, "DFA010",
+              fmt::format("network {} disables inter-container traffic, but {} is not 1: containers on {} still reach each other",
+                          n.value("name", ""), key, n.value("bridge", "")),
+              {"", 0, "sysctl:" + key}, n.value("name", "") + "|" + key);
+        }
+      }
+    }
+  }
+
+  std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    return std::tie(a.rule_id, a.identity) < std::tie(b.rule_id, b.identity);
+  });
+  return out;
+}
+
+}  // namespace dfa

@@ -1,0 +1,44 @@
+// Findings: what is wrong, by rule of the catalogue (rules/), with evidence.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "analyze/engine.hpp"
+#include "analyze/exposure.hpp"
+#include "model/snapshot.hpp"
+
+namespace dfa {
+
+enum class Severity { none, low, medium, high, critical };
+std::string_view to_string(Severity s);
+std::optional<Severity> severity_from(std::string_view s);
+
+struct RuleDef {
+  std::string id, name, title, why, fix;
+  Severity severity = Severity::medium;
+  std::vector<std::string> references;
+};
+// The catalogue, sorted by id. Aborts the program if a rules/ file is broken
+// (a build-time input: tests catch it before any release).
+const std::vector<RuleDef>& catalogue();
+const RuleDef* find_rule(const std::string& id);
+
+struct Location {
+  std::string file;      // a file such as /etc/docker/daemon.json
+  int line = 0;
+  std::string logical;   // e.g. "nft:inet/filter/input", "sysctl:net.ipv4.conf.all.route_localnet"
+};
+
+struct Finding {
+  std::string rule_id;
+  std::string message;
+  Location location;
+  std::string identity;  // stable across runs: no handles, no counters
+  Json evidence = Json::object();
+  std::vector<Step> flow;  // the packet path, for SARIF codeFlows
+};
+
+// Runs every check. Findings come sorted by rule id, then identity.
+std::vector<Finding> run_checks(const Engine& engine, const Exposure& exposure);
+
+}  // namespace dfa

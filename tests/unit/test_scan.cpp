@@ -1,0 +1,97 @@
+// scan on every lab scenario: the findings it should give and no others
+// (golden text reports, reviewed by hand; DFA_REGEN=1 rewrites them), SARIF
+// that holds together, and byte-identical output for the same snapshot.
+#include <doctest/doctest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <set>
+
+#include "findings/report.hpp"
+#include "fixtures.hpp"
+
+using dfa::Json;
+
+namespace {
+dfa::ScanResult scan(const std::string& scenario) {
+  auto snap = dfa::load_snapshot(fixture_path("scenarios/" + scenario + "/snapshot.json"));
+  REQUIRE(snap.ok());
+  static std::vector<std::unique_ptr<dfa::Snapshot>> keep;  // the engine refers to its snapshot
+  keep.push_back(std::make_unique<dfa::Snapshot>(std::move(*snap)));
+  dfa::Engine engine(*keep.back());
+  dfa::ScanResult r;
+  r.exposure = dfa::compute_exposure(engine);
+  r.findings = dfa::run_checks(engine, r.exposure);
+  return r;
+}
+}  // namespace
+
+TEST_CASE("given each lab scenario, then scan reports exactly the golden findings") {
+  bool regen = std::getenv("DFA_REGEN") != nullptr;
+  int n = 0;
+  for (const auto& dir : std::filesystem::directory_iterator(fixture_path("scenarios"))) {
+    std::string name = dir.path().filename().string();
+    std::string got = dfa::render_text(scan(name), false);
+    std::string golden = (dir.path() / "scan.txt").string();
+    if (regen) std::ofstream(golden) << got;
+    CAPTURE(name);
+    CHECK(got == fixture_text("scenarios/" + name + "/scan.txt"));
+    ++n;
+  }
+  CHECK(n >= 14);
+}
+
+TEST_CASE("given the bypass scenario, then the findings name the input rule and the forward path") {
+  auto r = scan("01-bypass-nft");
+  std::set<std::string> ids;
+  for (const auto& f : r.findings) ids.insert(f.rule_id);
+  CHECK(ids.count("DFA001"));
+  CHECK(ids.count("DFA004"));  // IPv6 goes through docker-proxy and the input drop
+  for (const auto& f : r.findings)
+    if (f.rule_id == "DFA001") {
+      CHECK(f.location.logical == "nft:inet/filter/input");
+      CHECK(f.evidence["blocking_rule"] == "nft inet filter input #1");
+      CHECK(!f.flow.empty());
+    }
+}
+
+TEST_CASE("given the admin's correct forward guard, then IPv4 through the published port is not reported") {
+  auto r = scan("07-forward-guard");
+  for (const auto& f : r.findings) {
+    CHECK(f.rule_id != "DFA001");
+    if (f.rule_id == "DFA003") CHECK(f.message.find("[::]") != std::string::npos);  // only the IPv6 binding
+  }
+}
+
+TEST_CASE("given a scan, then SARIF holds together and output is deterministic") {
+  auto r = scan("04-localhost-binding");
+  Json s = dfa::to_sarif(r);
+  CHECK(s["version"] == "2.1.0");
+  const Json& run = s["runs"][0];
+  const Json& rules = run["tool"]["driver"]["rules"];
+  REQUIRE(rules.size() == dfa::catalogue().size());
+  REQUIRE(!run["results"].empty());
+  for (const auto& res : run["results"]) {
+    CAPTURE(res.dump());
+    CHECK(rules[res["ruleIndex"].get<std::size_t>()]["id"] == res["ruleId"]);
+    CHECK(!res["locations"].empty());
+    CHECK(res["partialFingerprints"]["dockfwAuditIdentity/v1"].get<std::string>().size() == 16);
+    CHECK((res["level"] == "error" || res["level"] == "warning" || res["level"] == "note"));
+  }
+  CHECK(dfa::dump_json(dfa::to_sarif(scan("04-localhost-binding"))) == dfa::dump_json(s));
+  CHECK(dfa::dump_json(dfa::to_json(scan("04-localhost-binding"))) == dfa::dump_json(dfa::to_json(r)));
+}
+
+TEST_CASE("given the catalogue, then every rule has an id, a title, why, a fix and a severity") {
+  std::set<std::string> ids;
+  for (const auto& r : dfa::catalogue()) {
+    CHECK(r.id.rfind("DFA", 0) == 0);
+    CHECK(ids.insert(r.id).second);
+    CHECK(!r.title.empty());
+    CHECK(!r.why.empty());
+    CHECK(!r.fix.empty());
+    CHECK(r.severity != dfa::Severity::none);
+  }
+  CHECK(ids.size() >= 11);
+}
