@@ -38,10 +38,11 @@ cat <<'TXT'
    through the input hook, and the drop applies.
 TXT
 
-echo "== dockfw-audit collect + summary, run inside the lab host:"
+echo "== dockfw-audit collect, then scan, run inside the lab host:"
 snap=$LAB_DIR/snapshot.json
-lab_host "$bin" collect --docker-host "unix://$LAB_DIR/docker.sock" -o "$snap" 2>/dev/null
-lab_host "$bin" summary --snapshot "$snap" | sed 's/^/   /'
+lab_host "$bin" collect --docker-host "unix://$LAB_DIR/docker.sock" --nftables-config "$LAB_DIR/nftables.conf" \
+  -o "$snap" 2>/dev/null
+lab_host "$bin" scan --snapshot "$snap" --fail-on none | sed 's/^/   /'
 echo "== dockfw-audit explain: why does IPv4 from the WAN reach the container?"
 lab_host "$bin" explain --snapshot "$snap" --from 203.0.113.2 --to 203.0.113.1:8080/tcp | sed 's/^/   /'
 echo "== ... and why is IPv6 blocked?"

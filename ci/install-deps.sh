@@ -10,6 +10,9 @@ pkgs=(
   nftables iptables iproute2 util-linux procps curl python3
   docker.io busybox-static
 )
+# npm runs Microsoft's SARIF validator in the tests; use the machine's own
+# Node.js where there is one, Debian's otherwise.
+command -v npm >/dev/null 2>&1 || pkgs+=(nodejs npm)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
