@@ -20,7 +20,7 @@ expect() {
   if [ "$rc" != "$want" ]; then
     echo "FAIL $name: exit $rc, want $want; stderr: $(cat "$tmp/err")"
     failures=$((failures + 1))
-  elif ! grep -qE -- "$pattern" "$tmp/err"; then
+  elif [ -n "$pattern" ] && ! grep -qE -- "$pattern" "$tmp/err"; then
     echo "FAIL $name: stderr lacks /$pattern/: $(cat "$tmp/err")"
     failures=$((failures + 1))
   elif [ "$rc" -ge 128 ]; then
@@ -81,6 +81,15 @@ expect explain-port 2 "port must be 1-65535" -- "$DFA_BIN" explain --snapshot "$
 expect explain-family 2 "same address family" -- "$DFA_BIN" explain --snapshot "$snap1" --from 203.0.113.2 --to '[2001:db8:1::1]:8080/tcp'
 expect explain-source 2 "expected an address, host, host:ADDR or container:NAME" -- "$DFA_BIN" explain --snapshot "$snap1" --from wan --to 203.0.113.1:8080/tcp
 expect explain-bad-snapshot 2 "$tmp/bad-syntax.json:4:30" -- "$DFA_BIN" explain --snapshot "$tmp/bad-syntax.json" --from 203.0.113.2 --to 203.0.113.1:8080/tcp
+
+# scan: exit codes follow --fail-on (scenario 1 has high findings, no critical).
+expect scan-fail-high 1 "" -- "$DFA_BIN" scan --snapshot "$snap1" -o "$tmp/scan.txt"
+expect scan-fail-critical 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on critical -o "$tmp/scan.txt"
+expect scan-fail-none 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on none --format sarif -o "$tmp/scan.sarif"
+expect scan-fail-bogus 2 "fail-on" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on severe
+expect scan-format-bogus 2 "format" -- "$DFA_BIN" scan --snapshot "$snap1" --format xml
+expect scan-unwritable 4 "$tmp/nope/r.txt.tmp: cannot write" -- "$DFA_BIN" scan --snapshot "$snap1" -o "$tmp/nope/r.txt"
+expect scan-bad-snapshot 2 "$tmp/newer.json: /schema_version" -- "$DFA_BIN" scan --snapshot "$tmp/newer.json"
 
 # Usage errors and an unwritable output.
 expect unknown-command 2 "" -- "$DFA_BIN" frobnicate
