@@ -314,6 +314,94 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
           {"", 0, "iptables-legacy:ipv4/nat/DOCKER"}, "docker-legacy");
   }
 
+  // DFA012: Docker's filter chains without DOCKER-USER in the path.
+  Location ipt_where;
+  if (docker_bool(s, "iptables", ipt_where).value_or(true)) {
+    auto check_table = [&](const std::string& where, const std::map<std::string, std::vector<std::string>>& chains) {
+      if (!chains.count("DOCKER") || !chains.count("FORWARD")) return;
+      bool has_user = chains.count("DOCKER-USER") > 0;
+      const auto& fwd = chains.at("FORWARD");
+      bool jumped = std::find(fwd.begin(), fwd.end(), "DOCKER-USER") != fwd.end();
+      if (has_user && jumped) return;
+      add(out, "DFA012",
+          has_user ? fmt::format("{} FORWARD does not jump to DOCKER-USER", where)
+                   : fmt::format("{} has Docker's chains but no DOCKER-USER chain", where),
+          {"", 0, where + "/FORWARD"}, where);
+    };
+    if (const Json* nft = s.section("nftables")) {
+      std::map<std::string, std::map<std::string, std::vector<std::string>>> tables;  // table -> chain -> jump targets
+      for (const auto& o : nft->at("ruleset")) {
+        if (auto c = o.find("chain"); c != o.end() && c->value("table", "") == "filter" &&
+                                      (c->value("family", "") == "ip" || c->value("family", "") == "ip6"))
+          tables[fmt::format("nft:{}/filter", c->value("family", ""))][c->value("name", "")];
+        if (auto r = o.find("rule"); r != o.end() && r->value("table", "") == "filter")
+          for (const auto& e : array_member(*r, "expr"))
+            if (auto j = e.find("jump"); j != e.end())
+              tables[fmt::format("nft:{}/filter", r->value("family", ""))][r->value("chain", "")].push_back(
+                  j->value("target", ""));
+      }
+      for (const auto& [where, chains] : tables) check_table(where, chains);
+    }
+    if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object())
+      for (const char* fam : {"ipv4", "ipv6"})
+        for (const auto& t : array_member(s.doc["iptables_legacy"][fam], "tables")) {
+          if (t.value("name", "") != "filter") continue;
+          std::map<std::string, std::vector<std::string>> chains;
+          for (const auto& c : array_member(t, "chains")) {
+            auto& targets = chains[c.value("name", "")];
+            for (const auto& r : array_member(c, "rules"))
+              if (r["target"].value("kind", "") == "jump") targets.push_back(r["target"].value("name", ""));
+          }
+          check_table(fmt::format("iptables-legacy:{}/filter", fam), chains);
+        }
+  }
+
+  // DFA013: DNAT to an address in a Docker subnet that no running container holds.
+  if (const Json* api = s.section("docker_api")) {
+    std::vector<Prefix> subnets;
+    std::set<std::string> held;
+    for (const auto& n : api->at("networks"))
+      for (const auto& sn : array_member(n, "subnets"))
+        if (auto p = Prefix::parse(sn.value("subnet", ""))) subnets.push_back(*p);
+    for (const auto& c : api->at("containers"))
+      if (c.value("running", false))
+        for (const auto& n : c.at("networks"))
+          for (const char* k : {"ipv4", "ipv6"})
+            if (!n.value(k, "").empty()) held.insert(n.value(k, ""));
+    auto check_dest = [&](const std::string& dest, const std::string& origin) {
+      std::string addr = dest;
+      if (!addr.empty() && addr[0] == '[') addr = addr.substr(1, addr.find(']') - 1);
+      else if (std::count(addr.begin(), addr.end(), ':') == 1) addr = addr.substr(0, addr.find(':'));
+      auto ip = IpAddr::parse(addr);
+      if (!ip || held.count(ip->str())) return;
+      if (std::none_of(subnets.begin(), subnets.end(), [&](const Prefix& p) { return p.contains(*ip); })) return;
+      add(out, "DFA013", fmt::format("{} translates to {}, which no running container holds", origin, dest),
+          {"", 0, logical_of(origin)}, origin + "|" + dest);
+    };
+    if (const Json* nft = s.section("nftables"))
+      for (const auto& o : nft->at("ruleset"))
+        if (auto r = o.find("rule"); r != o.end()) {
+          std::string origin = fmt::format("nft {} {} {}", r->value("family", ""), r->value("table", ""), r->value("chain", ""));
+          for (const auto& e : array_member(*r, "expr")) {
+            if (auto d = e.find("dnat"); d != e.end() && d->contains("addr") && (*d)["addr"].is_string()) {
+              std::string a = (*d)["addr"].get<std::string>();
+              if (a.find(':') != std::string::npos) a = "[" + a + "]";
+              check_dest(d->contains("port") ? a + ":" + (*d)["port"].dump() : a, origin);
+            }
+            if (auto x = e.find("xt"); x != e.end() && x->value("name", "") == "DNAT" && x->value("decoded", false))
+              check_dest((*x)["params"].value("to_destination", ""), origin);
+          }
+        }
+    if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object())
+      for (const char* fam : {"ipv4", "ipv6"})
+        for (const auto& t : array_member(s.doc["iptables_legacy"][fam], "tables"))
+          for (const auto& c : array_member(t, "chains"))
+            for (const auto& r : array_member(c, "rules"))
+              if (r["target"].value("name", "") == "DNAT" && r["target"].value("decoded", false))
+                check_dest(r["target"]["params"].value("to_destination", ""),
+                           fmt::format("iptables-legacy {} {} {}", fam, t.value("name", ""), c.value("name", "")));
+  }
+
   const Json* host = s.section("host");
   if (host) {
     // DFA007: route_localnet on an interface that faces other hosts.

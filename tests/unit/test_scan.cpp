@@ -95,3 +95,29 @@ TEST_CASE("given the catalogue, then every rule has an id, a title, why, a fix a
   }
   CHECK(ids.size() >= 11);
 }
+
+TEST_CASE("given a DNAT to an address no container holds and no DOCKER-USER jump, then both are reported") {
+  Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  auto& rs = doc["nftables"]["ruleset"];
+  for (auto it = rs.begin(); it != rs.end();) {
+    bool drop_jump = false;
+    if (it->contains("rule") && (*it)["rule"]["chain"] == "FORWARD")
+      for (const auto& e : (*it)["rule"]["expr"])
+        if (e.contains("jump") && e["jump"]["target"] == "DOCKER-USER") drop_jump = true;
+    it = drop_jump ? rs.erase(it) : it + 1;
+  }
+  rs.push_back(Json::parse(R"({"rule": {"family": "ip", "table": "nat", "chain": "DOCKER", "handle": 999, "expr": [
+    {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 9999}},
+    {"dnat": {"addr": "172.17.0.77", "port": 80}}]}})"));
+  dfa::Snapshot s{doc};
+  dfa::Engine engine(s);
+  dfa::ScanResult r;
+  r.exposure = dfa::compute_exposure(engine);
+  r.findings = dfa::run_checks(engine, r.exposure);
+  std::set<std::string> ids;
+  for (const auto& f : r.findings) ids.insert(f.rule_id);
+  CHECK(ids.count("DFA012"));
+  CHECK(ids.count("DFA013"));
+  for (const auto& f : r.findings)
+    if (f.rule_id == "DFA013") CHECK(f.message.find("172.17.0.77:80") != std::string::npos);
+}
