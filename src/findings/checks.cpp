@@ -202,18 +202,6 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
       add(out, "DFA003", fmt::format("{} is reachable from any address ({})", en.what, any_open.front()),
           {"", 0, "docker:" + en.what.substr(0, en.what.find(' '))}, en.what, Json{{"reached_by", any_open}});
 
-    // DFA006: a loopback binding reached by a remote source.
-    if (en.what.find(" 127.") != std::string::npos || en.what.find(" [::1]") != std::string::npos) {
-      std::vector<std::string> reached;
-      for (const auto& c : en.cells)
-        if (remote_class(c.source) && c.outcome.result == Outcome::Result::delivered)
-          reached.push_back(c.source + " to " + c.destination);
-      order_examples(reached);
-      if (!reached.empty())
-        add(out, "DFA006", fmt::format("{} is bound to the loopback address but reachable from {}", en.what, reached.front()),
-            {"", 0, "docker:" + en.what.substr(0, en.what.find(' '))}, en.what, Json{{"reached_by", reached}});
-    }
-
     // DFA011: undecidable cells.
     std::set<std::string> reasons;
     for (const auto& c : en.cells)
@@ -226,18 +214,22 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
           Json{{"reasons", std::vector<std::string>(reasons.begin(), reasons.end())}});
   }
 
-  // DFA006 for host sockets: a service bound to loopback reached from outside.
+  // DFA006: a published port or a host service bound to loopback, reached
+  // by another host.
   for (const auto& en : x.entries) {
-    if (en.kind != "socket" || (en.what.find(" 127.") == std::string::npos && en.what.find(" [::1]") == std::string::npos))
-      continue;
+    if (en.what.find(" 127.") == std::string::npos && en.what.find(" [::1]") == std::string::npos) continue;
     std::vector<std::string> reached;
     for (const auto& c : en.cells)
       if (remote_class(c.source) && c.outcome.result == Outcome::Result::delivered)
         reached.push_back(c.source + " to " + c.destination);
     order_examples(reached);
-    if (!reached.empty())
-      add(out, "DFA006", fmt::format("host service {} is bound to the loopback address but reachable from {}", en.what, reached.front()),
-          {"", 0, "socket:" + en.what}, en.what, Json{{"reached_by", reached}});
+    if (reached.empty()) continue;
+    bool published = en.kind == "published";
+    add(out, "DFA006",
+        fmt::format("{}{} is bound to the loopback address but reachable from {}", published ? "" : "host service ",
+                    en.what, reached.front()),
+        {"", 0, published ? "docker:" + en.what.substr(0, en.what.find(' ')) : "socket:" + en.what}, en.what,
+        Json{{"reached_by", reached}});
   }
 
   // DFA004: the same published port, open from anywhere over one family only.
