@@ -282,4 +282,28 @@ std::string render_text(const Exposure& x) {
   return s;
 }
 
+std::string render_open_table(const Exposure& x) {
+  std::string s;
+  for (const auto& en : x.entries) {
+    std::set<std::string> open_from, uncertain_from;
+    std::set<std::string> classes;
+    for (const auto& c : en.cells) {
+      classes.insert(c.source);
+      if (c.outcome.result == Outcome::Result::delivered) open_from.insert(c.source);
+      if (c.outcome.result == Outcome::Result::uncertain) uncertain_from.insert(c.source);
+    }
+    std::string what = open_from.empty() ? "closed to every source class"
+                                         : fmt::format("open to {} of {} source classes", open_from.size(), classes.size());
+    if (!uncertain_from.empty()) what += fmt::format(", uncertain for {}", uncertain_from.size());
+    std::vector<std::string> examples(open_from.begin(), open_from.end());
+    // "any other address" first: it is the one that means "everyone".
+    std::stable_partition(examples.begin(), examples.end(),
+                          [](const std::string& l) { return l.rfind("any other", 0) == 0; });
+    if (examples.size() > 3) examples.resize(3);
+    s += fmt::format("  {:<44} {}{}\n", en.what + (en.kind == "socket" ? " (host)" : ""), what,
+                     examples.empty() ? "" : fmt::format(" (e.g. {})", fmt::join(examples, "; ")));
+  }
+  return s;
+}
+
 }  // namespace dfa

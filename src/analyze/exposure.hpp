@@ -46,5 +46,8 @@ SourcePartition source_classes(const Engine& e, int family);
 Exposure compute_exposure(const Engine& e);
 Json to_json(const Exposure& x);
 std::string render_text(const Exposure& x);
+// One line per published port or socket: where it is open and to how many
+// source classes (the table at the end of a scan report).
+std::string render_open_table(const Exposure& x);
 
 }  // namespace dfa

@@ -65,6 +65,7 @@ std::string render_text(const ScanResult& r, bool colour) {
                        rule->fix);
     }
   }
+  s += "\nExposure (dockfw-audit exposure for every cell):\n" + render_open_table(r.exposure);
   return s;
 }
 
