@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -166,6 +167,14 @@ std::function<int()> setup_explain(CLI::App* cmd) {
     }
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
+      if (src->kind == Source::Kind::container) {
+        auto names = engine.container_names();
+        if (std::find(names.begin(), names.end(), src->container) == names.end()) {
+          warn(fmt::format("--from container:{}: no such container in the snapshot ({})", src->container,
+                           names.empty() ? std::string("it has none") : fmt::format("{}", fmt::join(names, ", "))));
+          return int(kExitUsage);
+        }
+      }
       Outcome out = engine.run(*src, dst->addr, dst->port, dst->proto);
       if (*format == "json") {
         Json j;

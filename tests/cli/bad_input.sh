@@ -80,6 +80,7 @@ expect explain-proto 2 "protocol must be tcp or udp" -- "$DFA_BIN" explain --sna
 expect explain-port 2 "port must be 1-65535" -- "$DFA_BIN" explain --snapshot "$snap1" --from 203.0.113.2 --to 203.0.113.1:70000/tcp
 expect explain-family 2 "same address family" -- "$DFA_BIN" explain --snapshot "$snap1" --from 203.0.113.2 --to '[2001:db8:1::1]:8080/tcp'
 expect explain-source 2 "expected an address, host, host:ADDR or container:NAME" -- "$DFA_BIN" explain --snapshot "$snap1" --from wan --to 203.0.113.1:8080/tcp
+expect explain-no-container 2 "no such container in the snapshot \(web\)" -- "$DFA_BIN" explain --snapshot "$snap1" --from container:nope --to 203.0.113.1:8080/tcp
 expect explain-bad-snapshot 2 "$tmp/bad-syntax.json:4:30" -- "$DFA_BIN" explain --snapshot "$tmp/bad-syntax.json" --from 203.0.113.2 --to 203.0.113.1:8080/tcp
 
 # scan: exit codes follow --fail-on (scenario 1 has high findings, no critical).

@@ -38,3 +38,17 @@ lab_host "$DFA_BIN" summary --snapshot "$tmp/snap.json" >"$tmp/summary.txt"
 lab_host ip -j addr >"$tmp/addr.json"
 python3 "$DFA_SRC/tests/e2e/check_docker_snapshot.py" "$tmp/snap.json" "$LAB_BACKEND" "$LAB_DIR/daemon.json" ||
   { cat "$tmp/summary.txt"; exit 1; }
+
+# scan on the live host (it collects itself): published ports open to any
+# address are high findings, so the default --fail-on high exits 1, and the
+# SARIF names them.
+rc=0
+lab_host "$DFA_BIN" scan --docker-host "unix://$LAB_DIR/docker.sock" --nftables-config "$LAB_DIR/nftables.conf" \
+  --format sarif -o "$tmp/scan.sarif" 2>"$tmp/scan.err" || rc=$?
+[ "$rc" = 1 ] || dfa_fail "live scan exited $rc, want 1: $(cat "$tmp/scan.err")"
+python3 - "$tmp/scan.sarif" <<'PY' || dfa_fail "live scan SARIF lacks the expected findings"
+import json, sys
+r = json.load(open(sys.argv[1]))["runs"][0]["results"]
+ids = {x["ruleId"] for x in r}
+assert {"DFA003", "DFA005", "DFA006"} <= ids, ids  # open ports, direct access, the 127.0.0.1 binding
+PY
