@@ -32,11 +32,6 @@ struct Decider {
   }
 };
 
-struct Route {
-  std::string dev, type = "unicast", table;
-  int len = -1;
-  std::optional<IpAddr> prefsrc;
-};
 
 }  // namespace
 
@@ -44,7 +39,6 @@ struct Engine::Impl {
   const Engine& e;
   Decider& d;
   Outcome out;
-  int depth = 0;
   std::string last_accept;  // the last rule or policy that accepted the packet
   std::string unknown_end;  // set when the walk met a translation it cannot follow
   bool trace = true;
@@ -62,10 +56,9 @@ struct Engine::Impl {
     out.steps.push_back({std::move(hook), std::move(where), std::move(rule), std::move(origin), std::move(verdict)});
   }
 
-  Outcome::Result drop(const std::string& by) {
+  void drop(const std::string& by) {
     out.result = Outcome::Result::dropped;
     out.decided_by = by;
-    return out.result;
   }
 
   bool eval_rule(const Rule& r, const Packet& p) {
@@ -275,19 +268,12 @@ struct Engine::Impl {
 
   // ---- routing ------------------------------------------------------------
 
-  std::optional<Route> lookup(const IpAddr& dst) const {
-    std::optional<Route> best;
-    for (const auto& r : e.routes_) {
-      if (r.table != "main" || r.family != dst.family) continue;
-      if (!r.dst.contains(dst) || r.dst.len <= (best ? best->len : -1)) continue;
-      Route rt;
-      rt.dev = r.dev;
-      rt.type = r.type;
-      rt.table = "main";
-      rt.len = r.dst.len;
-      rt.prefsrc = r.prefsrc;
-      best = rt;
-    }
+  // The main table's longest-prefix route to dst, or null.
+  const RouteEntry* lookup(const IpAddr& dst) const {
+    const RouteEntry* best = nullptr;
+    for (const auto& r : e.routes_)
+      if (r.table == "main" && r.family == dst.family && r.dst.contains(dst) && (!best || r.dst.len > best->dst.len))
+        best = &r;
     return best;
   }
 
@@ -352,10 +338,7 @@ struct Engine::Impl {
 
   // The neighbour a packet to dst is handed to on iface: the gateway, or dst.
   IpAddr next_hop(const IpAddr& dst) const {
-    const RouteEntry* best = nullptr;
-    for (const auto& r : e.routes_)
-      if (r.table == "main" && r.family == dst.family && r.dst.contains(dst) && (!best || r.dst.len > best->dst.len))
-        best = &r;
+    const RouteEntry* best = lookup(dst);
     return best && best->gateway ? *best->gateway : dst;
   }
 
@@ -629,7 +612,7 @@ struct Engine::Impl {
     p.orig_daddr = p.daddr;
     p.orig_dport = p.dport;
     bool local = e.host_.is_local(p.daddr);
-    std::optional<Route> rt;
+    const RouteEntry* rt = nullptr;
     if (local) p.oif = "lo";
     else {
       rt = lookup(p.daddr);
@@ -799,7 +782,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     todo.pop_back();
     ++walks;
     Decider d{choices, 0, {}};
-    Impl w{*this, d, {}, 0, {}, {}, trace, skip_nat};
+    Impl w{*this, d, {}, {}, {}, trace, skip_nat};
     Packet p;
     p.family = dst.family;
     p.daddr = dst;

@@ -92,7 +92,6 @@ struct Ctx {
   const Json& ruleset;  // for named sets
   std::string family;   // nft table family
   std::string table;
-  bool& marks_used;
 };
 
 // A left-hand expression as a function of the packet.
@@ -107,10 +106,7 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
     if (key == "oifname" || key == "oif") return [](const Packet& p) { return val(p.oif); };
     if (key == "l4proto") return [](const Packet& p) { return val(p.proto); };
     if (key == "nfproto") return [](const Packet& p) { return val(std::string(p.family == 6 ? "ipv6" : "ipv4")); };
-    if (key == "mark") {
-      c.marks_used = true;
-      return [](const Packet& p) { return val(uint64_t{p.mark}); };
-    }
+    if (key == "mark") return [](const Packet& p) { return val(uint64_t{p.mark}); };
     return std::nullopt;
   }
   if (auto pl = e.find("payload"); pl != e.end()) {
@@ -161,10 +157,7 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
       return [](const Packet& p) { return !p.ct ? absent() : val(p.orig_daddr); };
     if ((key == "saddr" || key == "ip saddr" || key == "ip6 saddr") && dir == "original")
       return [](const Packet& p) { return !p.ct ? absent() : val(p.reply ? p.daddr : p.saddr); };
-    if (key == "mark") {
-      c.marks_used = true;
-      return [](const Packet&) { return val(uint64_t{0}); };
-    }
+    if (key == "mark") return [](const Packet&) { return val(uint64_t{0}); };
     return std::nullopt;
   }
   if (auto fib = e.find("fib"); fib != e.end()) {
@@ -380,7 +373,7 @@ bool has_flag(const std::string& list, const std::string& flag) {
 }
 
 // A decoded x_tables match as a condition; nullopt with a reason when not modeled.
-std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& host, bool& marks_used,
+std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& host,
                                   std::string& why_not) {
   std::string name = m.value("name", "");
   if (!m.value("decoded", false)) {
@@ -545,7 +538,6 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
     };
   }
   if (name == "mark") {
-    marks_used = true;
     std::string spec = P("mark");
     auto slash = spec.find('/');
     uint32_t v = static_cast<uint32_t>(std::stoul(spec.substr(0, slash), nullptr, 16));
@@ -632,7 +624,7 @@ std::string legacy_family(int fam) { return fam == 6 ? "ipv6" : "ipv4"; }
 // ---- nft rule text ----------------------------------------------------------
 
 std::string render_right(const Json& r) {
-  if (r.is_string()) return r.get<std::string>()[0] == '@' ? r.get<std::string>() : r.get<std::string>();
+  if (r.is_string()) return r.get<std::string>();
   if (r.is_number()) return r.dump();
   if (r.is_array()) {
     std::string s;
@@ -752,23 +744,17 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
       if (k.value("key", "") == "mark" && e["mangle"]["value"].is_number()) {
         uint32_t v = e["mangle"]["value"].get<uint32_t>();
         rule.effects.push_back([v](Packet& p) { p.mark = v; });
-        c.marks_used = true;
-      } else {
-        rule.effects.push_back([](Packet&) {});
       }
     } else if (e.contains("xt")) {
       const Json& x = e["xt"];
       if (x.value("type", "") == "match") {
         std::string why;
-        auto cond = xt_match_cond(x, c.family == "ip6" ? 6 : 4, c.host, c.marks_used, why);
+        auto cond = xt_match_cond(x, c.family == "ip6" ? 6 : 4, c.host, why);
         if (cond) rule.conds.push_back(*cond);
         else unknown_cond(why);
       } else if (x.value("type", "") == "target") {
         rule.action = xt_target_action(x);
-        if (auto eff = xmark_effect(x)) {
-          rule.effects.push_back(*eff);
-          c.marks_used = true;
-        }
+        if (auto eff = xmark_effect(x)) rule.effects.push_back(*eff);
         if (rule.action.kind != Action::none) break;
       } else {
         unknown_cond("xt watcher " + x.value("name", ""));
@@ -847,7 +833,7 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
 }
 
 Rule build_legacy_rule(const Json& r, const std::string& table, const std::string& chain, int fam,
-                       const HostView& host, bool& marks_used) {
+                       const HostView& host) {
   Rule rule;
   rule.text = r.value("text", "");
   rule.origin = fmt::format("iptables-legacy {} {} {} #{}", legacy_family(fam), table, chain, r.value("index", 0));
@@ -883,7 +869,7 @@ Rule build_legacy_rule(const Json& r, const std::string& table, const std::strin
   if (r.value("fragment", "") == "only") rule.conds.push_back([](const Packet&, std::string&) { return Tri::no; });
   for (const auto& m : array_member(r, "matches")) {
     std::string why;
-    auto c = xt_match_cond(m, fam, host, marks_used, why);
+    auto c = xt_match_cond(m, fam, host, why);
     if (c) rule.conds.push_back(*c);
     else add_unknown(why);
   }
@@ -897,10 +883,7 @@ Rule build_legacy_rule(const Json& r, const std::string& table, const std::strin
     rule.action.chain = name;
   } else if (kind == "extension") {
     rule.action = xt_target_action(t);
-    if (auto eff = xmark_effect(t)) {
-      rule.effects.push_back(*eff);
-      marks_used = true;
-    }
+    if (auto eff = xmark_effect(t)) rule.effects.push_back(*eff);
   }
   return rule;
 }
@@ -946,7 +929,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
         if (dumped.find(user) != std::string::npos) rs.conntrack_active = true;
       std::string fam = r->value("family", ""), table = r->value("table", ""), chain = r->value("chain", "");
       std::string key = fmt::format("nft {} {}", fam, table);
-      Ctx ctx{host, objs, fam, table, rs.marks_used};
+      Ctx ctx{host, objs, fam, table};
       int pos = ++positions[key + " " + chain];
       rs.tables[key][chain].rules.push_back(build_nft_rule(*r, ctx, pos));
     }
@@ -981,7 +964,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
               if (m.value("name", "") == "conntrack" || m.value("name", "") == "state") rs.conntrack_active = true;
             std::string tn = r.at("target").value("name", "");
             if (tn == "DNAT" || tn == "SNAT" || tn == "MASQUERADE" || tn == "REDIRECT") rs.conntrack_active = true;
-            ch.rules.push_back(build_legacy_rule(r, table, ch.name, fam, host, rs.marks_used));
+            ch.rules.push_back(build_legacy_rule(r, table, ch.name, fam, host));
           }
           chains[ch.name] = std::move(ch);
         }

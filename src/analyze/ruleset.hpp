@@ -91,7 +91,6 @@ struct Ruleset {
   std::map<std::string, std::map<std::string, Chain>> tables;
   std::vector<BaseChain> base;
   std::vector<std::string> problems;  // collectors denied/failed: analysis uncertain
-  bool marks_used = false;
   // Conntrack runs in a network namespace only once something uses it (a ct
   // expression, a NAT statement, a conntrack match, a NAT target). Without
   // it no nat chain runs at all, not even to drop.

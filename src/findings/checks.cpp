@@ -306,9 +306,12 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
           {"", 0, "iptables-legacy:ipv4/nat/DOCKER"}, "docker-legacy");
   }
 
+  // Whether Docker writes its rules, and where that is configured.
+  Location iptables_where;
+  const std::optional<bool> iptables = docker_bool(s, "iptables", iptables_where);
+
   // DFA012: Docker's filter chains without DOCKER-USER in the path.
-  Location ipt_where;
-  if (docker_bool(s, "iptables", ipt_where).value_or(true)) {
+  if (iptables.value_or(true)) {
     auto check_table = [&](const std::string& where, const std::map<std::string, std::vector<std::string>>& chains) {
       if (!chains.count("DOCKER") || !chains.count("FORWARD")) return;
       bool has_user = chains.count("DOCKER-USER") > 0;
@@ -411,8 +414,6 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
     }
     // DFA009: nftables.conf flushes the ruleset while Docker writes rules.
     const Json& cfg = host->at("nftables_config");
-    Location ip;
-    auto iptables = docker_bool(s, "iptables", ip);
     if (cfg.value("flush_ruleset", false) && iptables.value_or(true)) {
       int line = cfg["flush_ruleset_lines"].empty() ? 0 : cfg["flush_ruleset_lines"][0].get<int>();
       add(out, "DFA009", fmt::format("{} runs `flush ruleset`, which deletes Docker's tables on every reload",
@@ -428,7 +429,7 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
       if (!proxied.empty())
         add(out, "DFA008", fmt::format("Docker runs with iptables disabled and docker-proxy listens on {} port(s), e.g. {}",
                                        proxied.size(), proxied.front()),
-            ip, "iptables-false", Json{{"docker_proxy_ports", proxied}});
+            iptables_where, "iptables-false", Json{{"docker_proxy_ports", proxied}});
     }
     // DFA010: icc=false networks with bridged traffic outside the ip hooks.
     if (const Json* api = s.section("docker_api")) {
