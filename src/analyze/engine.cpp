@@ -360,7 +360,9 @@ struct Engine::Impl {
     r.dnat_done = p.dnat_done;
     r.orig_daddr = p.orig_daddr;
     r.orig_dport = p.orig_dport;
-    r.mark = 0;
+    r.mark = 0;  // the packet mark is per packet; the connection mark stays with the connection
+    r.ctmark = p.ctmark;
+    r.ctmark_unknown = p.ctmark_unknown;
     return r;
   }
 

@@ -106,7 +106,10 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
     if (key == "oifname" || key == "oif") return [](const Packet& p) { return val(p.oif); };
     if (key == "l4proto") return [](const Packet& p) { return val(p.proto); };
     if (key == "nfproto") return [](const Packet& p) { return val(std::string(p.family == 6 ? "ipv6" : "ipv4")); };
-    if (key == "mark") return [](const Packet& p) { return val(uint64_t{p.mark}); };
+    if (key == "mark")
+      return [](const Packet& p) {
+        return p.mark_unknown.empty() ? val(uint64_t{p.mark}) : LVal{LVal::unknown, std::string(), p.mark_unknown};
+      };
     return std::nullopt;
   }
   if (auto pl = e.find("payload"); pl != e.end()) {
@@ -157,7 +160,11 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
       return [](const Packet& p) { return !p.ct ? absent() : val(p.orig_daddr); };
     if ((key == "saddr" || key == "ip saddr" || key == "ip6 saddr") && dir == "original")
       return [](const Packet& p) { return !p.ct ? absent() : val(p.reply ? p.daddr : p.saddr); };
-    if (key == "mark") return [](const Packet&) { return val(uint64_t{0}); };
+    if (key == "mark")
+      return [](const Packet& p) {
+        if (!p.ct) return absent();
+        return p.ctmark_unknown.empty() ? val(uint64_t{p.ctmark}) : LVal{LVal::unknown, std::string(), p.ctmark_unknown};
+      };
     return std::nullopt;
   }
   if (auto fib = e.find("fib"); fib != e.end()) {
@@ -616,7 +623,10 @@ std::optional<std::function<void(Packet&)>> xmark_effect(const Json& target) {
   auto slash = spec.find('/');
   uint32_t val = static_cast<uint32_t>(std::stoul(spec.substr(0, slash), nullptr, 16));
   uint32_t mask = static_cast<uint32_t>(std::stoul(spec.substr(slash + 1), nullptr, 16));
-  return [val, mask](Packet& p) { p.mark = (p.mark & ~mask) ^ val; };
+  return [val, mask](Packet& p) {
+    p.mark = (p.mark & ~mask) ^ val;
+    if (mask == 0xffffffffu) p.mark_unknown.clear();  // every bit set: known again
+  };
 }
 
 std::string legacy_family(int fam) { return fam == 6 ? "ipv6" : "ipv4"; }
@@ -699,6 +709,29 @@ std::string render_nft_rule(const Json& r) {
 
 // ---- rule builders --------------------------------------------------------------
 
+// nft "meta mark set" and "ct mark set": a constant, or a copy of the other
+// mark, is followed; anything else (a bitwise expression, a map, a hash)
+// makes the mark unknown from here on, naming the rule. Other mangled keys
+// (priority, dscp, ...) do not affect a verdict the model computes.
+std::optional<std::function<void(Packet&)>> mark_effect(const Json& mangle, const std::string& rule) {
+  const Json& key = mangle.at("key");
+  bool meta = key.contains("meta") && key["meta"].value("key", "") == "mark";
+  bool ct = key.contains("ct") && key["ct"].value("key", "") == "mark";
+  if (!meta && !ct) return std::nullopt;
+  const Json& v = mangle.at("value");
+  auto is_mark = [&v](const char* expr) { return v.is_object() && v.contains(expr) && v[expr].value("key", "") == "mark"; };
+  if (v.is_number()) {
+    uint32_t n = v.get<uint32_t>();
+    if (meta) return [n](Packet& p) { p.mark = n; p.mark_unknown.clear(); };
+    return [n](Packet& p) { p.ctmark = n; p.ctmark_unknown.clear(); };
+  }
+  if (meta && is_mark("ct")) return [](Packet& p) { p.mark = p.ctmark; p.mark_unknown = p.ctmark_unknown; };
+  if (ct && is_mark("meta")) return [](Packet& p) { p.ctmark = p.mark; p.ctmark_unknown = p.mark_unknown; };
+  std::string why = "the mark is set by " + rule + ", which is not modeled";
+  if (meta) return [why](Packet& p) { p.mark_unknown = why; };
+  return [why](Packet& p) { p.ctmark_unknown = why; };
+}
+
 Action verdict_action(const Json& e, bool& is_verdict) {
   Action a;
   is_verdict = true;
@@ -736,15 +769,10 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
       auto cond = match_cond(e["match"], c, why);
       if (cond) rule.conds.push_back(*cond);
       else unknown_cond(why);
-    } else if (e.contains("counter") || e.contains("log") || e.contains("notrack") ||
-               (e.contains("mangle") && !e["mangle"]["key"].contains("meta"))) {
+    } else if (e.contains("counter") || e.contains("log") || e.contains("notrack")) {
       // no effect on the verdict
     } else if (e.contains("mangle")) {
-      const Json& k = e["mangle"]["key"]["meta"];
-      if (k.value("key", "") == "mark" && e["mangle"]["value"].is_number()) {
-        uint32_t v = e["mangle"]["value"].get<uint32_t>();
-        rule.effects.push_back([v](Packet& p) { p.mark = v; });
-      }
+      if (auto eff = mark_effect(e["mangle"], rule.text + " (" + rule.origin + ")")) rule.effects.push_back(*eff);
     } else if (e.contains("xt")) {
       const Json& x = e["xt"];
       if (x.value("type", "") == "match") {

@@ -38,7 +38,12 @@ struct Packet {
   IpAddr orig_daddr;
   unsigned orig_dport = 0;
   bool dnat_done = false;
+  // The packet mark and the connection mark. A rule that sets one from
+  // something the model does not follow makes it unknown (and every later
+  // test of it uncertain), naming that rule.
   uint32_t mark = 0;
+  uint32_t ctmark = 0;
+  std::string mark_unknown, ctmark_unknown;  // non-empty: unknown, because of this rule
 };
 
 // Host facts rules consult (fib/addrtype, interface addresses).
