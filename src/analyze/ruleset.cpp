@@ -681,6 +681,8 @@ std::string render_left(const Json& l) {
   return l.dump();
 }
 
+}  // namespace
+
 std::string render_nft_rule(const Json& r) {
   std::string s;
   auto add = [&](const std::string& x) { s += (s.empty() ? "" : " ") + x; };
@@ -706,6 +708,8 @@ std::string render_nft_rule(const Json& r) {
   }
   return s;
 }
+
+namespace {
 
 // ---- rule builders --------------------------------------------------------------
 

@@ -104,5 +104,7 @@ struct Ruleset {
 
 Ruleset build_ruleset(const Snapshot& s, const HostView& host);
 HostView build_host_view(const Snapshot& s);
+// An nft rule (a "rule" object of the JSON ruleset) as nft-like text.
+std::string render_nft_rule(const Json& rule);
 
 }  // namespace dfa

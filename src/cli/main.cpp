@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <malloc.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +19,9 @@
 #include "analyze/exposure.hpp"
 #include "findings/report.hpp"
 #include "collect/collect.hpp"
+#include "drift/baseline.hpp"
+#include "drift/metrics.hpp"
+#include "drift/suppress.hpp"
 #include "dfa/version.hpp"
 
 namespace dfa {
@@ -206,34 +210,150 @@ std::function<int()> setup_exposure(CLI::App* cmd) {
   };
 }
 
+// Options of the commands that report findings: scan and drift.
+struct ReportOptions {
+  std::string format = "text";
+  std::string out = "-";
+  std::string fail_on;
+  std::string suppressions;
+  std::string prometheus;
+};
+
+void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_default) {
+  r.fail_on = fail_on_default;
+  cmd->add_option("--format", r.format, "text, json or sarif")->check(CLI::IsMember({"text", "json", "sarif"}))->capture_default_str();
+  cmd->add_option("-o,--output", r.out, "Write the report here ('-' for standard output)")->capture_default_str();
+  cmd->add_option("--fail-on", r.fail_on,
+                  "Exit 1 when a finding is at least this severe: none, info, low, medium, high, critical")
+      ->check(CLI::IsMember({"none", "info", "low", "medium", "high", "critical"}))
+      ->capture_default_str();
+  cmd->add_option("--suppressions", r.suppressions,
+                  "Accepted findings (docs/drift.md): reported as suppressed, not counted for the exit code");
+  cmd->add_option("--prometheus", r.prometheus,
+                  "Also write node_exporter textfile metrics here (counts by severity, exposure, time of this run)");
+}
+
+ScanResult analyze(const Engine& engine) {
+  ScanResult r;
+  r.exposure = compute_exposure(engine);
+  r.findings = run_checks(engine, r.exposure);
+  return r;
+}
+
+// Applies --suppressions, writes the report and the metrics, and returns the
+// exit code. `text` renders the text format (drift prints nothing when
+// nothing changed).
+int finish_report(const ReportOptions& o, const std::string& command, std::vector<Finding>& findings,
+                  const Exposure& exposure, const std::function<Json()>& json,
+                  const std::function<std::string(bool colour)>& text) {
+  if (!o.suppressions.empty()) {
+    auto sup = load_suppressions(o.suppressions);
+    if (!sup) {
+      warn(sup.error().message);
+      return int(kExitUsage);
+    }
+    apply_suppressions(findings, *sup, today_utc());
+  }
+  std::string body;
+  if (o.format == "json") body = dump_json(json());
+  else if (o.format == "sarif") body = dump_json(to_sarif(findings));
+  else body = text(o.out == "-" && isatty(1) && !std::getenv("NO_COLOR"));
+  if (!(body.empty() && o.out == "-")) {
+    auto w = write_text_file(o.out, body);
+    if (!w) {
+      warn(w.error().message);
+      return int(kExitOutputFailed);
+    }
+  }
+  if (!o.prometheus.empty()) {
+    timespec ts{};
+    clock_gettime(CLOCK_REALTIME, &ts);
+    auto w = write_text_file(o.prometheus, prometheus_text(command, findings, exposure, double(ts.tv_sec)));
+    if (!w) {
+      warn(w.error().message);
+      return int(kExitOutputFailed);
+    }
+  }
+  Severity limit = *severity_from(o.fail_on);
+  return int(limit != Severity::none && highest(findings) >= limit ? kExitFindings : kExitOk);
+}
+
 std::function<int()> setup_scan(CLI::App* cmd) {
   auto o = std::make_shared<LiveOptions>();
-  auto format = std::make_shared<std::string>("text");
-  auto out = std::make_shared<std::string>("-");
-  auto fail_on = std::make_shared<std::string>("high");
-  cmd->add_option("--format", *format, "text, json or sarif")->check(CLI::IsMember({"text", "json", "sarif"}))->capture_default_str();
-  cmd->add_option("-o,--output", *out, "Write the report here ('-' for standard output)")->capture_default_str();
-  cmd->add_option("--fail-on", *fail_on, "Exit 1 when a finding is at least this severe: none, low, medium, high, critical")
-      ->check(CLI::IsMember({"none", "low", "medium", "high", "critical"}))
-      ->capture_default_str();
+  auto r = std::make_shared<ReportOptions>();
+  add_report_options(cmd, *r, "high");
   add_live_options(cmd, *o, true);
-  return [o, format, out, fail_on]() {
+  return [o, r]() {
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
-      ScanResult r;
-      r.exposure = compute_exposure(engine);
-      r.findings = run_checks(engine, r.exposure);
-      std::string text;
-      if (*format == "json") text = dump_json(to_json(r));
-      else if (*format == "sarif") text = dump_json(to_sarif(r));
-      else text = render_text(r, *out == "-" && isatty(1) && !std::getenv("NO_COLOR"));
-      auto w = write_text_file(*out, text);
+      ScanResult res = analyze(engine);
+      return finish_report(
+          *r, "scan", res.findings, res.exposure, [&] { return to_json(res); },
+          [&](bool colour) { return render_text(res, colour); });
+    });
+  };
+}
+
+std::function<int()> setup_baseline(CLI::App* cmd) {
+  auto o = std::make_shared<LiveOptions>();
+  auto file = std::make_shared<std::string>();
+  cmd->require_subcommand(1);
+  CLI::App* save = cmd->add_subcommand("save", "Record what drift compares: exposure, findings, rules, Docker, sysctls");
+  save->add_option("FILE", *file, "Where to write the baseline ('-' for standard output)")->required();
+  add_live_options(save, *o, true);
+  return [o, file]() {
+    return with_snapshot(*o, [&](const Snapshot& s) {
+      Engine engine(s);
+      auto w = write_json_file(*file, make_baseline(engine, analyze(engine)), 1);
       if (!w) {
         warn(w.error().message);
         return int(kExitOutputFailed);
       }
-      Severity limit = *severity_from(*fail_on);
-      return int(limit != Severity::none && highest(r.findings) >= limit ? kExitFindings : kExitOk);
+      return int(kExitOk);
+    });
+  };
+}
+
+std::function<int()> setup_drift(CLI::App* cmd) {
+  auto o = std::make_shared<LiveOptions>();
+  auto r = std::make_shared<ReportOptions>();
+  auto baseline = std::make_shared<std::string>();
+  cmd->add_option("--baseline", *baseline, "The baseline to compare with (from dockfw-audit baseline save)")->required();
+  add_report_options(cmd, *r, "info");
+  add_live_options(cmd, *o, true);
+  return [o, r, baseline]() {
+    // The baseline first: a broken one must not cost a collection.
+    auto base = load_baseline(*baseline);
+    if (!base) {
+      warn(base.error().message);
+      return int(kExitUsage);
+    }
+    return with_snapshot(*o, [&](const Snapshot& s) {
+      Engine engine(s);
+      ScanResult now = analyze(engine);
+      Json now_base = make_baseline(engine, now);
+      std::vector<Finding> changes = compare_baselines(*base, now_base, now.findings);
+      auto json = [&] {
+        Json j;
+        j["schema_version"] = 1;
+        j["kind"] = "drift";
+        j["tool"] = {{"name", "dockfw-audit"}, {"version", kVersion}};
+        j["baseline"] = {{"path", *baseline}, {"snapshot_collected_at", (*base).value("snapshot_collected_at", "")}};
+        j["snapshot_collected_at"] = s.doc.value("collected_at", "");
+        j["summary"] = severity_summary(changes, "changes");
+        Json cs = Json::array();
+        for (const auto& f : changes) cs.push_back(finding_json(f));
+        j["changes"] = std::move(cs);
+        return j;
+      };
+      auto text = [&](bool colour) {
+        bool any = std::any_of(changes.begin(), changes.end(), [](const Finding& f) { return !f.is_suppressed(); });
+        if (!any) return std::string();  // quiet when nothing changed: cron mails only on change
+        return render_findings_text(
+            fmt::format("dockfw-audit drift since the baseline of {}", (*base).value("snapshot_collected_at", "?")),
+            changes, colour, "change");
+      };
+      return finish_report(*r, "drift", changes, now.exposure, json, text);
     });
   };
 }
@@ -250,6 +370,10 @@ const std::vector<Command>& commands() {
        setup_explain},
       {"exposure", "For every published port and host socket: which sources reach it, and which rule decides",
        setup_exposure},
+      {"baseline", "Save a baseline of what is reachable and how the host is configured (baseline save FILE)",
+       setup_baseline},
+      {"drift", "Compare the host with a baseline: new exposure, rules, Docker and sysctl changes; quiet when none",
+       setup_drift},
   };
   return table;
 }

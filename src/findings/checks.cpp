@@ -14,6 +14,7 @@ const std::vector<std::string_view>& catalogue_sources();
 std::string_view to_string(Severity s) {
   switch (s) {
     case Severity::none: return "none";
+    case Severity::info: return "info";
     case Severity::low: return "low";
     case Severity::medium: return "medium";
     case Severity::high: return "high";
@@ -23,7 +24,7 @@ std::string_view to_string(Severity s) {
 }
 
 std::optional<Severity> severity_from(std::string_view s) {
-  for (Severity v : {Severity::none, Severity::low, Severity::medium, Severity::high, Severity::critical})
+  for (Severity v : {Severity::none, Severity::info, Severity::low, Severity::medium, Severity::high, Severity::critical})
     if (to_string(v) == s) return v;
   return std::nullopt;
 }
@@ -133,8 +134,14 @@ std::optional<bool> docker_bool(const Snapshot& s, const char* key, Location& wh
 
 void add(std::vector<Finding>& out, std::string id, std::string message, Location loc, std::string identity,
          Json evidence = Json::object(), std::vector<Step> flow = {}) {
-  out.push_back({std::move(id), std::move(message), std::move(loc), std::move(identity), std::move(evidence),
-                 std::move(flow)});
+  Finding f;
+  f.rule_id = std::move(id);
+  f.message = std::move(message);
+  f.location = std::move(loc);
+  f.identity = std::move(identity);
+  f.evidence = std::move(evidence);
+  f.flow = std::move(flow);
+  out.push_back(std::move(f));
 }
 
 }  // namespace

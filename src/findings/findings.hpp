@@ -9,7 +9,8 @@
 
 namespace dfa {
 
-enum class Severity { none, low, medium, high, critical };
+// info: a fact worth knowing that needs no action (a drift that closed a port).
+enum class Severity { none, info, low, medium, high, critical };
 std::string_view to_string(Severity s);
 std::optional<Severity> severity_from(std::string_view s);
 
@@ -36,6 +37,13 @@ struct Finding {
   std::string identity;  // stable across runs: no handles, no counters
   Json evidence = Json::object();
   std::vector<Step> flow;  // the packet path, for SARIF codeFlows
+  // Set by apply_suppressions (drift/suppress.hpp): the suppression that
+  // matched. In force, the finding is reported as suppressed and does not
+  // count for exit codes; expired, it counts again and says so.
+  std::string suppressed;           // its justification ("" when none matched)
+  std::string suppression_expires;  // "YYYY-MM-DD" or ""
+  bool suppression_expired = false;
+  bool is_suppressed() const { return !suppressed.empty() && !suppression_expired; }
 };
 
 // Runs every check. Findings come sorted by rule id, then identity.

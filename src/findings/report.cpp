@@ -20,7 +20,7 @@ std::string fingerprint(const Finding& f) {
 Severity highest(const std::vector<Finding>& fs) {
   Severity s = Severity::none;
   for (const auto& f : fs)
-    if (const RuleDef* r = find_rule(f.rule_id); r && r->severity > s) s = r->severity;
+    if (const RuleDef* r = find_rule(f.rule_id); r && !f.is_suppressed() && r->severity > s) s = r->severity;
   return s;
 }
 
@@ -40,64 +40,108 @@ const char* security_severity(Severity s) {
     case Severity::critical: return "9.5";
     case Severity::high: return "8.0";
     case Severity::medium: return "5.5";
-    default: return "3.0";
+    case Severity::low: return "3.0";
+    default: return "1.0";
   }
 }
 
 }  // namespace
 
-std::string render_text(const ScanResult& r, bool colour) {
+std::string render_findings_text(const std::string& what, const std::vector<Finding>& fs, bool colour,
+                                 const std::string& noun) {
   std::map<Severity, int> counts;
-  for (const auto& f : r.findings) counts[find_rule(f.rule_id)->severity]++;
-  std::string s = fmt::format("dockfw-audit scan: {} finding{} ({} critical, {} high, {} medium, {} low)\n",
-                              r.findings.size(), r.findings.size() == 1 ? "" : "s", counts[Severity::critical],
-                              counts[Severity::high], counts[Severity::medium], counts[Severity::low]);
-  for (Severity sev : {Severity::critical, Severity::high, Severity::medium, Severity::low}) {
+  std::size_t active = 0, suppressed = 0;
+  for (const auto& f : fs) {
+    if (f.is_suppressed()) {
+      ++suppressed;
+      continue;
+    }
+    ++active;
+    counts[find_rule(f.rule_id)->severity]++;
+  }
+  std::string s = fmt::format("{}: {} ({} critical, {} high, {} medium, {} low{}){}\n", what,
+                              fmt::format("{} {}{}", active, noun, active == 1 ? "" : "s"), counts[Severity::critical],
+                              counts[Severity::high], counts[Severity::medium], counts[Severity::low],
+                              counts[Severity::info] ? fmt::format(", {} info", counts[Severity::info]) : "",
+                              suppressed ? fmt::format("; {} suppressed", suppressed) : "");
+  for (Severity sev : {Severity::critical, Severity::high, Severity::medium, Severity::low, Severity::info}) {
     if (!counts[sev]) continue;
     std::string head(to_string(sev));
     for (auto& ch : head) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     const char* col = sev >= Severity::high ? "\033[1;31m" : sev == Severity::medium ? "\033[1;33m" : "\033[1;36m";
     s += colour ? fmt::format("\n{}{}\033[0m\n", col, head) : fmt::format("\n{}\n", head);
-    for (const auto& f : r.findings) {
+    for (const auto& f : fs) {
       const RuleDef* rule = find_rule(f.rule_id);
-      if (rule->severity != sev) continue;
-      s += fmt::format("  {} {}\n    {}\n    at: {}\n    fix: {}\n", rule->id, rule->title, f.message, where(f.location),
-                       rule->fix);
+      if (rule->severity != sev || f.is_suppressed()) continue;
+      s += fmt::format("  {} {}\n    {}\n    at: {}\n", rule->id, rule->title, f.message, where(f.location));
+      if (f.suppression_expired)
+        s += fmt::format("    suppression expired on {}: {}\n", f.suppression_expires, f.suppressed);
+      if (sev > Severity::info) s += fmt::format("    fix: {}\n", rule->fix);
     }
   }
-  s += "\nExposure (dockfw-audit exposure for every cell):\n" + render_open_table(r.exposure);
+  if (suppressed) {
+    s += "\nSUPPRESSED\n";
+    for (const auto& f : fs)
+      if (f.is_suppressed())
+        s += fmt::format("  {} {}\n    accepted{}: {}\n", f.rule_id, f.message,
+                         f.suppression_expires.empty() ? "" : " until " + f.suppression_expires, f.suppressed);
+  }
   return s;
+}
+
+std::string render_text(const ScanResult& r, bool colour) {
+  return render_findings_text("dockfw-audit scan", r.findings, colour) +
+         "\nExposure (dockfw-audit exposure for every cell):\n" + render_open_table(r.exposure);
+}
+
+Json severity_summary(const std::vector<Finding>& fs, const std::string& noun) {
+  std::map<std::string, int> counts;
+  int active = 0, suppressed = 0;
+  for (const auto& f : fs) {
+    if (f.is_suppressed()) {
+      ++suppressed;
+      continue;
+    }
+    ++active;
+    counts[std::string(to_string(find_rule(f.rule_id)->severity))]++;
+  }
+  return {{noun, active}, {"critical", counts["critical"]}, {"high", counts["high"]},
+          {"medium", counts["medium"]}, {"low", counts["low"]}, {"info", counts["info"]}, {"suppressed", suppressed}};
+}
+
+Json finding_json(const Finding& f) {
+  const RuleDef* rule = find_rule(f.rule_id);
+  Json flow = Json::array();
+  for (const auto& st : f.flow)
+    flow.push_back({{"hook", st.hook}, {"where", st.where}, {"rule", st.rule}, {"origin", st.origin}, {"verdict", st.verdict}});
+  Json j = {{"rule_id", f.rule_id},
+            {"severity", to_string(rule->severity)},
+            {"title", rule->title},
+            {"message", f.message},
+            {"location", {{"file", f.location.file}, {"line", f.location.line}, {"logical", f.location.logical}}},
+            {"fingerprint", fingerprint(f)},
+            {"evidence", f.evidence},
+            {"path", std::move(flow)}};
+  if (!f.suppressed.empty())
+    j["suppression"] = {{"justification", f.suppressed},
+                        {"expires", f.suppression_expires.empty() ? Json() : Json(f.suppression_expires)},
+                        {"in_force", !f.suppression_expired}};
+  return j;
 }
 
 Json to_json(const ScanResult& r) {
   Json j;
   j["schema_version"] = 1;
   j["tool"] = {{"name", "dockfw-audit"}, {"version", kVersion}};
-  std::map<std::string, int> counts;
-  for (const auto& f : r.findings) counts[std::string(to_string(find_rule(f.rule_id)->severity))]++;
-  j["summary"] = {{"findings", r.findings.size()}, {"critical", counts["critical"]}, {"high", counts["high"]},
-                  {"medium", counts["medium"]}, {"low", counts["low"]}};
+  j["summary"] = severity_summary(r.findings);
   Json fs = Json::array();
-  for (const auto& f : r.findings) {
-    const RuleDef* rule = find_rule(f.rule_id);
-    Json flow = Json::array();
-    for (const auto& st : f.flow)
-      flow.push_back({{"hook", st.hook}, {"where", st.where}, {"rule", st.rule}, {"origin", st.origin}, {"verdict", st.verdict}});
-    fs.push_back({{"rule_id", f.rule_id},
-                  {"severity", to_string(rule->severity)},
-                  {"title", rule->title},
-                  {"message", f.message},
-                  {"location", {{"file", f.location.file}, {"line", f.location.line}, {"logical", f.location.logical}}},
-                  {"fingerprint", fingerprint(f)},
-                  {"evidence", f.evidence},
-                  {"path", std::move(flow)}});
-  }
+  for (const auto& f : r.findings) fs.push_back(finding_json(f));
   j["findings"] = std::move(fs);
   j["exposure"] = to_json(r.exposure);
   return j;
 }
 
-Json to_sarif(const ScanResult& r) {
+Json to_sarif(const std::vector<Finding>& findings) {
   Json rules = Json::array();
   std::map<std::string, std::size_t> index;
   for (const auto& def : catalogue()) {
@@ -113,7 +157,7 @@ Json to_sarif(const ScanResult& r) {
     rules.push_back(std::move(rule));
   }
   Json results = Json::array();
-  for (const auto& f : r.findings) {
+  for (const auto& f : findings) {
     const RuleDef* def = find_rule(f.rule_id);
     Json loc;
     if (!f.location.file.empty()) {
@@ -129,6 +173,8 @@ Json to_sarif(const ScanResult& r) {
                 {"message", {{"text", f.message}}},
                 {"locations", Json::array({loc})},
                 {"partialFingerprints", {{"dockfwAuditIdentity/v1", fingerprint(f)}}}};
+    if (f.is_suppressed())
+      res["suppressions"] = Json::array({{{"kind", "external"}, {"status", "accepted"}, {"justification", f.suppressed}}});
     if (!f.flow.empty()) {
       Json tl = Json::array();
       for (const auto& st : f.flow) {
@@ -149,5 +195,7 @@ Json to_sarif(const ScanResult& r) {
               {"columnKind", "unicodeCodePoints"}};
   return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", Json::array({run})}};
 }
+
+Json to_sarif(const ScanResult& r) { return to_sarif(r.findings); }
 
 }  // namespace dfa

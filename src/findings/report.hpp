@@ -16,7 +16,16 @@ struct ScanResult {
 std::string render_text(const ScanResult& r, bool colour);
 Json to_json(const ScanResult& r);
 Json to_sarif(const ScanResult& r);
+
+// The parts, shared with drift reports. `what` heads the text
+// ("dockfw-audit scan"); suppressed findings are listed apart at the end.
+std::string render_findings_text(const std::string& what, const std::vector<Finding>& fs, bool colour,
+                                 const std::string& noun = "finding");
+// Counts by severity, suppressed ones apart; `noun` names the total.
+Json severity_summary(const std::vector<Finding>& fs, const std::string& noun = "findings");
+Json finding_json(const Finding& f);
+Json to_sarif(const std::vector<Finding>& findings);
 std::string fingerprint(const Finding& f);  // stable hash of rule id and identity
-Severity highest(const std::vector<Finding>& f);
+Severity highest(const std::vector<Finding>& f);  // suppressed ones do not count
 
 }  // namespace dfa

@@ -92,6 +92,39 @@ expect scan-format-bogus 2 "format" -- "$DFA_BIN" scan --snapshot "$snap1" --for
 expect scan-unwritable 4 "$tmp/nope/r.txt.tmp: cannot write" -- "$DFA_BIN" scan --snapshot "$snap1" -o "$tmp/nope/r.txt"
 expect scan-bad-snapshot 2 "$tmp/newer.json: /schema_version" -- "$DFA_BIN" scan --snapshot "$tmp/newer.json"
 
+# baseline and drift: a run with no change prints nothing and exits 0; a
+# change exits 1 (--fail-on info by default); broken baselines and
+# suppression files name the file and position and exit 2.
+snap7="$DFA_SRC/fixtures/scenarios/07-forward-guard/snapshot.json"
+expect baseline-save 0 "" -- "$DFA_BIN" baseline save "$tmp/base.json" --snapshot "$snap1"
+expect drift-none 0 "" -- "$DFA_BIN" drift --baseline "$tmp/base.json" --snapshot "$snap1"
+[ ! -s "$tmp/out" ] || { echo "FAIL drift-none printed: $(head -3 "$tmp/out")"; failures=$((failures + 1)); }
+expect drift-change 1 "" -- "$DFA_BIN" drift --baseline "$tmp/base.json" --snapshot "$snap7"
+grep -q '^dockfw-audit drift since the baseline of' "$tmp/out" || { echo "FAIL drift-change printed no report"; failures=$((failures + 1)); }
+expect drift-fail-critical 0 "" -- "$DFA_BIN" drift --baseline "$tmp/base.json" --snapshot "$snap7" --fail-on critical
+expect drift-sarif 1 "" -- "$DFA_BIN" drift --baseline "$tmp/base.json" --snapshot "$snap7" --format sarif -o "$tmp/drift.sarif"
+expect baseline-missing 2 "$tmp/nobase.json: " -- "$DFA_BIN" drift --baseline "$tmp/nobase.json" --snapshot "$snap1"
+sed 's/"schema_version": 1/"schema_version": 7/' "$tmp/base.json" >"$tmp/base-newer.json"
+expect baseline-newer 2 "$tmp/base-newer.json: /schema_version: baseline schema 7 is newer" -- \
+  "$DFA_BIN" drift --baseline "$tmp/base-newer.json" --snapshot "$snap1"
+head -c 300 "$tmp/base.json" >"$tmp/base-cut.json"
+expect baseline-corrupt 2 "$tmp/base-cut.json:[0-9]+:[0-9]+: " -- "$DFA_BIN" drift --baseline "$tmp/base-cut.json" --snapshot "$snap1"
+expect baseline-is-snapshot 2 "$snap1: /kind: not a dockfw-audit baseline" -- "$DFA_BIN" drift --baseline "$snap1" --snapshot "$snap1"
+expect baseline-unwritable 4 "cannot write" -- "$DFA_BIN" baseline save "$tmp/nope/base.json" --snapshot "$snap1"
+expect baseline-no-file 2 "" -- "$DFA_BIN" baseline save --snapshot "$snap1"
+printf '{\n  "schema_version": 1,\n  "suppressions": [\n    {"rule": "DFA003" "justification": "x"}\n  ]\n}\n' >"$tmp/sup-syntax.json"
+expect suppressions-syntax 2 "$tmp/sup-syntax.json:4:23: " -- "$DFA_BIN" scan --snapshot "$snap1" --suppressions "$tmp/sup-syntax.json"
+printf '{"schema_version": 1, "suppressions": [\n  {"rule": "DFA003", "justification": ""}]}\n' >"$tmp/sup-empty.json"
+expect suppressions-no-justification 2 "$tmp/sup-empty.json:2:3: suppression 1: \"justification\" is required" -- \
+  "$DFA_BIN" drift --baseline "$tmp/base.json" --snapshot "$snap1" --suppressions "$tmp/sup-empty.json"
+# Every finding of scenario 1 suppressed: the scan passes its gate.
+printf '{"schema_version": 1, "suppressions": [{"rule": "*", "match": "", "fingerprint": "", "justification": "x"}]}' >"$tmp/sup-all.json"
+expect suppressions-match-required 2 "needs a \"fingerprint\" or a \"match\"" -- "$DFA_BIN" scan --snapshot "$snap1" --suppressions "$tmp/sup-all.json"
+printf '{"schema_version": 1, "suppressions": [{"rule": "*", "match": "web", "justification": "lab"}, {"rule": "*", "match": " ", "justification": "lab"}]}' >"$tmp/sup-all.json"
+expect suppressions-all 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --suppressions "$tmp/sup-all.json" -o "$tmp/scan-sup.txt"
+grep -q 'suppressed' "$tmp/scan-sup.txt" || { echo "FAIL suppressions-all: report does not say suppressed"; failures=$((failures + 1)); }
+expect prometheus-unwritable 4 "cannot write" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on none -o "$tmp/s.txt" --prometheus "$tmp/nope/x.prom"
+
 # Usage errors and an unwritable output.
 expect unknown-command 2 "" -- "$DFA_BIN" frobnicate
 expect unknown-option 2 "" -- "$DFA_BIN" collect --frobnicate

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# SARIF from scan on every lab scenario must pass Microsoft's SARIF multitool
+# SARIF from scan on every lab scenario, from drift and with suppressions must pass Microsoft's SARIF multitool
 # (npm @microsoft/sarif-multitool) with no errors. Skips (77) without npm.
 set -euo pipefail
 source "$DFA_SRC/tests/lib.sh"
@@ -16,10 +16,22 @@ find "$tool_dir/node_modules/@microsoft" -name Sarif.Multitool -type f -exec chm
 export DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1
 dfa_tmpdir tmp
 failures=0
-for dir in "$DFA_SRC"/fixtures/scenarios/*/; do
-  name=$(basename "$dir")
-  "$DFA_BIN" scan --snapshot "$dir/snapshot.json" --format sarif --fail-on none -o "$tmp/$name.sarif"
-  if ! out=$(cd "$tool_dir" && npx --no-install sarif-multitool validate "$tmp/$name.sarif" 2>&1); then
+# Besides every scenario's scan: a drift report (scenario 7 as the baseline,
+# scenario 1 now) and a scan with suppressions (SARIF results[].suppressions).
+scenarios=$DFA_SRC/fixtures/scenarios
+"$DFA_BIN" baseline save "$tmp/base.json" --snapshot "$scenarios/07-forward-guard/snapshot.json"
+"$DFA_BIN" drift --baseline "$tmp/base.json" --snapshot "$scenarios/01-bypass-nft/snapshot.json" --format sarif \
+  --fail-on none -o "$tmp/drift-07-to-01.sarif"
+printf '{"schema_version": 1, "suppressions": [{"rule": "DFA003", "match": "web", "justification": "lab"}]}' >"$tmp/sup.json"
+"$DFA_BIN" scan --snapshot "$scenarios/01-bypass-nft/snapshot.json" --format sarif --fail-on none \
+  --suppressions "$tmp/sup.json" -o "$tmp/suppressed-01.sarif"
+grep -q '"suppressions"' "$tmp/suppressed-01.sarif" || { echo "FAIL suppressed-01: no suppressions in the SARIF"; exit 1; }
+for dir in "$scenarios"/*/; do
+  "$DFA_BIN" scan --snapshot "$dir/snapshot.json" --format sarif --fail-on none -o "$tmp/$(basename "$dir").sarif"
+done
+for f in "$tmp"/*.sarif; do
+  name=$(basename "$f" .sarif)
+  if ! out=$(cd "$tool_dir" && npx --no-install sarif-multitool validate "$f" 2>&1); then
     echo "FAIL $name: the multitool did not run: $out"
     failures=$((failures + 1))
   elif grep -qE ': error |error SARIF|ERROR' <<<"$out"; then

@@ -1,0 +1,609 @@
+#include "drift/baseline.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "analyze/exposure.hpp"
+#include "dfa/version.hpp"
+
+namespace dfa {
+namespace {
+
+std::string fnv(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (char c : s) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 1099511628211ULL;
+  }
+  return fmt::format("{:016x}", h);
+}
+
+// The expressions of an nft rule without what changes on its own (counter
+// values), as the identity of the rule.
+Json without_counters(const Json& j) {
+  if (j.is_object()) {
+    if (j.size() == 1 && j.contains("counter")) return Json{{"counter", nullptr}};
+    Json o = Json::object();
+    for (const auto& [k, v] : j.items())
+      if (k != "counters") o[k] = without_counters(v);
+    return o;
+  }
+  if (j.is_array()) {
+    Json a = Json::array();
+    for (const auto& v : j) a.push_back(without_counters(v));
+    return a;
+  }
+  return j;
+}
+
+Json rule_entry(const std::string& text, const std::string& identity) {
+  return {{"text", text}, {"id", fnv(identity)}};
+}
+
+// "nft FAMILY TABLE chain NAME" / "nft FAMILY TABLE set NAME" /
+// "iptables-legacy ipv4 TABLE chain NAME" -> {header, rules[{text, id}], digest}
+Json rules_of(const Snapshot& s) {
+  std::map<std::string, Json> out;
+  auto entry = [&](const std::string& key) -> Json& {
+    Json& e = out[key];
+    if (e.is_null()) e = {{"header", ""}, {"rules", Json::array()}};
+    return e;
+  };
+  if (const Json* nft = s.section("nftables")) {
+    for (const auto& o : nft->at("ruleset")) {
+      if (auto c = o.find("chain"); c != o.end()) {
+        std::string key = fmt::format("nft {} {} chain {}", c->value("family", ""), c->value("table", ""), c->value("name", ""));
+        Json& e = entry(key);
+        if (c->contains("hook"))
+          e["header"] = fmt::format("type {} hook {} priority {} policy {}", c->value("type", ""), c->value("hook", ""),
+                                    c->value("prio", 0), c->value("policy", "accept"));
+      } else if (auto r = o.find("rule"); r != o.end()) {
+        std::string key = fmt::format("nft {} {} chain {}", r->value("family", ""), r->value("table", ""), r->value("chain", ""));
+        Json id = without_counters(r->value("expr", Json::array()));
+        std::string comment = r->value("comment", "");
+        std::string text = render_nft_rule(*r) + (comment.empty() ? "" : " comment \"" + comment + "\"");
+        entry(key)["rules"].push_back(rule_entry(text, id.dump() + comment));
+      } else {
+        for (const char* kind : {"set", "map"}) {
+          auto st = o.find(kind);
+          if (st == o.end()) continue;
+          std::string key = fmt::format("nft {} {} {} {}", st->value("family", ""), st->value("table", ""), kind,
+                                        st->value("name", ""));
+          Json& e = entry(key);
+          e["header"] = fmt::format("type {}", st->contains("type") ? (*st)["type"].dump() : "");
+          for (const auto& el : array_member(*st, "elem")) {
+            std::string t = without_counters(el).dump();
+            e["rules"].push_back(rule_entry(t, t));
+          }
+        }
+      }
+    }
+  }
+  if (s.section("iptables_legacy")) {
+    const Json& legacy = s.doc["iptables_legacy"];
+    for (const char* fam : {"ipv4", "ipv6"}) {
+      if (!legacy.contains(fam)) continue;
+      for (const auto& t : array_member(legacy[fam], "tables"))
+        for (const auto& c : array_member(t, "chains")) {
+          std::string key = fmt::format("iptables-legacy {} {} chain {}", fam, t.value("name", ""), c.value("name", ""));
+          Json& e = entry(key);
+          if (c.contains("policy") && c["policy"].is_string()) e["header"] = "policy " + c["policy"].get<std::string>();
+          for (const auto& r : array_member(c, "rules")) {
+            std::string text = r.value("text", "");
+            e["rules"].push_back(rule_entry(text, text));
+          }
+        }
+    }
+  }
+  Json j = Json::object();
+  for (auto& [k, e] : out) {
+    std::string all = e["header"].get<std::string>();
+    for (const auto& r : e["rules"]) all += "\n" + r["id"].get<std::string>();
+    e["digest"] = fnv(all);
+    j[k] = std::move(e);
+  }
+  return j;
+}
+
+// The sysctls that change reachability; per-interface entries of veth
+// devices come and go with containers and are left out.
+Json sysctls_of(const Snapshot& s) {
+  Json out = Json::object();
+  const Json* host = s.section("host");
+  if (!host || !host->contains("sysctls")) return out;
+  for (const auto& [k, v] : (*host)["sysctls"].items()) {
+    if (k.find("/veth") != std::string::npos) continue;
+    out[k] = v;
+  }
+  return out;
+}
+
+Json docker_of(const Snapshot& s) {
+  Json out = {{"daemon_json", nullptr}, {"dockerd", nullptr}};
+  if (!s.doc.contains("docker_config") || !s.doc["docker_config"].is_object()) return out;
+  const Json& dc = s.doc["docker_config"];
+  if (dc.contains("daemon_json") && dc["daemon_json"].is_object()) {
+    const Json& dj = dc["daemon_json"];
+    out["daemon_json"] = {{"path", dj.value("path", "")},
+                          {"present", dj.value("present", false)},
+                          {"content", dj.contains("content") ? dj["content"] : Json()},
+                          {"key_lines", dj.contains("key_lines") ? dj["key_lines"] : Json::object()},
+                          {"error", dj.value("error", "")}};
+  }
+  if (dc.contains("dockerd") && dc["dockerd"].is_object()) out["dockerd"] = {{"argv", dc["dockerd"]["argv"]}};
+  return out;
+}
+
+Json containers_of(const Snapshot& s) {
+  Json out = Json::object();
+  const Json* api = s.section("docker_api");
+  if (!api) return out;
+  for (const auto& c : api->at("containers")) {
+    Json ports = Json::array(), addrs = Json::array();
+    for (const auto& b : array_member(c, "ports")) {
+      std::string hip = b.value("host_ip", "");
+      ports.push_back(fmt::format("{}:{}->{}/{}", hip.find(':') != std::string::npos ? "[" + hip + "]" : hip,
+                                  b.value("host_port", 0), b.value("container_port", 0), b.value("protocol", "")));
+    }
+    for (const auto& n : array_member(c, "networks")) {
+      for (const char* k : {"ipv4", "ipv6"})
+        if (!n.value(k, "").empty()) addrs.push_back(n.value("network", "") + " " + n.value(k, ""));
+    }
+    out[c.value("name", "")] = {{"image", c.value("image", "")},
+                                {"running", c.value("running", false)},
+                                {"ports", std::move(ports)},
+                                {"addresses", std::move(addrs)}};
+  }
+  return out;
+}
+
+}  // namespace
+
+Json make_baseline(const Engine& engine, const ScanResult& scan) {
+  const Snapshot& s = engine.snapshot();
+  Json b;
+  b["kind"] = "dockfw-audit-baseline";
+  b["schema_version"] = kBaselineSchemaVersion;
+  b["tool"] = {{"name", "dockfw-audit"}, {"version", kVersion}};
+  b["snapshot_collected_at"] = s.doc.value("collected_at", "");
+  Json cols = Json::object();
+  for (auto name : kCollectors) cols[std::string(name)] = std::string(to_string(s.collector(name).status));
+  b["collectors"] = std::move(cols);
+  // The partition, so that a later run whose rules mention other prefixes
+  // can still find, for each of its source classes, the class of the baseline
+  // its representative belonged to.
+  Json prefixes = Json::object(), classes = Json::array();
+  for (int fam : {4, 6}) {
+    Json ps = Json::array();
+    for (const auto& p : source_classes(engine, fam).prefixes) ps.push_back(p.str());
+    prefixes[std::to_string(fam)] = std::move(ps);
+  }
+  for (const auto& c : scan.exposure.classes) {
+    Json k = {{"label", c.label}, {"representative", c.representative}};
+    if (c.source.kind == Source::Kind::remote) k["iif"] = c.source.iif;
+    classes.push_back(std::move(k));
+  }
+  b["source_prefixes"] = std::move(prefixes);
+  b["source_classes"] = std::move(classes);
+  Json entries = Json::array();
+  for (const auto& en : scan.exposure.entries) {
+    Json cells = Json::array();
+    for (const auto& c : en.cells)
+      cells.push_back({{"source", c.source},
+                       {"destination", c.destination},
+                       {"outcome", to_string(c.outcome.result)},
+                       {"decided_by", c.outcome.decided_by}});
+    entries.push_back({{"kind", en.kind}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
+  }
+  b["exposure"] = std::move(entries);
+  Json fs = Json::array();
+  for (const auto& f : scan.findings)
+    fs.push_back({{"rule_id", f.rule_id}, {"fingerprint", fingerprint(f)}, {"identity", f.identity}, {"message", f.message}});
+  b["findings"] = std::move(fs);
+  b["rules"] = rules_of(s);
+  b["docker"] = docker_of(s);
+  b["sysctls"] = sysctls_of(s);
+  b["containers"] = containers_of(s);
+  return b;
+}
+
+Result<Json> load_baseline(const std::string& path) {
+  auto j = read_json_file(path);
+  if (!j) return j.error();
+  auto fail = [&](const std::string& ptr, const std::string& what) {
+    return input_error(fmt::format("{}: {}: {}", path, ptr, what));
+  };
+  if (!j->is_object()) return fail("", "expected an object (a baseline from dockfw-audit baseline save)");
+  if (j->value("kind", "") != "dockfw-audit-baseline")
+    return fail("/kind", "not a dockfw-audit baseline (expected \"dockfw-audit-baseline\")");
+  auto v = j->find("schema_version");
+  if (v == j->end() || !v->is_number_integer()) return fail("/schema_version", "expected an integer");
+  if (v->get<int>() > kBaselineSchemaVersion)
+    return fail("/schema_version", fmt::format("baseline schema {} is newer than this dockfw-audit supports ({}); "
+                                               "upgrade dockfw-audit or save the baseline again",
+                                               v->get<int>(), kBaselineSchemaVersion));
+  if (v->get<int>() < 1) return fail("/schema_version", fmt::format("invalid version {}", v->get<int>()));
+  const std::pair<const char*, Json::value_t> members[] = {
+      {"source_prefixes", Json::value_t::object}, {"source_classes", Json::value_t::array},
+      {"exposure", Json::value_t::array},         {"findings", Json::value_t::array},
+      {"rules", Json::value_t::object},           {"docker", Json::value_t::object},
+      {"sysctls", Json::value_t::object},         {"containers", Json::value_t::object},
+      {"collectors", Json::value_t::object}};
+  for (const auto& [name, type] : members) {
+    auto it = j->find(name);
+    if (it == j->end()) return fail(std::string("/") + name, "missing");
+    if (it->type() != type)
+      return fail(std::string("/") + name, fmt::format("expected {}, found {}", type == Json::value_t::array ? "an array" : "an object",
+                                                       it->type_name()));
+  }
+  const Json& ex = (*j)["exposure"];
+  for (std::size_t i = 0; i < ex.size(); ++i) {
+    std::string p = fmt::format("/exposure/{}", i);
+    if (!ex[i].is_object() || !ex[i].contains("what") || !ex[i]["what"].is_string() || !ex[i].contains("cells") ||
+        !ex[i]["cells"].is_array())
+      return fail(p, "expected an object with \"what\" and \"cells\"");
+    for (std::size_t k = 0; k < ex[i]["cells"].size(); ++k) {
+      const Json& c = ex[i]["cells"][k];
+      for (const char* m : {"source", "destination", "outcome"})
+        if (!c.is_object() || !c.contains(m) || !c[m].is_string())
+          return fail(fmt::format("{}/cells/{}", p, k), fmt::format("expected a string \"{}\"", m));
+    }
+  }
+  const Json& fs = (*j)["findings"];
+  for (std::size_t i = 0; i < fs.size(); ++i)
+    for (const char* m : {"rule_id", "fingerprint", "message"})
+      if (!fs[i].is_object() || !fs[i].contains(m) || !fs[i][m].is_string())
+        return fail(fmt::format("/findings/{}", i), fmt::format("expected a string \"{}\"", m));
+  for (const auto& [k, r] : (*j)["rules"].items())
+    if (!r.is_object() || !r.contains("digest") || !r.contains("rules") || !r["rules"].is_array())
+      return fail("/rules/" + k, "expected {header, rules[], digest}");
+  return std::move(*j);
+}
+
+}  // namespace dfa
+
+// ---- comparison -------------------------------------------------------------
+
+namespace dfa {
+namespace {
+
+// One side of a comparison: its exposure cells, and how to name the class a
+// source of the other side belongs to.
+struct Side {
+  struct Cell {
+    std::string outcome, decided_by;
+  };
+  std::map<std::string, Cell> cells;  // what \x1f destination \x1f source
+  std::map<std::string, std::pair<std::string, std::string>> reps;  // label -> (address, iif), remote classes
+  std::map<int, SourcePartition> parts;
+  std::map<std::string, std::string> collectors;
+
+  explicit Side(const Json& b) {
+    for (const auto& en : b["exposure"])
+      for (const auto& c : en["cells"])
+        cells[key(en["what"].get<std::string>(), c["destination"].get<std::string>(), c["source"].get<std::string>())] = {
+            c["outcome"].get<std::string>(), c.value("decided_by", "")};
+    for (const auto& c : b["source_classes"])
+      if (c.contains("iif")) reps[c.value("label", "")] = {c.value("representative", ""), c.value("iif", "")};
+    for (const auto& [fam, ps] : b["source_prefixes"].items())
+      for (const auto& p : ps)
+        if (auto pr = Prefix::parse(p.get<std::string>())) parts[std::stoi(fam)].prefixes.push_back(*pr);
+    for (const auto& [k, v] : b["collectors"].items()) collectors[k] = v.is_string() ? v.get<std::string>() : "";
+  }
+  static std::string key(const std::string& what, const std::string& dst, const std::string& src) {
+    return what + '\x1f' + dst + '\x1f' + src;
+  }
+  // The cell of this side for a cell of `other`: the same class by label, or
+  // the class of this side's partition that the other's representative falls in.
+  const Cell* find(const std::string& what, const std::string& dst, const std::string& src, const Side& other) const {
+    if (auto it = cells.find(key(what, dst, src)); it != cells.end()) return &it->second;
+    auto r = other.reps.find(src);
+    if (r == other.reps.end()) return nullptr;
+    auto addr = IpAddr::parse(r->second.first);
+    if (!addr) return nullptr;
+    auto part = parts.find(addr->family);
+    SourcePartition none;
+    std::string label = (part == parts.end() ? none : part->second).label_of(*addr, r->second.second);
+    auto it = cells.find(key(what, dst, label));
+    return it == cells.end() ? nullptr : &it->second;
+  }
+  // Read completely, or absent (nothing there): its part can be compared.
+  // Denied or failed: unknown, so it is not (DFA103 says so instead).
+  bool ok(const std::string& collector) const {
+    auto it = collectors.find(collector);
+    return it != collectors.end() && (it->second == "ok" || it->second == "absent");
+  }
+};
+
+std::string state_word(const std::string& outcome) {
+  if (outcome == "delivered") return "open";
+  if (outcome == "dropped") return "closed";
+  if (outcome.empty()) return "not there";
+  return outcome;
+}
+
+struct Group {
+  std::vector<std::string> sources;
+  std::set<std::string> before, decided_by;
+};
+
+void exposure_changes(const Json& base, const Json& now, std::vector<Finding>& out) {
+  Side b(base), n(now);
+  // (rule, what, destination) -> group
+  std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
+  auto split = [](const std::string& k) {
+    auto a = k.find('\x1f'), c = k.find('\x1f', a + 1);
+    return std::tuple{k.substr(0, a), k.substr(a + 1, c - a - 1), k.substr(c + 1)};
+  };
+  for (const auto& [k, cell] : n.cells) {
+    auto [what, dst, src] = split(k);
+    const Side::Cell* was = b.find(what, dst, src, n);
+    std::string before = was ? was->outcome : "";
+    const char* rule = nullptr;
+    if (cell.outcome == "delivered" && before != "delivered") rule = "DFA101";
+    else if (cell.outcome == "uncertain" && before != "uncertain") rule = "DFA103";
+    if (!rule) continue;
+    Group& g = groups[{rule, what, dst}];
+    g.sources.push_back(src);
+    g.before.insert(state_word(before));
+    if (!cell.decided_by.empty()) g.decided_by.insert(cell.decided_by);
+  }
+  for (const auto& [k, cell] : b.cells) {
+    if (cell.outcome != "delivered") continue;
+    auto [what, dst, src] = split(k);
+    const Side::Cell* is = n.find(what, dst, src, b);
+    std::string after = is ? is->outcome : "";
+    if (after == "delivered" || after == "uncertain") continue;  // uncertain: DFA103 above
+    Group& g = groups[{"DFA102", what, dst}];
+    g.sources.push_back(src);
+    g.before.insert(state_word(after));  // for closed ones: what it is now
+    if (is && !is->decided_by.empty()) g.decided_by.insert(is->decided_by);
+  }
+  for (auto& [key, g] : groups) {
+    auto& [rule, what, dst] = key;
+    Finding f;
+    f.rule_id = rule;
+    std::string from = fmt::format("{}", fmt::join(g.sources, "; "));
+    std::string states = fmt::format("{}", fmt::join(g.before, ", "));
+    if (rule == "DFA101")
+      f.message = fmt::format("{}: {} is now open from {} (at the baseline: {})", what, dst, from, states);
+    else if (rule == "DFA103")
+      f.message = fmt::format("{}: {} is now uncertain from {} (at the baseline: {})", what, dst, from, states);
+    else
+      f.message = fmt::format("{}: {} was open from {} at the baseline and is now {}", what, dst, from, states);
+    if (!g.decided_by.empty()) f.message += fmt::format("; decided by {}", fmt::join(g.decided_by, "; "));
+    f.identity = fmt::format("{}|{}", what, dst);
+    f.location.logical = "exposure:" + what;
+    f.evidence = {{"what", what}, {"destination", dst}, {"sources", g.sources}};
+    out.push_back(std::move(f));
+  }
+}
+
+void rule_changes(const Json& base, const Json& now, const Side& b, const Side& n, std::vector<Finding>& out) {
+  std::set<std::string> keys;
+  for (const auto& [k, v] : base["rules"].items()) keys.insert(k);
+  for (const auto& [k, v] : now["rules"].items()) keys.insert(k);
+  for (const auto& k : keys) {
+    std::string collector = k.rfind("nft ", 0) == 0 ? "nftables" : "iptables_legacy";
+    if (!b.ok(collector) || !n.ok(collector)) continue;  // DFA103 says the collector changed
+    const Json* was = base["rules"].contains(k) ? &base["rules"][k] : nullptr;
+    const Json* is = now["rules"].contains(k) ? &now["rules"][k] : nullptr;
+    if (was && is && (*was)["digest"] == (*is)["digest"]) continue;
+    // An empty chain that accepts everything does nothing: its coming or
+    // going (a legacy table instantiated with its builtin chains) is noise.
+    const Json* only = was ? (is ? nullptr : was) : is;
+    if (only && (*only)["rules"].empty()) {
+      std::string h = only->value("header", "");
+      if (h.empty() || h == "policy ACCEPT" || h.ends_with("policy accept")) continue;
+    }
+    std::map<std::string, std::pair<int, std::string>> count;  // id -> (now - base, text)
+    if (was)
+      for (const auto& r : (*was)["rules"]) {
+        auto& c = count[r.value("id", "")];
+        c.first--;
+        c.second = r.value("text", "");
+      }
+    if (is)
+      for (const auto& r : (*is)["rules"]) {
+        auto& c = count[r.value("id", "")];
+        c.first++;
+        c.second = r.value("text", "");
+      }
+    Json added = Json::array(), removed = Json::array();
+    for (const auto& [id, c] : count) {
+      for (int i = 0; i < c.first; ++i) added.push_back(c.second);
+      for (int i = 0; i < -c.first; ++i) removed.push_back(c.second);
+    }
+    Finding f;
+    f.rule_id = "DFA104";
+    f.identity = k;
+    f.location.logical = k;
+    std::string head = was ? (*was).value("header", "") : "", head_now = is ? (*is).value("header", "") : "";
+    std::vector<std::string> parts;
+    if (!was) parts.push_back(fmt::format("appeared{}", head_now.empty() ? "" : " (" + head_now + ")"));
+    else if (!is) parts.push_back("is gone");
+    else if (head != head_now) parts.push_back(fmt::format("{} -> {}", head.empty() ? "(no hook)" : head, head_now.empty() ? "(no hook)" : head_now));
+    if (!added.empty()) parts.push_back(fmt::format("{} rule{} added", added.size(), added.size() == 1 ? "" : "s"));
+    if (!removed.empty()) parts.push_back(fmt::format("{} rule{} removed", removed.size(), removed.size() == 1 ? "" : "s"));
+    if (was && is && added.empty() && removed.empty() && head == head_now) parts.push_back("rules reordered");
+    f.message = fmt::format("{}: {}", k, fmt::join(parts, ", "));
+    auto show = [&](const Json& list, char sign) {
+      std::size_t i = 0;
+      for (const auto& t : list) {
+        if (i++ == 3) {
+          f.message += fmt::format("; (and {} more)", list.size() - 3);
+          break;
+        }
+        f.message += fmt::format("; {} {}", sign, t.get<std::string>());
+      }
+    };
+    show(added, '+');
+    show(removed, '-');
+    f.evidence = {{"table_chain", k}, {"added", added}, {"removed", removed}, {"header_before", head}, {"header_now", head_now}};
+    out.push_back(std::move(f));
+  }
+}
+
+std::string short_json(const Json& j) { return j.is_null() ? "(unset)" : j.dump(); }
+
+void docker_changes(const Json& base, const Json& now, const Side& b, const Side& n, std::vector<Finding>& out) {
+  if (!b.ok("docker_config") || !n.ok("docker_config")) return;
+  const Json& was = base["docker"]["daemon_json"];
+  const Json& is = now["docker"]["daemon_json"];
+  auto add = [&](const std::string& identity, const std::string& msg, const std::string& file, int line, Json ev) {
+    Finding f;
+    f.rule_id = "DFA105";
+    f.identity = identity;
+    f.message = msg;
+    f.location.file = file;
+    f.location.line = line;
+    if (file.empty()) f.location.logical = "dockerd";
+    f.evidence = std::move(ev);
+    out.push_back(std::move(f));
+  };
+  if (was.is_object() && is.is_object()) {
+    std::string path = is.value("path", "");
+    std::string err_was = was.value("error", ""), err_is = is.value("error", "");
+    if (err_was != err_is)
+      add("daemon.json error", err_is.empty() ? fmt::format("{} parses again (it failed: {})", path, err_was)
+                                              : fmt::format("{} no longer parses: {}", path, err_is),
+          path, 0, {{"before", err_was}, {"now", err_is}});
+    if (was.value("present", false) != is.value("present", false))
+      add("daemon.json present", fmt::format("{} {}", path, is.value("present", false) ? "appeared" : "is gone"), path, 0,
+          Json::object());
+    const Json& cw = was.contains("content") && was["content"].is_object() ? was["content"] : Json::object();
+    const Json& ci = is.contains("content") && is["content"].is_object() ? is["content"] : Json::object();
+    std::set<std::string> keys;
+    for (const auto& [k, v] : cw.items()) keys.insert(k);
+    for (const auto& [k, v] : ci.items()) keys.insert(k);
+    for (const auto& k : keys) {
+      Json a = cw.contains(k) ? cw[k] : Json(), c = ci.contains(k) ? ci[k] : Json();
+      if (a == c) continue;
+      int line = ci.contains(k) ? is["key_lines"].value(k, 0) : was["key_lines"].value(k, 0);
+      add("daemon.json " + k,
+          fmt::format("{} \"{}\": {} -> {} (dockerd applies it when it next starts)", path, k, short_json(a), short_json(c)),
+          path, line, {{"key", k}, {"before", a}, {"now", c}});
+    }
+  }
+  const Json& dw = base["docker"]["dockerd"];
+  const Json& di = now["docker"]["dockerd"];
+  Json aw = dw.is_object() ? dw["argv"] : Json(), ai = di.is_object() ? di["argv"] : Json();
+  if (aw != ai) {
+    auto words = [](const Json& a) {
+      if (!a.is_array()) return std::string("(not running)");
+      std::string s;
+      for (const auto& w : a) s += (s.empty() ? "" : " ") + w.get<std::string>();
+      return s;
+    };
+    add("dockerd argv", fmt::format("dockerd: {} -> {}", words(aw), words(ai)), "", 0, {{"before", aw}, {"now", ai}});
+  }
+}
+
+void sysctl_changes(const Json& base, const Json& now, const Side& b, const Side& n, std::vector<Finding>& out) {
+  if (!b.ok("host") || !n.ok("host")) return;
+  for (const auto& [k, v] : now["sysctls"].items()) {
+    if (!base["sysctls"].contains(k)) continue;  // interfaces come and go
+    const Json& was = base["sysctls"][k];
+    if (was == v) continue;
+    Finding f;
+    f.rule_id = "DFA106";
+    f.identity = k;
+    std::string dotted = k;
+    std::replace(dotted.begin(), dotted.end(), '/', '.');
+    f.location.logical = "sysctl:" + dotted;
+    f.message = fmt::format("{}: {} -> {}", dotted, short_json(was), short_json(v));
+    f.evidence = {{"sysctl", dotted}, {"before", was}, {"now", v}};
+    out.push_back(std::move(f));
+  }
+}
+
+void container_changes(const Json& base, const Json& now, const Side& b, const Side& n, std::vector<Finding>& out) {
+  if (!b.ok("docker_api") || !n.ok("docker_api")) return;
+  std::set<std::string> names;
+  for (const auto& [k, v] : base["containers"].items()) names.insert(k);
+  for (const auto& [k, v] : now["containers"].items()) names.insert(k);
+  auto list = [](const Json& a) {
+    std::vector<std::string> v;
+    for (const auto& x : a) v.push_back(x.get<std::string>());
+    return v.empty() ? std::string("none") : fmt::format("{}", fmt::join(v, ", "));
+  };
+  for (const auto& name : names) {
+    const Json* was = base["containers"].contains(name) ? &base["containers"][name] : nullptr;
+    const Json* is = now["containers"].contains(name) ? &now["containers"][name] : nullptr;
+    std::vector<std::string> parts;
+    if (!was)
+      parts.push_back(fmt::format("appeared ({}, image {}, publishes {})", (*is)["running"].get<bool>() ? "running" : "stopped",
+                                  (*is).value("image", ""), list((*is)["ports"])));
+    else if (!is)
+      parts.push_back("is gone");
+    else {
+      if ((*was)["running"] != (*is)["running"]) parts.push_back((*is)["running"].get<bool>() ? "started" : "stopped");
+      if ((*was)["image"] != (*is)["image"])
+        parts.push_back(fmt::format("image {} -> {}", (*was).value("image", ""), (*is).value("image", "")));
+      if ((*was)["ports"] != (*is)["ports"])
+        parts.push_back(fmt::format("published {} -> {}", list((*was)["ports"]), list((*is)["ports"])));
+      if ((*was)["addresses"] != (*is)["addresses"])
+        parts.push_back(fmt::format("addresses {} -> {}", list((*was)["addresses"]), list((*is)["addresses"])));
+    }
+    if (parts.empty()) continue;
+    Finding f;
+    f.rule_id = "DFA107";
+    f.identity = name;
+    f.location.logical = "container:" + name;
+    f.message = fmt::format("container {} {}", name, fmt::join(parts, "; "));
+    f.evidence = {{"container", name}, {"before", was ? *was : Json()}, {"now", is ? *is : Json()}};
+    out.push_back(std::move(f));
+  }
+}
+
+}  // namespace
+
+std::vector<Finding> compare_baselines(const Json& base, const Json& now, const std::vector<Finding>& now_findings) {
+  std::vector<Finding> out;
+  Side b(base), n(now);
+  for (const auto& [name, st] : n.collectors) {
+    auto it = b.collectors.find(name);
+    std::string was = it == b.collectors.end() ? "" : it->second;
+    if (was == st || (st != "denied" && st != "error" && was != "denied" && was != "error")) continue;
+    Finding f;
+    f.rule_id = "DFA103";
+    f.identity = "collector|" + name;
+    f.location.logical = "collector:" + name;
+    f.message = fmt::format("collector {} was {} at the baseline and is {} now; what it reads is {} compared", name,
+                            was.empty() ? "missing" : was, st, st == "ok" ? "again" : "not");
+    out.push_back(std::move(f));
+  }
+  exposure_changes(base, now, out);
+  rule_changes(base, now, b, n, out);
+  docker_changes(base, now, b, n, out);
+  sysctl_changes(base, now, b, n, out);
+  container_changes(base, now, b, n, out);
+  std::set<std::string> had, has;
+  for (const auto& f : base["findings"]) had.insert(f.value("fingerprint", ""));
+  for (const auto& f : now_findings) {
+    has.insert(fingerprint(f));
+    if (had.count(fingerprint(f))) continue;
+    Finding g = f;
+    g.message = "new since the baseline: " + f.message;
+    out.push_back(std::move(g));
+  }
+  for (const auto& f : base["findings"]) {
+    if (has.count(f.value("fingerprint", ""))) continue;
+    Finding g;
+    g.rule_id = "DFA108";
+    g.identity = f.value("fingerprint", "");
+    g.location.logical = "finding:" + f.value("rule_id", "");
+    g.message = fmt::format("no longer found: {} {}", f.value("rule_id", ""), f.value("message", ""));
+    g.evidence = {{"rule_id", f.value("rule_id", "")}, {"fingerprint", f.value("fingerprint", "")}};
+    out.push_back(std::move(g));
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& c) {
+    return std::tie(a.rule_id, a.identity) < std::tie(c.rule_id, c.identity);
+  });
+  return out;
+}
+
+}  // namespace dfa

@@ -1,0 +1,270 @@
+// Baselines, drift, suppressions and metrics, on real lab snapshots
+// (fixtures/scenarios) and edits of them.
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "analyze/exposure.hpp"
+#include "drift/baseline.hpp"
+#include "drift/metrics.hpp"
+#include "drift/suppress.hpp"
+#include "fixtures.hpp"
+
+using dfa::Finding;
+using dfa::Json;
+
+namespace {
+
+struct Run {
+  dfa::Snapshot snap;
+  dfa::ScanResult scan;
+  Json baseline;
+};
+
+Run analyze(const Json& doc) {
+  Run r{dfa::Snapshot{doc}, {}, {}};
+  dfa::Engine e(r.snap);
+  r.scan.exposure = dfa::compute_exposure(e);
+  r.scan.findings = dfa::run_checks(e, r.scan.exposure);
+  r.baseline = dfa::make_baseline(e, r.scan);
+  return r;
+}
+
+Json scenario(const char* name) { return fixture_json(std::string("scenarios/") + name + "/snapshot.json"); }
+
+std::vector<Finding> drift(const Json& base_doc, const Json& now_doc) {
+  Run b = analyze(base_doc), n = analyze(now_doc);
+  return dfa::compare_baselines(b.baseline, n.baseline, n.scan.findings);
+}
+
+std::vector<const Finding*> of(const std::vector<Finding>& fs, const std::string& rule) {
+  std::vector<const Finding*> v;
+  for (const auto& f : fs)
+    if (f.rule_id == rule) v.push_back(&f);
+  return v;
+}
+
+bool any_message(const std::vector<Finding>& fs, const std::string& rule, const std::string& part) {
+  for (const auto* f : of(fs, rule))
+    if (f->message.find(part) != std::string::npos) return true;
+  return false;
+}
+
+// A file in a fresh temporary directory, removed with it.
+struct TempFile {
+  std::string dir, path;
+  explicit TempFile(const std::string& text, const char* name = "f.json") {
+    char tmpl[] = "/tmp/dfa-unit-XXXXXX";
+    dir = mkdtemp(tmpl);
+    path = dir + "/" + name;
+    std::ofstream(path) << text;
+  }
+  ~TempFile() {
+    std::remove(path.c_str());
+    rmdir(dir.c_str());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("given the same snapshot twice, then nothing drifts") {
+  for (const char* name : {"01-bypass-nft", "02-bypass-legacy", "05-compose-networks", "10-ipv6-ip6tables"}) {
+    CAPTURE(name);
+    CHECK(drift(scenario(name), scenario(name)).empty());
+  }
+}
+
+TEST_CASE("given a baseline saved with the forward guard, when the guard is gone, then IPv4 8080 is opened (high)") {
+  auto fs = drift(scenario("07-forward-guard"), scenario("01-bypass-nft"));
+  // The guard only let 198.51.100.0/24 in; now everyone on eth0 reaches the container.
+  CHECK(any_message(fs, "DFA101", "web 0.0.0.0:8080->80/tcp: 203.0.113.1:8080/tcp is now open from"));
+  CHECK(any_message(fs, "DFA101", "any other IPv4 address on eth0"));
+  CHECK(dfa::find_rule("DFA101")->severity == dfa::Severity::high);
+  CHECK(any_message(fs, "DFA104", "nft inet guard chain forward: is gone"));
+  CHECK(any_message(fs, "DFA003", "new since the baseline"));
+  CHECK(dfa::highest(fs) == dfa::Severity::high);
+}
+
+TEST_CASE("given the reverse, then the same cells are reported closed (info), not opened") {
+  auto fs = drift(scenario("01-bypass-nft"), scenario("07-forward-guard"));
+  CHECK(any_message(fs, "DFA102", "web 0.0.0.0:8080->80/tcp: 203.0.113.1:8080/tcp was open from"));
+  // Nothing from outside is opened (the host and containers do gain 8080:
+  // scenario 7 has no input drop).
+  CHECK_FALSE(any_message(fs, "DFA101", "any other IPv4 address on eth0"));
+  CHECK(any_message(fs, "DFA104", "nft inet guard chain forward: appeared"));
+  CHECK(dfa::find_rule("DFA102")->severity == dfa::Severity::info);
+}
+
+TEST_CASE("given a source class split by a new prefix, then the new class is compared with the one it came from") {
+  // Scenario 7's rules mention 198.51.100.0/24; scenario 1's do not. From 1 to 7
+  // the class "198.51.100.0/24 on eth0" is new and maps to "any other" of 1;
+  // it stays open, so it must not be reported as opened.
+  auto fs = drift(scenario("01-bypass-nft"), scenario("07-forward-guard"));
+  for (const auto* f : of(fs, "DFA101")) CHECK(f->message.find("198.51.100.0/24 on eth0") == std::string::npos);
+}
+
+TEST_CASE("given daemon.json, a sysctl and a container changed, then each is reported with its rule") {
+  Json base = scenario("01-bypass-nft");
+  Json now = base;
+  auto& dj = now["docker_config"]["daemon_json"];
+  dj["content"] = Json::parse(R"({"userland-proxy": false})");
+  dj["key_lines"] = Json::parse(R"({"userland-proxy": 2})");
+  now["host"]["sysctls"]["net/ipv4/conf/all/route_localnet"] = "1";
+  auto& containers = now["docker_api"]["containers"];
+  containers[0]["ports"] = Json::array();
+  auto fs = drift(base, now);
+  REQUIRE(of(fs, "DFA105").size() == 1);
+  const Finding& cfg = *of(fs, "DFA105")[0];
+  CHECK(cfg.message.find("\"userland-proxy\": (unset) -> false") != std::string::npos);
+  CHECK(cfg.location.file == dj["path"].get<std::string>());
+  CHECK(cfg.location.line == 2);
+  CHECK(any_message(fs, "DFA106", "net.ipv4.conf.all.route_localnet: \"0\" -> \"1\""));
+  CHECK(any_message(fs, "DFA107", "container web published 0.0.0.0:8080->80/tcp, [::]:8080->80/tcp -> none"));
+  // Its published entries are gone: every open cell of them is closed.
+  CHECK(any_message(fs, "DFA102", "web 0.0.0.0:8080->80/tcp"));
+}
+
+TEST_CASE("given a collector denied now, then its part is not compared and the change is uncertain") {
+  Json base = scenario("01-bypass-nft");
+  Json now = base;
+  now["collectors"]["nftables"] = {{"status", "denied"}, {"reason", "test"}};
+  now["nftables"] = nullptr;
+  auto fs = drift(base, now);
+  CHECK(any_message(fs, "DFA103", "collector nftables was ok at the baseline and is denied now"));
+  CHECK(of(fs, "DFA104").empty());  // not "every chain is gone"
+  CHECK(of(fs, "DFA102").empty());  // unknown is not closed
+}
+
+TEST_CASE("given a baseline file, then it loads; newer, foreign and corrupt ones are refused with their position") {
+  Run r = analyze(scenario("01-bypass-nft"));
+  {
+    TempFile f(dfa::dump_json(r.baseline));
+    auto b = dfa::load_baseline(f.path);
+    REQUIRE(b.ok());
+    CHECK(dfa::compare_baselines(*b, r.baseline, r.scan.findings).empty());
+  }
+  {
+    Json newer = r.baseline;
+    newer["schema_version"] = 99;
+    TempFile f(dfa::dump_json(newer));
+    auto b = dfa::load_baseline(f.path);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.error().message == f.path + ": /schema_version: baseline schema 99 is newer than this dockfw-audit supports "
+                                        "(1); upgrade dockfw-audit or save the baseline again");
+  }
+  {
+    TempFile f(dfa::dump_json(scenario("01-bypass-nft")));  // a snapshot, not a baseline
+    auto b = dfa::load_baseline(f.path);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.error().message.find(": /kind: not a dockfw-audit baseline") != std::string::npos);
+  }
+  {
+    TempFile f("{\n  \"kind\": \"dockfw-audit-baseline\",\n  \"schema_version\": 1,\n  \"exposure\": [\n}\n");
+    auto b = dfa::load_baseline(f.path);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.error().message.rfind(f.path + ":5:1: ", 0) == 0);
+  }
+  {
+    Json bad = r.baseline;
+    bad["exposure"][0]["cells"][1]["outcome"] = 3;
+    TempFile f(dfa::dump_json(bad));
+    auto b = dfa::load_baseline(f.path);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.error().message == f.path + ": /exposure/0/cells/1: expected a string \"outcome\"");
+  }
+}
+
+TEST_CASE("given suppressions, then matching findings are suppressed until they expire") {
+  TempFile f(R"({
+  "schema_version": 1,
+  "suppressions": [
+    {"rule": "DFA003", "match": "0.0.0.0:8080", "justification": "the public web server", "expires": "2099-12-31"},
+    {"rule": "DFA004", "justification": "accepted long ago", "expires": "2020-01-31"}
+  ]
+})");
+  auto s = dfa::load_suppressions(f.path);
+  REQUIRE_MESSAGE(s.ok(), (s.ok() ? "" : s.error().message));
+  Run r = analyze(scenario("01-bypass-nft"));
+  auto fs = r.scan.findings;
+  dfa::apply_suppressions(fs, *s, "2026-11-26");
+  int suppressed = 0, expired = 0;
+  for (const auto& x : fs) {
+    if (x.is_suppressed()) {
+      ++suppressed;
+      CHECK(x.rule_id == "DFA003");
+      CHECK(x.message.find("0.0.0.0:8080") != std::string::npos);
+      CHECK(x.suppressed == "the public web server");
+    }
+    if (x.suppression_expired) {
+      ++expired;
+      CHECK(x.rule_id == "DFA004");
+      CHECK(x.suppression_expires == "2020-01-31");
+    }
+  }
+  CHECK(suppressed == 1);
+  CHECK(expired >= 1);
+  Json sarif = dfa::to_sarif(fs);
+  int sarif_suppressed = 0;
+  for (const auto& res : sarif["runs"][0]["results"])
+    if (res.contains("suppressions")) {
+      ++sarif_suppressed;
+      CHECK(res["suppressions"][0]["justification"] == "the public web server");
+    }
+  CHECK(sarif_suppressed == 1);
+  // The day after the expiry it no longer applies.
+  auto again = r.scan.findings;
+  dfa::apply_suppressions(again, *s, "2100-01-01");
+  for (const auto& x : again) CHECK_FALSE(x.is_suppressed());
+}
+
+TEST_CASE("given a broken suppressions file, then the error names the file, line and column of the entry") {
+  struct Case {
+    const char* text;
+    const char* want;
+  };
+  const Case cases[] = {
+      {"{\n \"schema_version\": 1,\n \"suppressions\": [\n  {\"rule\": \"DFA003\"}\n ]\n}",
+       ":4:3: suppression 1: \"justification\" is required: say why this is accepted"},
+      {"{\n \"schema_version\": 1,\n \"suppressions\": [\n  {\"rule\": \"DFA003\", \"justification\": \"x\"},\n"
+       "  {\"rule\": \"DFA003\", \"justification\": \"x\", \"expires\": \"soon\"}\n ]\n}",
+       ":5:3: suppression 2: \"expires\" must be a date YYYY-MM-DD, found \"soon\""},
+      {"{\"schema_version\": 1, \"suppressions\": [{\"rule\": \"DFA999\", \"justification\": \"x\"}]}",
+       ":1:40: suppression 1: unknown rule \"DFA999\""},
+      {"{\"schema_version\": 1, \"suppressions\": [{\"rule\": \"*\", \"justification\": \"x\"}]}",
+       ":1:40: suppression 1: a suppression of every rule needs a \"fingerprint\" or a \"match\""},
+      {"{\"schema_version\": 1, \"suppressions\": [{\"rule\": \"DFA003\", \"justification\": \"x\", \"until\": \"x\"}]}",
+       ":1:40: suppression 1: unknown member \"until\""},
+      {"{\"schema_version\": 1,\n \"suppressions\": [\n  {\"rule\": \"DFA003\",, }]}", ":3:21: "},
+      {"{\"schema_version\": 2, \"suppressions\": []}", ": /schema_version: suppressions schema 2 is newer"},
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.text);
+    TempFile f(c.text);
+    auto s = dfa::load_suppressions(f.path);
+    REQUIRE_FALSE(s.ok());
+    CHECK(s.error().message.find(f.path + c.want) == 0);
+  }
+}
+
+TEST_CASE("given a scan, then the Prometheus textfile counts findings, exposure and the run time") {
+  Run r = analyze(scenario("01-bypass-nft"));
+  std::string t = dfa::prometheus_text("scan", r.scan.findings, r.scan.exposure, 1764150000);
+  CHECK(t.find("# TYPE dockfw_audit_findings gauge\n") != std::string::npos);
+  CHECK(t.find("dockfw_audit_findings{command=\"scan\",severity=\"high\"} ") != std::string::npos);
+  CHECK(t.find("dockfw_audit_exposed{command=\"scan\",kind=\"published\",family=\"ipv4\"} 1\n") != std::string::npos);
+  CHECK(t.find("dockfw_audit_last_success_timestamp_seconds{command=\"scan\"} 1764150000\n") != std::string::npos);
+  // Every sample line is NAME{LABELS} VALUE, every family has HELP and TYPE.
+  std::size_t pos = 0;
+  while (pos < t.size()) {
+    std::size_t end = t.find('\n', pos);
+    std::string line = t.substr(pos, end - pos);
+    pos = end + 1;
+    if (line.rfind("# ", 0) == 0) continue;
+    CAPTURE(line);
+    CHECK(line.rfind("dockfw_audit_", 0) == 0);
+    CHECK(line.find("} ") != std::string::npos);
+  }
+}
