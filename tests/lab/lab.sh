@@ -8,6 +8,7 @@
 #   lab_host CMD...           run CMD in the Docker host's namespace
 #   lab_wan CMD... / lab_lan CMD...   run CMD on an outside host
 #   lab_run_web NAME PORTSPEC... [--network NET]   busybox httpd on :80
+#   lab_dockerd_restart       stop and start dockerd (containers stay stopped)
 #   lab_down                  stops everything and removes it all
 #
 # Topology (all inside namespaces this lab creates):
@@ -96,20 +97,48 @@ lab_up() {
     ln -sf "/usr/sbin/$t-$LAB_BACKEND-restore" "$LAB_DIR/bin/$t-restore"
   done
   printf '%s\n' "$LAB_DAEMON_JSON" >"$LAB_DIR/daemon.json"
-  PATH="$LAB_DIR/bin:$PATH" nsenter --net="/run/netns/$LAB_HOST" dockerd \
-    --data-root "$LAB_DIR/data" --exec-root "$LAB_DIR/exec" -H "unix://$LAB_DIR/docker.sock" \
-    --config-file "$LAB_DIR/daemon.json" --pidfile "$LAB_DIR/docker.pid" >"$LAB_DIR/dockerd.log" 2>&1 &
-  local i
-  for i in $(seq 1 150); do
-    lab_docker version >/dev/null 2>&1 && break
-    sleep 0.2
-  done
-  lab_docker version >/dev/null 2>&1 || { echo "dockerd did not start:"; tail -20 "$LAB_DIR/dockerd.log"; return 1; }
+  lab_dockerd_start || return 1
   lab__busybox_image
 }
 
 # lab_run_web NAME [docker run options...]: a busybox httpd answering on :80
 # (and :443, :7000-7002) with its own name.
+# Starts dockerd in the lab host's namespace with the lab's own roots, socket
+# and config file, and waits until it answers.
+lab_dockerd_start() {
+  PATH="$LAB_DIR/bin:$PATH" nsenter --net="/run/netns/$LAB_HOST" dockerd \
+    --data-root "$LAB_DIR/data" --exec-root "$LAB_DIR/exec" -H "unix://$LAB_DIR/docker.sock" \
+    --config-file "$LAB_DIR/daemon.json" --pidfile "$LAB_DIR/docker.pid" >>"$LAB_DIR/dockerd.log" 2>&1 &
+  local i
+  # Up to 60 s: a restart restores its containers' state through containerd
+  # first, which takes long on a busy 2-core machine.
+  for i in $(seq 1 300); do
+    lab_docker version >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  lab_docker version >/dev/null 2>&1 || { echo "dockerd did not start:"; tail -40 "$LAB_DIR/dockerd.log"; return 1; }
+}
+
+# Stops dockerd (containers without a restart policy stay stopped, as on a
+# real host) and starts it again.
+lab_dockerd_restart() {
+  lab__dockerd_stop
+  lab_dockerd_start
+}
+
+lab__dockerd_stop() {
+  [ -f "$LAB_DIR/docker.pid" ] || return 0
+  local pid i
+  pid=$(cat "$LAB_DIR/docker.pid")
+  kill "$pid" 2>/dev/null
+  for i in $(seq 1 200); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  if kill -9 "$pid" 2>/dev/null; then
+    echo "lab: dockerd $pid did not stop within 20 s; killed" >>"$LAB_DIR/dockerd.log"
+    rm -f "$LAB_DIR/docker.pid"
+  fi
+  return 0
+}
+
 lab_run_web() {
   local name=$1
   shift
@@ -161,13 +190,7 @@ lab_down() {
     ids=$(lab_docker ps -aq 2>/dev/null)
     [ -n "$ids" ] && lab_docker rm -f $ids >/dev/null 2>&1
   fi
-  if [ -f "$LAB_DIR/docker.pid" ]; then
-    local pid i
-    pid=$(cat "$LAB_DIR/docker.pid")
-    kill "$pid" 2>/dev/null
-    for i in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    kill -9 "$pid" 2>/dev/null
-  fi
+  lab__dockerd_stop
   # Anything still mounted under the lab (overlay layers, netns bind mounts).
   grep -o " $LAB_DIR/[^ ]*" /proc/self/mounts 2>/dev/null | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
   local ns
