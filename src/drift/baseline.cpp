@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include "analyze/exposure.hpp"
 #include "dfa/version.hpp"
@@ -181,21 +182,34 @@ Json make_baseline(const Engine& engine, const ScanResult& scan) {
     for (const auto& p : source_classes(engine, fam).prefixes) ps.push_back(p.str());
     prefixes[std::to_string(fam)] = std::move(ps);
   }
+  std::unordered_map<std::string, std::size_t> class_index;
   for (const auto& c : scan.exposure.classes) {
+    if (!class_index.emplace(c.label, classes.size()).second) continue;  // "the host itself" of each family
     Json k = {{"label", c.label}, {"representative", c.representative}};
     if (c.source.kind == Source::Kind::remote) k["iif"] = c.source.iif;
     classes.push_back(std::move(k));
   }
   b["source_prefixes"] = std::move(prefixes);
   b["source_classes"] = std::move(classes);
+  // Cells grouped by destination and outcome, sources as indexes into
+  // source_classes: a host with many classes keeps a small baseline.
   Json entries = Json::array();
   for (const auto& en : scan.exposure.entries) {
+    // Groups in order of first appearance (cells come in a fixed order, so
+    // the output is deterministic).
+    std::unordered_map<std::string, std::size_t> group_of;
     Json cells = Json::array();
-    for (const auto& c : en.cells)
-      cells.push_back({{"source", c.source},
-                       {"destination", c.destination},
-                       {"outcome", to_string(c.outcome.result)},
-                       {"decided_by", c.outcome.decided_by}});
+    for (const auto& c : en.cells) {
+      std::string outcome = to_string(c.outcome.result);
+      std::string key = c.destination + '\x1f' + outcome + '\x1f' + c.outcome.decided_by;
+      auto [it, fresh] = group_of.try_emplace(std::move(key), cells.size());
+      if (fresh)
+        cells.push_back({{"destination", c.destination},
+                         {"outcome", outcome},
+                         {"decided_by", c.outcome.decided_by},
+                         {"sources", Json::array()}});
+      cells[it->second]["sources"].push_back(class_index.at(c.source));
+    }
     entries.push_back({{"kind", en.kind}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
   }
   b["exposure"] = std::move(entries);
@@ -239,6 +253,11 @@ Result<Json> load_baseline(const std::string& path) {
       return fail(std::string("/") + name, fmt::format("expected {}, found {}", type == Json::value_t::array ? "an array" : "an object",
                                                        it->type_name()));
   }
+  const Json& cls = (*j)["source_classes"];
+  for (std::size_t i = 0; i < cls.size(); ++i)
+    if (!cls[i].is_object() || !cls[i].contains("label") || !cls[i]["label"].is_string())
+      return fail(fmt::format("/source_classes/{}", i), "expected an object with a string \"label\"");
+  const std::size_t n_classes = cls.size();
   const Json& ex = (*j)["exposure"];
   for (std::size_t i = 0; i < ex.size(); ++i) {
     std::string p = fmt::format("/exposure/{}", i);
@@ -247,9 +266,14 @@ Result<Json> load_baseline(const std::string& path) {
       return fail(p, "expected an object with \"what\" and \"cells\"");
     for (std::size_t k = 0; k < ex[i]["cells"].size(); ++k) {
       const Json& c = ex[i]["cells"][k];
-      for (const char* m : {"source", "destination", "outcome"})
+      std::string cp = fmt::format("{}/cells/{}", p, k);
+      for (const char* m : {"destination", "outcome"})
         if (!c.is_object() || !c.contains(m) || !c[m].is_string())
-          return fail(fmt::format("{}/cells/{}", p, k), fmt::format("expected a string \"{}\"", m));
+          return fail(cp, fmt::format("expected a string \"{}\"", m));
+      if (!c.contains("sources") || !c["sources"].is_array()) return fail(cp, "expected an array \"sources\"");
+      for (const auto& x : c["sources"])
+        if (!x.is_number_unsigned() || x.get<std::size_t>() >= n_classes)
+          return fail(cp + "/sources", fmt::format("expected indexes of /source_classes (0-{})", n_classes - 1));
     }
   }
   const Json& fs = (*j)["findings"];
@@ -276,16 +300,19 @@ struct Side {
   struct Cell {
     std::string outcome, decided_by;
   };
-  std::map<std::string, Cell> cells;  // what \x1f destination \x1f source
+  std::unordered_map<std::string, Cell> cells;  // what \x1f destination \x1f source (hashed: keys share long prefixes)
   std::map<std::string, std::pair<std::string, std::string>> reps;  // label -> (address, iif), remote classes
   std::map<int, SourcePartition> parts;
   std::map<std::string, std::string> collectors;
 
   explicit Side(const Json& b) {
+    const Json& classes = b["source_classes"];
     for (const auto& en : b["exposure"])
       for (const auto& c : en["cells"])
-        cells[key(en["what"].get<std::string>(), c["destination"].get<std::string>(), c["source"].get<std::string>())] = {
-            c["outcome"].get<std::string>(), c.value("decided_by", "")};
+        for (const auto& i : c["sources"])
+          cells[key(en["what"].get<std::string>(), c["destination"].get<std::string>(),
+                    classes[i.get<std::size_t>()]["label"].get<std::string>())] = {c["outcome"].get<std::string>(),
+                                                                                  c.value("decided_by", "")};
     for (const auto& c : b["source_classes"])
       if (c.contains("iif")) reps[c.value("label", "")] = {c.value("representative", ""), c.value("iif", "")};
     for (const auto& [fam, ps] : b["source_prefixes"].items())
@@ -330,8 +357,7 @@ struct Group {
   std::set<std::string> before, decided_by;
 };
 
-void exposure_changes(const Json& base, const Json& now, std::vector<Finding>& out) {
-  Side b(base), n(now);
+void exposure_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
   // (rule, what, destination) -> group
   std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
   auto split = [](const std::string& k) {
@@ -576,7 +602,7 @@ std::vector<Finding> compare_baselines(const Json& base, const Json& now, const 
                             was.empty() ? "missing" : was, st, st == "ok" ? "again" : "not");
     out.push_back(std::move(f));
   }
-  exposure_changes(base, now, out);
+  exposure_changes(b, n, out);
   rule_changes(base, now, b, n, out);
   docker_changes(base, now, b, n, out);
   sysctl_changes(base, now, b, n, out);
