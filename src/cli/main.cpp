@@ -9,6 +9,8 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -22,6 +24,7 @@
 #include "drift/baseline.hpp"
 #include "drift/metrics.hpp"
 #include "drift/suppress.hpp"
+#include "remediate/guard.hpp"
 #include "dfa/version.hpp"
 
 namespace dfa {
@@ -358,6 +361,46 @@ std::function<int()> setup_drift(CLI::App* cmd) {
   };
 }
 
+std::function<int()> setup_remediate(CLI::App* cmd) {
+  auto o = std::make_shared<LiveOptions>();
+  auto style = std::make_shared<std::string>("guard");
+  auto policy_file = std::make_shared<std::string>();
+  auto out = std::make_shared<std::string>("-");
+  cmd->add_option("--style", *style,
+                  "guard: one nftables table of its own in front of Docker's rules (owner is not available yet)")
+      ->check(CLI::IsMember({"guard"}))
+      ->capture_default_str();
+  cmd->add_option("--policy", *policy_file,
+                  "Intended exposure (docs/remediate.md); default: inferred from the host's own filter rules");
+  cmd->add_option("-o,--output", *out, "Write the nftables script here ('-' for standard output)")->capture_default_str();
+  add_live_options(cmd, *o, true);
+  return [o, policy_file, out]() {
+    GuardPolicy policy;
+    if (!policy_file->empty()) {
+      auto p = load_guard_policy(*policy_file);
+      if (!p) {
+        warn(p.error().message);
+        return int(kExitUsage);
+      }
+      policy = std::move(*p);
+    }
+    return with_snapshot(*o, [&](const Snapshot& s) {
+      Engine engine(s);
+      ScanResult before = analyze(engine);
+      Remediation rem = make_guard(engine, before.exposure, policy);
+      Verification v = verify_guard(s, before, rem);
+      auto w = write_text_file(*out, rem.script + v.report);
+      if (!w) {
+        warn(w.error().message);
+        return int(kExitOutputFailed);
+      }
+      int holes_after = v.holes_after;
+      if (holes_after) warn(fmt::format("{} hole(s) remain with the guard loaded (listed at the end of the script)", holes_after));
+      return int(holes_after ? kExitFindings : kExitOk);
+    });
+  };
+}
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"scan", "Find what is wrong: exposure, bypassed filters, risky settings; text, JSON or SARIF, exit 1 at --fail-on",
@@ -374,6 +417,8 @@ const std::vector<Command>& commands() {
        setup_baseline},
       {"drift", "Compare the host with a baseline: new exposure, rules, Docker and sysctl changes; quiet when none",
        setup_drift},
+      {"remediate", "Write an nftables table that closes the holes scan finds, verified on the snapshot first",
+       setup_remediate},
   };
   return table;
 }

@@ -1,0 +1,505 @@
+#include "remediate/guard.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "dfa/version.hpp"
+
+namespace dfa {
+namespace {
+
+constexpr const char* kTable = "dockfw_guard";
+
+// One match or statement of a rule, as nft text and as libnftables JSON.
+struct Expr {
+  std::string text;
+  Json json;
+};
+struct GRule {
+  std::vector<Expr> exprs;
+  std::string comment;  // a line above the rule in the script
+};
+struct GChain {
+  std::string name, hook;  // hook "" for a regular chain
+  int prio = 0;
+  std::string prio_text;  // "raw", "filter - 10"
+  std::vector<GRule> rules;
+};
+
+Json match(const char* op, Json left, Json right) {
+  return {{"match", {{"op", op}, {"left", std::move(left)}, {"right", std::move(right)}}}};
+}
+Json meta(const char* key) { return {{"meta", {{"key", key}}}}; }
+Json payload(const char* proto, const char* field) { return {{"payload", {{"protocol", proto}, {"field", field}}}}; }
+Json prefix_json(const Prefix& p) {
+  if (p.len == p.addr.bytes() * 8) return p.addr.str();
+  return {{"prefix", {{"addr", p.addr.str()}, {"len", p.len}}}};
+}
+std::string quoted_set(const std::vector<std::string>& v) {
+  if (v.size() == 1) return "\"" + v[0] + "\"";
+  std::vector<std::string> q;
+  for (const auto& s : v) q.push_back("\"" + s + "\"");
+  return fmt::format("{{ {} }}", fmt::join(q, ", "));
+}
+Json string_set(const std::vector<std::string>& v) {
+  if (v.size() == 1) return v[0];
+  return {{"set", v}};
+}
+
+Expr iifname(const std::vector<std::string>& ifaces) {
+  return {"iifname " + quoted_set(ifaces), match("==", meta("iifname"), string_set(ifaces))};
+}
+Expr iifname_not(const std::string& iface) {
+  return {"iifname != \"" + iface + "\"", match("!=", meta("iifname"), iface)};
+}
+Expr nfproto(int family) {
+  std::string f = family == 6 ? "ipv6" : "ipv4";
+  return {"meta nfproto " + f, match("==", meta("nfproto"), f)};
+}
+Expr addr_match(int family, const char* field, const std::vector<Prefix>& ps) {
+  const char* proto = family == 6 ? "ip6" : "ip";
+  std::vector<std::string> texts;
+  Json elems = Json::array();
+  for (const auto& p : ps) {
+    texts.push_back(p.len == p.addr.bytes() * 8 ? p.addr.str() : p.str());
+    elems.push_back(prefix_json(p));
+  }
+  std::string t = texts.size() == 1 ? texts[0] : fmt::format("{{ {} }}", fmt::join(texts, ", "));
+  Json right = ps.size() == 1 ? elems[0] : Json{{"set", elems}};
+  return {fmt::format("{} {} {}", proto, field, t), match("==", payload(proto, field), right)};
+}
+Expr l4proto(const std::string& p) { return {"meta l4proto " + p, match("==", meta("l4proto"), p)}; }
+Expr ct_original_dport(unsigned port) {
+  return {fmt::format("ct original proto-dst {}", port),
+          match("==", Json{{"ct", {{"key", "proto-dst"}, {"dir", "original"}}}}, port)};
+}
+Expr ct_state_new() { return {"ct state new", match("in", Json{{"ct", {{"key", "state"}}}}, "new")}; }
+Expr ct_status_dnat() { return {"ct status dnat", match("in", Json{{"ct", {{"key", "status"}}}}, "dnat")}; }
+Expr verdict(const char* v) { return {v, Json{{v, nullptr}}}; }
+Expr jump(const std::string& chain) { return {"jump " + chain, Json{{"jump", {{"target", chain}}}}}; }
+
+// A source class of the partition: its interface, family and the most
+// specific mentioned prefix it lies in (none: "any other address").
+struct ClassKey {
+  std::string iif;
+  int family = 4;
+  std::optional<Prefix> prefix;
+  std::string label;
+};
+
+std::optional<Prefix> most_specific(const std::vector<Prefix>& ps, const IpAddr& a) {
+  const Prefix* best = nullptr;
+  for (const auto& p : ps)
+    if (p.contains(a) && (!best || p.len > best->len)) best = &p;
+  if (!best) return std::nullopt;
+  return best->network();
+}
+
+// Published host ports: (port, proto) -> entries.
+struct PortKey {
+  unsigned port;
+  std::string proto;
+  bool operator<(const PortKey& o) const { return std::tie(port, proto) < std::tie(o.port, o.proto); }
+};
+
+PortKey port_of(const std::string& destination) {
+  auto colon = destination.rfind(':');
+  auto slash = destination.find('/', colon);
+  return {static_cast<unsigned>(std::stoul(destination.substr(colon + 1, slash - colon - 1))), destination.substr(slash + 1)};
+}
+
+bool filter_dropped(const Outcome& o) {
+  if (o.result != Outcome::Result::dropped) return false;
+  return std::any_of(o.steps.begin(), o.steps.end(), [](const Step& st) {
+    return (st.hook == "prerouting" || st.hook == "input" || st.hook == "forward") &&
+           (st.verdict == "drop" || st.verdict == "reject" || st.verdict == "policy drop");
+  });
+}
+
+}  // namespace
+
+Result<GuardPolicy> load_guard_policy(const std::string& path) {
+  auto doc = read_json_file(path);
+  if (!doc) return doc.error();
+  auto fail = [&](const std::string& ptr, const std::string& what) {
+    return input_error(fmt::format("{}: {}: {}", path, ptr, what));
+  };
+  if (!doc->is_object()) return fail("", "expected an object");
+  auto v = doc->find("schema_version");
+  if (v == doc->end() || !v->is_number_integer()) return fail("/schema_version", "expected an integer (1)");
+  if (v->get<int>() > kGuardPolicySchemaVersion)
+    return fail("/schema_version", fmt::format("policy schema {} is newer than this dockfw-audit supports ({})",
+                                               v->get<int>(), kGuardPolicySchemaVersion));
+  GuardPolicy p;
+  p.given = true;
+  for (const auto& [k, val] : doc->items()) {
+    if (k == "schema_version") continue;
+    if (k == "direct_routing" || k == "remote_loopback") {
+      if (!val.is_string() || (val != "deny" && val != "allow")) return fail("/" + k, "expected \"deny\" or \"allow\"");
+      (k == "direct_routing" ? p.deny_direct_routing : p.deny_remote_loopback) = val == "deny";
+      continue;
+    }
+    if (k != "published") return fail("/" + k, "unknown member (published, direct_routing, remote_loopback)");
+    if (!val.is_array()) return fail("/published", "expected an array");
+    for (std::size_t i = 0; i < val.size(); ++i) {
+      std::string ptr = fmt::format("/published/{}", i);
+      const Json& e = val[i];
+      if (!e.is_object() || !e.contains("port") || !e["port"].is_string())
+        return fail(ptr, "expected {\"port\": \"8080/tcp\" or \"*\", \"allow\": [prefixes or \"any\"]}");
+      GuardPolicy::Port port;
+      port.spec = e["port"];
+      if (port.spec != "*") {
+        auto slash = port.spec.find('/');
+        std::string proto = slash == std::string::npos ? "" : port.spec.substr(slash + 1);
+        bool digits = slash > 0 && slash != std::string::npos &&
+                      port.spec.find_first_not_of("0123456789") == slash;
+        if (!digits || (proto != "tcp" && proto != "udp"))
+          return fail(ptr + "/port", fmt::format("expected PORT/tcp, PORT/udp or \"*\", found \"{}\"", port.spec));
+      }
+      if (!e.contains("allow") || !e["allow"].is_array()) return fail(ptr + "/allow", "expected an array");
+      for (std::size_t k2 = 0; k2 < e["allow"].size(); ++k2) {
+        const Json& a = e["allow"][k2];
+        if (a == "any") {
+          port.any = true;
+          continue;
+        }
+        auto pr = a.is_string() ? Prefix::parse(a.get<std::string>()) : std::nullopt;
+        if (!pr) return fail(fmt::format("{}/allow/{}", ptr, k2), "expected an address, a prefix or \"any\"");
+        port.allow.push_back(pr->network());
+      }
+      p.ports.push_back(std::move(port));
+    }
+  }
+  return p;
+}
+
+Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolicy& policy) {
+  const Snapshot& s = engine.snapshot();
+  Remediation rem;
+  std::map<int, SourcePartition> parts{{4, source_classes(engine, 4)}, {6, source_classes(engine, 6)}};
+  // External interfaces: those the remote source classes arrive on.
+  std::set<std::string> ext_set;
+  std::map<std::string, ClassKey> classes;  // label -> key
+  std::map<std::string, const SourceClass*> class_by_label;
+  for (const auto& c : x.classes) {
+    if (c.source.kind != Source::Kind::remote || !c.source.addr) continue;
+    ext_set.insert(c.source.iif);
+    ClassKey k{c.source.iif, c.source.addr->family, most_specific(parts[c.source.addr->family].prefixes, *c.source.addr),
+               c.label};
+    classes[c.label] = k;
+    class_by_label[c.label] = &c;
+  }
+  std::vector<std::string> ext(ext_set.begin(), ext_set.end());
+
+  GChain raw{"raw_prerouting", "prerouting", -300, "raw", {}};
+  GChain fwd{"forward", "forward", -10, "filter - 10", {}};
+  GChain in{"input", "input", -10, "filter - 10", {}};
+  GChain published{"published", "", 0, "", {}};
+  std::vector<GChain> port_chains;
+
+  if (policy.deny_remote_loopback)
+    raw.rules.push_back({{iifname_not("lo"), addr_match(4, "daddr", {*Prefix::parse("127.0.0.0/8")}), verdict("drop")},
+                         "127.0.0.0/8 from another host (moby#45610, route_localnet): never legitimate"});
+  // Container subnets of Docker's bridge networks, reached from outside without a published port.
+  std::map<int, std::vector<Prefix>> subnets;
+  if (const Json* api = s.section("docker_api"))
+    for (const auto& n : api->at("networks")) {
+      if (n.value("driver", "") != "bridge") continue;
+      for (const auto& sn : array_member(n, "subnets"))
+        if (auto p = Prefix::parse(sn.value("subnet", ""))) subnets[p->addr.family].push_back(p->network());
+    }
+  if (policy.deny_direct_routing && !ext.empty())
+    for (auto& [fam, ps] : subnets) {
+      std::sort(ps.begin(), ps.end(), [](const Prefix& a, const Prefix& b) { return a.str() < b.str(); });
+      ps.erase(std::unique(ps.begin(), ps.end(), [](const Prefix& a, const Prefix& b) { return a.str() == b.str(); }),
+               ps.end());
+      raw.rules.push_back({{iifname(ext), addr_match(fam, "daddr", ps), verdict("drop")},
+                           fmt::format("container addresses (IPv{}) from outside: only published ports, through Docker's DNAT, "
+                                       "may reach containers",
+                                       fam)});
+    }
+
+  // The published host ports and their cells.
+  std::map<PortKey, std::vector<const ExposureEntry*>> ports;
+  for (const auto& en : x.entries)
+    if (en.kind == "published" && !en.cells.empty()) ports[port_of(en.cells.front().destination)].push_back(&en);
+
+  for (const auto& [pk, entries] : ports) {
+    std::string spec = fmt::format("{}/{}", pk.port, pk.proto);
+    std::string chain_name = fmt::format("port_{}_{}", pk.proto, pk.port);
+    std::vector<std::string> names;
+    for (const auto* en : entries) names.push_back(en->what);
+    GChain pc{chain_name, "", 0, "", {}};
+    std::string intent_line;
+    if (policy.given) {
+      const GuardPolicy::Port* rule = nullptr;
+      for (const auto& p : policy.ports)
+        if (p.spec == spec) rule = &p;
+      if (!rule)
+        for (const auto& p : policy.ports)
+          if (p.spec == "*") rule = &p;
+      if (!rule || rule->any) {
+        intent_line = fmt::format("{} ({}): open to every source (policy{})", spec, fmt::join(names, ", "),
+                                  rule ? "" : ": no entry");
+        rem.intent.push_back(intent_line);
+        continue;
+      }
+      for (int fam : {4, 6}) {
+        std::vector<Prefix> allow;
+        for (const auto& a : rule->allow)
+          if (a.addr.family == fam) allow.push_back(a);
+        if (!allow.empty()) pc.rules.push_back({{iifname(ext), addr_match(fam, "saddr", allow), verdict("return")}, ""});
+      }
+      pc.rules.push_back({{iifname(ext), verdict("drop")}, ""});
+      std::vector<std::string> allowed;
+      for (const auto& a : rule->allow) allowed.push_back(a.str());
+      intent_line = fmt::format("{} ({}): open only to {} (policy)", spec, fmt::join(names, ", "),
+                                allowed.empty() ? std::string("no outside source") : fmt::format("{}", fmt::join(allowed, ", ")));
+    } else {
+      // Intent per remote class: closed when the filters drop it on the path
+      // without Docker's NAT or on the real path; undecided when uncertain.
+      std::map<std::string, int> closed;  // label -> 1 closed, 0 open, -1 undecided
+      for (const auto* en : entries)
+        for (const auto& c : en->cells) {
+          auto k = classes.find(c.source);
+          if (k == classes.end()) continue;
+          std::string dst = c.destination.substr(0, c.destination.rfind(':'));
+          if (dst.rfind("127.", 0) == 0 || dst == "[::1]") continue;  // the raw rule's business
+          if (!dst.empty() && dst[0] == '[') dst = dst.substr(1, dst.size() - 2);
+          auto daddr = IpAddr::parse(dst);
+          if (!daddr) continue;
+          int verdict_here;
+          if (c.outcome.result == Outcome::Result::uncertain) {
+            verdict_here = -1;
+          } else if (c.outcome.result == Outcome::Result::dropped &&
+                     filter_dropped(engine.run(class_by_label[c.source]->source, *daddr, pk.port, pk.proto, true))) {
+            verdict_here = 1;  // exposure keeps no steps: traced again to see who dropped it
+          } else {
+            Outcome bare = engine.run(class_by_label[c.source]->source, *daddr, pk.port, pk.proto, true, true);
+            verdict_here = bare.result == Outcome::Result::uncertain ? -1 : filter_dropped(bare) ? 1 : 0;
+          }
+          auto [it, fresh] = closed.emplace(c.source, verdict_here);
+          // Every destination must agree; otherwise the class stays as it is.
+          if (!fresh && it->second != verdict_here) it->second = -1;
+        }
+      // A port closed to a network in one family is meant closed to it in
+      // the other: "any other address" on an interface corresponds across
+      // families, and so does the subnet of each host interface (its IPv4
+      // and its IPv6 network). This is what closes the IPv6 path through
+      // docker-proxy that DOCKER-USER and forward guards never see.
+      std::map<std::string, std::string> counterpart;  // label -> label in the other family
+      {
+        std::map<std::string, std::string> net_iface;  // "prefix" -> host interface holding it
+        if (const Json* host = s.section("host"))
+          for (const auto& i : host->at("interfaces"))
+            for (const auto& a : array_member(i, "addresses"))
+              if (a.value("scope", "") == "global")
+                if (auto p = Prefix::parse(fmt::format("{}/{}", a.value("address", ""), a.value("prefix_len", 0))))
+                  net_iface[p->network().str()] = i.value("name", "");
+        auto family_free = [&](const ClassKey& k) -> std::string {
+          if (!k.prefix) return "any|" + k.iif;
+          auto it = net_iface.find(k.prefix->str());
+          return it == net_iface.end() ? "" : "net " + it->second + "|" + k.iif;
+        };
+        std::map<std::pair<std::string, int>, std::string> by_key;
+        for (const auto& [label, v] : closed)
+          if (auto f = family_free(classes[label]); !f.empty()) by_key[{f, classes[label].family}] = label;
+        for (const auto& [key, label] : by_key)
+          if (auto o = by_key.find({key.first, key.second == 4 ? 6 : 4}); o != by_key.end()) counterpart[label] = o->second;
+      }
+      std::map<std::string, int> own = closed;
+      for (auto& [label, v] : closed)
+        if (v == 0)
+          if (auto c = counterpart.find(label); c != counterpart.end() && own[c->second] == 1) v = 1;
+      // Rules per (interface, family), most specific prefix first: a class
+      // is the region of its most specific mentioned prefix.
+      std::vector<std::string> closed_to, open_to, undecided;
+      for (const auto& iif : ext)
+        for (int fam : {4, 6}) {
+          std::vector<const ClassKey*> group;
+          for (const auto& [label, v] : closed)
+            if (classes[label].iif == iif && classes[label].family == fam) group.push_back(&classes[label]);
+          if (group.empty()) continue;
+          std::sort(group.begin(), group.end(), [](const ClassKey* a, const ClassKey* b) {
+            int la = a->prefix ? a->prefix->len : -1, lb = b->prefix ? b->prefix->len : -1;
+            return la != lb ? la > lb : a->label < b->label;
+          });
+          bool uniform = std::all_of(group.begin(), group.end(), [&](const ClassKey* g) { return closed[g->label] == 1; });
+          for (const auto* g : group) {
+            int v = closed[g->label];
+            (v == 1 ? closed_to : v == 0 ? open_to : undecided).push_back(g->label);
+          }
+          if (uniform) {
+            pc.rules.push_back({{iifname({iif}), nfproto(fam), verdict("drop")}, ""});
+            continue;
+          }
+          std::vector<GRule> rules;
+          for (const auto* g : group) {
+            int v = closed[g->label];
+            std::vector<Expr> e = {iifname({iif})};
+            e.push_back(g->prefix ? addr_match(fam, "saddr", {*g->prefix}) : nfproto(fam));
+            // Undecided classes are left to the rules after this table.
+            e.push_back(verdict(v == 1 ? "drop" : "return"));
+            rules.push_back({std::move(e), ""});
+          }
+          // A rule matters only when the first later rule that covers its
+          // addresses (a less specific prefix, or the rest of the family)
+          // decides otherwise; with no later rule, only a drop matters.
+          std::vector<GRule> kept;
+          std::vector<const ClassKey*> kept_keys;
+          for (std::size_t i = rules.size(); i-- > 0;) {
+            const ClassKey* gi = group[i];
+            const std::string& mine = rules[i].exprs.back().text;
+            std::string next = "return";  // what happens without this rule
+            for (std::size_t j = kept_keys.size(); j-- > 0;) {
+              const ClassKey* gj = kept_keys[j];
+              if (!gj->prefix || (gi->prefix && gj->prefix->len <= gi->prefix->len && gj->prefix->contains(gi->prefix->addr))) {
+                next = kept[j].exprs.back().text;
+                break;
+              }
+            }
+            if (mine == next) continue;
+            kept.push_back(std::move(rules[i]));
+            kept_keys.push_back(gi);
+          }
+          std::reverse(kept.begin(), kept.end());
+          rules = std::move(kept);
+          for (auto& r : rules) pc.rules.push_back(std::move(r));
+        }
+      if (closed.empty()) {
+        rem.intent.push_back(fmt::format("{} ({}): bound to loopback only; the 127.0.0.0/8 rule keeps other hosts out",
+                                         spec, fmt::join(names, ", ")));
+        continue;
+      }
+      intent_line = fmt::format("{} ({}): closed to {}; open to {}", spec, fmt::join(names, ", "),
+                                closed_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(closed_to, "; ")),
+                                open_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(open_to, "; ")));
+      if (!undecided.empty())
+        intent_line += fmt::format("; not enforced (the analysis is uncertain or destinations disagree): {}",
+                                   fmt::join(undecided, "; "));
+    }
+    rem.intent.push_back(intent_line);
+    if (pc.rules.empty()) continue;
+    published.rules.push_back({{l4proto(pk.proto), ct_original_dport(pk.port), jump(chain_name)}, fmt::format("{}", fmt::join(names, ", "))});
+    port_chains.push_back(std::move(pc));
+  }
+  if (!published.rules.empty()) {
+    fwd.rules.push_back({{ct_state_new(), ct_status_dnat(), jump("published")},
+                         "new connections Docker's DNAT forwards: judged by the port the client asked for"});
+    in.rules.push_back({{ct_state_new(), jump("published")},
+                        "new connections to docker-proxy (IPv6 without ip6tables, hosts without DNAT)"});
+  }
+
+  // The script and the JSON listing.
+  std::vector<GChain> chains;
+  for (GChain* c : {&raw, &fwd, &in})
+    if (!c->rules.empty()) chains.push_back(*c);
+  if (!published.rules.empty()) chains.push_back(published);
+  for (auto& c : port_chains) chains.push_back(std::move(c));
+
+  std::string collected = s.doc.value("collected_at", "");
+  std::string hostname = s.section("host") ? s.section("host")->value("hostname", "") : "";
+  std::string& t = rem.script;
+  t += "#!/usr/sbin/nft -f\n";
+  t += fmt::format("# dockfw-audit {} remediate --style guard, for {} (snapshot collected {}).\n", kVersion,
+                   hostname.empty() ? "this host" : hostname, collected.empty() ? "?" : collected);
+  t += "# Load with: nft -f FILE. It replaces table inet dockfw_guard atomically and\n"
+       "# nothing else: Docker's rules and the host's own tables stay as they are.\n"
+       "# Regenerate it when published ports or Docker networks change\n"
+       "# (dockfw-audit drift notices).\n#\n";
+  t += fmt::format("# Intent ({}):\n", policy.given ? "from the policy file" : "inferred from the host's own filter rules");
+  for (const auto& line : rem.intent) t += "#   " + line + "\n";
+  t += fmt::format("\ntable inet {}\ndelete table inet {}\ntable inet {} {{\n", kTable, kTable, kTable);
+  int handle = 1;
+  rem.ruleset.push_back({{"table", {{"family", "inet"}, {"name", kTable}, {"handle", handle++}}}});
+  for (const auto& c : chains) {
+    Json cj = {{"family", "inet"}, {"table", kTable}, {"name", c.name}, {"handle", handle++}};
+    t += fmt::format("\tchain {} {{\n", c.name);
+    if (!c.hook.empty()) {
+      cj["type"] = "filter";
+      cj["hook"] = c.hook;
+      cj["prio"] = c.prio;
+      cj["policy"] = "accept";
+      t += fmt::format("\t\ttype filter hook {} priority {}; policy accept;\n", c.hook, c.prio_text);
+    }
+    rem.ruleset.push_back({{"chain", std::move(cj)}});
+    for (const auto& r : c.rules) {
+      if (!r.comment.empty()) t += "\t\t# " + r.comment + "\n";
+      std::vector<std::string> words;
+      Json expr = Json::array();
+      for (const auto& e : r.exprs) {
+        words.push_back(e.text);
+        expr.push_back(e.json);
+      }
+      t += fmt::format("\t\t{}\n", fmt::join(words, " "));
+      rem.ruleset.push_back({{"rule", {{"family", "inet"}, {"table", kTable}, {"chain", c.name}, {"handle", handle++}, {"expr", std::move(expr)}}}});
+    }
+    t += "\t}\n";
+  }
+  t += "}\n";
+  return rem;
+}
+
+Snapshot with_remediation(const Snapshot& s, const Remediation& r) {
+  Snapshot out{s.doc};
+  Json& nft = out.doc["nftables"];
+  if (!nft.is_object()) return out;  // no nftables collected: nothing to model the table in
+  Json kept = Json::array();
+  for (const auto& o : nft["ruleset"]) {
+    const Json* inner = nullptr;
+    for (const char* k : {"table", "chain", "rule", "set", "map"})
+      if (o.contains(k)) inner = &o[k];
+    bool ours = inner && inner->value("family", "") == "inet" &&
+                (inner->value("table", "") == kTable || (o.contains("table") && inner->value("name", "") == kTable));
+    if (!ours) kept.push_back(o);
+  }
+  for (const auto& o : r.ruleset) kept.push_back(o);
+  nft["ruleset"] = std::move(kept);
+  return out;
+}
+
+bool is_hole(const Finding& f) {
+  return f.rule_id == "DFA001" || f.rule_id == "DFA004" || f.rule_id == "DFA005" || f.rule_id == "DFA006";
+}
+
+namespace {
+// Outside source classes each published entry is open to.
+std::map<std::string, std::size_t> open_outside(const Exposure& x) {
+  std::map<std::string, std::size_t> m;
+  for (const auto& en : x.entries) {
+    if (en.kind != "published") continue;
+    std::set<std::string> open;
+    for (const auto& c : en.cells)
+      if (c.outcome.result == Outcome::Result::delivered && c.source != "the host itself" &&
+          c.source.rfind("containers on ", 0) != 0)
+        open.insert(c.source);
+    m[en.what] = open.size();
+  }
+  return m;
+}
+}  // namespace
+
+Verification verify_guard(const Snapshot& s, const ScanResult& before, const Remediation& r) {
+  Verification v;
+  Snapshot guarded = with_remediation(s, r);
+  Engine engine(guarded);
+  v.after.exposure = compute_exposure(engine);
+  v.after.findings = run_checks(engine, v.after.exposure);
+  auto open_before = open_outside(before.exposure), open_after = open_outside(v.after.exposure);
+  v.report = "\n# Verified on the snapshot with this table loaded (dockfw-audit scan on it):\n";
+  for (const auto& [what, n] : open_before)
+    v.report += fmt::format("#   {}: open to {} outside source class(es), {} after\n", what, n, open_after[what]);
+  for (const auto& f : before.findings) v.holes_before += is_hole(f);
+  for (const auto& f : v.after.findings)
+    if (is_hole(f)) {
+      ++v.holes_after;
+      v.report += fmt::format("#   still open: {} {}\n", f.rule_id, f.message);
+    }
+  v.report += fmt::format("#   holes (DFA001, DFA004, DFA005, DFA006): {} before, {} after\n", v.holes_before, v.holes_after);
+  return v;
+}
+
+}  // namespace dfa

@@ -1,0 +1,64 @@
+// Remediation, guard style (docs/remediate.md): keeps Docker's rules and adds
+// one nftables table of its own, inet dockfw_guard, that enforces the
+// intended exposure in front of them:
+//   - raw prerouting: packets for 127.0.0.0/8 from other hosts (moby#45610)
+//     and for container addresses arriving on external interfaces (direct
+//     routing) are dropped before conntrack or NAT;
+//   - forward and input at priority filter - 10: new connections to a
+//     published host port (by the connection's original destination port, so
+//     both the DNAT path and docker-proxy are covered) from sources the
+//     intent closes are dropped.
+// The intent comes from a policy file, or is inferred from the admin's own
+// filter rules: a port is meant closed to a source class when the filter
+// chains drop it on the path without Docker's NAT (the input chain that the
+// DNAT bypasses), or on the real path; and a port closed to a whole interface
+// in one IP family is meant closed in the other.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "analyze/exposure.hpp"
+#include "findings/report.hpp"
+#include "model/result.hpp"
+
+namespace dfa {
+
+struct GuardPolicy {
+  struct Port {
+    std::string spec;  // "8080/tcp" or "*"
+    bool any = false;  // "allow": ["any"]
+    std::vector<Prefix> allow;
+  };
+  bool given = false;  // false: infer the intent from the rules
+  std::vector<Port> ports;
+  bool deny_direct_routing = true;
+  bool deny_remote_loopback = true;
+};
+inline constexpr int kGuardPolicySchemaVersion = 1;
+Result<GuardPolicy> load_guard_policy(const std::string& path);
+
+struct Remediation {
+  std::string script;          // for nft -f: replaces table inet dockfw_guard atomically
+  Json ruleset = Json::array();  // the same table as libnftables lists it (nft -j), for verification
+  std::vector<std::string> intent;  // one line per published port: closed to, open to, not decided
+};
+
+Remediation make_guard(const Engine& engine, const Exposure& exposure, const GuardPolicy& policy);
+
+// The snapshot as it would be with the guard loaded (its table replacing any
+// previous inet dockfw_guard), to analyze the result before applying it.
+Snapshot with_remediation(const Snapshot& s, const Remediation& r);
+
+// The proof on the snapshot: scan with the table loaded. The holes a guard is
+// meant to close are DFA001 (bypassed input drop), DFA004 (one family open
+// where the other is closed), DFA005 (direct container access) and DFA006
+// (remote loopback). `report` is a comment block for the end of the script.
+struct Verification {
+  ScanResult after;
+  int holes_before = 0, holes_after = 0;
+  std::string report;
+};
+Verification verify_guard(const Snapshot& s, const ScanResult& before, const Remediation& r);
+bool is_hole(const Finding& f);
+
+}  // namespace dfa
