@@ -9,6 +9,7 @@
 #   lab_wan CMD... / lab_lan CMD...   run CMD on an outside host
 #   lab_run_web NAME PORTSPEC... [--network NET]   busybox httpd on :80
 #   lab_dockerd_restart       stop and start dockerd (containers stay stopped)
+#   lab_apply_guard           load dockfw-audit remediate's table; containers must keep egress
 #   lab_down                  stops everything and removes it all
 #
 # Topology (all inside namespaces this lab creates):
@@ -177,6 +178,30 @@ lab_host_http() {
   mkdir -p "$LAB_DIR/www-$2"
   echo "$2" >"$LAB_DIR/www-$2/index.html"
   lab_host busybox httpd -p "$1" -h "$LAB_DIR/www-$2"
+}
+
+# Loads dockfw-audit's guard into the lab host the way an admin would: collect,
+# remediate (exit 1 when a hole would remain), nft -c, nft -f. Then checks with
+# real packets that every running container still reaches the outside world
+# (wan answers on tcp 80). Needs DFA_BIN.
+lab_apply_guard() {
+  local snap=$LAB_DIR/pre-guard.json script=$LAB_DIR/guard.nft
+  sleep 0.5
+  lab_host "$DFA_BIN" collect --docker-host "unix://$LAB_DIR/docker.sock" \
+    --nftables-config "$LAB_DIR/nftables.conf" -o "$snap" 2>/dev/null || { echo "guard: collect failed"; return 1; }
+  "$DFA_BIN" remediate --snapshot "$snap" -o "$script" || { echo "guard: remediate failed or left a hole"; return 1; }
+  lab_host nft -c -f "$script" || { echo "guard: nft -c rejects $script"; return 1; }
+  lab_host nft -f "$script" || { echo "guard: nft -f failed"; return 1; }
+  (lab_wan python3 "$DFA_SRC/tests/lab/tcp_answer.py" wan 80 >/dev/null 2>&1 &)  # a subshell: no job notice when lab_down kills it
+  sleep 0.5
+  printf '[{"dst": "203.0.113.2", "port": 80, "proto": "tcp"}]' >"$LAB_DIR/egress.json"
+  local c pid got
+  for c in $(lab_docker ps -q); do
+    pid=$(lab_docker inspect -f '{{.State.Pid}}' "$c")
+    got=$(nsenter --net="/proc/$pid/ns/net" python3 "$DFA_SRC/tests/lab/probe.py" "$LAB_DIR/egress.json" |
+      python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print(r["result"], r["answer"])')
+    [ "$got" = "open wan:80" ] || { echo "guard: container $c lost its egress to wan: $got"; return 1; }
+  done
 }
 
 lab_down() {
