@@ -41,6 +41,7 @@ struct Engine::Impl {
   Outcome out;
   std::string last_accept;  // the last rule or policy that accepted the packet
   std::string unknown_end;  // set when the walk met a translation it cannot follow
+  std::string from_ctr;     // the source container, when the packet starts in one
   bool trace = true;
   bool skip_nat = false;
 
@@ -419,7 +420,43 @@ struct Engine::Impl {
 
   // ---- paths ----------------------------------------------------------------
 
+  // Hairpin mode of the ports of a bridge: true or false when every port
+  // agrees, nullopt when they differ (which port is the container's is not in
+  // the snapshot) or a snapshot predates the field.
+  std::optional<bool> bridge_hairpin(const std::string& bridge) const {
+    const Json* host = e.snap_.section("host");
+    if (!host) return std::nullopt;
+    std::optional<bool> all;
+    for (const auto& i : host->at("interfaces")) {
+      if (i.value("master", "") != bridge) continue;
+      if (!i.contains("hairpin") || !i["hairpin"].is_boolean()) return std::nullopt;
+      bool h = i["hairpin"].get<bool>();
+      if (all && *all != h) return std::nullopt;
+      all = h;
+    }
+    return all;
+  }
+
   void deliver_container(const Packet& p, const ContainerAddr& c) {
+    // Back to the container it came from (its own published port, DNATed):
+    // the bridge sends a frame out of the port it came in on only in hairpin
+    // mode, which Docker sets when the userland proxy is off.
+    if (from_ctr == c.name && p.iif == c.bridge && !p.local_origin) {
+      auto hp = bridge_hairpin(c.bridge);
+      if (!hp) {
+        if (unknown_end.empty())
+          unknown_end = fmt::format("whether bridge {} sends container {}'s frames back to it (hairpin mode) is not known", c.bridge, c.name);
+        step("bridge", c.bridge, "", "", "hairpin mode of the bridge ports unknown");
+        return;
+      }
+      if (!*hp) {
+        step("bridge", c.bridge, "", "", "the bridge port has no hairpin mode");
+        drop(fmt::format("bridge {}: no hairpin mode on container {}'s port, so the frame is not sent back out the port it came in on",
+                         c.bridge, c.name));
+        return;
+      }
+      step("bridge", c.bridge, "", "", "hairpin mode: the frame goes back out the port it came in on");
+    }
     std::string accepted_by = last_accept;
     if (!reply_from_outside(p)) return;
     check_nd(p.oif, p.daddr);
@@ -647,6 +684,7 @@ struct Engine::Impl {
   // A packet from a container: bridged to a neighbour on the same bridge, or
   // routed through the host.
   void from_container(Packet& p, const std::string& name) {
+    from_ctr = name;
     const Json* api = e.snap_.section("docker_api");
     const Json* c = nullptr;
     if (api)
@@ -784,7 +822,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     todo.pop_back();
     ++walks;
     Decider d{choices, 0, {}};
-    Impl w{*this, d, {}, {}, {}, trace, skip_nat};
+    Impl w{*this, d, {}, {}, {}, {}, trace, skip_nat};
     Packet p;
     p.family = dst.family;
     p.daddr = dst;

@@ -367,14 +367,15 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
   auto policy_file = std::make_shared<std::string>();
   auto out = std::make_shared<std::string>("-");
   cmd->add_option("--style", *style,
-                  "guard: one nftables table of its own in front of Docker's rules (owner is not available yet)")
-      ->check(CLI::IsMember({"guard"}))
+                  "guard: a table of its own in front of Docker's rules; owner: NAT, isolation and protection for "
+                  "Docker with \"iptables\": false")
+      ->check(CLI::IsMember({"guard", "owner"}))
       ->capture_default_str();
   cmd->add_option("--policy", *policy_file,
                   "Intended exposure (docs/remediate.md); default: inferred from the host's own filter rules");
   cmd->add_option("-o,--output", *out, "Write the nftables script here ('-' for standard output)")->capture_default_str();
   add_live_options(cmd, *o, true);
-  return [o, policy_file, out]() {
+  return [o, style, policy_file, out]() {
     GuardPolicy policy;
     if (!policy_file->empty()) {
       auto p = load_guard_policy(*policy_file);
@@ -387,7 +388,17 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
       ScanResult before = analyze(engine);
-      Remediation rem = make_guard(engine, before.exposure, policy);
+      Remediation rem;
+      if (*style == "owner") {
+        auto r = make_owner(engine, before.exposure, policy);
+        if (!r) {
+          warn(r.error().message);
+          return int(kExitUsage);
+        }
+        rem = std::move(*r);
+      } else {
+        rem = make_guard(engine, before.exposure, policy);
+      }
       Verification v = verify_guard(s, before, rem);
       auto w = write_text_file(*out, rem.script + v.report);
       if (!w) {

@@ -134,8 +134,26 @@ std::string read_links(Links& out) {
     out.names[ifi->ifi_index] = j["name"];
     rows.emplace_back(ifi->ifi_index, std::move(j));
   });
+  // Bridge ports: whether the bridge may send a frame back out of the port it
+  // came in on (hairpin mode). Docker turns it on when the userland proxy is
+  // off, so that a container reaches its own published port through NAT.
+  std::map<int, bool> hairpin;
+  if (err.empty())
+    err = rtnl_dump(RTM_GETLINK, AF_BRIDGE, sizeof(ifinfomsg), [&](const nlmsghdr* n) {
+      if (n->nlmsg_type != RTM_NEWLINK) return;
+      auto* ifi = static_cast<const ifinfomsg*>(mnl_nlmsg_get_payload(n));
+      AttrMap a = attrs(n, sizeof *ifi);
+      if (!a.count(IFLA_PROTINFO)) return;
+      AttrMap pi;
+      mnl_attr_parse_nested(a[IFLA_PROTINFO], [](const nlattr* x, void* d) -> int {
+        (*static_cast<AttrMap*>(d))[mnl_attr_get_type(x)] = x;
+        return MNL_CB_OK;
+      }, &pi);
+      if (pi.count(IFLA_BRPORT_MODE)) hairpin[ifi->ifi_index] = mnl_attr_get_u8(pi[IFLA_BRPORT_MODE]) != 0;
+    });
   std::sort(rows.begin(), rows.end(), [](auto& x, auto& y) { return x.first < y.first; });
   for (auto& [idx, j] : rows) {
+    if (auto h = hairpin.find(idx); h != hairpin.end()) j["hairpin"] = h->second;
     if (!j["master_index"].is_null()) {
       auto it = out.names.find(j["master_index"].get<int>());
       j["master"] = it == out.names.end() ? "" : it->second;

@@ -146,6 +146,8 @@ void add(std::vector<Finding>& out, std::string id, std::string message, Locatio
 
 }  // namespace
 
+std::optional<bool> docker_flag(const Snapshot& s, const char* key, Location& where) { return docker_bool(s, key, where); }
+
 std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
   const Snapshot& s = engine.snapshot();
   std::vector<Finding> out;

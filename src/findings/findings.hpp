@@ -46,6 +46,10 @@ struct Finding {
   bool is_suppressed() const { return !suppressed.empty() && !suppression_expired; }
 };
 
+// A boolean setting dockerd runs with (its command-line flag wins over
+// daemon.json), and where it is set; nullopt when set nowhere.
+std::optional<bool> docker_flag(const Snapshot& s, const char* key, Location& where);
+
 // Runs every check. Findings come sorted by rule id, then identity.
 std::vector<Finding> run_checks(const Engine& engine, const Exposure& exposure);
 

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "dfa/version.hpp"
+#include "findings/findings.hpp"
 
 namespace dfa {
 namespace {
@@ -27,6 +28,7 @@ struct GChain {
   int prio = 0;
   std::string prio_text;  // "raw", "filter - 10"
   std::vector<GRule> rules;
+  std::string type = "filter";  // or "nat"
 };
 
 Json match(const char* op, Json left, Json right) {
@@ -55,6 +57,9 @@ Expr iifname(const std::vector<std::string>& ifaces) {
 Expr iifname_not(const std::string& iface) {
   return {"iifname != \"" + iface + "\"", match("!=", meta("iifname"), iface)};
 }
+Expr iifname_not_set(const std::vector<std::string>& ifaces) {
+  return {"iifname != " + quoted_set(ifaces), match("!=", meta("iifname"), string_set(ifaces))};
+}
 Expr nfproto(int family) {
   std::string f = family == 6 ? "ipv6" : "ipv4";
   return {"meta nfproto " + f, match("==", meta("nfproto"), f)};
@@ -80,6 +85,25 @@ Expr ct_state_new() { return {"ct state new", match("in", Json{{"ct", {{"key", "
 Expr ct_status_dnat() { return {"ct status dnat", match("in", Json{{"ct", {{"key", "status"}}}}, "dnat")}; }
 Expr verdict(const char* v) { return {v, Json{{v, nullptr}}}; }
 Expr jump(const std::string& chain) { return {"jump " + chain, Json{{"jump", {{"target", chain}}}}}; }
+
+Expr fib_local() {
+  return {"fib daddr type local", match("==", Json{{"fib", {{"result", "type"}, {"flags", Json::array({"daddr"})}}}}, "local")};
+}
+Expr daddr_not_loopback() {
+  return {"ip daddr != 127.0.0.0/8", match("!=", payload("ip", "daddr"), Json{{"prefix", {{"addr", "127.0.0.0"}, {"len", 8}}}})};
+}
+Expr dport(const std::string& proto, unsigned port) {
+  return {fmt::format("{} dport {}", proto, port), match("==", payload(proto.c_str(), "dport"), port)};
+}
+Expr oifname(const std::vector<std::string>& ifaces, bool negate = false) {
+  return {std::string("oifname ") + (negate ? "!= " : "") + quoted_set(ifaces),
+          match(negate ? "!=" : "==", meta("oifname"), string_set(ifaces))};
+}
+Expr dnat_to(int family, const IpAddr& a, unsigned port) {
+  std::string shown = family == 6 ? "[" + a.str() + "]" : a.str();
+  return {fmt::format("dnat {} to {}:{}", family == 6 ? "ip6" : "ip", shown, port),
+          Json{{"dnat", {{"family", family == 6 ? "ip6" : "ip"}, {"addr", a.str()}, {"port", port}}}}};
+}
 
 // A source class of the partition: its interface, family and the most
 // specific mentioned prefix it lies in (none: "any other address").
@@ -117,6 +141,84 @@ bool filter_dropped(const Outcome& o) {
     return (st.hook == "prerouting" || st.hook == "input" || st.hook == "forward") &&
            (st.verdict == "drop" || st.verdict == "reject" || st.verdict == "policy drop");
   });
+}
+
+// The rules of a port chain from the policy file: allowed prefixes return,
+// everything else from outside is dropped. False (and no rules) when the
+// policy leaves the port open to everyone.
+bool policy_port_rules(const GuardPolicy& policy, const std::string& spec, const std::vector<std::string>& ext, GChain& pc,
+                       std::string& intent_line, const std::vector<std::string>& names) {
+  const GuardPolicy::Port* rule = nullptr;
+  for (const auto& p : policy.ports)
+    if (p.spec == spec) rule = &p;
+  if (!rule)
+    for (const auto& p : policy.ports)
+      if (p.spec == "*") rule = &p;
+  if (!rule || rule->any) {
+    intent_line = fmt::format("{} ({}): open to every source (policy{})", spec, fmt::join(names, ", "), rule ? "" : ": no entry");
+    return false;
+  }
+  for (int fam : {4, 6}) {
+    std::vector<Prefix> allow;
+    for (const auto& a : rule->allow)
+      if (a.addr.family == fam) allow.push_back(a);
+    if (!allow.empty()) pc.rules.push_back({{iifname(ext), addr_match(fam, "saddr", allow), verdict("return")}, ""});
+  }
+  pc.rules.push_back({{iifname(ext), verdict("drop")}, ""});
+  std::vector<std::string> allowed;
+  for (const auto& a : rule->allow) allowed.push_back(a.str());
+  intent_line = fmt::format("{} ({}): open only to {} (policy)", spec, fmt::join(names, ", "),
+                            allowed.empty() ? std::string("no outside source") : fmt::format("{}", fmt::join(allowed, ", ")));
+  return true;
+}
+
+// The script (for nft -f) and the same table as libnftables lists it.
+void render(Remediation& rem, const Snapshot& s, const std::string& style, const std::string& table,
+            const std::string& intent_source, const std::vector<GChain>& chains) {
+  rem.table = table;
+  rem.style = style;
+  std::string collected = s.doc.value("collected_at", "");
+  std::string hostname = s.section("host") ? s.section("host")->value("hostname", "") : "";
+  std::string& t = rem.script;
+  t += "#!/usr/sbin/nft -f\n";
+  t += fmt::format("# dockfw-audit {} remediate --style {}, for {} (snapshot collected {}).\n", kVersion, style,
+                   hostname.empty() ? "this host" : hostname, collected.empty() ? "?" : collected);
+  t += fmt::format("# Load with: nft -f FILE. It replaces table inet {} atomically and\n"
+                   "# nothing else: Docker's rules and the host's own tables stay as they are.\n"
+                   "# Regenerate it when published ports or Docker networks change\n"
+                   "# (dockfw-audit drift notices).\n#\n",
+                   table);
+  t += fmt::format("# Intent ({}):\n", intent_source);
+  for (const auto& line : rem.intent) t += "#   " + line + "\n";
+  t += fmt::format("\ntable inet {}\ndelete table inet {}\ntable inet {} {{\n", table, table, table);
+  int handle = 1;
+  rem.ruleset.push_back({{"table", {{"family", "inet"}, {"name", table}, {"handle", handle++}}}});
+  for (const auto& c : chains) {
+    Json cj = {{"family", "inet"}, {"table", table}, {"name", c.name}, {"handle", handle++}};
+    t += fmt::format("\tchain {} {{\n", c.name);
+    if (!c.hook.empty()) {
+      cj["type"] = c.type;
+      cj["hook"] = c.hook;
+      cj["prio"] = c.prio;
+      cj["policy"] = "accept";
+      t += fmt::format("\t\ttype {} hook {} priority {}; policy accept;\n", c.type, c.hook, c.prio_text);
+    }
+    rem.ruleset.push_back({{"chain", std::move(cj)}});
+    for (const auto& r : c.rules) {
+      if (!r.comment.empty()) t += "\t\t# " + r.comment + "\n";
+      std::vector<std::string> words;
+      Json expr = Json::array();
+      for (const auto& e : r.exprs) {
+        words.push_back(e.text);
+        expr.push_back(e.json);
+      }
+      t += fmt::format("\t\t{}\n", fmt::join(words, " "));
+      rem.ruleset.push_back(
+          {{"rule", {{"family", "inet"}, {"table", table}, {"chain", c.name}, {"handle", handle++}, {"expr", std::move(expr)}}}});
+    }
+    t += "\t}\n";
+  }
+  t += "}\n";
 }
 
 }  // namespace
@@ -235,29 +337,10 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
     GChain pc{chain_name, "", 0, "", {}};
     std::string intent_line;
     if (policy.given) {
-      const GuardPolicy::Port* rule = nullptr;
-      for (const auto& p : policy.ports)
-        if (p.spec == spec) rule = &p;
-      if (!rule)
-        for (const auto& p : policy.ports)
-          if (p.spec == "*") rule = &p;
-      if (!rule || rule->any) {
-        intent_line = fmt::format("{} ({}): open to every source (policy{})", spec, fmt::join(names, ", "),
-                                  rule ? "" : ": no entry");
+      if (!policy_port_rules(policy, spec, ext, pc, intent_line, names)) {
         rem.intent.push_back(intent_line);
         continue;
       }
-      for (int fam : {4, 6}) {
-        std::vector<Prefix> allow;
-        for (const auto& a : rule->allow)
-          if (a.addr.family == fam) allow.push_back(a);
-        if (!allow.empty()) pc.rules.push_back({{iifname(ext), addr_match(fam, "saddr", allow), verdict("return")}, ""});
-      }
-      pc.rules.push_back({{iifname(ext), verdict("drop")}, ""});
-      std::vector<std::string> allowed;
-      for (const auto& a : rule->allow) allowed.push_back(a.str());
-      intent_line = fmt::format("{} ({}): open only to {} (policy)", spec, fmt::join(names, ", "),
-                                allowed.empty() ? std::string("no outside source") : fmt::format("{}", fmt::join(allowed, ", ")));
     } else {
       // Intent per remote class: closed when the filters drop it on the path
       // without Docker's NAT or on the real path; undecided when uncertain.
@@ -393,53 +476,183 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
                         "new connections to docker-proxy (IPv6 without ip6tables, hosts without DNAT)"});
   }
 
-  // The script and the JSON listing.
   std::vector<GChain> chains;
   for (GChain* c : {&raw, &fwd, &in})
     if (!c->rules.empty()) chains.push_back(*c);
   if (!published.rules.empty()) chains.push_back(published);
   for (auto& c : port_chains) chains.push_back(std::move(c));
+  render(rem, s, "guard", kTable, policy.given ? "from the policy file" : "inferred from the host's own filter rules", chains);
+  return rem;
+}
 
-  std::string collected = s.doc.value("collected_at", "");
-  std::string hostname = s.section("host") ? s.section("host")->value("hostname", "") : "";
-  std::string& t = rem.script;
-  t += "#!/usr/sbin/nft -f\n";
-  t += fmt::format("# dockfw-audit {} remediate --style guard, for {} (snapshot collected {}).\n", kVersion,
-                   hostname.empty() ? "this host" : hostname, collected.empty() ? "?" : collected);
-  t += "# Load with: nft -f FILE. It replaces table inet dockfw_guard atomically and\n"
-       "# nothing else: Docker's rules and the host's own tables stay as they are.\n"
-       "# Regenerate it when published ports or Docker networks change\n"
-       "# (dockfw-audit drift notices).\n#\n";
-  t += fmt::format("# Intent ({}):\n", policy.given ? "from the policy file" : "inferred from the host's own filter rules");
-  for (const auto& line : rem.intent) t += "#   " + line + "\n";
-  t += fmt::format("\ntable inet {}\ndelete table inet {}\ntable inet {} {{\n", kTable, kTable, kTable);
-  int handle = 1;
-  rem.ruleset.push_back({{"table", {{"family", "inet"}, {"name", kTable}, {"handle", handle++}}}});
-  for (const auto& c : chains) {
-    Json cj = {{"family", "inet"}, {"table", kTable}, {"name", c.name}, {"handle", handle++}};
-    t += fmt::format("\tchain {} {{\n", c.name);
-    if (!c.hook.empty()) {
-      cj["type"] = "filter";
-      cj["hook"] = c.hook;
-      cj["prio"] = c.prio;
-      cj["policy"] = "accept";
-      t += fmt::format("\t\ttype filter hook {} priority {}; policy accept;\n", c.hook, c.prio_text);
-    }
-    rem.ruleset.push_back({{"chain", std::move(cj)}});
-    for (const auto& r : c.rules) {
-      if (!r.comment.empty()) t += "\t\t# " + r.comment + "\n";
-      std::vector<std::string> words;
-      Json expr = Json::array();
-      for (const auto& e : r.exprs) {
-        words.push_back(e.text);
-        expr.push_back(e.json);
-      }
-      t += fmt::format("\t\t{}\n", fmt::join(words, " "));
-      rem.ruleset.push_back({{"rule", {{"family", "inet"}, {"table", kTable}, {"chain", c.name}, {"handle", handle++}, {"expr", std::move(expr)}}}});
-    }
-    t += "\t}\n";
+Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const GuardPolicy& policy) {
+  const Snapshot& s = engine.snapshot();
+  Location where;
+  auto iptables = docker_flag(s, "iptables", where);
+  if (!iptables || *iptables)
+    return input_error(
+        "--style owner is for hosts that run Docker with \"iptables\": false (Docker writes no rules, the host "
+        "firewall owns NAT); this dockerd writes its own rules: use --style guard");
+  const Json* api = s.section("docker_api");
+  if (!api) return input_error("--style owner needs Docker's state (the docker_api collector read nothing)");
+  Location w2;
+  bool proxy = docker_flag(s, "userland-proxy", w2).value_or(true);
+  Remediation rem;
+  std::set<std::string> ext_set;
+  for (const auto& c : x.classes)
+    if (c.source.kind == Source::Kind::remote) ext_set.insert(c.source.iif);
+  std::vector<std::string> ext(ext_set.begin(), ext_set.end());
+
+  struct Net {
+    std::string name, bridge;
+    std::map<int, std::vector<Prefix>> subnets;
+    bool icc = true, masquerade = true, internal = false;
+  };
+  std::vector<Net> nets;
+  for (const auto& n : api->at("networks")) {
+    if (n.value("driver", "") != "bridge" || n.value("bridge", "").empty()) continue;
+    // With "iptables": false dockerd also turns ip-masq off and records that
+    // on the default bridge; restoring egress is the point of this style, so
+    // only a user-defined network's own masquerade=false is honoured.
+    bool masq = n.value("name", "") == "bridge" || n.value("enable_ip_masquerade", true) != false;
+    Net net{n.value("name", ""), n.value("bridge", ""), {}, n.value("enable_icc", true) != false, masq,
+            n.value("internal", false)};
+    for (const auto& sn : array_member(n, "subnets"))
+      if (auto p = Prefix::parse(sn.value("subnet", ""))) net.subnets[p->addr.family].push_back(p->network());
+    nets.push_back(std::move(net));
   }
-  t += "}\n";
+  std::sort(nets.begin(), nets.end(), [](const Net& a, const Net& b) { return a.bridge < b.bridge; });
+  std::vector<std::string> bridges;
+  for (const auto& n : nets) bridges.push_back(n.bridge);
+
+  GChain raw{"raw_prerouting", "prerouting", -300, "raw", {}};
+  GChain dstnat{"nat_prerouting", "prerouting", -100, "dstnat", {}, "nat"};
+  GChain outnat{"nat_output", "output", -100, "-100", {}, "nat"};  // "dstnat" names prerouting only
+  GChain srcnat{"nat_postrouting", "postrouting", 100, "srcnat", {}, "nat"};
+  GChain fwd{"forward", "forward", 0, "filter", {}};
+  GChain published{"published", "", 0, "", {}};
+
+  if (policy.deny_remote_loopback)
+    raw.rules.push_back({{iifname_not("lo"), addr_match(4, "daddr", {*Prefix::parse("127.0.0.0/8")}), verdict("drop")},
+                         "127.0.0.0/8 from another host (moby#45610): never legitimate"});
+  if (policy.deny_direct_routing && !ext.empty())
+    for (int fam : {4, 6}) {
+      std::vector<Prefix> ps;
+      for (auto& n : nets)
+        for (const auto& p : n.subnets[fam]) ps.push_back(p);
+      if (!ps.empty())
+        raw.rules.push_back({{iifname(ext), addr_match(fam, "daddr", ps), verdict("drop")},
+                             fmt::format("container addresses (IPv{}) from outside: only published ports reach containers", fam)});
+    }
+
+  // Published bindings, DNATed to the container's address on its first network.
+  for (const auto& c : api->at("containers")) {
+    if (!c.value("running", false)) continue;
+    std::map<int, std::optional<IpAddr>> addr;
+    for (const auto& n : array_member(c, "networks")) {
+      if (!addr[4]) addr[4] = IpAddr::parse(n.value("ipv4", ""));
+      if (!addr[6]) addr[6] = IpAddr::parse(n.value("ipv6", ""));
+    }
+    for (const auto& b : array_member(c, "ports")) {
+      std::string hip = b.value("host_ip", ""), proto = b.value("protocol", "tcp");
+      int fam = hip.find(':') != std::string::npos ? 6 : 4;
+      unsigned hp = b.value("host_port", 0u), cp = b.value("container_port", 0u);
+      std::string what = fmt::format("{} {}:{}->{}/{}", c.value("name", ""), fam == 6 ? "[" + hip + "]" : hip, hp, cp, proto);
+      if (!addr[fam]) {
+        rem.intent.push_back(fmt::format("{}: the container has no IPv{} address; {}", what, fam,
+                                         proxy ? "docker-proxy serves it" : "it cannot be served"));
+        continue;
+      }
+      std::vector<Expr> e = {nfproto(fam)};
+      bool any = hip.empty() || hip == "0.0.0.0" || hip == "::";
+      if (!any) {
+        auto h = IpAddr::parse(hip);
+        if (!h) continue;
+        if (h->is_loopback()) {
+          rem.intent.push_back(fmt::format("{}: bound to loopback; {}", what,
+                                           proxy ? "docker-proxy serves it, other hosts are kept out by the raw rule"
+                                                 : "not DNATed (it would need route_localnet)"));
+          continue;
+        }
+        e.push_back(addr_match(fam, "daddr", {Prefix{*h, h->bytes() * 8}}));
+      }
+      e.push_back(dport(proto, hp));
+      e.push_back(dnat_to(fam, *addr[fam], cp));
+      published.rules.push_back({std::move(e), what});
+      rem.intent.push_back(fmt::format("{}: DNAT to {}:{}", what, addr[fam]->str(), cp));
+    }
+  }
+  if (!published.rules.empty()) {
+    if (proxy && !bridges.empty())
+      // As Docker does with the userland proxy: a container reaching a
+      // published port goes through docker-proxy, not back through NAT
+      // (which would need hairpin mode on its bridge port).
+      dstnat.rules.push_back({{iifname_not_set(bridges), fib_local(), jump("published")},
+                              "connections to one of the host's addresses, except from containers (docker-proxy serves them)"});
+    else
+      dstnat.rules.push_back({{fib_local(), jump("published")}, "connections to one of the host's addresses"});
+    outnat.rules.push_back({{daddr_not_loopback(), fib_local(), jump("published")},
+                            "the host's own connections to its addresses (127.0.0.1 is docker-proxy's)"});
+  }
+  for (auto& n : nets) {
+    for (const auto& p : n.subnets[4]) {
+      if (n.masquerade && !n.internal)
+        srcnat.rules.push_back({{addr_match(4, "saddr", {p}), oifname({n.bridge}, true), verdict("masquerade")},
+                                fmt::format("network {}: containers reach the outside world", n.name)});
+      srcnat.rules.push_back({{oifname({n.bridge}), ct_status_dnat(), addr_match(4, "saddr", {p}), verdict("masquerade")},
+                              fmt::format("network {}: hairpin (a container to a published port of its own network)", n.name)});
+    }
+    std::vector<std::string> others;
+    for (const auto& o : bridges)
+      if (o != n.bridge) others.push_back(o);
+    if (!others.empty())
+      fwd.rules.push_back({{iifname({n.bridge}), oifname(others), verdict("drop")},
+                           fmt::format("network {}: isolated from the other Docker networks", n.name)});
+    if (!n.icc)
+      fwd.rules.push_back({{iifname({n.bridge}), oifname({n.bridge}), verdict("drop")},
+                           fmt::format("network {}: icc=false (needs bridge-nf-call-iptables=1 to see bridged traffic)", n.name)});
+    if (n.internal) {
+      fwd.rules.push_back({{iifname({n.bridge}), oifname({n.bridge}, true), verdict("drop")},
+                           fmt::format("network {}: internal, no way out", n.name)});
+      fwd.rules.push_back({{oifname({n.bridge}), iifname_not(n.bridge), verdict("drop")},
+                           fmt::format("network {}: internal, no way in", n.name)});
+    }
+  }
+  // With a policy file, published ports are also filtered, as in the guard
+  // style: by the original destination port, at forward and input.
+  GChain guard_fwd{"filter_forward", "forward", -10, "filter - 10", {}};
+  GChain guard_in{"filter_input", "input", -10, "filter - 10", {}};
+  GChain filtered{"filtered", "", 0, "", {}};
+  std::vector<GChain> port_chains;
+  if (policy.given) {
+    std::map<std::pair<unsigned, std::string>, std::vector<std::string>> ports;
+    for (const auto& c : api->at("containers"))
+      if (c.value("running", false))
+        for (const auto& b : array_member(c, "ports"))
+          ports[{b.value("host_port", 0u), b.value("protocol", "tcp")}].push_back(c.value("name", ""));
+    for (auto& [pk, names] : ports) {
+      names.erase(std::unique(names.begin(), names.end()), names.end());
+      std::string spec = fmt::format("{}/{}", pk.first, pk.second);
+      GChain pc{fmt::format("port_{}_{}", pk.second, pk.first), "", 0, "", {}};
+      std::string line;
+      bool filter = policy_port_rules(policy, spec, ext, pc, line, names);
+      rem.intent.push_back(line);
+      if (!filter) continue;
+      filtered.rules.push_back({{l4proto(pk.second), ct_original_dport(pk.first), jump(pc.name)}, ""});
+      port_chains.push_back(std::move(pc));
+    }
+    if (!filtered.rules.empty()) {
+      guard_fwd.rules.push_back({{ct_state_new(), ct_status_dnat(), jump("filtered")}, "published ports, per the policy"});
+      guard_in.rules.push_back({{ct_state_new(), jump("filtered")}, "docker-proxy, per the policy"});
+    }
+  }
+  std::vector<GChain> chains;
+  for (GChain* c : {&raw, &dstnat, &outnat, &srcnat, &guard_fwd, &guard_in, &fwd})
+    if (!c->rules.empty()) chains.push_back(*c);
+  if (!published.rules.empty()) chains.push_back(published);
+  if (!filtered.rules.empty()) chains.push_back(filtered);
+  for (auto& c : port_chains) chains.push_back(std::move(c));
+  render(rem, s, "owner", "dockfw_owner", "Docker's own state: every published binding and bridge network", chains);
   return rem;
 }
 
@@ -453,7 +666,7 @@ Snapshot with_remediation(const Snapshot& s, const Remediation& r) {
     for (const char* k : {"table", "chain", "rule", "set", "map"})
       if (o.contains(k)) inner = &o[k];
     bool ours = inner && inner->value("family", "") == "inet" &&
-                (inner->value("table", "") == kTable || (o.contains("table") && inner->value("name", "") == kTable));
+                (inner->value("table", "") == r.table || (o.contains("table") && inner->value("name", "") == r.table));
     if (!ours) kept.push_back(o);
   }
   for (const auto& o : r.ruleset) kept.push_back(o);
@@ -461,7 +674,11 @@ Snapshot with_remediation(const Snapshot& s, const Remediation& r) {
   return out;
 }
 
-bool is_hole(const Finding& f) {
+bool is_hole(const Finding& f, const std::string& style) {
+  // The owner style publishes what Docker's state says is published: a port
+  // open over IPv4 past an input drop is its intent (restrict it with
+  // --policy), so only direct container access and remote loopback count.
+  if (style == "owner") return f.rule_id == "DFA005" || f.rule_id == "DFA006";
   return f.rule_id == "DFA001" || f.rule_id == "DFA004" || f.rule_id == "DFA005" || f.rule_id == "DFA006";
 }
 
@@ -492,13 +709,16 @@ Verification verify_guard(const Snapshot& s, const ScanResult& before, const Rem
   v.report = "\n# Verified on the snapshot with this table loaded (dockfw-audit scan on it):\n";
   for (const auto& [what, n] : open_before)
     v.report += fmt::format("#   {}: open to {} outside source class(es), {} after\n", what, n, open_after[what]);
-  for (const auto& f : before.findings) v.holes_before += is_hole(f);
+  for (const auto& f : before.findings) v.holes_before += is_hole(f, r.style);
   for (const auto& f : v.after.findings)
-    if (is_hole(f)) {
+    if (is_hole(f, r.style)) {
       ++v.holes_after;
       v.report += fmt::format("#   still open: {} {}\n", f.rule_id, f.message);
+    } else if (is_hole(f, "guard")) {
+      v.report += fmt::format("#   by intent: {} {}\n", f.rule_id, f.message);
     }
-  v.report += fmt::format("#   holes (DFA001, DFA004, DFA005, DFA006): {} before, {} after\n", v.holes_before, v.holes_after);
+  v.report += fmt::format("#   holes ({}): {} before, {} after\n",
+                          r.style == "owner" ? "DFA005, DFA006" : "DFA001, DFA004, DFA005, DFA006", v.holes_before, v.holes_after);
   return v;
 }
 

@@ -38,12 +38,22 @@ inline constexpr int kGuardPolicySchemaVersion = 1;
 Result<GuardPolicy> load_guard_policy(const std::string& path);
 
 struct Remediation {
+  std::string style;           // "guard" or "owner"
+  std::string table;           // inet TABLE, the only one it touches
   std::string script;          // for nft -f: replaces table inet dockfw_guard atomically
   Json ruleset = Json::array();  // the same table as libnftables lists it (nft -j), for verification
   std::vector<std::string> intent;  // one line per published port: closed to, open to, not decided
 };
 
 Remediation make_guard(const Engine& engine, const Exposure& exposure, const GuardPolicy& policy);
+
+// Owner style, for hosts that run Docker with "iptables": false: the table
+// inet dockfw_owner does what Docker's rules would, from Docker's own state:
+// DNAT of every published binding (from outside and from the host itself),
+// masquerading and hairpin NAT for every bridge network, isolation between
+// networks (and within icc=false ones), plus the guard's raw protections.
+// An input error when Docker's iptables integration is on.
+Result<Remediation> make_owner(const Engine& engine, const Exposure& exposure, const GuardPolicy& policy);
 
 // The snapshot as it would be with the guard loaded (its table replacing any
 // previous inet dockfw_guard), to analyze the result before applying it.
@@ -52,13 +62,14 @@ Snapshot with_remediation(const Snapshot& s, const Remediation& r);
 // The proof on the snapshot: scan with the table loaded. The holes a guard is
 // meant to close are DFA001 (bypassed input drop), DFA004 (one family open
 // where the other is closed), DFA005 (direct container access) and DFA006
-// (remote loopback). `report` is a comment block for the end of the script.
+// (remote loopback); an owner table, which publishes by intent, DFA005 and
+// DFA006. `report` is a comment block for the end of the script.
 struct Verification {
   ScanResult after;
   int holes_before = 0, holes_after = 0;
   std::string report;
 };
 Verification verify_guard(const Snapshot& s, const ScanResult& before, const Remediation& r);
-bool is_hole(const Finding& f);
+bool is_hole(const Finding& f, const std::string& style = "guard");
 
 }  // namespace dfa

@@ -9,7 +9,7 @@
 #   lab_wan CMD... / lab_lan CMD...   run CMD on an outside host
 #   lab_run_web NAME PORTSPEC... [--network NET]   busybox httpd on :80
 #   lab_dockerd_restart       stop and start dockerd (containers stay stopped)
-#   lab_apply_guard           load dockfw-audit remediate's table; containers must keep egress
+#   lab_apply_guard [STYLE]   load dockfw-audit remediate's table; containers must have egress
 #   lab_down                  stops everything and removes it all
 #
 # Topology (all inside namespaces this lab creates):
@@ -180,16 +180,18 @@ lab_host_http() {
   lab_host busybox httpd -p "$1" -h "$LAB_DIR/www-$2"
 }
 
-# Loads dockfw-audit's guard into the lab host the way an admin would: collect,
-# remediate (exit 1 when a hole would remain), nft -c, nft -f. Then checks with
-# real packets that every running container still reaches the outside world
-# (wan answers on tcp 80). Needs DFA_BIN.
+# Loads dockfw-audit's remediation (STYLE guard, the default, or owner) into
+# the lab host the way an admin would: collect, remediate (exit 1 when a hole
+# would remain), nft -c, nft -f. Then checks with real packets that every
+# running container reaches the outside world (wan answers on tcp 80).
+# Needs DFA_BIN.
 lab_apply_guard() {
-  local snap=$LAB_DIR/pre-guard.json script=$LAB_DIR/guard.nft
+  local style=${1:-guard}
+  local snap=$LAB_DIR/pre-$style.json script=$LAB_DIR/$style.nft
   sleep 0.5
   lab_host "$DFA_BIN" collect --docker-host "unix://$LAB_DIR/docker.sock" \
     --nftables-config "$LAB_DIR/nftables.conf" -o "$snap" 2>/dev/null || { echo "guard: collect failed"; return 1; }
-  "$DFA_BIN" remediate --snapshot "$snap" -o "$script" || { echo "guard: remediate failed or left a hole"; return 1; }
+  "$DFA_BIN" remediate --style "$style" --snapshot "$snap" -o "$script" || { echo "guard: remediate failed or left a hole"; return 1; }
   lab_host nft -c -f "$script" || { echo "guard: nft -c rejects $script"; return 1; }
   lab_host nft -f "$script" || { echo "guard: nft -f failed"; return 1; }
   (lab_wan python3 "$DFA_SRC/tests/lab/tcp_answer.py" wan 80 >/dev/null 2>&1 &)  # a subshell: no job notice when lab_down kills it

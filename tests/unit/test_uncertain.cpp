@@ -98,3 +98,29 @@ TEST_CASE("given two nat chains at the same priority that bind differently, then
   CHECK(o.result == dfa::Outcome::Result::uncertain);
   CHECK(mentions(o, "same priority"));
 }
+
+TEST_CASE("given a container reaching its own published port through NAT, then the bridge's hairpin mode decides") {
+  // Scenario 9 with the owner table: the proxy is off, so DNAT brings the
+  // packet back to the bridge port it came from; Docker set hairpin mode on.
+  Json doc = fixture_json("scenarios/09-handwritten-nat-owned/snapshot.json");
+  auto from_web = [](const Json& d) {
+    dfa::Snapshot s{d};
+    dfa::Engine e(s);
+    dfa::Source src;
+    src.kind = dfa::Source::Kind::container;
+    src.container = "web";
+    return e.run(src, *dfa::IpAddr::parse("203.0.113.1"), 8080, "tcp");
+  };
+  CHECK(from_web(doc).result == dfa::Outcome::Result::delivered);
+  // Seen in the lab: without hairpin mode the kernel never answers.
+  for (auto& i : doc["host"]["interfaces"])
+    if (i.contains("hairpin")) i["hairpin"] = false;
+  dfa::Outcome off = from_web(doc);
+  CHECK(off.result == dfa::Outcome::Result::dropped);
+  CHECK(off.decided_by.find("no hairpin mode") != std::string::npos);
+  // A snapshot without the field: not known, so uncertain.
+  for (auto& i : doc["host"]["interfaces"]) i.erase("hairpin");
+  dfa::Outcome unknown = from_web(doc);
+  CHECK(unknown.result == dfa::Outcome::Result::uncertain);
+  CHECK(unknown.decided_by.find("hairpin mode") != std::string::npos);
+}
