@@ -104,6 +104,7 @@ struct Engine::Impl {
         d.pick(b.label() + ": chain loop");
         return ChainResult{ChainResult::accept, {}, "loop"};
       }
+      if (cur && cur->index) i = cur->index->next(p.daddr, p.dport, i, cur->rules.size());
       if (!cur || i >= cur->rules.size()) {
         if (stack.empty()) return policy();
         cur = stack.back().chain;
@@ -111,8 +112,18 @@ struct Engine::Impl {
         stack.pop_back();
         continue;
       }
-      const Rule& r = cur->rules[i++];
-      if (!eval_rule(r, p)) continue;
+      const Rule* rp = &cur->rules[i++];
+      if (rp->run) {
+        // A run of single-address rules: the first whose address is the packet's.
+        const RuleRun& run = *rp->run;
+        if (p.family != run.family) continue;
+        auto hit = run.first.find(run.src ? p.saddr : p.daddr);
+        if (hit == run.first.end()) continue;
+        rp = &run.rules[hit->second];
+      } else if (!eval_rule(*rp, p)) {
+        continue;
+      }
+      const Rule& r = *rp;
       for (const auto& eff : r.effects) eff(p);
       const Action* a = &r.action;
       if (a->kind == Action::vmap) {

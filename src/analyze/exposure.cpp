@@ -6,6 +6,7 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace dfa {
 namespace {
@@ -54,12 +55,77 @@ IpAddr nth(const Prefix& p, unsigned n) {
   return a;
 }
 
-std::string signature(const IpAddr& a, const std::vector<Prefix>& ps) {
+std::string signature(const IpAddr& a, const std::vector<Prefix>& ps, const std::vector<AddrSet>& sets) {
   std::string sig;
   for (std::size_t i = 0; i < ps.size(); ++i)
     if (ps[i].contains(a)) sig += std::to_string(i) + ",";
+  for (std::size_t i = 0; i < sets.size(); ++i)
+    if (sets[i].addrs.count(a)) sig += "s" + std::to_string(i) + ",";
   return sig;
 }
+
+// What the rules mention, with runs of single-address rules that share their
+// verdict (kAddrRunMin or more in a row) collected as one set each.
+struct Mentions {
+  int family;
+  std::vector<Prefix>& prefixes;
+  std::vector<AddrSet>& sets;
+  std::map<std::string, SourcePartition::Ports>& ports;  // prefix text -> ports of its rules
+  std::string key;                 // chain and field of the current run
+  std::string verdict;             // the verdict all its rules share
+  std::string label;
+  std::vector<const Json*> rules;  // the run so far
+  std::vector<IpAddr> addrs;
+
+  void mention(const Json& r, bool legacy) {
+    std::vector<Prefix> here;
+    mentioned(r, here);
+    auto c = dport_constraint(r, legacy);
+    for (const auto& p : here) {
+      auto& pp = ports[p.network().str()];
+      if (!c) pp.any = true;
+      else pp.ranges.insert(pp.ranges.end(), c->begin(), c->end());
+      prefixes.push_back(p);
+    }
+  }
+  bool legacy_run = false;
+  void flush() {
+    if (rules.size() >= kAddrRunMin) {
+      if (!addrs.empty() && addrs.front().family == family)
+        sets.push_back({label, std::set<IpAddr>(addrs.begin(), addrs.end())});
+    } else {
+      for (const Json* r : rules) mention(*r, legacy_run);
+    }
+    rules.clear();
+    addrs.clear();
+    key.clear();
+  }
+  // rule: an nft rule object or a legacy rule; chain: where it is, for the label.
+  void rule(const Json& r, bool legacy, int legacy_family, const std::string& chain) {
+    auto t = single_address_test(r, legacy, legacy_family);
+    std::string v;
+    if (t) {
+      if (legacy) v = r.at("target").dump();
+      else
+        for (const auto& e : array_member(r, "expr"))
+          if (!e.contains("match") && !e.contains("counter")) v += e.dump();
+    }
+    std::string k = t ? fmt::format("{}|{}|{}", chain, t->src, t->family) : "";
+    if (!t || k != key || v != verdict) flush();
+    legacy_run = legacy;
+    if (!t) {
+      mention(r, legacy);
+      return;
+    }
+    if (rules.empty()) {
+      key = k;
+      verdict = v;
+      label = fmt::format("an address of the {} rules in {}", t->src ? "source-address" : "destination-address", chain);
+    }
+    rules.push_back(&r);
+    addrs.push_back(t->addr);
+  }
+};
 
 }  // namespace
 
@@ -67,6 +133,16 @@ std::string SourcePartition::label_of(const IpAddr& addr, const std::string& ifa
   const Prefix* most = nullptr;
   for (const auto& p : prefixes)
     if (p.contains(addr) && (!most || p.len > most->len)) most = &p;
+  const AddrSet* in = nullptr;
+  std::string also;
+  for (const auto& st : sets)
+    if (st.addrs.count(addr)) {
+      if (!in) in = &st;
+      else also += " and " + st.label;
+    }
+  if (in && !(most && most->len == addr.bytes() * 8))
+    return most ? fmt::format("{}{} within {} on {}", in->label, also, most->str(), iface)
+                : fmt::format("{}{} on {}", in->label, also, iface);
   return most ? fmt::format("{} on {}", most->str(), iface)
               : fmt::format("any other IPv{} address on {}", addr.family, iface);
 }
@@ -74,9 +150,32 @@ std::string SourcePartition::label_of(const IpAddr& addr, const std::string& ifa
 SourcePartition source_classes(const Engine& e, int family) {
   const Snapshot& s = e.snapshot();
   std::vector<Prefix> ps;
-  if (const Json* nft = s.section("nftables")) mentioned(nft->at("ruleset"), ps);
-  if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object())
-    mentioned(s.doc["iptables_legacy"][family == 6 ? "ipv6" : "ipv4"], ps);
+  std::vector<AddrSet> sets;
+  std::map<std::string, SourcePartition::Ports> port_of;
+  Mentions m{family, ps, sets, port_of, {}, {}, {}, {}, {}};
+  if (const Json* nft = s.section("nftables"))
+    for (const auto& o : nft->at("ruleset")) {
+      if (auto r = o.find("rule"); r != o.end())
+        m.rule(*r, false, 0,
+               fmt::format("nft {} {} {}", r->value("family", ""), r->value("table", ""), r->value("chain", "")));
+      else {
+        m.flush();
+        m.mention(o, false);  // sets, maps: no port of their own
+      }
+    }
+  m.flush();
+  if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object()) {
+    const char* fk = family == 6 ? "ipv6" : "ipv4";
+    const Json& lf = s.doc["iptables_legacy"][fk];
+    if (lf.is_object())
+      for (const auto& t : array_member(lf, "tables"))
+        for (const auto& c : array_member(t, "chains")) {
+          for (const auto& r : array_member(c, "rules"))
+            m.rule(r, true, family,
+                   fmt::format("iptables-legacy {} {} {}", fk, t.value("name", ""), c.value("name", "")));
+          m.flush();
+        }
+  }
   const Json* host = s.section("host");
   std::vector<std::string> ifaces;
   std::set<std::string> bridges;
@@ -92,7 +191,10 @@ SourcePartition source_classes(const Engine& e, int family) {
       for (const auto& a : array_member(i, "addresses"))
         if (a.value("family", 4) == family && a.value("scope", "") == "global")
           if (auto p = Prefix::parse(fmt::format("{}/{}", a.value("address", ""), a.value("prefix_len", 0))))
+          {
             ps.push_back(p->network());
+            port_of[p->network().str()].any = true;  // the host's own networks matter for every port
+          }
       if (external) ifaces.push_back(name);
     }
   }
@@ -109,13 +211,19 @@ SourcePartition source_classes(const Engine& e, int family) {
   static const char* const others4[] = {"192.0.2.77", "100.64.0.77", "10.222.0.77"};
   static const char* const others6[] = {"2001:db8:ffff::77", "fd12:3456::77", "2a00:1450::77"};
   for (const char* other : family == 6 ? others6 : others4) cands.push_back(*IpAddr::parse(other));
+  for (const auto& st : sets) cands.push_back(*st.addrs.begin());
   std::map<std::string, IpAddr> by_sig;
   for (const auto& c : cands) {
     if (hv.is_local(c) || c.is_loopback()) continue;
-    by_sig.emplace(signature(c, ps), c);
+    by_sig.emplace(signature(c, ps, sets), c);
   }
   SourcePartition part;
   part.prefixes = ps;
+  part.sets = std::move(sets);
+  for (const auto& p : ps) {
+    auto it = port_of.find(p.network().str());
+    part.prefix_ports.push_back(it == port_of.end() ? SourcePartition::Ports{true, {}} : it->second);
+  }
   std::vector<SourceClass>& out = part.classes;
   for (const auto& iface : ifaces)
     for (const auto& [sig, addr] : by_sig) {
@@ -154,11 +262,44 @@ Exposure compute_exposure(const Engine& e) {
   Exposure x;
   const Snapshot& s = e.snapshot();
   const Json* host = s.section("host");
-  std::map<int, std::vector<SourceClass>> classes;
+  std::map<int, SourcePartition> parts;
   for (int fam : {4, 6}) {
-    classes[fam] = source_classes(e, fam).classes;
-    for (const auto& c : classes[fam]) x.classes.push_back(c);
+    parts[fam] = source_classes(e, fam);
+    for (const auto& c : parts[fam].classes) x.classes.push_back(c);
   }
+  // Ports a packet can have on its way: the published ones, every port a
+  // DNAT or redirect translates to, and the client port the replies go to.
+  std::set<unsigned> translated{Packet{}.sport};
+  std::function<void(const Json&)> find_ports = [&](const Json& j) {
+    if (j.is_object()) {
+      for (const char* k : {"dnat", "redirect"})
+        if (auto it = j.find(k); it != j.end() && it->is_object() && it->contains("port") && (*it)["port"].is_number_unsigned())
+          translated.insert((*it)["port"].get<unsigned>());
+      if (auto it = j.find("to_destination"); it != j.end() && it->is_string()) {
+        const std::string& t = it->get_ref<const std::string&>();
+        auto colon = t.rfind(':');
+        if (colon != std::string::npos && t.find(']') < colon + 1) {
+          if (auto rg = port_range(Json(t.substr(colon + 1))))
+            for (unsigned q = rg->first; q <= rg->second && q - rg->first < 4096; ++q) translated.insert(q);
+        }
+      }
+      if (auto it = j.find("to_ports"); it != j.end() && it->is_string()) {
+        std::string t = it->get<std::string>();
+        std::replace(t.begin(), t.end(), '-', ':');
+        if (auto rg = port_range(Json(t)))
+          for (unsigned q = rg->first; q <= rg->second && q - rg->first < 4096; ++q) translated.insert(q);
+      }
+      for (const auto& [k, v] : j.items())
+        if (k != "raw" && k != "text") find_ports(v);
+    } else if (j.is_array()) {
+      for (const auto& v : j) find_ports(v);
+    }
+  };
+  if (const Json* nft = s.section("nftables")) find_ports(nft->at("ruleset"));
+  if (s.doc.contains("iptables_legacy")) find_ports(s.doc["iptables_legacy"]);
+  if (const Json* api = s.section("docker_api"))
+    for (const auto& c : api->at("containers"))
+      for (const auto& b : array_member(c, "ports")) translated.insert(b.value("container_port", 0u));
   auto host_addrs = [&](int fam) {
     std::vector<IpAddr> v;
     if (host)
@@ -169,14 +310,48 @@ Exposure compute_exposure(const Engine& e) {
     return v;
   };
   auto run_entry = [&](ExposureEntry& en, const std::vector<IpAddr>& dsts, unsigned port, const std::string& proto) {
-    for (const auto& c : classes[en.family])
-      for (const auto& d : dsts) {
-        // Remote sources include loopback destinations: a neighbour on the
-        // link can address 127.0.0.1 to the host (moby#45610).
-        std::string a = d.family == 6 ? "[" + d.str() + "]" : d.str();
-        Outcome o = e.run(c.source, d, port, proto, false);  // explain shows the path; exposure keeps verdicts
-        en.cells.push_back({c.label, fmt::format("{}:{}/{}", a, port, proto), std::move(o)});
+    const SourcePartition& part = parts[en.family];
+    // The prefixes that can tell sources apart for this port: those some
+    // rule mentions without a destination port, or with one the packet can
+    // have. Remote classes alike in all of them (and in every address set)
+    // take the same path, so one walk stands for all of them.
+    std::vector<std::size_t> relevant;
+    for (std::size_t i = 0; i < part.prefixes.size(); ++i) {
+      const auto& pp = part.prefix_ports[i];
+      bool r = pp.any;
+      for (const auto& [lo, hi] : pp.ranges) {
+        if (r) break;
+        if (lo <= port && port <= hi) r = true;
+        auto it = translated.lower_bound(lo);
+        if (it != translated.end() && *it <= hi) r = true;
       }
+      if (r) relevant.push_back(i);
+    }
+    std::unordered_map<std::string, std::size_t> group_of;  // class key -> group
+    std::vector<std::vector<std::optional<Outcome>>> walked;  // group -> destination -> outcome
+    std::vector<std::string> shown;
+    for (const auto& d : dsts)
+      // Remote sources include loopback destinations: a neighbour on the
+      // link can address 127.0.0.1 to the host (moby#45610).
+      shown.push_back(fmt::format("{}:{}/{}", d.family == 6 ? "[" + d.str() + "]" : d.str(), port, proto));
+    en.cells.reserve(en.cells.size() + part.classes.size() * dsts.size());
+    for (const auto& c : part.classes) {
+      std::string key = "#" + c.label;
+      if (c.source.kind == Source::Kind::remote && c.source.addr) {
+        key = c.source.iif + "|";
+        for (std::size_t i : relevant)
+          if (part.prefixes[i].contains(*c.source.addr)) key += std::to_string(i) + ",";
+        for (std::size_t i = 0; i < part.sets.size(); ++i)
+          if (part.sets[i].addrs.count(*c.source.addr)) key += "s" + std::to_string(i) + ",";
+      }
+      auto [g, fresh] = group_of.try_emplace(std::move(key), walked.size());
+      if (fresh) walked.emplace_back(dsts.size());
+      auto& outcomes = walked[g->second];
+      for (std::size_t k = 0; k < dsts.size(); ++k) {
+        if (!outcomes[k]) outcomes[k] = e.run(c.source, dsts[k], port, proto, false);  // explain shows the path
+        en.cells.push_back({c.label, shown[k], *outcomes[k]});
+      }
+    }
   };
   if (const Json* api = s.section("docker_api")) {
     for (const auto& c : api->at("containers")) {

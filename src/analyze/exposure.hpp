@@ -4,6 +4,7 @@
 // and address the rules and the host's networks mention, per arrival
 // interface; plus the host itself and a container on each Docker network.
 #pragma once
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,9 +36,25 @@ struct Exposure {
   std::vector<ExposureEntry> entries;
 };
 
+// Addresses that a run of rules tests one by one with the same verdict (a
+// blocklist): alike for every other rule, so one class, not one per address.
+struct AddrSet {
+  std::string label;  // "an address of the blocklist nft inet admin blocklist"
+  std::set<IpAddr> addrs;
+};
+
 // The partition of one family's source addresses, per arrival interface.
 struct SourcePartition {
   std::vector<Prefix> prefixes;  // every prefix the rules and networks mention
+  std::vector<AddrSet> sets;     // runs of single-address rules
+  // Per prefix, the destination ports of the rules that mention it (any:
+  // some rule mentions it without a fixed destination port). A prefix only
+  // tells sources apart for packets to those ports.
+  struct Ports {
+    bool any = false;
+    std::vector<std::pair<unsigned, unsigned>> ranges;
+  };
+  std::vector<Ports> prefix_ports;
   std::vector<SourceClass> classes;
   // The label of the class an address arriving on iif belongs to.
   std::string label_of(const IpAddr& a, const std::string& iif) const;

@@ -17,10 +17,12 @@ bool HostView::is_local_on(const IpAddr& a, const std::string& iface) const {
   return it != iface_addrs.end() && std::find(it->second.begin(), it->second.end(), a) != it->second.end();
 }
 
-std::string BaseChain::label() const {
-  return source == "nft" ? fmt::format("nft {} {} {}", family, table, chain)
-                         : fmt::format("iptables-legacy {} {} {}", family, table, chain);
+namespace {
+std::string make_label(const BaseChain& b) {
+  return b.source == "nft" ? fmt::format("nft {} {} {}", b.family, b.table, b.chain)
+                           : fmt::format("iptables-legacy {} {} {}", b.family, b.table, b.chain);
 }
+}  // namespace
 
 bool BaseChain::applies_to(int fam) const {
   if (family == "inet") return true;
@@ -936,6 +938,225 @@ std::string hook_of(const std::string& builtin) {
 
 }  // namespace
 
+std::optional<std::pair<unsigned, unsigned>> port_range(const Json& v) {
+  if (v.is_number_unsigned()) return std::pair{v.get<unsigned>(), v.get<unsigned>()};
+  if (v.is_object() && v.contains("range") && v["range"].is_array() && v["range"].size() == 2 &&
+      v["range"][0].is_number_unsigned() && v["range"][1].is_number_unsigned())
+    return std::pair{v["range"][0].get<unsigned>(), v["range"][1].get<unsigned>()};
+  if (v.is_string()) {  // iptables "8080" or "7000:7002"
+    const std::string& t = v.get_ref<const std::string&>();
+    auto colon = t.find(':');
+    try {
+      unsigned a = static_cast<unsigned>(std::stoul(t.substr(0, colon)));
+      unsigned b = colon == std::string::npos ? a : static_cast<unsigned>(std::stoul(t.substr(colon + 1)));
+      return std::pair{a, b};
+    } catch (...) {
+      return std::nullopt;
+    }
+  }
+  return std::nullopt;
+}
+
+// The destination ports a rule can match, when it tests them against
+// constants (nft tcp/udp/th dport ==, iptables -p tcp --dport); nullopt: any.
+std::optional<PortRanges> dport_constraint(const Json& r, bool legacy) {
+  auto from_xt = [](const Json& m) -> std::optional<PortRanges> {
+    std::string n = m.value("name", "");
+    if ((n != "tcp" && n != "udp") || !m.value("decoded", true) || !m.contains("params")) return std::nullopt;
+    const Json& p = m["params"];
+    if (!p.contains("dport") || p.value("dport_invert", false)) return std::nullopt;
+    auto rg = port_range(p["dport"]);
+    if (!rg) return std::nullopt;
+    return PortRanges{*rg};
+  };
+  if (legacy) {
+    for (const auto& m : array_member(r, "matches"))
+      if (auto c = from_xt(m)) return c;
+    return std::nullopt;
+  }
+  for (const auto& e : array_member(r, "expr")) {
+    if (e.contains("xt") && e["xt"].value("type", "") == "match")
+      if (auto c = from_xt(e["xt"])) return c;
+    if (!e.contains("match")) continue;
+    const Json& m = e["match"];
+    std::string op = m.value("op", "");
+    if ((op != "==" && op != "in") || !m["left"].contains("payload")) continue;
+    const Json& pl = m["left"]["payload"];
+    std::string proto = pl.value("protocol", "");
+    if (pl.value("field", "") != "dport" || (proto != "tcp" && proto != "udp" && proto != "th" && proto != "sctp")) continue;
+    const Json& right = m["right"];
+    PortRanges out;
+    if (right.is_object() && right.contains("set") && right["set"].is_array()) {
+      for (const auto& v : right["set"]) {
+        auto rg = port_range(v);
+        if (!rg) return std::nullopt;
+        out.push_back(*rg);
+      }
+    } else if (auto rg = port_range(right)) {
+      out.push_back(*rg);
+    } else {
+      continue;
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+namespace {
+// Whether an nft rule object uses conntrack: a ct expression, a NAT
+// statement, or an xt conntrack/state match or NAT target. Walks the JSON
+// without printing it (large rulesets have 100,000 rules).
+bool uses_conntrack(const Json& j) {
+  static const std::set<std::string> keys = {"ct", "dnat", "snat", "masquerade", "redirect"};
+  static const std::set<std::string> names = {"conntrack", "state", "DNAT", "SNAT", "MASQUERADE", "REDIRECT"};
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      if (keys.count(k)) return true;
+      if (k == "name" && v.is_string() && names.count(v.get_ref<const std::string&>())) return true;
+      if (uses_conntrack(v)) return true;
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j)
+      if (uses_conntrack(v)) return true;
+  } else if (j.is_string() && names.count(j.get_ref<const std::string&>())) {
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+std::optional<AddrTest> single_address_test(const Json& r, bool legacy, int legacy_family) {
+  if (legacy) {
+    if (!array_member(r, "matches").empty() || !r.value("dst", "").empty() == !r.value("src", "").empty()) return std::nullopt;
+    for (const char* k : {"in_iface", "out_iface", "protocol", "fragment"})
+      if (!r.value(k, "").empty()) return std::nullopt;
+    bool src = !r.value("src", "").empty();
+    if (r.value(src ? "src_invert" : "dst_invert", false)) return std::nullopt;
+    auto p = Prefix::parse(r.value(src ? "src" : "dst", ""));
+    if (!p || p->len != p->addr.bytes() * 8 || p->addr.family != legacy_family) return std::nullopt;
+    return AddrTest{src, legacy_family, p->addr};
+  }
+  std::optional<AddrTest> test;
+  for (const auto& e : array_member(r, "expr")) {
+    if (!e.is_object() || e.size() != 1) return std::nullopt;
+    const std::string& k = e.begin().key();
+    if (k == "counter" || k == "log" || k == "accept" || k == "drop" || k == "reject" || k == "return" || k == "jump" ||
+        k == "goto")
+      continue;
+    if (k != "match" || test) return std::nullopt;
+    const Json& m = e["match"];
+    if (m.value("op", "") != "==" || !m["left"].contains("payload") || !m["right"].is_string()) return std::nullopt;
+    const Json& pl = m["left"]["payload"];
+    std::string proto = pl.value("protocol", ""), field = pl.value("field", "");
+    if ((proto != "ip" && proto != "ip6") || (field != "saddr" && field != "daddr")) return std::nullopt;
+    auto a = IpAddr::parse(m["right"].get<std::string>());
+    int fam = proto == "ip6" ? 6 : 4;
+    if (!a || a->family != fam) return std::nullopt;
+    test = AddrTest{field == "saddr", fam, *a};
+  }
+  return test;
+}
+
+namespace {
+
+// Replaces runs of at least kMinRun consecutive single-address rules (same
+// field and family, no effects) with one indexed rule.
+constexpr std::size_t kMinRun = kAddrRunMin;
+
+// The single ports a rule requires, from its constraint (empty: none, or a
+// range too wide to list).
+std::vector<unsigned> single_ports(const std::optional<PortRanges>& c) {
+  std::vector<unsigned> v;
+  if (!c) return v;
+  for (const auto& [lo, hi] : *c) {
+    if (hi < lo || hi - lo > 64) return {};
+    for (unsigned q = lo; q <= hi; ++q) v.push_back(q);
+  }
+  return v;
+}
+
+constexpr std::size_t kIndexMin = 16;  // shorter chains are scanned
+void index_ports(Chain& ch) {
+  if (ch.rules.size() < kIndexMin) return;
+  auto idx = std::make_shared<PortIndex>();
+  for (std::size_t i = 0; i < ch.rules.size(); ++i) {
+    if (ch.rules[i].run) idx->any.push_back(i);
+    else if (ch.rules[i].daddr) idx->by_daddr[*ch.rules[i].daddr].push_back(i);
+    else if (!ch.rules[i].dports.empty())
+      for (unsigned q : ch.rules[i].dports) idx->by_port[q].push_back(i);
+    else idx->any.push_back(i);
+  }
+  ch.index = std::move(idx);
+}
+
+void index_runs(Chain& ch) {
+  std::vector<Rule> out;
+  std::size_t i = 0;
+  auto same = [](const Rule& a, const Rule& b) {
+    return a.addr_test && b.addr_test && a.addr_test->src == b.addr_test->src && a.addr_test->family == b.addr_test->family;
+  };
+  while (i < ch.rules.size()) {
+    std::size_t j = i;
+    while (j < ch.rules.size() && ch.rules[j].addr_test && ch.rules[j].effects.empty() && same(ch.rules[i], ch.rules[j])) ++j;
+    if (j - i < kMinRun) {
+      out.push_back(std::move(ch.rules[i]));
+      ++i;
+      continue;
+    }
+    auto run = std::make_shared<RuleRun>();
+    run->src = ch.rules[i].addr_test->src;
+    run->family = ch.rules[i].addr_test->family;
+    for (std::size_t k = i; k < j; ++k) {
+      run->first.emplace(ch.rules[k].addr_test->addr, k - i);
+      run->rules.push_back(std::move(ch.rules[k]));
+    }
+    Rule r;
+    r.text = fmt::format("{} .. {} ({} rules looked up by address)", run->rules.front().text, run->rules.back().text,
+                         run->rules.size());
+    r.origin = run->rules.front().origin;
+    r.run = std::move(run);
+    out.push_back(std::move(r));
+    i = j;
+  }
+  ch.rules = std::move(out);
+  index_ports(ch);
+}
+
+}  // namespace
+
+std::size_t PortIndex::next(const IpAddr& daddr, unsigned dport, std::size_t i, std::size_t end) const {
+  std::size_t best = end;
+  auto first_from = [&](const std::vector<std::size_t>& v) {
+    auto b = std::lower_bound(v.begin(), v.end(), i);
+    if (b != v.end() && *b < best) best = *b;
+  };
+  first_from(any);
+  if (auto it = by_port.find(dport); it != by_port.end()) first_from(it->second);
+  if (auto it = by_daddr.find(daddr); it != by_daddr.end()) first_from(it->second);
+  return best;
+}
+
+std::optional<IpAddr> daddr_constraint(const Json& r, bool legacy) {
+  if (legacy) {
+    std::string d = r.value("dst", "");
+    if (d.empty() || r.value("dst_invert", false)) return std::nullopt;
+    auto p = Prefix::parse(d);
+    if (!p || p->len != p->addr.bytes() * 8) return std::nullopt;
+    return p->addr;
+  }
+  for (const auto& e : array_member(r, "expr")) {
+    if (!e.contains("match")) continue;
+    const Json& m = e["match"];
+    if (m.value("op", "") != "==" || !m["left"].contains("payload") || !m["right"].is_string()) continue;
+    const Json& pl = m["left"]["payload"];
+    std::string proto = pl.value("protocol", "");
+    if ((proto != "ip" && proto != "ip6") || pl.value("field", "") != "daddr") continue;
+    auto a = IpAddr::parse(m["right"].get<std::string>());
+    if (a && a->family == (proto == "ip6" ? 6 : 4)) return a;
+  }
+  return std::nullopt;
+}
+
 Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
   Ruleset rs;
   for (auto name : {"nftables", "iptables_legacy"}) {
@@ -955,16 +1176,19 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
     for (const auto& o : objs) {
       auto r = o.find("rule");
       if (r == o.end()) continue;
-      std::string dumped = r->dump();
-      for (const char* user : {"\"ct\"", "\"dnat\"", "\"snat\"", "\"masquerade\"", "\"redirect\"", "\"conntrack\"",
-                               "\"state\"", "\"DNAT\"", "\"SNAT\"", "\"MASQUERADE\"", "\"REDIRECT\""})
-        if (dumped.find(user) != std::string::npos) rs.conntrack_active = true;
+      if (!rs.conntrack_active && uses_conntrack(*r)) rs.conntrack_active = true;
       std::string fam = r->value("family", ""), table = r->value("table", ""), chain = r->value("chain", "");
       std::string key = fmt::format("nft {} {}", fam, table);
       Ctx ctx{host, objs, fam, table};
       int pos = ++positions[key + " " + chain];
-      rs.tables[key][chain].rules.push_back(build_nft_rule(*r, ctx, pos));
+      Rule built = build_nft_rule(*r, ctx, pos);
+      built.addr_test = single_address_test(*r, false, 0);
+      built.dports = single_ports(dport_constraint(*r, false));
+      built.daddr = daddr_constraint(*r, false);
+      rs.tables[key][chain].rules.push_back(std::move(built));
     }
+    for (auto& [key, chains] : rs.tables)
+      for (auto& [name, ch] : chains) index_runs(ch);
     for (const auto& o : objs) {
       auto c = o.find("chain");
       if (c == o.end() || !c->contains("hook")) continue;
@@ -978,6 +1202,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
       b.priority = c->value("prio", 0);
       b.policy = c->value("policy", "accept");
       b.chains = &rs.tables[fmt::format("nft {} {}", b.family, b.table)];
+      b.label_text = make_label(b);
       rs.base.push_back(b);
     }
   }
@@ -996,8 +1221,13 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
               if (m.value("name", "") == "conntrack" || m.value("name", "") == "state") rs.conntrack_active = true;
             std::string tn = r.at("target").value("name", "");
             if (tn == "DNAT" || tn == "SNAT" || tn == "MASQUERADE" || tn == "REDIRECT") rs.conntrack_active = true;
-            ch.rules.push_back(build_legacy_rule(r, table, ch.name, fam, host));
+            Rule built = build_legacy_rule(r, table, ch.name, fam, host);
+            built.addr_test = single_address_test(r, true, fam);
+            built.dports = single_ports(dport_constraint(r, true));
+            built.daddr = daddr_constraint(r, true);
+            ch.rules.push_back(std::move(built));
           }
+          index_runs(ch);
           chains[ch.name] = std::move(ch);
         }
         for (const auto& c : array_member(t, "chains")) {
@@ -1013,6 +1243,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
           std::string pol = c.value("policy", "ACCEPT");
           b.policy = pol == "DROP" ? "drop" : "accept";
           b.chains = &chains;
+          b.label_text = make_label(b);
           rs.base.push_back(b);
         }
       }

@@ -66,7 +66,20 @@ struct Action {
 
 using Cond = std::function<Tri(const Packet&, std::string& why)>;
 
+// A rule whose only test is one exact address: many of them in a row (a
+// blocklist, fail2ban's chains) are looked up instead of scanned.
+struct AddrTest {
+  bool src = true;  // saddr (or legacy -s); false: daddr
+  int family = 4;
+  IpAddr addr;
+};
+struct RuleRun;
+
 struct Rule {
+  std::optional<AddrTest> addr_test;
+  std::vector<unsigned> dports;  // non-empty: it can only match packets to one of these ports
+  std::optional<IpAddr> daddr;   // set: it can only match packets to this address
+  std::shared_ptr<const RuleRun> run;  // set: this stands for a run of AddrTest rules
   std::vector<Cond> conds;
   std::vector<std::function<void(Packet&)>> effects;  // non-terminal: mark set
   Action action;
@@ -74,10 +87,47 @@ struct Rule {
   std::string origin;  // "nft inet filter input #3 (handle 5)" / "iptables-legacy ipv4 filter FORWARD #1"
 };
 
+// Consecutive rules of one chain that each test only one exact address of
+// the same field and family, in order: the first rule whose address is the
+// packet's is the one that matches, exactly as a scan would find it.
+struct RuleRun {
+  bool src = true;
+  int family = 4;
+  std::map<IpAddr, std::size_t> first;  // address -> index of its first rule
+  std::vector<Rule> rules;
+};
+
+// Rules of a long chain by the destination port they require, so a walk
+// skips rules a packet's port cannot match.
+struct PortIndex {
+  std::vector<std::size_t> any;  // rules without a single-port or address requirement
+  std::map<unsigned, std::vector<std::size_t>> by_port;
+  std::map<IpAddr, std::vector<std::size_t>> by_daddr;
+  // The first rule at or after i that a packet to daddr:dport may match.
+  std::size_t next(const IpAddr& daddr, unsigned dport, std::size_t i, std::size_t end) const;
+};
+
 struct Chain {
   std::string name;
   std::vector<Rule> rules;
+  std::shared_ptr<const PortIndex> index;  // for long chains
 };
+
+// The exact-address test of an nft rule object or a legacy rule, if that is
+// its only test (counters and log statements aside).
+std::optional<AddrTest> single_address_test(const Json& rule, bool legacy, int legacy_family);
+
+using PortRanges = std::vector<std::pair<unsigned, unsigned>>;
+// "8080", "7000:7002", 8080 or {"range": [a, b]}.
+std::optional<std::pair<unsigned, unsigned>> port_range(const Json& v);
+// The destination ports a rule can match, when it tests them against
+// constants (nft tcp/udp/th dport ==, iptables --dport); nullopt: any. A
+// necessary condition only: a packet to another port cannot match the rule.
+std::optional<PortRanges> dport_constraint(const Json& rule, bool legacy);
+// The one destination address a rule requires (nft ip daddr ==, iptables -d
+// ADDR/32), if any: a necessary condition like dport_constraint.
+std::optional<IpAddr> daddr_constraint(const Json& rule, bool legacy);
+inline constexpr std::size_t kAddrRunMin = 8;  // shorter runs are scanned
 
 // A base chain at a hook: an nft base chain or a legacy builtin chain.
 struct BaseChain {
@@ -87,7 +137,8 @@ struct BaseChain {
   int priority = 0;
   std::string policy = "accept";
   const std::map<std::string, Chain>* chains = nullptr;  // the chains of its table
-  std::string label() const;  // "nft inet filter input" / "iptables-legacy ipv4 nat PREROUTING"
+  std::string label_text;  // set by build_ruleset (walks read it for every packet)
+  const std::string& label() const { return label_text; }  // "nft inet filter input" / "iptables-legacy ipv4 nat PREROUTING"
   bool applies_to(int family) const;
 };
 
