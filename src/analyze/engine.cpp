@@ -569,8 +569,10 @@ struct Engine::Impl {
     const SocketEntry* best = nullptr;
     int best_score = -1;
     static const IpAddr any4 = *IpAddr::parse("0.0.0.0"), any6 = *IpAddr::parse("::");
-    for (const auto& so : e.sockets_) {
-      if (so.proto != p.proto || so.port != p.dport) continue;
+    auto candidates = e.sockets_by_port_.find({p.proto, p.dport});
+    static const std::vector<std::size_t> none;
+    for (std::size_t k : candidates == e.sockets_by_port_.end() ? none : candidates->second) {
+      const auto& so = e.sockets_[k];
       int score = -1;
       if (so.addr == p.daddr) score = 3;
       else if (so.family == p.family && ((so.family == 4 && so.addr == any4) || (so.family == 6 && so.addr == any6))) score = 2;
@@ -623,34 +625,27 @@ struct Engine::Impl {
       out.result = Outcome::Result::uncertain;
       return;
     }
-    for (const auto& c : api->at("containers")) {
-      if (!c.value("running", false)) continue;
-      for (const auto& b : c.at("ports")) {
-        if (b.value("protocol", "") != in.proto || b.value("host_ip", "") != bound) continue;
-        unsigned lo = b.value("host_port", 0u), hi = b.value("host_port_end", lo);
-        if (in.dport < lo || in.dport > hi) continue;
-        unsigned cport = b.value("container_port", 0u) + (in.dport - lo);
-        // The proxy connects to the container's address on its first network (IPv4).
-        for (const auto& n : c.at("networks")) {
-          auto ip = IpAddr::parse(n.value("ipv4", ""));
-          if (!ip) continue;
-          step("docker-proxy", "", "", "", fmt::format("connects to {}:{}", ip->str(), cport));
-          Packet q;
-          q.family = 4;
-          q.proto = in.proto;
-          q.daddr = *ip;
-          q.dport = cport;
-          q.local_origin = true;
-          std::string in_accept = last_accept;
-          local_out(q, std::nullopt);
-          if (out.result == Outcome::Result::delivered) {
-            out.decided_by = in_accept;
-            out.target += fmt::format(" via docker-proxy on {}:{}",
-                                      bound.find(':') != std::string::npos ? "[" + bound + "]" : bound, in.dport);
-          }
-          return;
-        }
+    auto targets = e.proxy_targets_.find({in.proto, bound});
+    static const std::vector<Engine::ProxyTarget> no_targets;
+    for (const auto& t : targets == e.proxy_targets_.end() ? no_targets : targets->second) {
+      // The proxy connects to the container's address on its first network (IPv4).
+      if (in.dport < t.lo || in.dport > t.hi || !t.container) continue;
+      unsigned cport = t.container_port + (in.dport - t.lo);
+      step("docker-proxy", "", "", "", fmt::format("connects to {}:{}", t.container->str(), cport));
+      Packet q;
+      q.family = 4;
+      q.proto = in.proto;
+      q.daddr = *t.container;
+      q.dport = cport;
+      q.local_origin = true;
+      std::string in_accept = last_accept;
+      local_out(q, std::nullopt);
+      if (out.result == Outcome::Result::delivered) {
+        out.decided_by = in_accept;
+        out.target += fmt::format(" via docker-proxy on {}:{}",
+                                  bound.find(':') != std::string::npos ? "[" + bound + "]" : bound, in.dport);
       }
+      return;
     }
     out.result = Outcome::Result::dropped;
     out.decided_by = "docker-proxy has no container behind this port";
@@ -796,12 +791,28 @@ Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(
       se.family = so.value("family", 4);
       se.port = so.value("port", 0u);
       se.process = so["process"].is_string() ? so["process"].get<std::string>() : "";
+      sockets_by_port_[{se.proto, se.port}].push_back(sockets_.size());
       sockets_.push_back(std::move(se));
     }
     if (auto sy = h->find("sysctls"); sy != h->end() && sy->is_object())
       for (const auto& [k, v] : sy->items())
         if (v.is_string()) sysctls_[k] = v.get<std::string>();
   }
+  if (const Json* api = s.section("docker_api"))
+    for (const auto& c : api->at("containers")) {
+      if (!c.value("running", false)) continue;
+      std::optional<IpAddr> first4;
+      for (const auto& n : c.at("networks"))
+        if (!first4) first4 = IpAddr::parse(n.value("ipv4", ""));
+      for (const auto& b : c.at("ports")) {
+        ProxyTarget t;
+        t.lo = b.value("host_port", 0u);
+        t.hi = b.value("host_port_end", t.lo);
+        t.container_port = b.value("container_port", 0u);
+        t.container = first4;
+        proxy_targets_[{b.value("protocol", ""), b.value("host_ip", "")}].push_back(t);
+      }
+    }
   if (const Json* api = s.section("docker_api")) {
     std::map<std::string, std::string> bridges;
     for (const auto& n : api->at("networks")) bridges[n.value("name", "")] = n.value("bridge", "");

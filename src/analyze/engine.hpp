@@ -79,6 +79,13 @@ class Engine {
   std::vector<RouteEntry> routes_;
   std::map<IpAddr, ContainerAt> containers_;
   std::vector<SocketEntry> sockets_;
+  std::map<std::pair<std::string, unsigned>, std::vector<std::size_t>> sockets_by_port_;  // (proto, port) -> sockets_
+  // docker-proxy's targets: (proto, bound address) -> bindings in force.
+  struct ProxyTarget {
+    unsigned lo = 0, hi = 0, container_port = 0;
+    std::optional<IpAddr> container;  // IPv4 on the container's first network
+  };
+  std::map<std::pair<std::string, std::string>, std::vector<ProxyTarget>> proxy_targets_;
   std::map<std::string, std::string> sysctls_;
   // Base chains per (family, hook), filter and nat, sorted by priority.
   struct HookChains {
