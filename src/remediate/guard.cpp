@@ -719,6 +719,16 @@ Verification verify_guard(const Snapshot& s, const ScanResult& before, const Rem
     }
   v.report += fmt::format("#   holes ({}): {} before, {} after\n",
                           r.style == "owner" ? "DFA005, DFA006" : "DFA001, DFA004, DFA005, DFA006", v.holes_before, v.holes_after);
+  // What no table fixes: settings and configuration files (dockfw-audit never
+  // changes them; the admin does).
+  std::set<std::string> told;
+  for (const auto& f : v.after.findings) {
+    if (is_hole(f, "guard") || f.rule_id == "DFA003" || f.rule_id == "DFA011" || !told.insert(f.rule_id).second) continue;
+    const RuleDef* def = find_rule(f.rule_id);
+    if (!def) continue;
+    if (told.size() == 1) v.report += "# Not a matter for this table (dockfw-audit scan has the details):\n";
+    v.report += fmt::format("#   {} {}: {}\n", def->id, def->title, def->fix);
+  }
   return v;
 }
 
