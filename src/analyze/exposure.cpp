@@ -328,7 +328,7 @@ Exposure compute_exposure(const Engine& e) {
       if (r) relevant.push_back(i);
     }
     std::unordered_map<std::string, std::size_t> group_of;  // class key -> group
-    std::vector<std::vector<std::optional<Outcome>>> walked;  // group -> destination -> outcome
+    std::vector<std::vector<std::shared_ptr<const Outcome>>> walked;  // group -> destination -> outcome
     std::vector<std::string> shown;
     for (const auto& d : dsts)
       // Remote sources include loopback destinations: a neighbour on the
@@ -348,8 +348,9 @@ Exposure compute_exposure(const Engine& e) {
       if (fresh) walked.emplace_back(dsts.size());
       auto& outcomes = walked[g->second];
       for (std::size_t k = 0; k < dsts.size(); ++k) {
-        if (!outcomes[k]) outcomes[k] = e.run(c.source, dsts[k], port, proto, false);  // explain shows the path
-        en.cells.push_back({c.label, shown[k], *outcomes[k]});
+        if (!outcomes[k])
+          outcomes[k] = std::make_shared<const Outcome>(e.run(c.source, dsts[k], port, proto, false));  // explain shows the path
+        en.cells.push_back({c.label, shown[k], outcomes[k]});
       }
     }
   };
@@ -409,10 +410,10 @@ std::vector<CellGroup> group_cells(const ExposureEntry& en) {
   std::vector<CellGroup> groups;
   std::map<std::string, std::size_t> index;
   for (const auto& c : en.cells) {
-    std::string key = fmt::format("{}|{}|{}|{}|{}", c.destination, to_string(c.outcome.result), c.outcome.target,
-                                  c.outcome.decided_by, fmt::join(c.outcome.uncertain, ";"));
+    std::string key = fmt::format("{}|{}|{}|{}|{}", c.destination, to_string(c.outcome->result), c.outcome->target,
+                                  c.outcome->decided_by, fmt::join(c.outcome->uncertain, ";"));
     auto [it, fresh] = index.emplace(key, groups.size());
-    if (fresh) groups.push_back({c.destination, &c.outcome, {}});
+    if (fresh) groups.push_back({c.destination, c.outcome.get(), {}});
     groups[it->second].sources.push_back(c.source);
   }
   return groups;
@@ -464,8 +465,8 @@ std::string render_open_table(const Exposure& x) {
     std::set<std::string> classes;
     for (const auto& c : en.cells) {
       classes.insert(c.source);
-      if (c.outcome.result == Outcome::Result::delivered) open_from.insert(c.source);
-      if (c.outcome.result == Outcome::Result::uncertain) uncertain_from.insert(c.source);
+      if (c.outcome->result == Outcome::Result::delivered) open_from.insert(c.source);
+      if (c.outcome->result == Outcome::Result::uncertain) uncertain_from.insert(c.source);
     }
     std::string what = open_from.empty() ? "closed to every source class"
                                          : fmt::format("open to {} of {} source classes", open_from.size(), classes.size());

@@ -4,6 +4,7 @@
 // and address the rules and the host's networks mention, per arrival
 // interface; plus the host itself and a container on each Docker network.
 #pragma once
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,7 +22,9 @@ struct SourceClass {
 struct ExposureCell {
   std::string source;       // SourceClass label
   std::string destination;  // "203.0.113.1:8080/tcp"
-  Outcome outcome;
+  // Shared: source classes that take the same path share one outcome (a
+  // large host has millions of cells and a few thousand distinct outcomes).
+  std::shared_ptr<const Outcome> outcome;
 };
 
 struct ExposureEntry {

@@ -200,13 +200,13 @@ Json make_baseline(const Engine& engine, const ScanResult& scan) {
     std::unordered_map<std::string, std::size_t> group_of;
     Json cells = Json::array();
     for (const auto& c : en.cells) {
-      std::string outcome = to_string(c.outcome.result);
-      std::string key = c.destination + '\x1f' + outcome + '\x1f' + c.outcome.decided_by;
+      std::string outcome = to_string(c.outcome->result);
+      std::string key = c.destination + '\x1f' + outcome + '\x1f' + c.outcome->decided_by;
       auto [it, fresh] = group_of.try_emplace(std::move(key), cells.size());
       if (fresh)
         cells.push_back({{"destination", c.destination},
                          {"outcome", outcome},
-                         {"decided_by", c.outcome.decided_by},
+                         {"decided_by", c.outcome->decided_by},
                          {"sources", Json::array()}});
       cells[it->second]["sources"].push_back(class_index.at(c.source));
     }

@@ -35,11 +35,11 @@ std::string prometheus_text(const std::string& command, const std::vector<Findin
     uncertain_cells[k] += 0;
     bool open = false;
     for (const auto& c : en.cells) {
-      if (c.outcome.result == Outcome::Result::delivered) {
+      if (c.outcome->result == Outcome::Result::delivered) {
         open_cells[k]++;
         open |= c.source != "the host itself";
       }
-      if (c.outcome.result == Outcome::Result::uncertain) uncertain_cells[k]++;
+      if (c.outcome->result == Outcome::Result::uncertain) uncertain_cells[k]++;
     }
     if (open) open_entries[k]++;
   }

@@ -159,8 +159,8 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
     std::map<std::string, const ExposureCell*> example;
     std::map<std::string, std::vector<Step>> example_flow;  // the DNAT path, for SARIF codeFlows
     for (const auto& c : en.cells) {
-      if (!remote_class(c.source) || c.outcome.result != Outcome::Result::delivered || via_proxy(c.outcome) ||
-          c.outcome.container.empty())
+      if (!remote_class(c.source) || c.outcome->result != Outcome::Result::delivered || via_proxy(*c.outcome) ||
+          c.outcome->container.empty())
         continue;
       const SourceClass* cls = nullptr;
       for (const auto& k : x.classes)
@@ -191,20 +191,20 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
       ev["published"] = en.what;
       ev["blocking_rule"] = by;
       ev["reached_by"] = sources;
-      ev["target"] = c->outcome.target;
-      ev["decided_by"] = c->outcome.decided_by;
+      ev["target"] = c->outcome->target;
+      ev["decided_by"] = c->outcome->decided_by;
       add(out, "DFA001",
           fmt::format("{} is reachable from {} source class(es) (e.g. {} to {}) although {} drops it: Docker's DNAT "
                       "forwards the packet before the input hook; {} decides",
                       en.what, sources.size(), sources.front().substr(0, sources.front().rfind(" to ")),
-                      sources.front().substr(sources.front().rfind(" to ") + 4), by, c->outcome.decided_by),
+                      sources.front().substr(sources.front().rfind(" to ") + 4), by, c->outcome->decided_by),
           {"", 0, logical_of(by)}, fmt::format("{}|{}", en.what, by), ev, example_flow[by]);
     }
 
     // DFA003: open to "any other address" on an external interface.
     std::vector<std::string> any_open;
     for (const auto& c : en.cells)
-      if (c.source.rfind("any other", 0) == 0 && c.outcome.result == Outcome::Result::delivered &&
+      if (c.source.rfind("any other", 0) == 0 && c.outcome->result == Outcome::Result::delivered &&
           c.destination.rfind("127.", 0) != 0 && c.destination.rfind("[::1]", 0) != 0)
         any_open.push_back(c.source + " to " + c.destination);
     if (!any_open.empty())
@@ -214,8 +214,8 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
     // DFA011: undecidable cells.
     std::set<std::string> reasons;
     for (const auto& c : en.cells)
-      if (c.outcome.result == Outcome::Result::uncertain)
-        for (const auto& u : c.outcome.uncertain)
+      if (c.outcome->result == Outcome::Result::uncertain)
+        for (const auto& u : c.outcome->uncertain)
           if (u.rfind("(does not change", 0) != 0) reasons.insert(u);
     if (!reasons.empty())
       add(out, "DFA011", fmt::format("reachability of {} is uncertain: {}", en.what, *reasons.begin()),
@@ -229,7 +229,7 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
     if (en.what.find(" 127.") == std::string::npos && en.what.find(" [::1]") == std::string::npos) continue;
     std::vector<std::string> reached;
     for (const auto& c : en.cells)
-      if (remote_class(c.source) && c.outcome.result == Outcome::Result::delivered)
+      if (remote_class(c.source) && c.outcome->result == Outcome::Result::delivered)
         reached.push_back(c.source + " to " + c.destination);
     order_examples(reached);
     if (reached.empty()) continue;
@@ -249,7 +249,7 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
     std::string rest = en.what.substr(en.what.rfind(':'));
     bool open = false;
     for (const auto& c : en.cells)
-      if (c.source.rfind("any other", 0) == 0 && c.outcome.result == Outcome::Result::delivered &&
+      if (c.source.rfind("any other", 0) == 0 && c.outcome->result == Outcome::Result::delivered &&
           c.destination.rfind("127.", 0) != 0 && c.destination.rfind("[::1]", 0) != 0)
         open = true;
     open_any[name + " " + rest][en.family] |= open;

@@ -92,7 +92,7 @@ TEST_CASE("given each lab scenario, then exposure agrees with every observed cel
             CAPTURE(name);
             CAPTURE(label);
             CAPTURE(dest);
-            CHECK((c.outcome.result == dfa::Outcome::Result::delivered) == (o["result"] == "open"));
+            CHECK((c.outcome->result == dfa::Outcome::Result::delivered) == (o["result"] == "open"));
           }
     }
   }
