@@ -355,9 +355,9 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
           auto daddr = IpAddr::parse(dst);
           if (!daddr) continue;
           int verdict_here;
-          if (c.outcome.result == Outcome::Result::uncertain) {
+          if (c.outcome->result == Outcome::Result::uncertain) {
             verdict_here = -1;
-          } else if (c.outcome.result == Outcome::Result::dropped &&
+          } else if (c.outcome->result == Outcome::Result::dropped &&
                      filter_dropped(engine.run(class_by_label[c.source]->source, *daddr, pk.port, pk.proto, true))) {
             verdict_here = 1;  // exposure keeps no steps: traced again to see who dropped it
           } else {
@@ -457,9 +457,18 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
                                          spec, fmt::join(names, ", ")));
         continue;
       }
-      intent_line = fmt::format("{} ({}): closed to {}; open to {}", spec, fmt::join(names, ", "),
-                                closed_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(closed_to, "; ")),
-                                open_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(open_to, "; ")));
+      // Closed everywhere: one rule instead of one per interface and family.
+      bool all_drop = !pc.rules.empty() && open_to.empty() && undecided.empty();
+      if (all_drop) pc.rules = {{{iifname(ext), verdict("drop")}, ""}};
+      if (all_drop)
+        intent_line = fmt::format("{} ({}): closed to every outside source", spec, fmt::join(names, ", "));
+      else if (closed_to.empty() && undecided.empty())
+        intent_line = fmt::format("{} ({}): open to every outside source (no filter rule of the host closes it)", spec,
+                                  fmt::join(names, ", "));
+      else
+        intent_line = fmt::format("{} ({}): closed to {}; open to {}", spec, fmt::join(names, ", "),
+                                  closed_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(closed_to, "; ")),
+                                  open_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(open_to, "; ")));
       if (!undecided.empty())
         intent_line += fmt::format("; not enforced (the analysis is uncertain or destinations disagree): {}",
                                    fmt::join(undecided, "; "));
@@ -690,7 +699,7 @@ std::map<std::string, std::size_t> open_outside(const Exposure& x) {
     if (en.kind != "published") continue;
     std::set<std::string> open;
     for (const auto& c : en.cells)
-      if (c.outcome.result == Outcome::Result::delivered && c.source != "the host itself" &&
+      if (c.outcome->result == Outcome::Result::delivered && c.source != "the host itself" &&
           c.source.rfind("containers on ", 0) != 0)
         open.insert(c.source);
     m[en.what] = open.size();
