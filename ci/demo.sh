@@ -47,4 +47,11 @@ echo "== dockfw-audit explain: why does IPv4 from the WAN reach the container?"
 lab_host "$bin" explain --snapshot "$snap" --from 203.0.113.2 --to 203.0.113.1:8080/tcp | sed 's/^/   /'
 echo "== ... and why is IPv6 blocked?"
 lab_host "$bin" explain --snapshot "$snap" --from 2001:db8:1::2 --to '[2001:db8:1::1]:8080/tcp' | sed 's/^/   /'
-echo "== Snapshot written to $snap (removed with the lab). Done."
+echo "== dockfw-audit remediate: an nftables table that closes the hole (written, never loaded by the tool):"
+lab_host "$bin" remediate --snapshot "$snap" -o "$LAB_DIR/guard.nft"
+sed 's/^/   /' "$LAB_DIR/guard.nft"
+echo "== The admin loads it in the lab host (nft -c first), and the outside host tries again:"
+lab_host nft -c -f "$LAB_DIR/guard.nft" && lab_host nft -f "$LAB_DIR/guard.nft"
+probe "IPv4 http://203.0.113.1:8080/" "http://203.0.113.1:8080/"
+probe "IPv6 http://[2001:db8:1::1]:8080/" "http://[2001:db8:1::1]:8080/"
+echo "== Snapshot and script written under $LAB_DIR (removed with the lab). Done."
