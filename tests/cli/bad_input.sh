@@ -125,6 +125,24 @@ expect suppressions-all 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --suppressio
 grep -q 'suppressed' "$tmp/scan-sup.txt" || { echo "FAIL suppressions-all: report does not say suppressed"; failures=$((failures + 1)); }
 expect prometheus-unwritable 4 "cannot write" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on none -o "$tmp/s.txt" --prometheus "$tmp/nope/x.prom"
 
+# remediate: the script on stdout (exit 0 when no hole remains), a policy
+# that keeps the bypassed port open leaves a hole (exit 1, named), broken
+# policy files and the owner style on a host where Docker writes its own
+# rules are input errors (exit 2), an unwritable output exit 4.
+expect remediate-ok 0 "" -- "$DFA_BIN" remediate --snapshot "$snap1"
+grep -q '^table inet dockfw_guard {' "$tmp/out" || { echo "FAIL remediate-ok: no table in the script"; failures=$((failures + 1)); }
+printf '{"schema_version": 1, "published": [{"port": "8080/tcp", "allow": ["any"]}]}' >"$tmp/policy-open.json"
+expect remediate-hole-left 1 "hole\(s\) remain" -- "$DFA_BIN" remediate --snapshot "$snap1" --policy "$tmp/policy-open.json"
+printf '{"schema_version": 1, "published": [{"port": "http", "allow": []}]}' >"$tmp/policy-bad.json"
+expect remediate-policy-bad 2 "$tmp/policy-bad.json: /published/0/port: expected PORT/tcp" -- \
+  "$DFA_BIN" remediate --snapshot "$snap1" --policy "$tmp/policy-bad.json"
+printf '{"schema_version": 1,\n "published": [\n' >"$tmp/policy-cut.json"
+expect remediate-policy-syntax 2 "$tmp/policy-cut.json:[0-9]+:[0-9]+: " -- \
+  "$DFA_BIN" remediate --snapshot "$snap1" --policy "$tmp/policy-cut.json"
+expect remediate-owner-refused 2 "use --style guard" -- "$DFA_BIN" remediate --snapshot "$snap1" --style owner
+expect remediate-style-bogus 2 "style" -- "$DFA_BIN" remediate --snapshot "$snap1" --style firewall
+expect remediate-unwritable 4 "cannot write" -- "$DFA_BIN" remediate --snapshot "$snap1" -o "$tmp/nope/g.nft"
+
 # Usage errors and an unwritable output.
 expect unknown-command 2 "" -- "$DFA_BIN" frobnicate
 expect unknown-option 2 "" -- "$DFA_BIN" collect --frobnicate
