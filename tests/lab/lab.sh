@@ -10,6 +10,7 @@
 #   lab_run_web NAME PORTSPEC... [--network NET]   busybox httpd on :80
 #   lab_dockerd_restart       stop and start dockerd (containers stay stopped)
 #   lab_apply_guard [STYLE]   load dockfw-audit remediate's table; containers must have egress
+#   lab_settle                wait until the host is ready to collect (proxies, IPv6 DAD)
 #   lab_down                  stops everything and removes it all
 #
 # Topology (all inside namespaces this lab creates):
@@ -180,6 +181,20 @@ lab_host_http() {
   lab_host busybox httpd -p "$1" -h "$LAB_DIR/www-$2"
 }
 
+# Waits until the lab host's state is settled enough to collect: docker-proxy
+# and late rules (half a second), and no IPv6 address still tentative (the
+# kernel adds an address's local and anycast routes only after duplicate
+# address detection, so a snapshot taken earlier lacks them).
+lab_settle() {
+  sleep 0.5
+  local i
+  for i in $(seq 1 50); do
+    [ -z "$(ip -n "$LAB_HOST" -6 addr show tentative 2>/dev/null)" ] && return 0
+    sleep 0.1
+  done
+  echo "lab: IPv6 addresses still tentative after 5 s" >&2
+}
+
 # Loads dockfw-audit's remediation (STYLE guard, the default, or owner) into
 # the lab host the way an admin would: collect, remediate (exit 1 when a hole
 # would remain), nft -c, nft -f. Then checks with real packets that every
@@ -188,7 +203,7 @@ lab_host_http() {
 lab_apply_guard() {
   local style=${1:-guard}
   local snap=$LAB_DIR/pre-$style.json script=$LAB_DIR/$style.nft
-  sleep 0.5
+  lab_settle
   lab_host "$DFA_BIN" collect --docker-host "unix://$LAB_DIR/docker.sock" \
     --nftables-config "$LAB_DIR/nftables.conf" -o "$snap" 2>/dev/null || { echo "guard: collect failed"; return 1; }
   "$DFA_BIN" remediate --style "$style" --snapshot "$snap" -o "$script" || { echo "guard: remediate failed or left a hole"; return 1; }

@@ -27,7 +27,7 @@ dfa_tmpdir tmp
 dfa_on_exit lab_down
 LAB_BACKEND=$SCENARIO_BACKEND LAB_DAEMON_JSON=$SCENARIO_DAEMON_JSON lab_up sc || dfa_fail "lab did not come up"
 scenario_setup
-sleep 0.5 # let docker-proxy and late rules settle
+lab_settle # docker-proxy, late rules, IPv6 duplicate address detection
 
 # The lab host's own nftables.conf (a scenario may write one), not the machine's.
 lab_host "$DFA_BIN" collect --pretty --docker-host "unix://$LAB_DIR/docker.sock" \
