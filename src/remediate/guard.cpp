@@ -604,13 +604,17 @@ Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const Gu
                             "the host's own connections to its addresses (127.0.0.1 is docker-proxy's)"});
   }
   for (auto& n : nets) {
-    for (const auto& p : n.subnets[4]) {
-      if (n.masquerade && !n.internal)
-        srcnat.rules.push_back({{addr_match(4, "saddr", {p}), oifname({n.bridge}, true), verdict("masquerade")},
-                                fmt::format("network {}: containers reach the outside world", n.name)});
-      srcnat.rules.push_back({{oifname({n.bridge}), ct_status_dnat(), addr_match(4, "saddr", {p}), verdict("masquerade")},
-                              fmt::format("network {}: hairpin (a container to a published port of its own network)", n.name)});
-    }
+    // IPv6 as Docker does it with ip6tables: masqueraded too, unless the
+    // network turned masquerading off.
+    for (int fam : {4, 6})
+      for (const auto& p : n.subnets[fam]) {
+        if (n.masquerade && !n.internal)
+          srcnat.rules.push_back({{addr_match(fam, "saddr", {p}), oifname({n.bridge}, true), verdict("masquerade")},
+                                  fmt::format("network {}: containers reach the outside world (IPv{})", n.name, fam)});
+        srcnat.rules.push_back({{oifname({n.bridge}), ct_status_dnat(), addr_match(fam, "saddr", {p}), verdict("masquerade")},
+                                fmt::format("network {}: hairpin, IPv{} (a container to a published port of its own network)",
+                                            n.name, fam)});
+      }
     std::vector<std::string> others;
     for (const auto& o : bridges)
       if (o != n.bridge) others.push_back(o);

@@ -205,7 +205,7 @@ TEST_CASE("given each guarded lab scenario, then real packets found the holes cl
 
 TEST_CASE("given Docker with iptables false, then the owner script is the golden one; with Docker's rules it is refused") {
   bool regen = std::getenv("DFA_REGEN") != nullptr;
-  for (const char* name : {"08-iptables-false", "09-handwritten-nat"}) {
+  for (const char* name : {"08-iptables-false", "09-handwritten-nat", "13-ipv6-iptables-false"}) {
     CAPTURE(name);
     auto s = dfa::load_snapshot(fixture_path(std::string("scenarios/") + name + "/snapshot.json"));
     REQUIRE(s.ok());
