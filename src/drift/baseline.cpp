@@ -13,15 +13,6 @@
 namespace dfa {
 namespace {
 
-std::string fnv(std::string_view s) {
-  uint64_t h = 1469598103934665603ULL;
-  for (char c : s) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 1099511628211ULL;
-  }
-  return fmt::format("{:016x}", h);
-}
-
 // The expressions of an nft rule without what changes on its own (counter
 // values), as the identity of the rule.
 Json without_counters(const Json& j) {
@@ -41,7 +32,7 @@ Json without_counters(const Json& j) {
 }
 
 Json rule_entry(const std::string& text, const std::string& identity) {
-  return {{"text", text}, {"id", fnv(identity)}};
+  return {{"text", text}, {"id", stable_hash(identity)}};
 }
 
 // "nft FAMILY TABLE chain NAME" / "nft FAMILY TABLE set NAME" /
@@ -103,7 +94,7 @@ Json rules_of(const Snapshot& s) {
   for (auto& [k, e] : out) {
     std::string all = e["header"].get<std::string>();
     for (const auto& r : e["rules"]) all += "\n" + r["id"].get<std::string>();
-    e["digest"] = fnv(all);
+    e["digest"] = stable_hash(all);
     j[k] = std::move(e);
   }
   return j;

@@ -8,14 +8,16 @@
 
 namespace dfa {
 
-std::string fingerprint(const Finding& f) {
+std::string stable_hash(std::string_view s) {
   uint64_t h = 1469598103934665603ULL;  // FNV-1a
-  for (char c : f.rule_id + "|" + f.identity) {
+  for (char c : s) {
     h ^= static_cast<unsigned char>(c);
     h *= 1099511628211ULL;
   }
   return fmt::format("{:016x}", h);
 }
+
+std::string fingerprint(const Finding& f) { return stable_hash(f.rule_id + "|" + f.identity); }
 
 Severity highest(const std::vector<Finding>& fs) {
   Severity s = Severity::none;

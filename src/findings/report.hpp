@@ -25,6 +25,8 @@ std::string render_findings_text(const std::string& what, const std::vector<Find
 Json severity_summary(const std::vector<Finding>& fs, const std::string& noun = "findings");
 Json finding_json(const Finding& f);
 Json to_sarif(const std::vector<Finding>& findings);
+// 64-bit FNV-1a as 16 hex digits: the same across runs, builds and hosts.
+std::string stable_hash(std::string_view s);
 std::string fingerprint(const Finding& f);  // stable hash of rule id and identity
 Severity highest(const std::vector<Finding>& f);  // suppressed ones do not count
 
