@@ -393,6 +393,7 @@ Exposure compute_exposure(const Engine& e) {
       x.entries.push_back(std::move(en));
     }
   }
+  x.partitions = std::move(parts);
   return x;
 }
 

@@ -4,6 +4,7 @@
 // and address the rules and the host's networks mention, per arrival
 // interface; plus the host itself and a container on each Docker network.
 #pragma once
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -34,10 +35,6 @@ struct ExposureEntry {
   std::vector<ExposureCell> cells;
 };
 
-struct Exposure {
-  std::vector<SourceClass> classes;
-  std::vector<ExposureEntry> entries;
-};
 
 // Addresses that a run of rules tests one by one with the same verdict (a
 // blocklist): alike for every other rule, so one class, not one per address.
@@ -61,6 +58,13 @@ struct SourcePartition {
   std::vector<SourceClass> classes;
   // The label of the class an address arriving on iif belongs to.
   std::string label_of(const IpAddr& a, const std::string& iif) const;
+};
+struct Exposure {
+  std::vector<SourceClass> classes;
+  std::vector<ExposureEntry> entries;
+  // The partition of each family the cells were computed with (their
+  // classes are in `classes` too): what baselines and remediation reuse.
+  std::map<int, SourcePartition> partitions;
 };
 SourcePartition source_classes(const Engine& e, int family);
 Exposure compute_exposure(const Engine& e);

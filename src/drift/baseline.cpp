@@ -170,7 +170,7 @@ Json make_baseline(const Engine& engine, const ScanResult& scan) {
   Json prefixes = Json::object(), classes = Json::array();
   for (int fam : {4, 6}) {
     Json ps = Json::array();
-    for (const auto& p : source_classes(engine, fam).prefixes) ps.push_back(p.str());
+    for (const auto& p : scan.exposure.partitions.at(fam).prefixes) ps.push_back(p.str());
     prefixes[std::to_string(fam)] = std::move(ps);
   }
   std::unordered_map<std::string, std::size_t> class_index;

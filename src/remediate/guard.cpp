@@ -281,7 +281,7 @@ Result<GuardPolicy> load_guard_policy(const std::string& path) {
 Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolicy& policy) {
   const Snapshot& s = engine.snapshot();
   Remediation rem;
-  std::map<int, SourcePartition> parts{{4, source_classes(engine, 4)}, {6, source_classes(engine, 6)}};
+  const std::map<int, SourcePartition>& parts = x.partitions;
   // External interfaces: those the remote source classes arrive on.
   std::set<std::string> ext_set;
   std::map<std::string, ClassKey> classes;  // label -> key
@@ -289,7 +289,7 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
   for (const auto& c : x.classes) {
     if (c.source.kind != Source::Kind::remote || !c.source.addr) continue;
     ext_set.insert(c.source.iif);
-    ClassKey k{c.source.iif, c.source.addr->family, most_specific(parts[c.source.addr->family].prefixes, *c.source.addr),
+    ClassKey k{c.source.iif, c.source.addr->family, most_specific(parts.at(c.source.addr->family).prefixes, *c.source.addr),
                c.label};
     classes[c.label] = k;
     class_by_label[c.label] = &c;
