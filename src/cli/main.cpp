@@ -236,13 +236,6 @@ void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_def
                   "Also write node_exporter textfile metrics here (counts by severity, exposure, time of this run)");
 }
 
-ScanResult analyze(const Engine& engine) {
-  ScanResult r;
-  r.exposure = compute_exposure(engine);
-  r.findings = run_checks(engine, r.exposure);
-  return r;
-}
-
 // Applies --suppressions, writes the report and the metrics, and returns the
 // exit code. `text` renders the text format (drift prints nothing when
 // nothing changed).
@@ -289,7 +282,7 @@ std::function<int()> setup_scan(CLI::App* cmd) {
   return [o, r]() {
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
-      ScanResult res = analyze(engine);
+      ScanResult res = run_scan(engine);
       return finish_report(
           *r, "scan", res.findings, res.exposure, [&] { return to_json(res); },
           [&](bool colour) { return render_text(res, colour); });
@@ -307,7 +300,7 @@ std::function<int()> setup_baseline(CLI::App* cmd) {
   return [o, file]() {
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
-      auto w = write_json_file(*file, make_baseline(engine, analyze(engine)), 1);
+      auto w = write_json_file(*file, make_baseline(engine, run_scan(engine)), 1);
       if (!w) {
         warn(w.error().message);
         return int(kExitOutputFailed);
@@ -333,7 +326,7 @@ std::function<int()> setup_drift(CLI::App* cmd) {
     }
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
-      ScanResult now = analyze(engine);
+      ScanResult now = run_scan(engine);
       Json now_base = make_baseline(engine, now);
       std::vector<Finding> changes = compare_baselines(*base, now_base, now.findings);
       auto json = [&] {
@@ -387,7 +380,7 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
     }
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
-      ScanResult before = analyze(engine);
+      ScanResult before = run_scan(engine);
       Remediation rem;
       if (*style == "owner") {
         auto r = make_owner(engine, before.exposure, policy);

@@ -19,6 +19,13 @@ std::string stable_hash(std::string_view s) {
 
 std::string fingerprint(const Finding& f) { return stable_hash(f.rule_id + "|" + f.identity); }
 
+ScanResult run_scan(const Engine& engine) {
+  ScanResult r;
+  r.exposure = compute_exposure(engine);
+  r.findings = run_checks(engine, r.exposure);
+  return r;
+}
+
 Severity highest(const std::vector<Finding>& fs) {
   Severity s = Severity::none;
   for (const auto& f : fs)

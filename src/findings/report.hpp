@@ -16,6 +16,8 @@ struct ScanResult {
 std::string render_text(const ScanResult& r, bool colour);
 Json to_json(const ScanResult& r);
 Json to_sarif(const ScanResult& r);
+// What scan reports on: the exposure and every check of the catalogue on it.
+ScanResult run_scan(const Engine& engine);
 
 // The parts, shared with drift reports. `what` heads the text
 // ("dockfw-audit scan"); suppressed findings are listed apart at the end.

@@ -716,8 +716,7 @@ Verification verify_guard(const Snapshot& s, const ScanResult& before, const Rem
   Verification v;
   Snapshot guarded = with_remediation(s, r);
   Engine engine(guarded);
-  v.after.exposure = compute_exposure(engine);
-  v.after.findings = run_checks(engine, v.after.exposure);
+  v.after = run_scan(engine);
   auto open_before = open_outside(before.exposure), open_after = open_outside(v.after.exposure);
   v.report = "\n# Verified on the snapshot with this table loaded (dockfw-audit scan on it):\n";
   for (const auto& [what, n] : open_before)

@@ -27,8 +27,7 @@ struct Run {
 Run analyze(const Json& doc) {
   Run r{dfa::Snapshot{doc}, {}, {}};
   dfa::Engine e(r.snap);
-  r.scan.exposure = dfa::compute_exposure(e);
-  r.scan.findings = dfa::run_checks(e, r.scan.exposure);
+  r.scan = dfa::run_scan(e);
   r.baseline = dfa::make_baseline(e, r.scan);
   return r;
 }

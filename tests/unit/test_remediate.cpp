@@ -33,8 +33,7 @@ Guarded guard(const std::string& scenario, const dfa::GuardPolicy& policy = {}) 
   REQUIRE(s.ok());
   g.snap = std::make_unique<dfa::Snapshot>(std::move(*s));
   dfa::Engine e(*g.snap);
-  g.before.exposure = dfa::compute_exposure(e);
-  g.before.findings = dfa::run_checks(e, g.before.exposure);
+  g.before = dfa::run_scan(e);
   g.rem = dfa::make_guard(e, g.before.exposure, policy);
   g.v = dfa::verify_guard(*g.snap, g.before, g.rem);
   return g;
@@ -58,9 +57,7 @@ void check_no_hole(const std::string& scenario, const std::string& style) {
   auto snap = dfa::load_snapshot(fixture_path("scenarios/" + scenario + "/snapshot.json"));
   REQUIRE(snap.ok());
   dfa::Engine e(*snap);
-  dfa::ScanResult r;
-  r.exposure = dfa::compute_exposure(e);
-  r.findings = dfa::run_checks(e, r.exposure);
+  dfa::ScanResult r = dfa::run_scan(e);
   for (const auto& f : r.findings) {
     CAPTURE(f.message);
     CHECK_FALSE(dfa::is_hole(f, style));
@@ -210,9 +207,7 @@ TEST_CASE("given Docker with iptables false, then the owner script is the golden
     auto s = dfa::load_snapshot(fixture_path(std::string("scenarios/") + name + "/snapshot.json"));
     REQUIRE(s.ok());
     dfa::Engine e(*s);
-    dfa::ScanResult before;
-    before.exposure = dfa::compute_exposure(e);
-    before.findings = dfa::run_checks(e, before.exposure);
+    dfa::ScanResult before = dfa::run_scan(e);
     auto rem = dfa::make_owner(e, before.exposure, {});
     REQUIRE(rem.ok());
     auto v = dfa::verify_guard(*s, before, *rem);

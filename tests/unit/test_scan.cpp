@@ -20,10 +20,7 @@ dfa::ScanResult scan(const std::string& scenario) {
   static std::vector<std::unique_ptr<dfa::Snapshot>> keep;  // the engine refers to its snapshot
   keep.push_back(std::make_unique<dfa::Snapshot>(std::move(*snap)));
   dfa::Engine engine(*keep.back());
-  dfa::ScanResult r;
-  r.exposure = dfa::compute_exposure(engine);
-  r.findings = dfa::run_checks(engine, r.exposure);
-  return r;
+  return dfa::run_scan(engine);
 }
 }  // namespace
 
@@ -111,9 +108,7 @@ TEST_CASE("given a DNAT to an address no container holds and no DOCKER-USER jump
     {"dnat": {"addr": "172.17.0.77", "port": 80}}]}})"));
   dfa::Snapshot s{doc};
   dfa::Engine engine(s);
-  dfa::ScanResult r;
-  r.exposure = dfa::compute_exposure(engine);
-  r.findings = dfa::run_checks(engine, r.exposure);
+  dfa::ScanResult r = dfa::run_scan(engine);
   std::set<std::string> ids;
   for (const auto& f : r.findings) ids.insert(f.rule_id);
   CHECK(ids.count("DFA012"));
