@@ -113,8 +113,23 @@ const Json* daemon_setting(const Snapshot& s, const char* key, int& line, std::s
   return &*it;
 }
 
+
+void add(std::vector<Finding>& out, std::string id, std::string message, Location loc, std::string identity,
+         Json evidence = Json::object(), std::vector<Step> flow = {}) {
+  Finding f;
+  f.rule_id = std::move(id);
+  f.message = std::move(message);
+  f.location = std::move(loc);
+  f.identity = std::move(identity);
+  f.evidence = std::move(evidence);
+  f.flow = std::move(flow);
+  out.push_back(std::move(f));
+}
+
+}  // namespace
+
 // What dockerd runs with: its flag wins over daemon.json.
-std::optional<bool> docker_bool(const Snapshot& s, const char* key, Location& where) {
+std::optional<bool> docker_flag(const Snapshot& s, const char* key, Location& where) {
   if (const Json* cfg = s.section("docker_config"); cfg && cfg->at("dockerd").is_object()) {
     const Json& flags = cfg->at("dockerd").at("flags");
     if (flags.contains(key) && !flags[key].empty()) {
@@ -131,22 +146,6 @@ std::optional<bool> docker_bool(const Snapshot& s, const char* key, Location& wh
   }
   return std::nullopt;
 }
-
-void add(std::vector<Finding>& out, std::string id, std::string message, Location loc, std::string identity,
-         Json evidence = Json::object(), std::vector<Step> flow = {}) {
-  Finding f;
-  f.rule_id = std::move(id);
-  f.message = std::move(message);
-  f.location = std::move(loc);
-  f.identity = std::move(identity);
-  f.evidence = std::move(evidence);
-  f.flow = std::move(flow);
-  out.push_back(std::move(f));
-}
-
-}  // namespace
-
-std::optional<bool> docker_flag(const Snapshot& s, const char* key, Location& where) { return docker_bool(s, key, where); }
 
 std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
   const Snapshot& s = engine.snapshot();
@@ -317,7 +316,7 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
 
   // Whether Docker writes its rules, and where that is configured.
   Location iptables_where;
-  const std::optional<bool> iptables = docker_bool(s, "iptables", iptables_where);
+  const std::optional<bool> iptables = docker_flag(s, "iptables", iptables_where);
 
   // DFA012: Docker's filter chains without DOCKER-USER in the path.
   if (iptables.value_or(true)) {
