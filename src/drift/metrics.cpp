@@ -12,18 +12,14 @@ std::string prometheus_text(const std::string& command, const std::vector<Findin
   auto family = [&s](const char* name, const char* type, const char* help) {
     s += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
   };
-  std::map<Severity, int> counts;
-  int suppressed = 0;
-  for (const auto& f : findings) {
-    if (f.is_suppressed()) ++suppressed;
-    else if (const RuleDef* r = find_rule(f.rule_id)) counts[r->severity]++;
-  }
+  const Json counts = severity_summary(findings);  // the report's own counts
   family("dockfw_audit_findings", "gauge",
          "Findings of the last run (drift: changes since the baseline) by severity, suppressed ones not counted.");
   for (Severity sev : {Severity::critical, Severity::high, Severity::medium, Severity::low, Severity::info})
-    s += fmt::format("dockfw_audit_findings{{command=\"{}\",severity=\"{}\"}} {}\n", command, to_string(sev), counts[sev]);
+    s += fmt::format("dockfw_audit_findings{{command=\"{}\",severity=\"{}\"}} {}\n", command, to_string(sev),
+                     counts.value(std::string(to_string(sev)), 0));
   family("dockfw_audit_findings_suppressed", "gauge", "Findings of the last run matched by a suppression in force.");
-  s += fmt::format("dockfw_audit_findings_suppressed{{command=\"{}\"}} {}\n", command, suppressed);
+  s += fmt::format("dockfw_audit_findings_suppressed{{command=\"{}\"}} {}\n", command, counts.value("suppressed", 0));
 
   // Per kind and family: entries open to at least one source class other
   // than the host itself, and open or uncertain (entry, source class, destination) cells.
