@@ -1,4 +1,5 @@
 // dockfw-audit: the command table and option parsing over the libraries.
+#include <chrono>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -67,9 +68,23 @@ CollectSummary collect_live(const CollectOptions& o) {
   return s;
 }
 
+// DFA_TIMING=1: what each phase of a command cost, on standard error
+// (docs/benchmarks.md). Each call reports the time since the previous one.
+void timing(const char* phase) {
+  static const bool on = std::getenv("DFA_TIMING") != nullptr;
+  static auto last = std::chrono::steady_clock::now();
+  if (!on) return;
+  auto now = std::chrono::steady_clock::now();
+  fmt::print(stderr, "dockfw-audit: timing: {} {:.1f} ms\n", phase,
+             std::chrono::duration<double, std::milli>(now - last).count());
+  last = now;
+}
+
 Result<Snapshot> obtain_snapshot(const LiveOptions& o, int& exit_code) {
+  timing("start");
   if (!o.snapshot.empty()) {
     auto s = load_snapshot(o.snapshot);
+    timing("load snapshot");
     if (!s) exit_code = kExitUsage;
     return s;
   }
@@ -206,8 +221,11 @@ std::function<int()> setup_exposure(CLI::App* cmd) {
   return [o, format]() {
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
+      timing("engine");
       Exposure x = compute_exposure(engine);
+      timing("exposure");
       std::fputs(*format == "json" ? dump_json(to_json(x)).c_str() : render_text(x).c_str(), stdout);
+      timing("output");
       return int(kExitOk);
     });
   };
