@@ -7,6 +7,9 @@
 #include <map>
 #include <set>
 #include <unordered_map>
+#include <climits>
+#include <cstdint>
+#include <iterator>
 
 namespace dfa {
 namespace {
@@ -55,10 +58,35 @@ IpAddr nth(const Prefix& p, unsigned n) {
   return a;
 }
 
-std::string signature(const IpAddr& a, const std::vector<Prefix>& ps, const std::vector<AddrSet>& sets) {
+// The prefixes of a list that contain an address, by index, ascending: one
+// lookup per distinct prefix length instead of a test of every prefix (a
+// large ruleset mentions thousands).
+class PrefixIndex {
+ public:
+  explicit PrefixIndex(const std::vector<Prefix>& ps) {
+    for (std::size_t i = 0; i < ps.size(); ++i) {
+      Prefix n = ps[i].network();
+      by_len_[{n.addr.family, n.len}][n.addr].push_back(static_cast<std::uint32_t>(i));
+    }
+  }
+  std::vector<std::uint32_t> containing(const IpAddr& a) const {
+    std::vector<std::uint32_t> out;
+    for (const auto& [fl, nets] : by_len_) {
+      if (fl.first != a.family) continue;
+      auto it = nets.find(Prefix{a, fl.second}.network().addr);
+      if (it != nets.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+ private:
+  std::map<std::pair<int, int>, std::map<IpAddr, std::vector<std::uint32_t>>> by_len_;
+};
+
+std::string signature(const IpAddr& a, const PrefixIndex& ps, const std::vector<AddrSet>& sets) {
   std::string sig;
-  for (std::size_t i = 0; i < ps.size(); ++i)
-    if (ps[i].contains(a)) sig += std::to_string(i) + ",";
+  for (auto i : ps.containing(a)) sig += std::to_string(i) + ",";
   for (std::size_t i = 0; i < sets.size(); ++i)
     if (sets[i].addrs.count(a)) sig += "s" + std::to_string(i) + ",";
   return sig;
@@ -129,13 +157,16 @@ struct Mentions {
 
 }  // namespace
 
-std::string SourcePartition::label_of(const IpAddr& addr, const std::string& iface) const {
+namespace {
+// The label of the class of addr on iface, given the prefixes that contain it.
+std::string class_label(const SourcePartition& part, const IpAddr& addr, const std::string& iface,
+                        const std::vector<std::uint32_t>& containing) {
   const Prefix* most = nullptr;
-  for (const auto& p : prefixes)
-    if (p.contains(addr) && (!most || p.len > most->len)) most = &p;
+  for (auto i : containing)
+    if (!most || part.prefixes[i].len > most->len) most = &part.prefixes[i];
   const AddrSet* in = nullptr;
   std::string also;
-  for (const auto& st : sets)
+  for (const auto& st : part.sets)
     if (st.addrs.count(addr)) {
       if (!in) in = &st;
       else also += " and " + st.label;
@@ -145,6 +176,14 @@ std::string SourcePartition::label_of(const IpAddr& addr, const std::string& ifa
                 : fmt::format("{}{} on {}", in->label, also, iface);
   return most ? fmt::format("{} on {}", most->str(), iface)
               : fmt::format("any other IPv{} address on {}", addr.family, iface);
+}
+}  // namespace
+
+std::string SourcePartition::label_of(const IpAddr& addr, const std::string& iface) const {
+  std::vector<std::uint32_t> containing;
+  for (std::size_t i = 0; i < prefixes.size(); ++i)
+    if (prefixes[i].contains(addr)) containing.push_back(static_cast<std::uint32_t>(i));
+  return class_label(*this, addr, iface, containing);
 }
 
 SourcePartition source_classes(const Engine& e, int family) {
@@ -213,9 +252,10 @@ SourcePartition source_classes(const Engine& e, int family) {
   for (const char* other : family == 6 ? others6 : others4) cands.push_back(*IpAddr::parse(other));
   for (const auto& st : sets) cands.push_back(*st.addrs.begin());
   std::map<std::string, IpAddr> by_sig;
+  PrefixIndex index(ps);
   for (const auto& c : cands) {
     if (hv.is_local(c) || c.is_loopback()) continue;
-    by_sig.emplace(signature(c, ps, sets), c);
+    by_sig.emplace(signature(c, index, sets), c);
   }
   SourcePartition part;
   part.prefixes = ps;
@@ -228,7 +268,7 @@ SourcePartition source_classes(const Engine& e, int family) {
   for (const auto& iface : ifaces)
     for (const auto& [sig, addr] : by_sig) {
       SourceClass c;
-      c.label = part.label_of(addr, iface);
+      c.label = class_label(part, addr, iface, index.containing(addr));
       c.source.kind = Source::Kind::remote;
       c.source.addr = addr;
       c.source.iif = iface;
@@ -263,9 +303,28 @@ Exposure compute_exposure(const Engine& e) {
   const Snapshot& s = e.snapshot();
   const Json* host = s.section("host");
   std::map<int, SourcePartition> parts;
+  // Per family: the classes (shared by the entries), and per class the
+  // prefixes and address sets its representative is in.
+  struct Family {
+    std::shared_ptr<const std::vector<SourceClass>> classes;
+    std::vector<std::vector<std::uint32_t>> prefixes, sets;
+  };
+  std::map<int, Family> fams;
   for (int fam : {4, 6}) {
     parts[fam] = source_classes(e, fam);
-    for (const auto& c : parts[fam].classes) x.classes.push_back(c);
+    const SourcePartition& part = parts[fam];
+    for (const auto& c : part.classes) x.classes.push_back(c);
+    Family& f = fams[fam];
+    f.classes = std::make_shared<const std::vector<SourceClass>>(part.classes);
+    PrefixIndex index(part.prefixes);
+    for (const auto& c : part.classes) {
+      f.prefixes.emplace_back();
+      f.sets.emplace_back();
+      if (c.source.kind != Source::Kind::remote || !c.source.addr) continue;
+      f.prefixes.back() = index.containing(*c.source.addr);
+      for (std::size_t i = 0; i < part.sets.size(); ++i)
+        if (part.sets[i].addrs.count(*c.source.addr)) f.sets.back().push_back(static_cast<std::uint32_t>(i));
+    }
   }
   // Ports a packet can have on its way: the published ones, every port a
   // DNAT or redirect translates to, and the client port the replies go to.
@@ -315,7 +374,7 @@ Exposure compute_exposure(const Engine& e) {
     // rule mentions without a destination port, or with one the packet can
     // have. Remote classes alike in all of them (and in every address set)
     // take the same path, so one walk stands for all of them.
-    std::vector<std::size_t> relevant;
+    std::vector<bool> relevant(part.prefixes.size());
     for (std::size_t i = 0; i < part.prefixes.size(); ++i) {
       const auto& pp = part.prefix_ports[i];
       bool r = pp.any;
@@ -325,34 +384,35 @@ Exposure compute_exposure(const Engine& e) {
         auto it = translated.lower_bound(lo);
         if (it != translated.end() && *it <= hi) r = true;
       }
-      if (r) relevant.push_back(i);
+      relevant[i] = r;
     }
-    std::unordered_map<std::string, std::size_t> group_of;  // class key -> group
-    std::vector<std::vector<std::shared_ptr<const Outcome>>> walked;  // group -> destination -> outcome
-    std::vector<std::string> shown;
+    const Family& f = fams.at(en.family);
+    en.classes = f.classes;
     for (const auto& d : dsts)
       // Remote sources include loopback destinations: a neighbour on the
       // link can address 127.0.0.1 to the host (moby#45610).
-      shown.push_back(fmt::format("{}:{}/{}", d.family == 6 ? "[" + d.str() + "]" : d.str(), port, proto));
-    en.cells.reserve(en.cells.size() + part.classes.size() * dsts.size());
-    for (const auto& c : part.classes) {
+      en.destinations.push_back(fmt::format("{}:{}/{}", d.family == 6 ? "[" + d.str() + "]" : d.str(), port, proto));
+    std::unordered_map<std::string, std::uint32_t> walk_of;  // class key -> walk
+    std::vector<std::size_t> first;                          // walk -> its first class
+    en.walk.reserve(part.classes.size());
+    for (std::size_t ci = 0; ci < part.classes.size(); ++ci) {
+      const SourceClass& c = part.classes[ci];
       std::string key = "#" + c.label;
       if (c.source.kind == Source::Kind::remote && c.source.addr) {
         key = c.source.iif + "|";
-        for (std::size_t i : relevant)
-          if (part.prefixes[i].contains(*c.source.addr)) key += std::to_string(i) + ",";
-        for (std::size_t i = 0; i < part.sets.size(); ++i)
-          if (part.sets[i].addrs.count(*c.source.addr)) key += "s" + std::to_string(i) + ",";
+        for (auto i : f.prefixes[ci])
+          if (relevant[i]) key += std::to_string(i) + ",";
+        for (auto i : f.sets[ci]) key += "s" + std::to_string(i) + ",";
       }
-      auto [g, fresh] = group_of.try_emplace(std::move(key), walked.size());
-      if (fresh) walked.emplace_back(dsts.size());
-      auto& outcomes = walked[g->second];
-      for (std::size_t k = 0; k < dsts.size(); ++k) {
-        if (!outcomes[k])
-          outcomes[k] = std::make_shared<const Outcome>(e.run(c.source, dsts[k], port, proto, false));  // explain shows the path
-        en.cells.push_back({c.label, shown[k], outcomes[k]});
-      }
+      auto [g, fresh] = walk_of.try_emplace(std::move(key), static_cast<std::uint32_t>(first.size()));
+      if (fresh) first.push_back(ci);
+      en.walk.push_back(g->second);
     }
+    en.outcomes.reserve(first.size() * dsts.size());
+    for (std::size_t ci : first)
+      for (const auto& d : dsts)
+        en.outcomes.push_back(std::make_shared<const Outcome>(
+            e.run(part.classes[ci].source, d, port, proto, false)));  // explain shows the path
   };
   if (const Json* api = s.section("docker_api")) {
     for (const auto& c : api->at("containers")) {
@@ -401,23 +461,36 @@ namespace {
 
 // Cells of one entry grouped: one group per destination and outcome, with
 // every source class that gets it (a host with many classes stays readable).
+// Groups come in the order of their first cell.
 struct CellGroup {
-  std::string destination;
+  std::size_t destination;
   const Outcome* outcome;
-  std::vector<std::string> sources;
+  std::vector<std::uint32_t> sources;  // class indexes
 };
 
 std::vector<CellGroup> group_cells(const ExposureEntry& en) {
   std::vector<CellGroup> groups;
-  std::map<std::string, std::size_t> index;
-  for (const auto& c : en.cells) {
-    std::string key = fmt::format("{}|{}|{}|{}|{}", c.destination, to_string(c.outcome->result), c.outcome->target,
-                                  c.outcome->decided_by, fmt::join(c.outcome->uncertain, ";"));
-    auto [it, fresh] = index.emplace(key, groups.size());
-    if (fresh) groups.push_back({c.destination, c.outcome.get(), {}});
-    groups[it->second].sources.push_back(c.source);
-  }
+  std::unordered_map<std::string, std::size_t> index;
+  const std::size_t nd = en.destinations.size(), none = SIZE_MAX;
+  std::vector<std::size_t> of_outcome(en.outcomes.size(), none);  // walk's outcome -> group
+  for (std::size_t ci = 0; ci < en.walk.size(); ++ci)
+    for (std::size_t k = 0; k < nd; ++k) {
+      std::size_t slot = en.walk[ci] * nd + k;
+      if (of_outcome[slot] == none) {
+        const Outcome& o = *en.outcomes[slot];
+        std::string key = fmt::format("{}|{}|{}|{}|{}", en.destinations[k], to_string(o.result), o.target,
+                                      o.decided_by, fmt::join(o.uncertain, ";"));
+        auto [it, fresh] = index.emplace(std::move(key), groups.size());
+        if (fresh) groups.push_back({k, &o, {}});
+        of_outcome[slot] = it->second;
+      }
+      groups[of_outcome[slot]].sources.push_back(static_cast<std::uint32_t>(ci));
+    }
   return groups;
+}
+
+std::string quoted(const std::string& s) {
+  return Json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 }  // namespace
@@ -431,14 +504,91 @@ Json to_json(const Exposure& x) {
   Json entries = Json::array();
   for (const auto& en : x.entries) {
     Json cells = Json::array();
-    for (const auto& g : group_cells(en))
-      cells.push_back({{"destination", g.destination}, {"outcome", to_string(g.outcome->result)},
+    for (const auto& g : group_cells(en)) {
+      Json sources = Json::array();
+      for (auto ci : g.sources) sources.push_back((*en.classes)[ci].label);
+      cells.push_back({{"destination", en.destinations[g.destination]}, {"outcome", to_string(g.outcome->result)},
                        {"target", g.outcome->target}, {"decided_by", g.outcome->decided_by},
-                       {"uncertain", g.outcome->uncertain}, {"sources", g.sources}});
+                       {"uncertain", g.outcome->uncertain}, {"sources", std::move(sources)}});
+    }
     entries.push_back({{"kind", en.kind}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
   }
   j["entries"] = std::move(entries);
   return j;
+}
+
+void write_json(const Exposure& x, const std::function<void(std::string_view)>& out) {
+  // The same text as dump_json(to_json(x)), written as it is made: the
+  // document of a large host is millions of source labels (each label is
+  // escaped once).
+  std::string b;
+  auto flush = [&](bool force) {
+    if (force || b.size() > (1u << 20)) {
+      out(b);
+      b.clear();
+    }
+  };
+  auto strings = [&](const std::vector<std::string>& v, const char* indent) {
+    if (v.empty()) {
+      b += "[]";
+      return;
+    }
+    b += "[\n";
+    for (std::size_t i = 0; i < v.size(); ++i) fmt::format_to(std::back_inserter(b), "{}  {}{}\n", indent, quoted(v[i]), i + 1 < v.size() ? "," : "");
+    fmt::format_to(std::back_inserter(b), "{}]", indent);
+  };
+  b += "{\n  \"schema_version\": 1,\n  \"source_classes\": ";
+  if (x.classes.empty()) b += "[]";
+  else {
+    b += "[\n";
+    for (std::size_t i = 0; i < x.classes.size(); ++i)
+      fmt::format_to(std::back_inserter(b), "    {{\n      \"label\": {},\n      \"representative\": {}\n    }}{}\n",
+                     quoted(x.classes[i].label), quoted(x.classes[i].representative), i + 1 < x.classes.size() ? "," : "");
+    b += "  ]";
+  }
+  b += ",\n  \"entries\": ";
+  if (x.entries.empty()) b += "[]";
+  else {
+    b += "[\n";
+    std::map<const std::vector<SourceClass>*, std::vector<std::string>> labels;  // quoted, per family
+    for (std::size_t ei = 0; ei < x.entries.size(); ++ei) {
+      const ExposureEntry& en = x.entries[ei];
+      auto& lab = labels[en.classes.get()];
+      if (lab.empty() && en.classes)
+        for (const auto& c : *en.classes) lab.push_back(quoted(c.label));
+      fmt::format_to(std::back_inserter(b),
+                     "    {{\n      \"kind\": {},\n      \"what\": {},\n      \"family\": {},\n      \"cells\": ",
+                     quoted(en.kind), quoted(en.what), en.family);
+      auto groups = group_cells(en);
+      if (groups.empty()) b += "[]";
+      else {
+        b += "[\n";
+        for (std::size_t gi = 0; gi < groups.size(); ++gi) {
+          const CellGroup& g = groups[gi];
+          fmt::format_to(std::back_inserter(b),
+                         "        {{\n          \"destination\": {},\n          \"outcome\": {},\n          \"target\": {},\n"
+                         "          \"decided_by\": {},\n          \"uncertain\": ",
+                         quoted(en.destinations[g.destination]), quoted(to_string(g.outcome->result)),
+                         quoted(g.outcome->target), quoted(g.outcome->decided_by));
+          strings(g.outcome->uncertain, "          ");
+          b += ",\n          \"sources\": [\n";
+          for (std::size_t i = 0; i < g.sources.size(); ++i) {
+            b += "            ";
+            b += lab[g.sources[i]];
+            b += i + 1 < g.sources.size() ? ",\n" : "\n";
+            flush(false);
+          }
+          fmt::format_to(std::back_inserter(b), "          ]\n        }}{}\n", gi + 1 < groups.size() ? "," : "");
+        }
+        b += "      ]";
+      }
+      fmt::format_to(std::back_inserter(b), "\n    }}{}\n", ei + 1 < x.entries.size() ? "," : "");
+      flush(false);
+    }
+    b += "  ]";
+  }
+  b += "\n}\n";
+  flush(true);
 }
 
 std::string render_text(const Exposure& x) {
@@ -452,8 +602,13 @@ std::string render_text(const Exposure& x) {
       std::string why = o.result == Outcome::Result::delivered
                             ? o.target + (o.decided_by.empty() ? "" : "  [" + o.decided_by + "]")
                             : o.decided_by;
-      s += fmt::format("    {:<9} {:<28} {}\n", mark, g.destination, why);
-      s += fmt::format("              from {}\n", fmt::join(g.sources, "; "));
+      s += fmt::format("    {:<9} {:<28} {}\n", mark, en.destinations[g.destination], why);
+      s += "              from ";
+      for (std::size_t i = 0; i < g.sources.size(); ++i) {
+        if (i) s += "; ";
+        s += (*en.classes)[g.sources[i]].label;
+      }
+      s += "\n";
     }
   }
   return s;
@@ -464,10 +619,14 @@ std::string render_open_table(const Exposure& x) {
   for (const auto& en : x.entries) {
     std::set<std::string> open_from, uncertain_from;
     std::set<std::string> classes;
-    for (const auto& c : en.cells) {
-      classes.insert(c.source);
-      if (c.outcome->result == Outcome::Result::delivered) open_from.insert(c.source);
-      if (c.outcome->result == Outcome::Result::uncertain) uncertain_from.insert(c.source);
+    for (std::size_t ci = 0; ci < en.walk.size(); ++ci) {
+      const std::string& label = (*en.classes)[ci].label;
+      classes.insert(label);
+      for (std::size_t k = 0; k < en.destinations.size(); ++k) {
+        const Outcome& o = *en.outcomes[en.walk[ci] * en.destinations.size() + k];
+        if (o.result == Outcome::Result::delivered) open_from.insert(label);
+        if (o.result == Outcome::Result::uncertain) uncertain_from.insert(label);
+      }
     }
     std::string what = open_from.empty() ? "closed to every source class"
                                          : fmt::format("open to {} of {} source classes", open_from.size(), classes.size());

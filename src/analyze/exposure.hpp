@@ -4,10 +4,14 @@
 // and address the rules and the host's networks mention, per arrival
 // interface; plus the host itself and a container on each Docker network.
 #pragma once
+#include <functional>
 #include <map>
+#include <cstdint>
+#include <cstdio>
 #include <memory>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "analyze/engine.hpp"
@@ -20,21 +24,57 @@ struct SourceClass {
   std::string representative;
 };
 
+// One cell: a source class, a destination of the entry, and the outcome.
+// A view into its entry (valid while the entry lives).
 struct ExposureCell {
-  std::string source;       // SourceClass label
-  std::string destination;  // "203.0.113.1:8080/tcp"
-  // Shared: source classes that take the same path share one outcome (a
-  // large host has millions of cells and a few thousand distinct outcomes).
-  std::shared_ptr<const Outcome> outcome;
+  const SourceClass& source_class;
+  const std::string& source;       // its label
+  const std::string& destination;  // "203.0.113.1:8080/tcp"
+  const std::shared_ptr<const Outcome>& outcome;
 };
 
+// Every (source class, destination) cell of an entry, classes outer and
+// destinations inner. A large host has millions of cells and a few thousand
+// distinct outcomes, so cells are not stored one by one: classes that take
+// the same path share a walk, and a cell is (its class's walk, destination).
 struct ExposureEntry {
   std::string kind;  // "published" or "socket"
   std::string what;  // "web 0.0.0.0:8080->80/tcp" or "sshd 0.0.0.0:22/tcp"
   int family = 4;
-  std::vector<ExposureCell> cells;
-};
+  std::shared_ptr<const std::vector<SourceClass>> classes;  // the family's classes
+  std::vector<std::string> destinations;
+  std::vector<std::uint32_t> walk;  // per class: its walk
+  std::vector<std::shared_ptr<const Outcome>> outcomes;  // walk * destinations + destination
 
+  ExposureCell cell(std::size_t cls, std::size_t dst) const {
+    const SourceClass& c = (*classes)[cls];
+    return {c, c.label, destinations[dst], outcomes[walk[cls] * destinations.size() + dst]};
+  }
+  std::size_t size() const { return walk.size() * destinations.size(); }
+
+  class Cells {
+   public:
+    struct iterator {
+      const ExposureEntry* en;
+      std::size_t i;
+      ExposureCell operator*() const { return en->cell(i / en->destinations.size(), i % en->destinations.size()); }
+      iterator& operator++() {
+        ++i;
+        return *this;
+      }
+      bool operator==(const iterator& o) const { return i == o.i; }
+    };
+    explicit Cells(const ExposureEntry& en) : en_(&en) {}
+    iterator begin() const { return {en_, 0}; }
+    iterator end() const { return {en_, en_->size()}; }
+    bool empty() const { return en_->size() == 0; }
+    ExposureCell front() const { return *begin(); }
+
+   private:
+    const ExposureEntry* en_;
+  };
+  Cells cells() const { return Cells(*this); }
+};
 
 // Addresses that a run of rules tests one by one with the same verdict (a
 // blocklist): alike for every other rule, so one class, not one per address.
@@ -69,6 +109,9 @@ struct Exposure {
 SourcePartition source_classes(const Engine& e, int family);
 Exposure compute_exposure(const Engine& e);
 Json to_json(const Exposure& x);
+// The text of dump_json(to_json(x)), handed to out piece by piece as it is
+// made (no document in memory: a large host's is millions of labels).
+void write_json(const Exposure& x, const std::function<void(std::string_view)>& out);
 std::string render_text(const Exposure& x);
 // One line per published port or socket: where it is open and to how many
 // source classes (the table at the end of a scan report).

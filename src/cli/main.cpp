@@ -224,7 +224,10 @@ std::function<int()> setup_exposure(CLI::App* cmd) {
       timing("engine");
       Exposure x = compute_exposure(engine);
       timing("exposure");
-      std::fputs(*format == "json" ? dump_json(to_json(x)).c_str() : render_text(x).c_str(), stdout);
+      if (*format == "json")
+        write_json(x, [](std::string_view b) { std::fwrite(b.data(), 1, b.size(), stdout); });
+      else
+        std::fputs(render_text(x).c_str(), stdout);
       timing("output");
       return int(kExitOk);
     });

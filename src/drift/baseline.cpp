@@ -190,7 +190,7 @@ Json make_baseline(const Engine& engine, const ScanResult& scan) {
     // the output is deterministic).
     std::unordered_map<std::string, std::size_t> group_of;
     Json cells = Json::array();
-    for (const auto& c : en.cells) {
+    for (const auto& c : en.cells()) {
       std::string outcome = to_string(c.outcome->result);
       std::string key = c.destination + '\x1f' + outcome + '\x1f' + c.outcome->decided_by;
       auto [it, fresh] = group_of.try_emplace(std::move(key), cells.size());

@@ -30,7 +30,7 @@ std::string prometheus_text(const std::string& command, const std::vector<Findin
     open_cells[k] += 0;
     uncertain_cells[k] += 0;
     bool open = false;
-    for (const auto& c : en.cells) {
+    for (const auto& c : en.cells()) {
       if (c.outcome->result == Outcome::Result::delivered) {
         open_cells[k]++;
         open |= c.source != "the host itself";

@@ -155,16 +155,13 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
     if (en.kind != "published") continue;
     // DFA001: delivered through DNAT although the input hook would drop it.
     std::map<std::string, std::vector<std::string>> bypassed;  // blocking rule -> source classes
-    std::map<std::string, const ExposureCell*> example;
+    std::map<std::string, ExposureCell> example;
     std::map<std::string, std::vector<Step>> example_flow;  // the DNAT path, for SARIF codeFlows
-    for (const auto& c : en.cells) {
+    for (const auto& c : en.cells()) {
       if (!remote_class(c.source) || c.outcome->result != Outcome::Result::delivered || via_proxy(*c.outcome) ||
           c.outcome->container.empty())
         continue;
-      const SourceClass* cls = nullptr;
-      for (const auto& k : x.classes)
-        if (k.label == c.source) cls = &k;
-      if (!cls) continue;
+      const SourceClass* cls = &c.source_class;
       auto colon = c.destination.rfind(':');
       std::string addr = c.destination.substr(0, colon);
       if (!addr.empty() && addr[0] == '[') addr = addr.substr(1, addr.size() - 2);
@@ -180,29 +177,29 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
       if (!at_input) continue;
       std::string by = stable_origin(without.decided_by);
       bypassed[by].push_back(c.source + " to " + c.destination);
-      if (example.emplace(by, &c).second)
+      if (example.emplace(by, c).second)
         example_flow[by] = engine.run(cls->source, *dst, port, proto, true).steps;
     }
     for (auto& [by, sources] : bypassed) {
       order_examples(sources);
-      const ExposureCell* c = example[by];
+      const ExposureCell& c = example.at(by);
       Json ev;
       ev["published"] = en.what;
       ev["blocking_rule"] = by;
       ev["reached_by"] = sources;
-      ev["target"] = c->outcome->target;
-      ev["decided_by"] = c->outcome->decided_by;
+      ev["target"] = c.outcome->target;
+      ev["decided_by"] = c.outcome->decided_by;
       add(out, "DFA001",
           fmt::format("{} is reachable from {} source class(es) (e.g. {} to {}) although {} drops it: Docker's DNAT "
                       "forwards the packet before the input hook; {} decides",
                       en.what, sources.size(), sources.front().substr(0, sources.front().rfind(" to ")),
-                      sources.front().substr(sources.front().rfind(" to ") + 4), by, c->outcome->decided_by),
+                      sources.front().substr(sources.front().rfind(" to ") + 4), by, c.outcome->decided_by),
           {"", 0, logical_of(by)}, fmt::format("{}|{}", en.what, by), ev, example_flow[by]);
     }
 
     // DFA003: open to "any other address" on an external interface.
     std::vector<std::string> any_open;
-    for (const auto& c : en.cells)
+    for (const auto& c : en.cells())
       if (c.source.rfind("any other", 0) == 0 && c.outcome->result == Outcome::Result::delivered &&
           c.destination.rfind("127.", 0) != 0 && c.destination.rfind("[::1]", 0) != 0)
         any_open.push_back(c.source + " to " + c.destination);
@@ -212,7 +209,7 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
 
     // DFA011: undecidable cells.
     std::set<std::string> reasons;
-    for (const auto& c : en.cells)
+    for (const auto& c : en.cells())
       if (c.outcome->result == Outcome::Result::uncertain)
         for (const auto& u : c.outcome->uncertain)
           if (u.rfind("(does not change", 0) != 0) reasons.insert(u);
@@ -227,7 +224,7 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
   for (const auto& en : x.entries) {
     if (en.what.find(" 127.") == std::string::npos && en.what.find(" [::1]") == std::string::npos) continue;
     std::vector<std::string> reached;
-    for (const auto& c : en.cells)
+    for (const auto& c : en.cells())
       if (remote_class(c.source) && c.outcome->result == Outcome::Result::delivered)
         reached.push_back(c.source + " to " + c.destination);
     order_examples(reached);
@@ -247,7 +244,7 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
     std::string name = en.what.substr(0, en.what.find(' '));
     std::string rest = en.what.substr(en.what.rfind(':'));
     bool open = false;
-    for (const auto& c : en.cells)
+    for (const auto& c : en.cells())
       if (c.source.rfind("any other", 0) == 0 && c.outcome->result == Outcome::Result::delivered &&
           c.destination.rfind("127.", 0) != 0 && c.destination.rfind("[::1]", 0) != 0)
         open = true;

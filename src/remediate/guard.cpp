@@ -327,7 +327,7 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
   // The published host ports and their cells.
   std::map<PortKey, std::vector<const ExposureEntry*>> ports;
   for (const auto& en : x.entries)
-    if (en.kind == "published" && !en.cells.empty()) ports[port_of(en.cells.front().destination)].push_back(&en);
+    if (en.kind == "published" && !en.cells().empty()) ports[port_of(en.cells().front().destination)].push_back(&en);
 
   for (const auto& [pk, entries] : ports) {
     std::string spec = fmt::format("{}/{}", pk.port, pk.proto);
@@ -346,7 +346,7 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       // without Docker's NAT or on the real path; undecided when uncertain.
       std::map<std::string, int> closed;  // label -> 1 closed, 0 open, -1 undecided
       for (const auto* en : entries)
-        for (const auto& c : en->cells) {
+        for (const auto& c : en->cells()) {
           auto k = classes.find(c.source);
           if (k == classes.end()) continue;
           std::string dst = c.destination.substr(0, c.destination.rfind(':'));
@@ -702,7 +702,7 @@ std::map<std::string, std::size_t> open_outside(const Exposure& x) {
   for (const auto& en : x.entries) {
     if (en.kind != "published") continue;
     std::set<std::string> open;
-    for (const auto& c : en.cells)
+    for (const auto& c : en.cells())
       if (c.outcome->result == Outcome::Result::delivered && c.source != "the host itself" &&
           c.source.rfind("containers on ", 0) != 0)
         open.insert(c.source);

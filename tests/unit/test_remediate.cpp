@@ -43,7 +43,7 @@ Guarded guard(const std::string& scenario, const dfa::GuardPolicy& policy = {}) 
 std::map<std::string, dfa::Outcome::Result> cells(const dfa::Exposure& x) {
   std::map<std::string, dfa::Outcome::Result> m;
   for (const auto& en : x.entries)
-    for (const auto& c : en.cells) m[en.what + " | " + c.source + " | " + c.destination] = c.outcome->result;
+    for (const auto& c : en.cells()) m[en.what + " | " + c.source + " | " + c.destination] = c.outcome->result;
   return m;
 }
 

@@ -86,7 +86,7 @@ TEST_CASE("given each lab scenario, then exposure agrees with every observed cel
       std::string a = o["dst"].get<std::string>();
       std::string dest = fmt::format("{}:{}/{}", fam == 6 ? "[" + a + "]" : a, o["port"].get<int>(), o["proto"].get<std::string>());
       for (const auto& en : x.entries)
-        for (const auto& c : en.cells)
+        for (const auto& c : en.cells())
           if (c.source == label && c.destination == dest) {
             ++checked;
             CAPTURE(name);
@@ -98,4 +98,24 @@ TEST_CASE("given each lab scenario, then exposure agrees with every observed cel
   }
   CHECK(checked > 100);
   MESSAGE(fmt::format("{} exposure cells checked against observations", checked));
+}
+
+TEST_CASE("given each lab scenario, then the streamed exposure JSON is the document to_json builds") {
+  // exposure --format json streams (write_json); scan embeds to_json. The
+  // two must not drift apart, and the streamed text must parse.
+  std::filesystem::path root = fixture_path("scenarios");
+  int compared = 0;
+  for (const auto& dir : std::filesystem::directory_iterator(root)) {
+    auto snap = dfa::load_snapshot((dir.path() / "snapshot.json").string());
+    REQUIRE(snap.ok());
+    dfa::Engine engine(*snap);
+    dfa::Exposure x = dfa::compute_exposure(engine);
+    std::string streamed;
+    dfa::write_json(x, [&](std::string_view b) { streamed += b; });
+    CAPTURE(dir.path().filename().string());
+    CHECK(streamed == dfa::dump_json(dfa::to_json(x)));
+    CHECK(Json::parse(streamed)["entries"].size() == x.entries.size());
+    ++compared;
+  }
+  CHECK(compared >= 14);
 }
