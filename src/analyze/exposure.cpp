@@ -329,29 +329,42 @@ Exposure compute_exposure(const Engine& e) {
   // Ports a packet can have on its way: the published ones, every port a
   // DNAT or redirect translates to, and the client port the replies go to.
   std::set<unsigned> translated{Packet{}.sport};
+  auto add_range = [&](const Json& spec) {
+    if (auto rg = port_range(spec))
+      for (unsigned q = rg->first; q <= rg->second && q - rg->first < 4096; ++q) translated.insert(q);
+  };
+  // One pass over every member of every object (the ruleset of a large host
+  // is millions of them).
   std::function<void(const Json&)> find_ports = [&](const Json& j) {
     if (j.is_object()) {
-      for (const char* k : {"dnat", "redirect"})
-        if (auto it = j.find(k); it != j.end() && it->is_object() && it->contains("port") && (*it)["port"].is_number_unsigned())
-          translated.insert((*it)["port"].get<unsigned>());
-      if (auto it = j.find("to_destination"); it != j.end() && it->is_string()) {
-        const std::string& t = it->get_ref<const std::string&>();
-        auto colon = t.rfind(':');
-        if (colon != std::string::npos && t.find(']') < colon + 1) {
-          if (auto rg = port_range(Json(t.substr(colon + 1))))
-            for (unsigned q = rg->first; q <= rg->second && q - rg->first < 4096; ++q) translated.insert(q);
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        const std::string& k = it.key();
+        const Json& v = it.value();
+        if (k == "raw" || k == "text") continue;
+        if ((k == "dnat" || k == "redirect") && v.is_object())
+          if (auto p = v.find("port"); p != v.end() && p->is_number_unsigned()) translated.insert(p->get<unsigned>());
+        if (k == "to_destination" && v.is_string()) {
+          // "ADDR:PORT[-PORT]" or "[ADDR6]:PORT"; a bare IPv6 address has no port.
+          const std::string& t = v.get_ref<const std::string&>();
+          auto colon = t.rfind(':');
+          bool has_port = colon != std::string::npos &&
+                          (t[0] == '[' ? t.find(']') + 1 == colon : t.find(':') == colon);
+          if (has_port) {
+            std::string ports = t.substr(colon + 1);  // "80" or "80-90"
+            std::replace(ports.begin(), ports.end(), '-', ':');
+            add_range(Json(ports));
+          }
         }
+        if (k == "to_ports" && v.is_string()) {
+          std::string t = v.get<std::string>();
+          std::replace(t.begin(), t.end(), '-', ':');
+          add_range(Json(t));
+        }
+        if (v.is_structured()) find_ports(v);
       }
-      if (auto it = j.find("to_ports"); it != j.end() && it->is_string()) {
-        std::string t = it->get<std::string>();
-        std::replace(t.begin(), t.end(), '-', ':');
-        if (auto rg = port_range(Json(t)))
-          for (unsigned q = rg->first; q <= rg->second && q - rg->first < 4096; ++q) translated.insert(q);
-      }
-      for (const auto& [k, v] : j.items())
-        if (k != "raw" && k != "text") find_ports(v);
     } else if (j.is_array()) {
-      for (const auto& v : j) find_ports(v);
+      for (const auto& v : j)
+        if (v.is_structured()) find_ports(v);
     }
   };
   if (const Json* nft = s.section("nftables")) find_ports(nft->at("ruleset"));

@@ -119,3 +119,57 @@ TEST_CASE("given each lab scenario, then the streamed exposure JSON is the docum
   }
   CHECK(compared >= 14);
 }
+
+TEST_CASE("given a DNAT to another port and a forward rule for that port, then the prefix is its own class") {
+  // A prefix tells sources apart only for the ports its rules can match,
+  // and a DNAT's translated port is one of them: "172.17.0.2:81" (iptables
+  // to_destination syntax) must count, or 203.0.113.128/25 would share the
+  // walk of every other address and be reported with their outcome.
+  Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  bool changed = false;
+  for (auto& o : doc["nftables"]["ruleset"])
+    if (o.contains("rule"))
+      for (auto& e : o["rule"]["expr"])
+        if (e.contains("xt") && e["xt"].value("name", "") == "DNAT" &&
+            e["xt"]["params"].value("to_destination", "") == "172.17.0.2:80") {
+          e["xt"]["params"]["to_destination"] = "172.17.0.2:81";
+          changed = true;
+        }
+  REQUIRE(changed);
+  auto& rs = doc["nftables"]["ruleset"];
+  rs.push_back(Json::parse(R"({"table": {"family": "inet", "name": "t2", "handle": 900}})"));
+  rs.push_back(Json::parse(R"({"chain": {"family": "inet", "table": "t2", "name": "fwd", "handle": 901, "type": "filter",
+                                         "hook": "forward", "prio": -5, "policy": "accept"}})"));
+  rs.push_back(Json::parse(R"({"rule": {"family": "inet", "table": "t2", "chain": "fwd", "handle": 902, "expr": [
+      {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}},
+                 "right": {"prefix": {"addr": "203.0.113.128", "len": 25}}}},
+      {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 81}},
+      {"drop": null}]}})"));
+  dfa::Snapshot snap{doc};
+  dfa::Engine engine(snap);
+  dfa::Exposure x = dfa::compute_exposure(engine);
+  int seen = 0, cells = 0;
+  for (const auto& en : x.entries)
+    for (const auto& c : en.cells()) {
+      // Every cell is what a walk from its own class's representative gives.
+      std::string d = c.destination.substr(0, c.destination.rfind(':'));
+      if (d.front() == '[') d = d.substr(1, d.size() - 2);
+      unsigned port = std::stoul(c.destination.substr(c.destination.rfind(':') + 1));
+      std::string proto = c.destination.substr(c.destination.find('/') + 1);
+      dfa::Outcome direct = engine.run(c.source_class.source, *dfa::IpAddr::parse(d), port, proto, false);
+      CAPTURE(en.what);
+      CAPTURE(c.source);
+      CAPTURE(c.destination);
+      CHECK(c.outcome->result == direct.result);
+      CHECK(c.outcome->decided_by == direct.decided_by);
+      ++cells;
+      if (c.source == "203.0.113.128/25 on eth0" && en.what.find(":8080->") != std::string::npos &&
+          c.destination.rfind("203.0.113.1:", 0) == 0) {
+        ++seen;
+        CHECK(c.outcome->result == dfa::Outcome::Result::dropped);
+        CHECK(c.outcome->decided_by.find("t2 fwd") != std::string::npos);
+      }
+    }
+  CHECK(seen == 1);
+  CHECK(cells > 50);
+}
