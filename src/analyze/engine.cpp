@@ -52,9 +52,12 @@ struct Engine::Impl {
     return it == e.sysctls_.end() ? "" : it->second;
   }
 
-  void step(std::string hook, std::string where, std::string rule, std::string origin, std::string verdict) {
+  // Records a step when tracing. Exposure walks millions of packets without
+  // a trace, so callers that format text do it under `if (trace)`.
+  void step(std::string_view hook, std::string_view where, std::string_view rule, std::string_view origin,
+            std::string_view verdict) {
     if (!trace) return;
-    out.steps.push_back({std::move(hook), std::move(where), std::move(rule), std::move(origin), std::move(verdict)});
+    out.steps.push_back({std::string(hook), std::string(where), std::string(rule), std::string(origin), std::string(verdict)});
   }
 
   void drop(const std::string& by) {
@@ -94,7 +97,7 @@ struct Engine::Impl {
     std::size_t i = 0;
     auto policy = [&]() {
       std::string pol = b.policy;
-      step(hook, b.label(), "", "", "policy " + pol);
+      if (trace) step(hook, b.label(), "", "", "policy " + pol);
       if (pol == "drop") return ChainResult{ChainResult::drop, {}, "policy drop of " + b.label()};
       return ChainResult{ChainResult::accept, {}, "policy accept of " + b.label()};
     };
@@ -136,7 +139,7 @@ struct Engine::Impl {
         if (!chosen) continue;
         a = chosen;
       }
-      auto verdict = [&](const std::string& v) { step(hook, b.label(), r.text, r.origin, v); };
+      auto verdict = [&](std::string_view v) { step(hook, b.label(), r.text, r.origin, v); };
       switch (a->kind) {
         case Action::none: continue;
         case Action::accept: verdict("accept"); return {ChainResult::accept, {}, r.origin};
@@ -152,7 +155,7 @@ struct Engine::Impl {
         case Action::jump:
         case Action::go: {
           const Chain* target = find(a->chain);
-          verdict((a->kind == Action::jump ? "jump " : "goto ") + a->chain);
+          if (trace) verdict((a->kind == Action::jump ? "jump " : "goto ") + a->chain);
           if (!target) continue;
           if (a->kind == Action::jump) {
             if (stack.size() > 16) {
@@ -168,10 +171,11 @@ struct Engine::Impl {
         case Action::dnat:
         case Action::redirect:
         case Action::snat: {
-          std::string what = a->kind == Action::snat ? "snat/masquerade"
-                             : a->kind == Action::redirect ? fmt::format("redirect to :{}", a->port)
-                             : fmt::format("dnat to {}{}", a->addr ? a->addr->str() : "?", a->port ? fmt::format(":{}", a->port) : "");
-          verdict(what);
+          if (trace)
+            verdict(a->kind == Action::snat       ? "snat/masquerade"
+                    : a->kind == Action::redirect ? fmt::format("redirect to :{}", a->port)
+                                                  : fmt::format("dnat to {}{}", a->addr ? a->addr->str() : "?",
+                                                                a->port ? fmt::format(":{}", a->port) : ""));
           return {ChainResult::nat, *a, r.origin};
         }
         case Action::queue:
@@ -393,7 +397,7 @@ struct Engine::Impl {
     r.bridged = p.bridged;
     r.physin = p.physout;
     r.physout = p.physin;
-    step("reply", r.iif, "", "", fmt::format("reply from {} comes back in on {}", r.saddr.str(), r.iif));
+    if (trace) step("reply", r.iif, "", "", fmt::format("reply from {} comes back in on {}", r.saddr.str(), r.iif));
     if (!run_hook("prerouting", r, false)) return reply_dropped(out.decided_by);
     if (p.bridged) {
       r.oif = p.iif;
@@ -419,7 +423,7 @@ struct Engine::Impl {
     if (local) r.oif = "lo";
     else if (auto rt = lookup(r.daddr)) r.oif = rt->dev;
     else return reply_dropped("no route back to " + r.daddr.str());
-    step("reply", r.oif, "", "", fmt::format("reply from the host goes out via {}", r.oif));
+    if (trace) step("reply", r.oif, "", "", fmt::format("reply from the host goes out via {}", r.oif));
     if (!run_hook("output", r, false) || !run_hook("postrouting", r, false)) return reply_dropped(out.decided_by);
     if (r.oif == "lo") {
       r.iif = "lo";
@@ -503,7 +507,7 @@ struct Engine::Impl {
       out.decided_by = accepted_by;
       std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
       out.target = fmt::format("{}:{}/{} out of {}", a, p.dport, p.proto, p.oif);
-      step("deliver", p.oif, "", "", "sent out of " + p.oif);
+      if (trace) step("deliver", p.oif, "", "", "sent out of " + p.oif);
       return;
     }
     out.result = Outcome::Result::dropped;
@@ -526,12 +530,12 @@ struct Engine::Impl {
 
   void route_input(Packet& p) {
     if (p.family == 4 && p.iif != "lo" && (p.daddr.is_loopback() || p.saddr.is_loopback()) && !route_localnet(p.iif)) {
-      step("routing", "ip_route_input_slow", "", "", "drop: martian (loopback address on " + p.iif + ")");
+      if (trace) step("routing", "ip_route_input_slow", "", "", "drop: martian (loopback address on " + p.iif + ")");
       drop(fmt::format("kernel: loopback address arriving on {} is martian (route_localnet is 0)", p.iif));
       return;
     }
     if (e.host_.is_local(p.daddr)) {
-      step("routing", "local", "", "", "local delivery to " + p.daddr.str());
+      if (trace) step("routing", "local", "", "", "local delivery to " + p.daddr.str());
       local_in(p);
       return;
     }
@@ -548,7 +552,7 @@ struct Engine::Impl {
     }
     p.oif = rt->dev;
     std::string note;
-    if (p.dnat_done && e.host_.is_local(p.orig_daddr)) {
+    if (trace && p.dnat_done && e.host_.is_local(p.orig_daddr)) {
       // The classic bypass: say which input chains this packet never meets.
       std::vector<std::string> inputs;
       for (const auto& b : e.rules_.base)
@@ -556,7 +560,7 @@ struct Engine::Impl {
       note = fmt::format(" (DNAT changed the destination from {} to {}: the packet is forwarded, so input chains{}{} never see it)",
                          p.orig_daddr.str(), p.daddr.str(), inputs.empty() ? "" : " ", fmt::join(inputs, ", "));
     }
-    step("routing", "main", "", "", fmt::format("forward via {}{}", p.oif, note));
+    if (trace) step("routing", "main", "", "", fmt::format("forward via {}{}", p.oif, note));
     forward(p);
   }
 
@@ -584,7 +588,7 @@ struct Engine::Impl {
     }
     if (!best) {
       std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
-      step("socket", "", "", "", fmt::format("no socket listening on {}:{}/{}", a, p.dport, p.proto));
+      if (trace) step("socket", "", "", "", fmt::format("no socket listening on {}:{}/{}", a, p.dport, p.proto));
       drop(fmt::format("no socket listens on {}:{}/{}", a, p.dport, p.proto));
       return;
     }
@@ -592,7 +596,7 @@ struct Engine::Impl {
     std::string sa = best->address;
     if (best->family == 6) sa = "[" + sa + "]";
     std::string sock = fmt::format("{} {}:{}/{}", proc.empty() ? "unknown process" : proc, sa, p.dport, p.proto);
-    step("socket", sock, "", "", "accepted by " + sock);
+    if (trace) step("socket", sock, "", "", "accepted by " + sock);
     out.process = proc;
     std::string accepted_by = last_accept;
     if (proc != "dockerd" && !reply_from_host(p)) return;
@@ -631,7 +635,7 @@ struct Engine::Impl {
       // The proxy connects to the container's address on its first network (IPv4).
       if (in.dport < t.lo || in.dport > t.hi || !t.container) continue;
       unsigned cport = t.container_port + (in.dport - t.lo);
-      step("docker-proxy", "", "", "", fmt::format("connects to {}:{}", t.container->str(), cport));
+      if (trace) step("docker-proxy", "", "", "", fmt::format("connects to {}:{}", t.container->str(), cport));
       Packet q;
       q.family = 4;
       q.proto = in.proto;
@@ -674,7 +678,7 @@ struct Engine::Impl {
       if (e.host_.is_local(p.daddr)) p.oif = "lo";
       else if (auto r2 = lookup(p.daddr)) p.oif = r2->dev;
     }
-    step("routing", "output", "", "", "out via " + p.oif);
+    if (trace) step("routing", "output", "", "", "out via " + p.oif);
     if (!run_hook("postrouting", p, true)) return;
     if (p.oif == "lo") {
       // Loops back: prerouting (conntrack and NAT already done) and input.

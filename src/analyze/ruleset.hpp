@@ -85,6 +85,14 @@ struct Rule {
   Action action;
   std::string text;    // nft-like or iptables-save text, for people
   std::string origin;  // "nft inet filter input #3 (handle 5)" / "iptables-legacy ipv4 filter FORWARD #1"
+
+  // Moved, not copied, when a chain's vector grows (Action holds Rules, so
+  // the implicit move would not be noexcept).
+  Rule() = default;
+  Rule(const Rule&) = default;
+  Rule(Rule&&) noexcept = default;
+  Rule& operator=(const Rule&) = default;
+  Rule& operator=(Rule&&) noexcept = default;
 };
 
 // Consecutive rules of one chain that each test only one exact address of

@@ -105,7 +105,11 @@ int with_snapshot(const LiveOptions& o, const std::function<int(const Snapshot&)
     warn(s.error().message);
     return code;
   }
-  return fn(*s);
+  // Kept alive to the end of the process, like collect's snapshot: freeing
+  // a large one node by node costs more than the command that read it.
+  static Snapshot* kept = nullptr;
+  kept = new Snapshot(std::move(*s));
+  return fn(*kept);
 }
 
 struct Command {
@@ -220,9 +224,13 @@ std::function<int()> setup_exposure(CLI::App* cmd) {
   add_live_options(cmd, *o, true);
   return [o, format]() {
     return with_snapshot(*o, [&](const Snapshot& s) {
-      Engine engine(s);
+      // Both kept to the end of the process (see with_snapshot).
+      static Engine* engine = nullptr;
+      engine = new Engine(s);
       timing("engine");
-      Exposure x = compute_exposure(engine);
+      static Exposure* kept = nullptr;
+      kept = new Exposure(compute_exposure(*engine));
+      const Exposure& x = *kept;
       timing("exposure");
       if (*format == "json")
         write_json(x, [](std::string_view b) { std::fwrite(b.data(), 1, b.size(), stdout); });
