@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 #include <climits>
 #include <cstdint>
@@ -95,19 +97,23 @@ std::string signature(const IpAddr& a, const PrefixIndex& ps, const std::vector<
 // What the rules mention, with runs of single-address rules that share their
 // verdict (kAddrRunMin or more in a row) collected as one set each.
 struct Mentions {
-  int family;
+  int family;  // of the address sets to keep (0: every family)
   std::vector<Prefix>& prefixes;
   std::vector<AddrSet>& sets;
   std::map<std::string, SourcePartition::Ports>& ports;  // prefix text -> ports of its rules
-  std::string key;                 // chain and field of the current run
-  std::string verdict;             // the verdict all its rules share
-  std::string label;
+  // The current run: its chain, field and family, and the verdict (every
+  // statement but matches and counters) all its rules share.
+  const std::string* chain = nullptr;
+  std::optional<AddrTest> field;
+  std::vector<const Json*> verdict;
   std::vector<const Json*> rules;  // the run so far
   std::vector<IpAddr> addrs;
+  bool legacy_run = false;
 
   void mention(const Json& r, bool legacy) {
     std::vector<Prefix> here;
     mentioned(r, here);
+    if (here.empty()) return;
     auto c = dport_constraint(r, legacy);
     for (const auto& p : here) {
       auto& pp = ports[p.network().str()];
@@ -116,39 +122,52 @@ struct Mentions {
       prefixes.push_back(p);
     }
   }
-  bool legacy_run = false;
   void flush() {
     if (rules.size() >= kAddrRunMin) {
-      if (!addrs.empty() && addrs.front().family == family)
-        sets.push_back({label, std::set<IpAddr>(addrs.begin(), addrs.end())});
+      if (!addrs.empty() && (family == 0 || addrs.front().family == family))
+        sets.push_back({fmt::format("an address of the {} rules in {}", field->src ? "source-address" : "destination-address",
+                                    *chain),
+                        std::set<IpAddr>(addrs.begin(), addrs.end())});
     } else {
       for (const Json* r : rules) mention(*r, legacy_run);
     }
     rules.clear();
     addrs.clear();
-    key.clear();
+    chain = nullptr;
   }
-  // rule: an nft rule object or a legacy rule; chain: where it is, for the label.
-  void rule(const Json& r, bool legacy, int legacy_family, const std::string& chain) {
-    auto t = single_address_test(r, legacy, legacy_family);
-    std::string v;
-    if (t) {
-      if (legacy) v = r.at("target").dump();
-      else
-        for (const auto& e : array_member(r, "expr"))
-          if (!e.contains("match") && !e.contains("counter")) v += e.dump();
+  static std::vector<const Json*> verdict_of(const Json& r, bool legacy) {
+    std::vector<const Json*> v;
+    if (legacy) {
+      if (auto t = r.find("target"); t != r.end()) v.push_back(&*t);
+    } else {
+      for (const auto& e : array_member(r, "expr"))
+        if (!e.contains("match") && !e.contains("counter")) v.push_back(&e);
     }
-    std::string k = t ? fmt::format("{}|{}|{}", chain, t->src, t->family) : "";
-    if (!t || k != key || v != verdict) flush();
-    legacy_run = legacy;
+    return v;
+  }
+  static bool same(const std::vector<const Json*>& a, const std::vector<const Json*>& b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (*a[i] != *b[i]) return false;
+    return true;
+  }
+  // rule: an nft rule object or a legacy rule; chain_label: where it is
+  // (the same string object for every rule of a chain).
+  void rule(const Json& r, bool legacy, int legacy_family, const std::string& chain_label) {
+    auto t = single_address_test(r, legacy, legacy_family);
     if (!t) {
+      flush();
       mention(r, legacy);
       return;
     }
+    auto v = verdict_of(r, legacy);
+    bool continues = chain && *chain == chain_label && field->src == t->src && field->family == t->family && same(v, verdict);
+    if (!continues) flush();
+    legacy_run = legacy;
     if (rules.empty()) {
-      key = k;
-      verdict = v;
-      label = fmt::format("an address of the {} rules in {}", t->src ? "source-address" : "destination-address", chain);
+      chain = &chain_label;
+      field = t;
+      verdict = std::move(v);
     }
     rules.push_back(&r);
     addrs.push_back(t->addr);
@@ -186,32 +205,64 @@ std::string SourcePartition::label_of(const IpAddr& addr, const std::string& ifa
   return class_label(*this, addr, iface, containing);
 }
 
-SourcePartition source_classes(const Engine& e, int family) {
-  const Snapshot& s = e.snapshot();
-  std::vector<Prefix> ps;
+namespace {
+// What the nftables rules mention, every family at once (the ruleset is read
+// once for both partitions).
+struct Mentioned {
+  std::vector<Prefix> prefixes;
   std::vector<AddrSet> sets;
-  std::map<std::string, SourcePartition::Ports> port_of;
-  Mentions m{family, ps, sets, port_of, {}, {}, {}, {}, {}};
-  if (const Json* nft = s.section("nftables"))
+  std::map<std::string, SourcePartition::Ports> ports;
+};
+
+Mentioned nft_mentions(const Snapshot& s) {
+  Mentioned out;
+  Mentions m{0, out.prefixes, out.sets, out.ports, nullptr, std::nullopt, {}, {}, {}, false};
+  if (const Json* nft = s.section("nftables")) {
+    // Chain labels, made once per chain: runs compare them by address.
+    std::map<std::tuple<std::string, std::string, std::string>, std::string> labels;
+    auto text = [](const Json& r, const char* k) -> std::string {
+      auto it = r.find(k);
+      return it != r.end() && it->is_string() ? it->get<std::string>() : "";
+    };
+    const std::string* label = nullptr;
+    const Json* prev = nullptr;
     for (const auto& o : nft->at("ruleset")) {
-      if (auto r = o.find("rule"); r != o.end())
-        m.rule(*r, false, 0,
-               fmt::format("nft {} {} {}", r->value("family", ""), r->value("table", ""), r->value("chain", "")));
-      else {
+      if (auto r = o.find("rule"); r != o.end()) {
+        if (!prev || !same_nft_chain(*prev, *r)) {
+          std::string f = text(*r, "family"), t = text(*r, "table"), c = text(*r, "chain");
+          auto [it, fresh] = labels.try_emplace({f, t, c});
+          if (fresh) it->second = fmt::format("nft {} {} {}", f, t, c);
+          label = &it->second;
+        }
+        prev = &*r;
+        m.rule(*r, false, 0, *label);
+      } else {
         m.flush();
         m.mention(o, false);  // sets, maps: no port of their own
       }
     }
-  m.flush();
+    m.flush();  // while the labels live
+  }
+  return out;
+}
+
+// The partition of one family, given what the nftables rules mention.
+SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) {
+  const Snapshot& s = e.snapshot();
+  std::vector<Prefix> ps = nft.prefixes;
+  std::vector<AddrSet> sets;
+  for (const auto& st : nft.sets)
+    if (st.addrs.begin()->family == family) sets.push_back(st);
+  std::map<std::string, SourcePartition::Ports> port_of = nft.ports;
+  Mentions m{family, ps, sets, port_of, nullptr, std::nullopt, {}, {}, {}, false};
   if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object()) {
     const char* fk = family == 6 ? "ipv6" : "ipv4";
     const Json& lf = s.doc["iptables_legacy"][fk];
     if (lf.is_object())
       for (const auto& t : array_member(lf, "tables"))
         for (const auto& c : array_member(t, "chains")) {
-          for (const auto& r : array_member(c, "rules"))
-            m.rule(r, true, family,
-                   fmt::format("iptables-legacy {} {} {}", fk, t.value("name", ""), c.value("name", "")));
+          std::string label = fmt::format("iptables-legacy {} {} {}", fk, t.value("name", ""), c.value("name", ""));
+          for (const auto& r : array_member(c, "rules")) m.rule(r, true, family, label);
           m.flush();
         }
   }
@@ -297,6 +348,11 @@ SourcePartition source_classes(const Engine& e, int family) {
   }
   return part;
 }
+}  // namespace
+
+SourcePartition source_classes(const Engine& e, int family) {
+  return partition_of(e, family, nft_mentions(e.snapshot()));
+}
 
 Exposure compute_exposure(const Engine& e) {
   Exposure x;
@@ -310,8 +366,9 @@ Exposure compute_exposure(const Engine& e) {
     std::vector<std::vector<std::uint32_t>> prefixes, sets;
   };
   std::map<int, Family> fams;
+  const Mentioned nft = nft_mentions(s);
   for (int fam : {4, 6}) {
-    parts[fam] = source_classes(e, fam);
+    parts[fam] = partition_of(e, fam, nft);
     const SourcePartition& part = parts[fam];
     for (const auto& c : part.classes) x.classes.push_back(c);
     Family& f = fams[fam];
@@ -340,7 +397,9 @@ Exposure compute_exposure(const Engine& e) {
       for (auto it = j.begin(); it != j.end(); ++it) {
         const std::string& k = it.key();
         const Json& v = it.value();
-        if (k == "raw" || k == "text") continue;
+        // Matches (nft "match", legacy "matches") test packets; translations
+        // are statements and targets, never inside them.
+        if (k == "raw" || k == "text" || k == "match" || k == "matches") continue;
         if ((k == "dnat" || k == "redirect") && v.is_object())
           if (auto p = v.find("port"); p != v.end() && p->is_number_unsigned()) translated.insert(p->get<unsigned>());
         if (k == "to_destination" && v.is_string()) {

@@ -1044,12 +1044,20 @@ std::optional<AddrTest> single_address_test(const Json& r, bool legacy, int lega
         k == "goto")
       continue;
     if (k != "match" || test) return std::nullopt;
-    const Json& m = e["match"];
-    if (m.value("op", "") != "==" || !m["left"].contains("payload") || !m["right"].is_string()) return std::nullopt;
-    const Json& pl = m["left"]["payload"];
-    std::string proto = pl.value("protocol", ""), field = pl.value("field", "");
+    // Read without copies: this runs for every rule of a large ruleset.
+    const Json& m = e.begin().value();
+    static const std::string none;
+    auto str = [](const Json& o, const char* key) -> const std::string& {
+      auto it = o.find(key);
+      return it != o.end() && it->is_string() ? it->get_ref<const std::string&>() : none;
+    };
+    auto left = m.find("left"), right = m.find("right");
+    if (str(m, "op") != "==" || left == m.end() || right == m.end() || !right->is_string()) return std::nullopt;
+    auto pl = left->find("payload");
+    if (pl == left->end()) return std::nullopt;
+    const std::string &proto = str(*pl, "protocol"), &field = str(*pl, "field");
     if ((proto != "ip" && proto != "ip6") || (field != "saddr" && field != "daddr")) return std::nullopt;
-    auto a = IpAddr::parse(m["right"].get<std::string>());
+    auto a = IpAddr::parse(right->get_ref<const std::string&>());
     int fam = proto == "ip6" ? 6 : 4;
     if (!a || a->family != fam) return std::nullopt;
     test = AddrTest{field == "saddr", fam, *a};
@@ -1091,6 +1099,7 @@ void index_ports(Chain& ch) {
 
 void index_runs(Chain& ch) {
   std::vector<Rule> out;
+  out.reserve(ch.rules.size());
   std::size_t i = 0;
   auto same = [](const Rule& a, const Rule& b) {
     return a.addr_test && b.addr_test && a.addr_test->src == b.addr_test->src && a.addr_test->family == b.addr_test->family;
@@ -1106,6 +1115,7 @@ void index_runs(Chain& ch) {
     auto run = std::make_shared<RuleRun>();
     run->src = ch.rules[i].addr_test->src;
     run->family = ch.rules[i].addr_test->family;
+    run->rules.reserve(j - i);
     for (std::size_t k = i; k < j; ++k) {
       run->first.emplace(ch.rules[k].addr_test->addr, k - i);
       run->rules.push_back(std::move(ch.rules[k]));
@@ -1157,6 +1167,14 @@ std::optional<IpAddr> daddr_constraint(const Json& r, bool legacy) {
   return std::nullopt;
 }
 
+bool same_nft_chain(const Json& a, const Json& b) {
+  for (const char* k : {"chain", "table", "family"}) {
+    auto x = a.find(k), y = b.find(k);
+    if ((x == a.end()) != (y == b.end()) || (x != a.end() && *x != *y)) return false;
+  }
+  return true;
+}
+
 Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
   Ruleset rs;
   for (auto name : {"nftables", "iptables_legacy"}) {
@@ -1166,26 +1184,37 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
   }
   if (const Json* nft = s.section("nftables")) {
     const Json& objs = nft->at("ruleset");
-    std::map<std::string, int> positions;
+    // The rules of a chain come one after another: the chain (and the rule's
+    // position in it) is looked up when it changes, not for every rule.
     for (const auto& o : objs) {
       if (auto c = o.find("chain"); c != o.end()) {
         std::string key = fmt::format("nft {} {}", c->value("family", ""), c->value("table", ""));
         rs.tables[key][c->value("name", "")].name = c->value("name", "");
       }
     }
+    std::map<std::string, int> positions;
+    const Json* prev = nullptr;
+    Chain* cur = nullptr;
+    int* pos = nullptr;
+    std::string fam, table;
     for (const auto& o : objs) {
       auto r = o.find("rule");
       if (r == o.end()) continue;
       if (!rs.conntrack_active && uses_conntrack(*r)) rs.conntrack_active = true;
-      std::string fam = r->value("family", ""), table = r->value("table", ""), chain = r->value("chain", "");
-      std::string key = fmt::format("nft {} {}", fam, table);
+      if (!prev || !same_nft_chain(*prev, *r)) {
+        fam = r->value("family", "");
+        table = r->value("table", "");
+        std::string chain = r->value("chain", ""), key = fmt::format("nft {} {}", fam, table);
+        cur = &rs.tables[key][chain];
+        pos = &positions[key + " " + chain];
+      }
+      prev = &*r;
       Ctx ctx{host, objs, fam, table};
-      int pos = ++positions[key + " " + chain];
-      Rule built = build_nft_rule(*r, ctx, pos);
+      Rule built = build_nft_rule(*r, ctx, ++*pos);
       built.addr_test = single_address_test(*r, false, 0);
       built.dports = single_ports(dport_constraint(*r, false));
       built.daddr = daddr_constraint(*r, false);
-      rs.tables[key][chain].rules.push_back(std::move(built));
+      cur->rules.push_back(std::move(built));
     }
     for (auto& [key, chains] : rs.tables)
       for (auto& [name, ch] : chains) index_runs(ch);

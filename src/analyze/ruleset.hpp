@@ -135,6 +135,10 @@ std::optional<PortRanges> dport_constraint(const Json& rule, bool legacy);
 // The one destination address a rule requires (nft ip daddr ==, iptables -d
 // ADDR/32), if any: a necessary condition like dport_constraint.
 std::optional<IpAddr> daddr_constraint(const Json& rule, bool legacy);
+// Whether two nft rule objects are in the same chain (family, table, chain):
+// a ruleset lists each chain's rules together, so readers look a chain up
+// only when this changes.
+bool same_nft_chain(const Json& a, const Json& b);
 inline constexpr std::size_t kAddrRunMin = 8;  // shorter runs are scanned
 
 // A base chain at a hook: an nft base chain or a legacy builtin chain.

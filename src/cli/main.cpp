@@ -75,8 +75,13 @@ void timing(const char* phase) {
   static auto last = std::chrono::steady_clock::now();
   if (!on) return;
   auto now = std::chrono::steady_clock::now();
-  fmt::print(stderr, "dockfw-audit: timing: {} {:.1f} ms\n", phase,
-             std::chrono::duration<double, std::milli>(now - last).count());
+  long rss_kb = 0;  // resident memory so far, from /proc/self/status
+  if (auto st = read_text_file("/proc/self/status")) {
+    auto at = st->find("VmRSS:");
+    if (at != std::string::npos) rss_kb = std::strtol(st->c_str() + at + 6, nullptr, 10);
+  }
+  fmt::print(stderr, "dockfw-audit: timing: {} {:.1f} ms, resident {} MiB\n", phase,
+             std::chrono::duration<double, std::milli>(now - last).count(), rss_kb / 1024);
   last = now;
 }
 
