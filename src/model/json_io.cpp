@@ -14,6 +14,8 @@
 
 #include <sys/stat.h>
 
+#include <simdjson.h>
+
 namespace dfa {
 
 TextPos pos_of(std::string_view text, std::size_t byte_offset) {
@@ -123,9 +125,69 @@ class DomBuilder : public nlohmann::json_sax<Json> {
     return true;
   }
 };
+
+
+// simdjson's document as ours: the same tree Json::parse makes (positive
+// integers unsigned, duplicate keys keep the last value at the first place).
+// False where the two parsers could disagree (a control character in a
+// string, which simdjson lets through), so the caller parses again.
+bool from_simdjson(simdjson::dom::element e, Json& out) {
+  using T = simdjson::dom::element_type;
+  switch (e.type()) {
+    case T::ARRAY: {
+      auto arr = e.get_array().value_unsafe();
+      out = Json(Json::value_t::array);
+      auto& v = out.get_ref<Json::array_t&>();
+      v.reserve(arr.size());
+      for (auto x : arr)
+        if (!from_simdjson(x, v.emplace_back())) return false;
+      return true;
+    }
+    case T::OBJECT: {
+      auto obj = e.get_object().value_unsafe();
+      out = Json(Json::value_t::object);
+      auto& m = out.get_ref<Json::object_t&>();
+      m.reserve(obj.size());
+      for (auto kv : obj) {
+        auto it = std::find_if(m.begin(), m.end(), [&](const auto& p) { return p.first == kv.key; });
+        Json& slot = it != m.end() ? it->second : m.emplace_back(std::string(kv.key), nullptr).second;
+        if (!from_simdjson(kv.value, slot)) return false;
+      }
+      return true;
+    }
+    case T::INT64: {
+      int64_t i = e.get_int64().value_unsafe();
+      out = i >= 0 ? Json(static_cast<uint64_t>(i)) : Json(i);
+      return true;
+    }
+    case T::UINT64: out = e.get_uint64().value_unsafe(); return true;
+    case T::DOUBLE: out = e.get_double().value_unsafe(); return true;
+    case T::BOOL: out = e.get_bool().value_unsafe(); return true;
+    case T::NULL_VALUE: out = nullptr; return true;
+    case T::STRING: {
+      std::string_view sv = e.get_string().value_unsafe();
+      if (std::any_of(sv.begin(), sv.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
+        return false;  // raw or escaped: only a re-parse tells which
+      out = std::string(sv);
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<Json> parse_json_text(std::string_view text, const std::string& name) {
+  // simdjson reads a large snapshot several times faster than nlohmann's
+  // lexer; anything it rejects or that could read differently goes the
+  // nlohmann way, which also gives the error and its position.
+  {
+    simdjson::dom::parser parser;
+    simdjson::dom::element root;
+    Json j;
+    if (parser.parse(text.data(), text.size(), true).get(root) == simdjson::SUCCESS && from_simdjson(root, j))
+      return j;
+  }
   DomBuilder b;
   if (Json::sax_parse(text.begin(), text.end(), &b)) return std::move(b.root);
   try {

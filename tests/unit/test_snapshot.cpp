@@ -58,3 +58,56 @@ TEST_CASE("given a collector that was denied, then its section is not offered as
   CHECK(s.collector("nftables").status == dfa::CollectorStatus::denied);
   CHECK(s.collector("iptables_legacy").status == dfa::CollectorStatus::unknown);
 }
+
+namespace {
+// Same values and the same number types, key order included.
+bool identical(const dfa::Json& a, const dfa::Json& b) {
+  if (a.type() != b.type()) return false;
+  if (a.is_object()) {
+    if (a.size() != b.size()) return false;
+    for (auto x = a.begin(), y = b.begin(); x != a.end(); ++x, ++y)
+      if (x.key() != y.key() || !identical(x.value(), y.value())) return false;
+    return true;
+  }
+  if (a.is_array()) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i)
+      if (!identical(a[i], b[i])) return false;
+    return true;
+  }
+  return a == b;
+}
+}  // namespace
+
+TEST_CASE("given any JSON text, then the fast reader makes the tree Json::parse makes") {
+  // parse_json_text reads with simdjson and falls back to nlohmann where
+  // the two could differ; either way the tree must be nlohmann's.
+  const char* texts[] = {
+      R"({"a": 1, "b": -1, "c": 1.5, "d": 1e3, "e": 18446744073709551615, "f": -9223372036854775808})",
+      R"({"big": 123456789012345678901234567890, "x": [true, false, null]})",  // beyond uint64: a float
+      R"({"k": 1, "j": 2, "k": 3})",                                         // duplicate: last value, first place
+      R"({"s": "tab\there", "u": "\u00e9\ud83d\ude00", "q": "\"\\/"})",
+      R"([[], {}, "", 0, [[[{"deep": [1, 2, {"z": "y"}]}]]]])",
+      R"(  {"spaces": "around"}  )",
+  };
+  for (const char* t : texts) {
+    CAPTURE(t);
+    auto r = dfa::parse_json_text(t, "t.json");
+    REQUIRE(r.ok());
+    CHECK(identical(*r, dfa::Json::parse(t)));
+  }
+  std::string deep(3000, '[');
+  deep += std::string(3000, ']');
+  auto r = dfa::parse_json_text(deep, "deep.json");  // deeper than simdjson reads
+  REQUIRE(r.ok());
+  CHECK(identical(*r, dfa::Json::parse(deep)));
+}
+
+TEST_CASE("given JSON that only one parser would accept, then it is refused with a position") {
+  for (const char* t : {"{\"a\": \"raw\ttab\"}", "{\"a\": 1} trailing", "{\"a\": 01}", "[1, 2,]", ""}) {
+    CAPTURE(t);
+    auto r = dfa::parse_json_text(t, "bad.json");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.rfind("bad.json:1:", 0) == 0);
+  }
+}
