@@ -21,6 +21,18 @@ std::optional<IpAddr> IpAddr::parse(std::string_view s) {
 }
 
 std::string IpAddr::str() const {
+  if (family == 4) {  // by hand: glibc's inet_ntop formats IPv4 through sprintf
+    std::string s;
+    s.reserve(15);
+    for (int i = 0; i < 4; ++i) {
+      if (i) s += '.';
+      unsigned v = b[static_cast<std::size_t>(i)];
+      if (v >= 100) s += static_cast<char>('0' + v / 100);
+      if (v >= 10) s += static_cast<char>('0' + v / 10 % 10);
+      s += static_cast<char>('0' + v % 10);
+    }
+    return s;
+  }
   char buf[INET6_ADDRSTRLEN];
   inet_ntop(family == 6 ? AF_INET6 : AF_INET, b.data(), buf, sizeof buf);
   return buf;

@@ -45,7 +45,7 @@ struct Engine::Impl {
   bool trace = true;
   bool skip_nat = false;
 
-  const Json& host() const { return *e.snap_.section("host"); }
+  const Json& host() const { return *e.host_doc_; }
 
   std::string sysctl(const std::string& key) const {
     auto it = e.sysctls_.find(key);
@@ -77,10 +77,12 @@ struct Engine::Impl {
 
   // ---- chains -------------------------------------------------------------
 
+  // What a base chain decided. nat_action and by point into the ruleset
+  // (a rule's action and origin, a chain's policy text), which outlives walks.
   struct ChainResult {
     enum K { accept, drop, nat } k = accept;
-    Action nat_action;
-    std::string by;
+    const Action* nat_action = nullptr;
+    std::string_view by;
   };
 
   ChainResult run_chain(const BaseChain& b, Packet& p, const std::string& hook) {
@@ -88,24 +90,18 @@ struct Engine::Impl {
       const Chain* chain;
       std::size_t i;
     };
-    auto find = [&](const std::string& name) -> const Chain* {
-      auto it = b.chains->find(name);
-      return it == b.chains->end() ? nullptr : &it->second;
-    };
     std::vector<Frame> stack;
-    const Chain* cur = find(b.chain);
+    const Chain* cur = b.start;
     std::size_t i = 0;
     auto policy = [&]() {
-      std::string pol = b.policy;
-      if (trace) step(hook, b.label(), "", "", "policy " + pol);
-      if (pol == "drop") return ChainResult{ChainResult::drop, {}, "policy drop of " + b.label()};
-      return ChainResult{ChainResult::accept, {}, "policy accept of " + b.label()};
+      if (trace) step(hook, b.label(), "", "", "policy " + b.policy);
+      return ChainResult{b.policy == "drop" ? ChainResult::drop : ChainResult::accept, nullptr, b.policy_text};
     };
     int guard = 0;
     while (true) {
       if (++guard > 100000) {
         d.pick(b.label() + ": chain loop");
-        return ChainResult{ChainResult::accept, {}, "loop"};
+        return ChainResult{ChainResult::accept, nullptr, "loop"};
       }
       if (cur && cur->index) i = cur->index->next(p.daddr, p.dport, i, cur->rules.size());
       if (!cur || i >= cur->rules.size()) {
@@ -142,9 +138,9 @@ struct Engine::Impl {
       auto verdict = [&](std::string_view v) { step(hook, b.label(), r.text, r.origin, v); };
       switch (a->kind) {
         case Action::none: continue;
-        case Action::accept: verdict("accept"); return {ChainResult::accept, {}, r.origin};
-        case Action::drop: verdict("drop"); return {ChainResult::drop, {}, r.origin};
-        case Action::reject: verdict("reject"); return {ChainResult::drop, {}, r.origin};
+        case Action::accept: verdict("accept"); return {ChainResult::accept, nullptr, r.origin};
+        case Action::drop: verdict("drop"); return {ChainResult::drop, nullptr, r.origin};
+        case Action::reject: verdict("reject"); return {ChainResult::drop, nullptr, r.origin};
         case Action::ret:
           verdict("return");
           if (stack.empty()) return policy();
@@ -154,7 +150,7 @@ struct Engine::Impl {
           continue;
         case Action::jump:
         case Action::go: {
-          const Chain* target = find(a->chain);
+          const Chain* target = a->target;
           if (trace) verdict((a->kind == Action::jump ? "jump " : "goto ") + a->chain);
           if (!target) continue;
           if (a->kind == Action::jump) {
@@ -176,7 +172,7 @@ struct Engine::Impl {
                     : a->kind == Action::redirect ? fmt::format("redirect to :{}", a->port)
                                                   : fmt::format("dnat to {}{}", a->addr ? a->addr->str() : "?",
                                                                 a->port ? fmt::format(":{}", a->port) : ""));
-          return {ChainResult::nat, *a, r.origin};
+          return {ChainResult::nat, a, r.origin};
         }
         case Action::queue:
         case Action::unknown:
@@ -191,11 +187,11 @@ struct Engine::Impl {
           if (b.type == "nat") {
             verdict("(not modeled: an unknown translation)");
             unknown_end = why;
-            return {ChainResult::drop, {}, r.origin};
+            return {ChainResult::drop, nullptr, r.origin};
           }
           bool as_drop = d.pick(why + " (accept or drop)");
           verdict(as_drop ? "(not modeled, taken as drop)" : "(not modeled, taken as accept)");
-          return {as_drop ? ChainResult::drop : ChainResult::accept, {}, r.origin};
+          return {as_drop ? ChainResult::drop : ChainResult::accept, nullptr, r.origin};
         }
       }
     }
@@ -210,12 +206,14 @@ struct Engine::Impl {
     auto hc = e.hooks_.find({p.family, hook});
     const HookChains& chains = hc == e.hooks_.end() ? none : hc->second;
     const std::vector<const BaseChain*>& filters = chains.filters;
-    std::vector<const BaseChain*> nats = chains.nats;
+    // Copied only when equal priorities make the order a choice (below).
+    const std::vector<const BaseChain*>* nat_order = &chains.nats;
+    std::vector<const BaseChain*> swapped;
     bool nat_done = false;
     auto run_nat = [&]() -> bool {
       nat_done = true;
       p.ct = e.rules_.conntrack_active;
-      if (!nat_allowed || nats.empty() || skip_nat) return true;
+      if (!nat_allowed || nat_order->empty() || skip_nat) return true;
       if (!e.rules_.conntrack_active) {
         step(hook, "nat", "", "", "nat chains do not run: nothing in the ruleset enables conntrack");
         return true;
@@ -224,19 +222,22 @@ struct Engine::Impl {
       if (dst && p.dnat_done) return true;
       // Equal priorities: registration order decides and is not in any
       // ruleset listing; where it could matter, both orders are walked.
-      for (std::size_t k = 0; k + 1 < nats.size(); ++k)
-        if (nats[k]->priority == nats[k + 1]->priority &&
-            d.pick(fmt::format("{} and {} have the same priority {}: their order is not visible", nats[k]->label(),
-                               nats[k + 1]->label(), nats[k]->priority)))
-          std::swap(nats[k], nats[k + 1]);
-      for (const BaseChain* b : nats) {
+      for (std::size_t k = 0; k + 1 < nat_order->size(); ++k)
+        if ((*nat_order)[k]->priority == (*nat_order)[k + 1]->priority &&
+            d.pick(fmt::format("{} and {} have the same priority {}: their order is not visible",
+                               (*nat_order)[k]->label(), (*nat_order)[k + 1]->label(), (*nat_order)[k]->priority))) {
+          if (nat_order != &swapped) swapped = *nat_order;
+          nat_order = &swapped;
+          std::swap(swapped[k], swapped[k + 1]);
+        }
+      for (const BaseChain* b : *nat_order) {
         ChainResult r = run_chain(*b, p, hook);
         if (r.k == ChainResult::drop) {
-          drop(r.by);
+          drop(std::string(r.by));
           return false;
         }
         if (r.k != ChainResult::nat) continue;  // accept in a nat chain does not stop later nat chains
-        const Action& a = r.nat_action;
+        const Action& a = *r.nat_action;
         if (dst && a.kind == Action::dnat) {
           if (a.addr) p.daddr = *a.addr;
           if (a.port) {
@@ -264,7 +265,7 @@ struct Engine::Impl {
       if (b->priority > -200) p.ct = e.rules_.conntrack_active;  // conntrack runs at -200
       ChainResult r = run_chain(*b, p, hook);
       if (r.k == ChainResult::drop) {
-        drop(r.by);
+        drop(std::string(r.by));
         return false;
       }
       last_accept = r.by;
@@ -287,9 +288,8 @@ struct Engine::Impl {
   // The main table's longest-prefix route to dst, or null.
   const RouteEntry* lookup(const IpAddr& dst) const {
     const RouteEntry* best = nullptr;
-    for (const auto& r : e.routes_)
-      if (r.table == "main" && r.family == dst.family && r.dst.contains(dst) && (!best || r.dst.len > best->dst.len))
-        best = &r;
+    for (const RouteEntry* r : e.main_routes_)
+      if (r->family == dst.family && r->dst.contains(dst) && (!best || r->dst.len > best->dst.len)) best = r;
     return best;
   }
 
@@ -439,17 +439,8 @@ struct Engine::Impl {
   // agrees, nullopt when they differ (which port is the container's is not in
   // the snapshot) or a snapshot predates the field.
   std::optional<bool> bridge_hairpin(const std::string& bridge) const {
-    const Json* host = e.snap_.section("host");
-    if (!host) return std::nullopt;
-    std::optional<bool> all;
-    for (const auto& i : host->at("interfaces")) {
-      if (i.value("master", "") != bridge) continue;
-      if (!i.contains("hairpin") || !i["hairpin"].is_boolean()) return std::nullopt;
-      bool h = i["hairpin"].get<bool>();
-      if (all && *all != h) return std::nullopt;
-      all = h;
-    }
-    return all;
+    auto it = e.hairpin_.find(bridge);
+    return it == e.hairpin_.end() ? std::nullopt : it->second;
   }
 
   void deliver_container(const Packet& p, const ContainerAddr& c) {
@@ -623,7 +614,7 @@ struct Engine::Impl {
   // docker-proxy forwards to the container that published this port, as a
   // new connection from the host.
   void proxy(const Packet& in, const std::string& bound) {
-    const Json* api = e.snap_.section("docker_api");
+    const Json* api = e.api_doc_;
     if (!api) {
       d.pick("docker-proxy without Docker API data: its container is unknown");
       out.result = Outcome::Result::uncertain;
@@ -695,7 +686,7 @@ struct Engine::Impl {
   // routed through the host.
   void from_container(Packet& p, const std::string& name) {
     from_ctr = name;
-    const Json* api = e.snap_.section("docker_api");
+    const Json* api = e.api_doc_;
     const Json* c = nullptr;
     if (api)
       for (const auto& x : api->at("containers"))
@@ -760,7 +751,12 @@ struct Engine::Impl {
   }
 };
 
-Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(build_ruleset(s, host_)) {
+Engine::Engine(const Snapshot& s)
+    : snap_(s),
+      host_(build_host_view(s)),
+      rules_(build_ruleset(s, host_)),
+      host_doc_(s.section("host")),
+      api_doc_(s.section("docker_api")) {
   for (int fam : {4, 6})
     for (const char* hook : {"prerouting", "input", "forward", "output", "postrouting"}) {
       HookChains hc;
@@ -801,7 +797,23 @@ Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(
     if (auto sy = h->find("sysctls"); sy != h->end() && sy->is_object())
       for (const auto& [k, v] : sy->items())
         if (v.is_string()) sysctls_[k] = v.get<std::string>();
+    // Hairpin mode per bridge: known only when every port says, and agrees.
+    std::set<std::string> unknown;
+    for (const auto& i : array_member(*h, "interfaces")) {
+      std::string master = i.value("master", "");
+      if (master.empty() || unknown.count(master)) continue;
+      auto hp = i.find("hairpin");
+      auto [it, fresh] = hairpin_.try_emplace(master, std::nullopt);
+      if (hp == i.end() || !hp->is_boolean() || (!fresh && it->second != hp->get<bool>())) {
+        unknown.insert(master);
+        it->second = std::nullopt;
+      } else {
+        it->second = hp->get<bool>();
+      }
+    }
   }
+  for (const auto& r : routes_)
+    if (r.table == "main") main_routes_.push_back(&r);
   if (const Json* api = s.section("docker_api"))
     for (const auto& c : api->at("containers")) {
       if (!c.value("running", false)) continue;
@@ -854,7 +866,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     p.daddr = dst;
     p.dport = port;
     p.proto = proto;
-    if (!snap_.section("host")) {
+    if (!host_doc_) {
       w.out.result = Outcome::Result::uncertain;
       w.out.uncertain.push_back("the host collector did not succeed: routes and addresses are unknown");
       return w.out;

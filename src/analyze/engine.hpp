@@ -87,6 +87,13 @@ class Engine {
   };
   std::map<std::pair<std::string, std::string>, std::vector<ProxyTarget>> proxy_targets_;
   std::map<std::string, std::string> sysctls_;
+  // Looked up by walks, found once: the host and Docker sections (null when
+  // their collector did not succeed), the main table's routes, and per
+  // bridge whether its ports are in hairpin mode (absent or nullopt: unknown).
+  const Json* host_doc_ = nullptr;
+  const Json* api_doc_ = nullptr;
+  std::vector<const RouteEntry*> main_routes_;
+  std::map<std::string, std::optional<bool>> hairpin_;
   // Base chains per (family, hook), filter and nat, sorted by priority.
   struct HookChains {
     std::vector<const BaseChain*> filters, nats;

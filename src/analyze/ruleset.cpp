@@ -56,14 +56,16 @@ namespace {
 // What a left-hand expression yields for a packet.
 struct LVal {
   enum State { value, absent, unknown } state = unknown;
-  std::variant<std::string, uint64_t, IpAddr> v;
+  // Strings are views of the packet's fields or of literals: evaluating a
+  // condition must not allocate (exposure evaluates millions).
+  std::variant<std::string_view, uint64_t, IpAddr> v;
   std::string why;  // unknown: why
 };
 
-LVal val(std::string s) { return {LVal::value, std::move(s), ""}; }
+LVal val(std::string_view s) { return {LVal::value, s, ""}; }
 LVal val(uint64_t n) { return {LVal::value, n, ""}; }
 LVal val(IpAddr a) { return {LVal::value, a, ""}; }
-LVal absent() { return {LVal::absent, std::string(), ""}; }
+LVal absent() { return {LVal::absent, std::string_view(), ""}; }
 
 std::string proto_name_of(const Json& j) {
   if (j.is_string()) return j.get<std::string>();
@@ -79,14 +81,15 @@ std::string proto_name_of(const Json& j) {
   return "";
 }
 
-bool iface_match(const std::string& pattern, const std::string& name) {
+bool iface_match(std::string_view pattern, std::string_view name) {
   // nft "br-*" and iptables "br-+" are prefix wildcards; "br-\*" is literal.
-  if (!pattern.empty() && (pattern.back() == '*' || pattern.back() == '+') &&
-      !(pattern.size() >= 2 && pattern[pattern.size() - 2] == '\\'))
-    return name.compare(0, pattern.size() - 1, pattern, 0, pattern.size() - 1) == 0;
-  std::string p = pattern;
-  if (p.size() >= 2 && p[p.size() - 2] == '\\') p.erase(p.size() - 2, 1);
-  return p == name;
+  std::size_t n = pattern.size();
+  bool escaped = n >= 2 && pattern[n - 2] == '\\';
+  if (n && (pattern.back() == '*' || pattern.back() == '+') && !escaped)
+    return name.substr(0, n - 1) == pattern.substr(0, n - 1);
+  if (escaped)  // the pattern without its backslash
+    return name.size() == n - 1 && name.substr(0, n - 2) == pattern.substr(0, n - 2) && name.back() == pattern.back();
+  return pattern == name;
 }
 
 struct Ctx {
@@ -107,10 +110,10 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
     if (key == "iifname" || key == "iif") return [](const Packet& p) { return val(p.iif); };
     if (key == "oifname" || key == "oif") return [](const Packet& p) { return val(p.oif); };
     if (key == "l4proto") return [](const Packet& p) { return val(p.proto); };
-    if (key == "nfproto") return [](const Packet& p) { return val(std::string(p.family == 6 ? "ipv6" : "ipv4")); };
+    if (key == "nfproto") return [](const Packet& p) { return val(p.family == 6 ? "ipv6" : "ipv4"); };
     if (key == "mark")
       return [](const Packet& p) {
-        return p.mark_unknown.empty() ? val(uint64_t{p.mark}) : LVal{LVal::unknown, std::string(), p.mark_unknown};
+        return p.mark_unknown.empty() ? val(uint64_t{p.mark}) : LVal{LVal::unknown, std::string_view(), p.mark_unknown};
       };
     return std::nullopt;
   }
@@ -150,11 +153,11 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
     // "invalid" and every other ct key fails to load, so its rule cannot match.
     if (key == "state")
       return [](const Packet& p) {
-        return val(std::string(!p.ct ? "invalid" : p.untracked ? "untracked" : p.reply ? "established" : "new"));
+        return val(!p.ct ? "invalid" : p.untracked ? "untracked" : p.reply ? "established" : "new");
       };
-    if (key == "status") return [](const Packet& p) { return !p.ct ? absent() : val(std::string(p.dnat_done ? "dnat" : "")); };
+    if (key == "status") return [](const Packet& p) { return !p.ct ? absent() : val(p.dnat_done ? "dnat" : ""); };
     if (key == "direction")
-      return [](const Packet& p) { return !p.ct ? absent() : val(std::string(p.reply ? "reply" : "original")); };
+      return [](const Packet& p) { return !p.ct ? absent() : val(p.reply ? "reply" : "original"); };
     if (key == "proto-dst" && dir != "reply") return [](const Packet& p) { return !p.ct ? absent() : val(uint64_t{p.orig_dport}); };
     if (key == "proto-src" && dir != "reply")
       return [](const Packet& p) { return !p.ct ? absent() : val(uint64_t{p.reply ? p.dport : p.sport}); };
@@ -165,7 +168,7 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
     if (key == "mark")
       return [](const Packet& p) {
         if (!p.ct) return absent();
-        return p.ctmark_unknown.empty() ? val(uint64_t{p.ctmark}) : LVal{LVal::unknown, std::string(), p.ctmark_unknown};
+        return p.ctmark_unknown.empty() ? val(uint64_t{p.ctmark}) : LVal{LVal::unknown, std::string_view(), p.ctmark_unknown};
       };
     return std::nullopt;
   }
@@ -182,9 +185,9 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
     const HostView* h = &c.host;
     return [h, iif](const Packet& p) {
       bool local = iif ? h->is_local_on(p.daddr, p.iif) : h->is_local(p.daddr);
-      if (local) return val(std::string("local"));
+      if (local) return val("local");
       bool mc = p.family == 4 ? (p.daddr.b[0] >= 224 && p.daddr.b[0] <= 239) : p.daddr.b[0] == 0xff;
-      return val(std::string(mc ? "multicast" : "unicast"));
+      return val(mc ? "multicast" : "unicast");
     };
   }
   return std::nullopt;
@@ -257,7 +260,7 @@ Tri elem_eq(const LVal& l, const Elem& r) {
     if (r.kind == Elem::num || r.kind == Elem::num_range) return v >= r.lo && v <= r.hi ? Tri::yes : Tri::no;
     return Tri::unknown;  // service names are printed as numbers with -n; anything else we do not guess
   }
-  const std::string& s = std::get<std::string>(l.v);
+  std::string_view s = std::get<std::string_view>(l.v);
   if (r.kind == Elem::str) return (r.s == s || iface_match(r.s, s)) ? Tri::yes : Tri::no;
   if (r.kind == Elem::num) return r.s == s ? Tri::yes : Tri::no;
   if (r.kind == Elem::prefix) return Tri::no;  // a string compared with an address: e.g. an interface named like one
@@ -324,21 +327,31 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
   bool is_set = elems != nullptr;
   Elem single = is_set ? Elem{} : parse_elem(right);
   LExpr f = *lx;
-  return [f, op, right, parsed, is_set, single](const Packet& p, std::string& why) -> Tri {
+  enum class Op { eq, ne, lt, gt, le, ge, other };
+  Op o = op == "==" || op == "in" ? Op::eq
+         : op == "!="             ? Op::ne
+         : op == "<"              ? Op::lt
+         : op == ">"              ? Op::gt
+         : op == "<="             ? Op::le
+         : op == ">="             ? Op::ge
+                                  : Op::other;
+  std::optional<uint64_t> rnum;
+  if (right.is_number()) rnum = right.get<uint64_t>();
+  return [f, o, op, rnum, parsed, is_set, single](const Packet& p, std::string& why) -> Tri {
     LVal l = f(p);
     if (l.state == LVal::unknown) {
       why = l.why;
       return Tri::unknown;
     }
-    if (l.state == LVal::absent) return op == "!=" ? Tri::no : Tri::no;  // a header that is not there matches nothing
+    if (l.state == LVal::absent) return Tri::no;  // a header that is not there matches nothing (== and != alike)
     Tri t;
     if (is_set) t = any_of(l, parsed);
     else t = elem_eq(l, single);
-    if (op == "==" || op == "in") return t;
-    if (op == "!=") return negate(t);
-    if ((op == "<" || op == ">" || op == "<=" || op == ">=") && std::holds_alternative<uint64_t>(l.v) && right.is_number()) {
-      uint64_t a = std::get<uint64_t>(l.v), b = right.get<uint64_t>();
-      bool r = op == "<" ? a < b : op == ">" ? a > b : op == "<=" ? a <= b : a >= b;
+    if (o == Op::eq) return t;
+    if (o == Op::ne) return negate(t);
+    if (o != Op::other && std::holds_alternative<uint64_t>(l.v) && rnum) {
+      uint64_t a = std::get<uint64_t>(l.v), b = *rnum;
+      bool r = o == Op::lt ? a < b : o == Op::gt ? a > b : o == Op::le ? a <= b : a >= b;
       return r ? Tri::yes : Tri::no;
     }
     why = "comparison " + op + " not modeled";
@@ -1277,6 +1290,24 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
         }
       }
     }
+  }
+  // Walks follow pointers, not names: each base chain's own chain, its
+  // policy text, and every jump and goto target within its table.
+  for (auto& [key, chains] : rs.tables) {
+    std::function<void(Rule&)> resolve = [&](Rule& r) {
+      if (r.action.kind == Action::jump || r.action.kind == Action::go)
+        if (auto it = chains.find(r.action.chain); it != chains.end()) r.action.target = &it->second;
+      for (auto& v : r.action.vmap_entries) resolve(v);
+      if (r.run)
+        for (auto& m : r.run->rules) resolve(m);
+    };
+    for (auto& [name, ch] : chains)
+      for (auto& r : ch.rules) resolve(r);
+  }
+  for (auto& b : rs.base) {
+    b.policy_text = fmt::format("policy {} of {}", b.policy == "drop" ? "drop" : "accept", b.label_text);
+    auto it = b.chains->find(b.chain);
+    b.start = it == b.chains->end() ? nullptr : &it->second;
   }
   return rs;
 }

@@ -58,6 +58,7 @@ struct Rule;
 struct Action {
   enum Kind { none, accept, drop, reject, ret, jump, go, dnat, redirect, snat, queue, vmap, unknown } kind = none;
   std::string chain;                // jump/goto target
+  const struct Chain* target = nullptr;  // jump/goto: that chain in the rule's table, once the table is built
   std::optional<IpAddr> addr;       // dnat target address
   unsigned port = 0;                // dnat/redirect port (0: keep)
   std::string reason;               // unknown: why
@@ -79,7 +80,7 @@ struct Rule {
   std::optional<AddrTest> addr_test;
   std::vector<unsigned> dports;  // non-empty: it can only match packets to one of these ports
   std::optional<IpAddr> daddr;   // set: it can only match packets to this address
-  std::shared_ptr<const RuleRun> run;  // set: this stands for a run of AddrTest rules
+  std::shared_ptr<RuleRun> run;  // set: this stands for a run of AddrTest rules
   std::vector<Cond> conds;
   std::vector<std::function<void(Packet&)>> effects;  // non-terminal: mark set
   Action action;
@@ -150,6 +151,8 @@ struct BaseChain {
   std::string policy = "accept";
   const std::map<std::string, Chain>* chains = nullptr;  // the chains of its table
   std::string label_text;  // set by build_ruleset (walks read it for every packet)
+  std::string policy_text;  // "policy accept of LABEL", likewise
+  const Chain* start = nullptr;  // its chain in `chains`, likewise
   const std::string& label() const { return label_text; }  // "nft inet filter input" / "iptables-legacy ipv4 nat PREROUTING"
   bool applies_to(int family) const;
 };

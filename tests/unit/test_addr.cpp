@@ -1,0 +1,31 @@
+// Addresses print as inet_ntop prints them; the engine formats them in every
+// outcome, so IPv4 is formatted by hand and checked against the C library.
+#include <doctest/doctest.h>
+
+#include <arpa/inet.h>
+
+#include "analyze/addr.hpp"
+
+TEST_CASE("given IPv4 and IPv6 addresses, then str() is what inet_ntop prints and parses back") {
+  for (const char* a : {"0.0.0.0", "255.255.255.255", "10.0.100.9", "1.20.3.40", "172.17.0.2", "100.64.0.77",
+                        "::", "::1", "2001:db8::1", "fe80::1:2", "::ffff:10.0.0.1"}) {
+    CAPTURE(a);
+    auto ip = dfa::IpAddr::parse(a);
+    REQUIRE(ip);
+    char buf[INET6_ADDRSTRLEN];
+    inet_ntop(ip->family == 6 ? AF_INET6 : AF_INET, ip->b.data(), buf, sizeof buf);
+    CHECK(ip->str() == buf);
+    CHECK(dfa::IpAddr::parse(ip->str()) == ip);
+  }
+  // Every IPv4 octet value in every position.
+  for (unsigned v = 0; v < 256; ++v) {
+    dfa::IpAddr ip;
+    ip.b[0] = static_cast<uint8_t>(v);
+    ip.b[1] = static_cast<uint8_t>(255 - v);
+    ip.b[2] = static_cast<uint8_t>(v / 2);
+    ip.b[3] = static_cast<uint8_t>(v % 10);
+    char buf[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, ip.b.data(), buf, sizeof buf);
+    CHECK(ip.str() == buf);
+  }
+}
