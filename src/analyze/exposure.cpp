@@ -43,6 +43,44 @@ void mentioned(const Json& j, std::vector<Prefix>& out) {
     for (const auto& v : j) mentioned(v, out);
 }
 
+// The same prefixes as mentioned(), split by where the rule tests them:
+// as_dst those it tests only as the destination address (nft ip/ip6 daddr
+// matches, legacy -d), `out` all others (source addresses, sets, ranges in
+// matches, anything else: counted as if they could test the source).
+void mentioned_by_position(const Json& r, bool legacy, std::vector<Prefix>& out, std::vector<Prefix>& as_dst) {
+  if (!r.is_object()) {
+    mentioned(r, out);
+    return;
+  }
+  for (auto it = r.begin(); it != r.end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "raw" || k == "text") continue;
+    if (legacy) {
+      mentioned(it.value(), k == "dst" ? as_dst : out);
+      continue;
+    }
+    if (k != "expr" || !it.value().is_array()) {
+      mentioned(it.value(), out);
+      continue;
+    }
+    for (const auto& e : it.value()) {
+      auto m = e.is_object() && e.size() == 1 ? e.find("match") : e.end();
+      bool daddr = false;
+      if (m != e.end() && m->is_object())
+        if (auto left = m->find("left"); left != m->end() && left->is_object())
+          if (auto pl = left->find("payload"); pl != left->end() && pl->is_object()) {
+            auto proto = pl->find("protocol"), field = pl->find("field");
+            daddr = proto != pl->end() && field != pl->end() && (*proto == "ip" || *proto == "ip6") && *field == "daddr";
+          }
+      if (!daddr) {
+        mentioned(e, out);
+        continue;
+      }
+      for (auto mm = m->begin(); mm != m->end(); ++mm) mentioned(mm.value(), mm.key() == "right" ? as_dst : out);
+    }
+  }
+}
+
 IpAddr nth(const Prefix& p, unsigned n) {
   IpAddr a = p.addr;
   // Zero the host part, then add n to the low bytes.
@@ -111,14 +149,20 @@ struct Mentions {
   bool legacy_run = false;
 
   void mention(const Json& r, bool legacy) {
-    std::vector<Prefix> here;
-    mentioned(r, here);
-    if (here.empty()) return;
+    std::vector<Prefix> here, as_dst;
+    mentioned_by_position(r, legacy, here, as_dst);
+    if (here.empty() && as_dst.empty()) return;
     auto c = dport_constraint(r, legacy);
     for (const auto& p : here) {
       auto& pp = ports[p.network().str()];
       if (!c) pp.any = true;
       else pp.ranges.insert(pp.ranges.end(), c->begin(), c->end());
+      prefixes.push_back(p);
+    }
+    for (const auto& p : as_dst) {
+      auto& pp = ports[p.network().str()];
+      if (!c) pp.reply_any = true;
+      else pp.reply_ranges.insert(pp.reply_ranges.end(), c->begin(), c->end());
       prefixes.push_back(p);
     }
   }
@@ -313,7 +357,7 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
   part.sets = std::move(sets);
   for (const auto& p : ps) {
     auto it = port_of.find(p.network().str());
-    part.prefix_ports.push_back(it == port_of.end() ? SourcePartition::Ports{true, {}} : it->second);
+    part.prefix_ports.push_back(it == port_of.end() ? SourcePartition::Ports{true, {}, false, {}} : it->second);
   }
   std::vector<SourceClass>& out = part.classes;
   for (const auto& iface : ifaces)
@@ -385,7 +429,8 @@ Exposure compute_exposure(const Engine& e) {
   }
   // Ports a packet can have on its way: the published ones, every port a
   // DNAT or redirect translates to, and the client port the replies go to.
-  std::set<unsigned> translated{Packet{}.sport};
+  const unsigned client_port = Packet{}.sport;  // the port replies go to
+  std::set<unsigned> translated{client_port};
   auto add_range = [&](const Json& spec) {
     if (auto rg = port_range(spec))
       for (unsigned q = rg->first; q <= rg->second && q - rg->first < 4096; ++q) translated.insert(q);
@@ -449,13 +494,15 @@ Exposure compute_exposure(const Engine& e) {
     std::vector<bool> relevant(part.prefixes.size());
     for (std::size_t i = 0; i < part.prefixes.size(); ++i) {
       const auto& pp = part.prefix_ports[i];
-      bool r = pp.any;
+      bool r = pp.any || pp.reply_any;
       for (const auto& [lo, hi] : pp.ranges) {
         if (r) break;
         if (lo <= port && port <= hi) r = true;
         auto it = translated.lower_bound(lo);
         if (it != translated.end() && *it <= hi) r = true;
       }
+      for (const auto& [lo, hi] : pp.reply_ranges)
+        if (lo <= client_port && client_port <= hi) r = true;
       relevant[i] = r;
     }
     const Family& f = fams.at(en.family);

@@ -89,10 +89,15 @@ struct SourcePartition {
   std::vector<AddrSet> sets;     // runs of single-address rules
   // Per prefix, the destination ports of the rules that mention it (any:
   // some rule mentions it without a fixed destination port). A prefix only
-  // tells sources apart for packets to those ports.
+  // tells sources apart for packets to those ports. A prefix that rules test
+  // only as a destination address (ip daddr, -d) tells sources apart only on
+  // the way back, where a source is the reply's destination: those rules
+  // count by the port replies go to (reply_any, reply_ranges).
   struct Ports {
     bool any = false;
     std::vector<std::pair<unsigned, unsigned>> ranges;
+    bool reply_any = false;
+    std::vector<std::pair<unsigned, unsigned>> reply_ranges;
   };
   std::vector<Ports> prefix_ports;
   std::vector<SourceClass> classes;
