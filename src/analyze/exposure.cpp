@@ -516,12 +516,19 @@ Exposure compute_exposure(const Engine& e) {
     en.walk.reserve(part.classes.size());
     for (std::size_t ci = 0; ci < part.classes.size(); ++ci) {
       const SourceClass& c = part.classes[ci];
-      std::string key = "#" + c.label;
+      // The key: the interface, the relevant prefixes and the address sets
+      // the class is in, as raw indexes (made for every class of every entry).
+      std::string key;
       if (c.source.kind == Source::Kind::remote && c.source.addr) {
-        key = c.source.iif + "|";
+        auto put = [&](std::uint32_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
+        key = c.source.iif;
+        key += '\0';
         for (auto i : f.prefixes[ci])
-          if (relevant[i]) key += std::to_string(i) + ",";
-        for (auto i : f.sets[ci]) key += "s" + std::to_string(i) + ",";
+          if (relevant[i]) put(i);
+        put(UINT32_MAX);
+        for (auto i : f.sets[ci]) put(i);
+      } else {
+        key = "#" + c.label;
       }
       auto [g, fresh] = walk_of.try_emplace(std::move(key), static_cast<std::uint32_t>(first.size()));
       if (fresh) first.push_back(ci);
