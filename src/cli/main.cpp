@@ -75,13 +75,14 @@ void timing(const char* phase) {
   static auto last = std::chrono::steady_clock::now();
   if (!on) return;
   auto now = std::chrono::steady_clock::now();
-  long rss_kb = 0;  // resident memory so far, from /proc/self/status
+  // Resident memory now and at its peak so far, from /proc/self/status.
+  long rss_kb = 0, peak_kb = 0;
   if (auto st = read_text_file("/proc/self/status")) {
-    auto at = st->find("VmRSS:");
-    if (at != std::string::npos) rss_kb = std::strtol(st->c_str() + at + 6, nullptr, 10);
+    for (auto [key, kb] : {std::pair{"VmRSS:", &rss_kb}, {"VmHWM:", &peak_kb}})
+      if (auto at = st->find(key); at != std::string::npos) *kb = std::strtol(st->c_str() + at + 6, nullptr, 10);
   }
-  fmt::print(stderr, "dockfw-audit: timing: {} {:.1f} ms, resident {} MiB\n", phase,
-             std::chrono::duration<double, std::milli>(now - last).count(), rss_kb / 1024);
+  fmt::print(stderr, "dockfw-audit: timing: {} {:.1f} ms, resident {} MiB, peak {} MiB\n", phase,
+             std::chrono::duration<double, std::milli>(now - last).count(), rss_kb / 1024, peak_kb / 1024);
   last = now;
 }
 
