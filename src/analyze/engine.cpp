@@ -391,12 +391,18 @@ struct Engine::Impl {
 
   // The request left through p.oif toward a neighbour or container: its reply
   // comes back in on that interface.
-  bool reply_from_outside(const Packet& p) {
+  // A routed request that left through a bridge: its reply comes back in
+  // through the bridge port that leads to the container or neighbour.
+  bool reply_from_outside(const Packet& p, const ContainerAddr* from = nullptr) {
     Packet r = reply_of(p);
     r.iif = p.oif;
     r.bridged = p.bridged;
     r.physin = p.physout;
     r.physout = p.physin;
+    r.physin_unknown = p.physout_unknown;
+    r.physout_unknown = p.physin_unknown;
+    if (!p.bridged && e.bridge_ports_.count(p.oif))
+      bridge_port(r, p.oif, from ? "container " + from->name : p.daddr.str(), true);
     if (trace) step("reply", r.iif, "", "", fmt::format("reply from {} comes back in on {}", r.saddr.str(), r.iif));
     if (!run_hook("prerouting", r, false)) return reply_dropped(out.decided_by);
     if (p.bridged) {
@@ -435,6 +441,26 @@ struct Engine::Impl {
 
   // ---- paths ----------------------------------------------------------------
 
+  // A packet entering (in) or leaving through the port of bridge that leads
+  // to `who` (a container, a neighbour): br_netfilter records that port for
+  // the ip hooks only when bridge-nf-call-ip(6)tables is 1. The port's name
+  // is known when the bridge has one port; which of several leads to `who`
+  // is not in the snapshot, so physdev tests of a name are then uncertain.
+  void bridge_port(Packet& q, const std::string& bridge, const std::string& who, bool in) const {
+    std::string knob = q.family == 6 ? "net/bridge/bridge-nf-call-ip6tables" : "net/bridge/bridge-nf-call-iptables";
+    if (sysctl(knob) != "1") return;
+    std::string& name = in ? q.physin : q.physout;
+    std::string& unknown = in ? q.physin_unknown : q.physout_unknown;
+    auto it = e.bridge_ports_.find(bridge);
+    if (it != e.bridge_ports_.end() && it->second.size() == 1) {
+      name = it->second.front();
+      unknown.clear();
+      return;
+    }
+    name = "?";
+    unknown = fmt::format("which port of bridge {} leads to {} is not in the snapshot", bridge, who);
+  }
+
   // Hairpin mode of the ports of a bridge: true or false when every port
   // agrees, nullopt when they differ (which port is the container's is not in
   // the snapshot) or a snapshot predates the field.
@@ -464,7 +490,7 @@ struct Engine::Impl {
       step("bridge", c.bridge, "", "", "hairpin mode: the frame goes back out the port it came in on");
     }
     std::string accepted_by = last_accept;
-    if (!reply_from_outside(p)) return;
+    if (!reply_from_outside(p, &c)) return;
     check_nd(p.oif, p.daddr);
     if (!p.local_origin && !p.bridged) check_nd(p.iif, next_hop(p.saddr));
     out.result = Outcome::Result::delivered;
@@ -722,7 +748,7 @@ struct Engine::Impl {
     }
     p.saddr = *IpAddr::parse(via->value(key, ""));
     p.iif = bridges[via->value("network", "")];
-    p.physin = "veth";
+    bridge_port(p, p.iif, "container " + name, true);
     auto dst = container_at(p.daddr);
     if (dst && dst->bridge == p.iif) {
       std::string knob = p.family == 6 ? "net/bridge/bridge-nf-call-ip6tables" : "net/bridge/bridge-nf-call-iptables";
@@ -733,13 +759,14 @@ struct Engine::Impl {
       }
       step("bridge", p.iif, "", "", "br_netfilter: ip hooks see bridged traffic");
       p.bridged = true;
-      p.physout = "veth";
+      bridge_port(p, p.iif, "container " + dst->name, false);
       p.orig_daddr = p.daddr;
       p.orig_dport = p.dport;
       if (!run_hook("prerouting", p, true)) return;
       if (p.dnat_done) {
         p.bridged = false;
         p.physout.clear();
+        p.physout_unknown.clear();
         route_input(p);
         return;
       }
@@ -801,6 +828,7 @@ Engine::Engine(const Snapshot& s)
     std::set<std::string> unknown;
     for (const auto& i : array_member(*h, "interfaces")) {
       std::string master = i.value("master", "");
+      if (!master.empty()) bridge_ports_[master].push_back(i.value("name", ""));
       if (master.empty() || unknown.count(master)) continue;
       auto hp = i.find("hairpin");
       auto [it, fresh] = hairpin_.try_emplace(master, std::nullopt);

@@ -94,6 +94,7 @@ class Engine {
   const Json* api_doc_ = nullptr;
   std::vector<const RouteEntry*> main_routes_;
   std::map<std::string, std::optional<bool>> hairpin_;
+  std::map<std::string, std::vector<std::string>> bridge_ports_;  // bridge -> its ports
   // Base chains per (family, hook), filter and nat, sorted by priority.
   struct HookChains {
     std::vector<const BaseChain*> filters, nats;

@@ -530,8 +530,16 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
     std::string in = P("physdev_in"), out = P("physdev_out"), isb = P("physdev_is_bridged"), isin = P("physdev_is_in"),
                 isout = P("physdev_is_out");
     bool ii = B("physdev_in_invert"), oi = B("physdev_out_invert");
-    return [=](const Packet& p, std::string&) {
+    return [=](const Packet& p, std::string& why) {
       // Without bridge information physdev matches only if every option is inverted.
+      if (!in.empty() && !p.physin_unknown.empty()) {
+        why = p.physin_unknown;
+        return Tri::unknown;
+      }
+      if (!out.empty() && !p.physout_unknown.empty()) {
+        why = p.physout_unknown;
+        return Tri::unknown;
+      }
       if (!in.empty() && inv(tri(!p.physin.empty() && iface_match(in, p.physin)), ii) == Tri::no) return Tri::no;
       if (!out.empty() && inv(tri(!p.physout.empty() && iface_match(out, p.physout)), oi) == Tri::no) return Tri::no;
       if (!isb.empty() && tri(p.bridged) != (isb == "yes" ? Tri::yes : Tri::no)) return Tri::no;

@@ -26,6 +26,9 @@ struct Packet {
   unsigned sport = 40000, dport = 0;
   std::string iif, oif;         // current interfaces ("" when none yet)
   std::string physin, physout;  // bridge ports under br_netfilter
+  // Non-empty: the packet has a bridge port (physin/physout hold "?") but
+  // which one is not in the snapshot (a bridge with several ports); says why.
+  std::string physin_unknown, physout_unknown;
   bool bridged = false;         // bridged frame seen by the ip hooks (br_netfilter)
   bool local_origin = false;
   // Conntrack: the first packet of a new connection, and its original tuple.

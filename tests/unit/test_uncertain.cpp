@@ -28,6 +28,15 @@ dfa::Outcome run(const Json& doc, const char* from, const char* to, unsigned por
   return e.run(src, *dfa::IpAddr::parse(to), port, "tcp");
 }
 
+dfa::Outcome from_container(const Json& doc, const char* name, const std::string& to, unsigned port) {
+  dfa::Snapshot s{doc};
+  dfa::Engine e(s);
+  dfa::Source src;
+  src.kind = dfa::Source::Kind::container;
+  src.container = name;
+  return e.run(src, *dfa::IpAddr::parse(to), port, "tcp");
+}
+
 bool mentions(const dfa::Outcome& o, const std::string& what) {
   for (const auto& u : o.uncertain)
     if (u.find(what) != std::string::npos) return true;
@@ -103,14 +112,7 @@ TEST_CASE("given a container reaching its own published port through NAT, then t
   // Scenario 9 with the owner table: the proxy is off, so DNAT brings the
   // packet back to the bridge port it came from; Docker set hairpin mode on.
   Json doc = fixture_json("scenarios/09-handwritten-nat-owned/snapshot.json");
-  auto from_web = [](const Json& d) {
-    dfa::Snapshot s{d};
-    dfa::Engine e(s);
-    dfa::Source src;
-    src.kind = dfa::Source::Kind::container;
-    src.container = "web";
-    return e.run(src, *dfa::IpAddr::parse("203.0.113.1"), 8080, "tcp");
-  };
+  auto from_web = [](const Json& d) { return from_container(d, "web", "203.0.113.1", 8080); };
   CHECK(from_web(doc).result == dfa::Outcome::Result::delivered);
   // Seen in the lab: without hairpin mode the kernel never answers.
   for (auto& i : doc["host"]["interfaces"])
@@ -123,4 +125,45 @@ TEST_CASE("given a container reaching its own published port through NAT, then t
   dfa::Outcome unknown = from_web(doc);
   CHECK(unknown.result == dfa::Outcome::Result::uncertain);
   CHECK(unknown.decided_by.find("hairpin mode") != std::string::npos);
+}
+
+TEST_CASE("given a physdev test of a port name on a bridge with several ports, then the outcome is uncertain") {
+  // Scenario 11 (icc off, br_netfilter on): alpha's packets to beta on
+  // docker0 meet the forward hook, where Docker drops them. Which of
+  // docker0's two ports is beta's is not in the snapshot, so an accept of
+  // "--physdev-out vethb5236bb" before Docker's drop may or may not apply;
+  // with one port on the bridge the name is known and the accept decides.
+  Json doc = fixture_json("scenarios/11-icc-brnf-on/snapshot.json");
+  Json* first = find_rule(doc, "filter", "FORWARD");
+  REQUIRE(first);
+  Json physdev = *first;
+  physdev["handle"] = 98;
+  physdev["expr"] = Json::parse(R"([{"xt": {"type": "match", "name": "physdev", "revision": 0, "decoded": true,
+      "params": {"physdev_out": "vethb5236bb", "physdev_out_invert": false}, "text": " --physdev-out vethb5236bb"}},
+      {"accept": null}])");
+  auto& rs = doc["nftables"]["ruleset"];
+  for (auto it = rs.begin(); it != rs.end(); ++it)
+    if (it->contains("rule") && &(*it)["rule"] == first) {
+      rs.insert(it, Json{{"rule", physdev}});
+      break;
+    }
+  auto alpha_to_beta = [](const Json& d) {
+    std::string beta;
+    for (const auto& c : d["docker_api"]["containers"])
+      if (c["name"] == "beta") beta = c["networks"][0]["ipv4"];
+    return from_container(d, "alpha", beta, 80);
+  };
+  dfa::Outcome o = alpha_to_beta(doc);
+  CHECK(o.result == dfa::Outcome::Result::uncertain);
+  CHECK(mentions(o, "which port of bridge docker0 leads to container beta"));
+  // One port left on the bridge: it is beta's, and the accept applies.
+  auto& ifs = doc["host"]["interfaces"];
+  for (auto it = ifs.begin(); it != ifs.end(); ++it)
+    if ((*it)["name"] == "veth2d81596") {
+      ifs.erase(it);
+      break;
+    }
+  dfa::Outcome known = alpha_to_beta(doc);
+  CHECK(known.result == dfa::Outcome::Result::delivered);
+  CHECK(known.decided_by.find("handle 98") != std::string::npos);
 }
