@@ -9,7 +9,7 @@
 #   lab_wan CMD... / lab_lan CMD...   run CMD on an outside host
 #   lab_run_web NAME PORTSPEC... [--network NET]   busybox httpd on :80
 #   lab_dockerd_restart       stop and start dockerd (containers stay stopped)
-#   lab_apply_guard [STYLE]   load dockfw-audit remediate's table; containers must have egress
+#   lab_apply_remediation [STYLE]   load dockfw-audit remediate's table; containers must have egress
 #   lab_settle                wait until the host is ready to collect (proxies, IPv6 DAD)
 #   lab_down                  stops everything and removes it all
 #
@@ -200,7 +200,7 @@ lab_settle() {
 # would remain), nft -c, nft -f. Then checks with real packets that every
 # running container reaches the outside world (wan answers on tcp 80).
 # Needs DFA_BIN.
-lab_apply_guard() {
+lab_apply_remediation() {
   local style=${1:-guard}
   local snap=$LAB_DIR/pre-$style.json script=$LAB_DIR/$style.nft
   lab_settle
