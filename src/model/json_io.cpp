@@ -127,11 +127,13 @@ class DomBuilder : public nlohmann::json_sax<Json> {
 };
 
 
-// simdjson's document as ours: the same tree Json::parse makes (positive
-// integers unsigned, duplicate keys keep the last value at the first place).
-// False where the two parsers could disagree (a control character in a
-// string, which simdjson lets through), so the caller parses again.
-bool from_simdjson(simdjson::dom::element e, Json& out) {
+// simdjson's document as ours: the same tree Json::parse makes (integers
+// from 0 up unsigned, duplicate keys keep the last value at the first place;
+// "-0" alone reads as unsigned 0 where nlohmann makes it signed). simdjson
+// refuses what nlohmann refuses (unescaped control characters, lone
+// surrogates) and some things nlohmann takes (integers beyond 64 bits,
+// nesting deeper than 1024), which the caller then parses the nlohmann way.
+void from_simdjson(simdjson::dom::element e, Json& out) {
   using T = simdjson::dom::element_type;
   switch (e.type()) {
     case T::ARRAY: {
@@ -139,9 +141,8 @@ bool from_simdjson(simdjson::dom::element e, Json& out) {
       out = Json(Json::value_t::array);
       auto& v = out.get_ref<Json::array_t&>();
       v.reserve(arr.size());
-      for (auto x : arr)
-        if (!from_simdjson(x, v.emplace_back())) return false;
-      return true;
+      for (auto x : arr) from_simdjson(x, v.emplace_back());
+      return;
     }
     case T::OBJECT: {
       auto obj = e.get_object().value_unsafe();
@@ -150,29 +151,21 @@ bool from_simdjson(simdjson::dom::element e, Json& out) {
       m.reserve(obj.size());
       for (auto kv : obj) {
         auto it = std::find_if(m.begin(), m.end(), [&](const auto& p) { return p.first == kv.key; });
-        Json& slot = it != m.end() ? it->second : m.emplace_back(std::string(kv.key), nullptr).second;
-        if (!from_simdjson(kv.value, slot)) return false;
+        from_simdjson(kv.value, it != m.end() ? it->second : m.emplace_back(std::string(kv.key), nullptr).second);
       }
-      return true;
+      return;
     }
     case T::INT64: {
       int64_t i = e.get_int64().value_unsafe();
       out = i >= 0 ? Json(static_cast<uint64_t>(i)) : Json(i);
-      return true;
+      return;
     }
-    case T::UINT64: out = e.get_uint64().value_unsafe(); return true;
-    case T::DOUBLE: out = e.get_double().value_unsafe(); return true;
-    case T::BOOL: out = e.get_bool().value_unsafe(); return true;
-    case T::NULL_VALUE: out = nullptr; return true;
-    case T::STRING: {
-      std::string_view sv = e.get_string().value_unsafe();
-      if (std::any_of(sv.begin(), sv.end(), [](char c) { return static_cast<unsigned char>(c) < 0x20; }))
-        return false;  // raw or escaped: only a re-parse tells which
-      out = std::string(sv);
-      return true;
-    }
+    case T::UINT64: out = e.get_uint64().value_unsafe(); return;
+    case T::DOUBLE: out = e.get_double().value_unsafe(); return;
+    case T::BOOL: out = e.get_bool().value_unsafe(); return;
+    case T::NULL_VALUE: out = nullptr; return;
+    case T::STRING: out = std::string(e.get_string().value_unsafe()); return;
   }
-  return false;
 }
 
 }  // namespace
@@ -185,8 +178,10 @@ Result<Json> parse_json_text(std::string_view text, const std::string& name) {
     simdjson::dom::parser parser;
     simdjson::dom::element root;
     Json j;
-    if (parser.parse(text.data(), text.size(), true).get(root) == simdjson::SUCCESS && from_simdjson(root, j))
+    if (parser.parse(text.data(), text.size(), true).get(root) == simdjson::SUCCESS) {
+      from_simdjson(root, j);
       return j;
+    }
   }
   DomBuilder b;
   if (Json::sax_parse(text.begin(), text.end(), &b)) return std::move(b.root);

@@ -86,7 +86,7 @@ TEST_CASE("given any JSON text, then the fast reader makes the tree Json::parse 
       R"({"a": 1, "b": -1, "c": 1.5, "d": 1e3, "e": 18446744073709551615, "f": -9223372036854775808})",
       R"({"big": 123456789012345678901234567890, "x": [true, false, null]})",  // beyond uint64: a float
       R"({"k": 1, "j": 2, "k": 3})",                                         // duplicate: last value, first place
-      R"({"s": "tab\there", "u": "\u00e9\ud83d\ude00", "q": "\"\\/"})",
+      R"({"s": "tab\there\nand a newline", "u": "\u00e9\ud83d\ude00\u0000", "q": "\"\\/"})",
       R"([[], {}, "", 0, [[[{"deep": [1, 2, {"z": "y"}]}]]]])",
       R"(  {"spaces": "around"}  )",
   };
@@ -104,7 +104,8 @@ TEST_CASE("given any JSON text, then the fast reader makes the tree Json::parse 
 }
 
 TEST_CASE("given JSON that only one parser would accept, then it is refused with a position") {
-  for (const char* t : {"{\"a\": \"raw\ttab\"}", "{\"a\": 1} trailing", "{\"a\": 01}", "[1, 2,]", ""}) {
+  for (const char* t : {"{\"a\": \"raw\ttab\"}", "{\"a\": 1} trailing", "{\"a\": 01}", "[1, 2,]", "",
+                        "[\"\\ud800\"]", "{\"a\": \"\x01\"}"}) {
     CAPTURE(t);
     auto r = dfa::parse_json_text(t, "bad.json");
     REQUIRE_FALSE(r.ok());
