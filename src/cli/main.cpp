@@ -1,5 +1,4 @@
 // dockfw-audit: the command table and option parsing over the libraries.
-#include <chrono>
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
@@ -8,7 +7,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <set>
@@ -160,13 +161,21 @@ std::function<int()> setup_collect(CLI::App* cmd) {
   };
 }
 
+// The exit code of a command that printed its result on standard output:
+// a write that failed (a full disk, a closed pipe) is output not written.
+int stdout_written() {
+  if (std::fflush(stdout) == 0 && !std::ferror(stdout)) return kExitOk;
+  warn(fmt::format("standard output: write failed: {}", std::strerror(errno)));
+  return kExitOutputFailed;
+}
+
 std::function<int()> setup_summary(CLI::App* cmd) {
   auto o = std::make_shared<LiveOptions>();
   add_live_options(cmd, *o, true);
   return [o]() {
     return with_snapshot(*o, [](const Snapshot& s) {
       std::fputs(render_summary(s).c_str(), stdout);
-      return int(kExitOk);
+      return stdout_written();
     });
   };
 }
@@ -218,7 +227,7 @@ std::function<int()> setup_explain(CLI::App* cmd) {
       } else {
         std::printf("%s -> %s\n%s", from->c_str(), to->c_str(), render_text(out).c_str());
       }
-      return int(kExitOk);
+      return stdout_written();
     });
   };
 }
@@ -242,8 +251,9 @@ std::function<int()> setup_exposure(CLI::App* cmd) {
         write_json(x, [](std::string_view b) { std::fwrite(b.data(), 1, b.size(), stdout); });
       else
         std::fputs(render_text(x).c_str(), stdout);
+      int code = stdout_written();
       timing("output");
-      return int(kExitOk);
+      return code;
     });
   };
 }

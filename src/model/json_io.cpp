@@ -271,7 +271,8 @@ Result<bool> write_json_file(const std::string& path, const Json& j, int indent)
 Result<bool> write_text_file(const std::string& path, std::string_view text) {
   if (path == "-") {
     std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
+    if (std::fflush(stdout) != 0 || std::ferror(stdout))
+      return io_error(fmt::format("standard output: write failed: {}", std::strerror(errno)));
     return true;
   }
   std::string tmp = path + ".tmp";

@@ -148,6 +148,14 @@ expect unknown-command 2 "" -- "$DFA_BIN" frobnicate
 expect unknown-option 2 "" -- "$DFA_BIN" collect --frobnicate
 expect output-unwritable 4 "$tmp/no/such/dir/s.json.tmp: cannot write" -- \
   in_ns "$DFA_BIN" collect --docker-host "$nosock" -o "$tmp/no/such/dir/s.json"
+# Standard output that cannot be written (a full disk): exit 4, never 0.
+to_full() { "$@" >/dev/full; }
+for cmd in "exposure" "exposure --format json" "summary" "explain --from 203.0.113.2 --to 203.0.113.1:8080/tcp" \
+  "scan --fail-on none" "scan --fail-on none --format json"; do
+  # shellcheck disable=SC2086 # cmd is a list of words
+  expect "stdout-full ${cmd%% *}" 4 "standard output: write failed: No space left on device" -- \
+    to_full "$DFA_BIN" $cmd --snapshot "$snap1"
+done
 
 echo "$failures failures"
 [ "$failures" = 0 ]
