@@ -825,10 +825,13 @@ Engine::Engine(const Snapshot& s)
       for (const auto& [k, v] : sy->items())
         if (v.is_string()) sysctls_[k] = v.get<std::string>();
     // Hairpin mode per bridge: known only when every port says, and agrees.
-    std::set<std::string> unknown;
+    std::set<std::string> unknown, bridges;
+    for (const auto& i : array_member(*h, "interfaces"))
+      if (i.value("kind", "") == "bridge") bridges.insert(i.value("name", ""));
     for (const auto& i : array_member(*h, "interfaces")) {
       std::string master = i.value("master", "");
-      if (!master.empty()) bridge_ports_[master].push_back(i.value("name", ""));
+      // Ports of bridges only (a bond's or a VRF's members have a master too).
+      if (!master.empty() && bridges.count(master)) bridge_ports_[master].push_back(i.value("name", ""));
       if (master.empty() || unknown.count(master)) continue;
       auto hp = i.find("hairpin");
       auto [it, fresh] = hairpin_.try_emplace(master, std::nullopt);

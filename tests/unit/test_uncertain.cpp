@@ -167,3 +167,27 @@ TEST_CASE("given a physdev test of a port name on a bridge with several ports, t
   CHECK(known.result == dfa::Outcome::Result::delivered);
   CHECK(known.decided_by.find("handle 98") != std::string::npos);
 }
+
+TEST_CASE("given a bond with one member, then its member is not a bridge port for physdev") {
+  // Scenario 1 with eth1 made a bond of eth9: a reply coming back in on eth1
+  // has no bridge port (br_netfilter only sees bridges), so a physdev drop
+  // of eth9 does not apply and the forwarded connection works.
+  Json doc = scenario1();
+  for (auto& o : doc["nftables"]["ruleset"])
+    if (o.contains("chain") && o["chain"].value("name", "") == "FORWARD") o["chain"]["policy"] = "accept";
+  for (auto& i : doc["host"]["interfaces"])
+    if (i["name"] == "eth1") i["kind"] = "bond";
+  doc["host"]["interfaces"].push_back(Json::parse(
+      R"({"index": 99, "name": "eth9", "up": true, "loopback": false, "kind": "veth", "master": "eth1", "addresses": []})"));
+  auto& rs = doc["nftables"]["ruleset"];
+  rs.push_back(Json::parse(R"({"table": {"family": "inet", "name": "t", "handle": 900}})"));
+  rs.push_back(Json::parse(R"({"chain": {"family": "inet", "table": "t", "name": "c", "handle": 901, "type": "filter",
+                                         "hook": "forward", "prio": -5, "policy": "accept"}})"));
+  rs.push_back(Json::parse(R"({"rule": {"family": "inet", "table": "t", "chain": "c", "handle": 902, "expr": [
+      {"xt": {"type": "match", "name": "physdev", "revision": 0, "decoded": true,
+              "params": {"physdev_in": "eth9", "physdev_in_invert": false}, "text": " --physdev-in eth9"}},
+      {"drop": null}]}})"));
+  dfa::Outcome o = run(doc, "203.0.113.2", "198.51.100.7", 80);
+  CHECK(o.result == dfa::Outcome::Result::delivered);
+  CHECK(o.target.find("out of eth1") != std::string::npos);
+}
