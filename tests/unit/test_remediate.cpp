@@ -8,7 +8,6 @@
 #include <unistd.h>
 
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -67,7 +66,6 @@ void check_no_hole(const std::string& scenario, const std::string& style) {
 }  // namespace
 
 TEST_CASE("given each lab scenario, then the guard script is the golden one and closes every hole") {
-  bool regen = std::getenv("DFA_REGEN") != nullptr;
   int n = 0;
   for (const auto& dir : std::filesystem::directory_iterator(fixture_path("scenarios"))) {
     std::string name = dir.path().filename().string();
@@ -75,9 +73,7 @@ TEST_CASE("given each lab scenario, then the guard script is the golden one and 
     CAPTURE(name);
     Guarded g = guard(name);
     std::string got = g.rem.script + g.v.report;
-    std::string golden = (dir.path() / "guard.nft").string();
-    if (regen) std::ofstream(golden) << got;
-    CHECK(got == fixture_text("scenarios/" + name + "/guard.nft"));
+    check_golden("scenarios/" + name + "/guard.nft", got);
     CHECK(g.v.holes_after == 0);
     // Never a flush, one table of its own, replaced atomically.
     CHECK(got.find("flush") == std::string::npos);
@@ -201,7 +197,6 @@ TEST_CASE("given each guarded lab scenario, then real packets found the holes cl
 }
 
 TEST_CASE("given Docker with iptables false, then the owner script is the golden one; with Docker's rules it is refused") {
-  bool regen = std::getenv("DFA_REGEN") != nullptr;
   for (const char* name : {"08-iptables-false", "09-handwritten-nat", "13-ipv6-iptables-false"}) {
     CAPTURE(name);
     auto s = dfa::load_snapshot(fixture_path(std::string("scenarios/") + name + "/snapshot.json"));
@@ -212,9 +207,7 @@ TEST_CASE("given Docker with iptables false, then the owner script is the golden
     REQUIRE(rem.ok());
     auto v = dfa::verify_guard(*s, before, *rem);
     std::string got = rem->script + v.report;
-    std::string golden = fixture_path(std::string("scenarios/") + name + "/owner.nft");
-    if (regen) std::ofstream(golden) << got;
-    CHECK(got == fixture_text(std::string("scenarios/") + name + "/owner.nft"));
+    check_golden(std::string("scenarios/") + name + "/owner.nft", got);
     CHECK(v.holes_after == 0);
     CHECK(got.find("masquerade") != std::string::npos);
   }

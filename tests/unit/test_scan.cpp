@@ -3,9 +3,7 @@
 // that holds together, and byte-identical output for the same snapshot.
 #include <doctest/doctest.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <set>
 
 #include "findings/report.hpp"
@@ -25,15 +23,11 @@ dfa::ScanResult scan(const std::string& scenario) {
 }  // namespace
 
 TEST_CASE("given each lab scenario, then scan reports exactly the golden findings") {
-  bool regen = std::getenv("DFA_REGEN") != nullptr;
   int n = 0;
   for (const auto& dir : std::filesystem::directory_iterator(fixture_path("scenarios"))) {
     std::string name = dir.path().filename().string();
-    std::string got = dfa::render_text(scan(name), false);
-    std::string golden = (dir.path() / "scan.txt").string();
-    if (regen) std::ofstream(golden) << got;
     CAPTURE(name);
-    CHECK(got == fixture_text("scenarios/" + name + "/scan.txt"));
+    check_golden("scenarios/" + name + "/scan.txt", dfa::render_text(scan(name), false));
     ++n;
   }
   CHECK(n >= 14);
