@@ -9,7 +9,6 @@
 #include <cstring>
 #include <fstream>
 #include <memory>
-#include <sstream>
 #include <vector>
 
 #include <sys/stat.h>
@@ -54,78 +53,6 @@ Result<std::string> read_text_file(const std::string& path) {
 }
 
 namespace {
-// Builds the document bottom-up: values are collected on a stack and each
-// object or array is made once, at its exact size, when it closes. The
-// same tree Json::parse builds (duplicate keys: the last value wins, at the
-// first key's place), about three times faster on large snapshots, where
-// growing every small object and array one element at a time dominated.
-class DomBuilder : public nlohmann::json_sax<Json> {
- public:
-  Json root;
-  bool null() override { return put(nullptr); }
-  bool boolean(bool b) override { return put(b); }
-  bool number_integer(number_integer_t v) override { return put(v); }
-  bool number_unsigned(number_unsigned_t v) override { return put(v); }
-  bool number_float(number_float_t v, const string_t&) override { return put(v); }
-  bool string(string_t& s) override { return put(std::move(s)); }
-  bool binary(binary_t& b) override { return put(Json::binary(std::move(b))); }
-  bool start_object(std::size_t) override {
-    frames_.push_back({vals_.size(), keys_.size()});
-    return true;
-  }
-  bool key(string_t& k) override {
-    keys_.push_back(std::move(k));
-    return true;
-  }
-  bool end_object() override {
-    Frame f = frames_.back();
-    frames_.pop_back();
-    Json o(Json::value_t::object);
-    auto& m = o.get_ref<Json::object_t&>();
-    m.reserve(vals_.size() - f.vals);
-    for (std::size_t i = f.vals, k = f.keys; i < vals_.size(); ++i, ++k) {
-      auto it = std::find_if(m.begin(), m.end(), [&](const auto& kv) { return kv.first == keys_[k]; });
-      if (it != m.end())
-        it->second = std::move(vals_[i]);
-      else
-        m.emplace_back(std::move(keys_[k]), std::move(vals_[i]));
-    }
-    vals_.resize(f.vals);
-    keys_.resize(f.keys);
-    return put(std::move(o));
-  }
-  bool start_array(std::size_t) override {
-    frames_.push_back({vals_.size(), keys_.size()});
-    return true;
-  }
-  bool end_array() override {
-    Frame f = frames_.back();
-    frames_.pop_back();
-    Json a(Json::value_t::array);
-    auto& v = a.get_ref<Json::array_t&>();
-    v.reserve(vals_.size() - f.vals);
-    for (std::size_t i = f.vals; i < vals_.size(); ++i) v.push_back(std::move(vals_[i]));
-    vals_.resize(f.vals);
-    return put(std::move(a));
-  }
-  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override { return false; }
-
- private:
-  struct Frame {
-    std::size_t vals, keys;
-  };
-  std::vector<Json> vals_;
-  std::vector<std::string> keys_;
-  std::vector<Frame> frames_;
-  bool put(Json&& v) {
-    if (frames_.empty())
-      root = std::move(v);
-    else
-      vals_.push_back(std::move(v));
-    return true;
-  }
-};
-
 
 // simdjson's document as ours: the same tree Json::parse makes (integers
 // from 0 up unsigned, duplicate keys keep the last value at the first place;
@@ -172,8 +99,8 @@ void from_simdjson(simdjson::dom::element e, Json& out) {
 
 Result<Json> parse_json_text(std::string_view text, const std::string& name) {
   // simdjson reads a large snapshot several times faster than nlohmann's
-  // lexer; anything it rejects or that could read differently goes the
-  // nlohmann way, which also gives the error and its position.
+  // lexer; what it rejects goes the nlohmann way, which reads the JSON it
+  // does not (huge integers, deep nesting) and names the error's position.
   {
     simdjson::dom::parser parser;
     simdjson::dom::element root;
@@ -183,10 +110,7 @@ Result<Json> parse_json_text(std::string_view text, const std::string& name) {
       return j;
     }
   }
-  DomBuilder b;
-  if (Json::sax_parse(text.begin(), text.end(), &b)) return std::move(b.root);
   try {
-    // Only on a syntax error: parse again for nlohmann's exception and its position.
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
     // nlohmann reports the byte just past the offending token; point at the
