@@ -402,7 +402,7 @@ struct Engine::Impl {
     r.physin_unknown = p.physout_unknown;
     r.physout_unknown = p.physin_unknown;
     if (!p.bridged && e.bridge_ports_.count(p.oif))
-      bridge_port(r, p.oif, from ? "container " + from->name : p.daddr.str(), true);
+      bridge_port(r, p.oif, from, p.daddr, true);
     if (trace) step("reply", r.iif, "", "", fmt::format("reply from {} comes back in on {}", r.saddr.str(), r.iif));
     if (!run_hook("prerouting", r, false)) return reply_dropped(out.decided_by);
     if (p.bridged) {
@@ -441,14 +441,20 @@ struct Engine::Impl {
 
   // ---- paths ----------------------------------------------------------------
 
+  static const char* bridge_nf_knob(int family) {
+    return family == 6 ? "net/bridge/bridge-nf-call-ip6tables" : "net/bridge/bridge-nf-call-iptables";
+  }
+  bool bridge_nf_call(int family) const { return family == 6 ? e.bridge_nf_call6_ : e.bridge_nf_call4_; }
+
   // A packet entering (in) or leaving through the port of bridge that leads
-  // to `who` (a container, a neighbour): br_netfilter records that port for
-  // the ip hooks only when bridge-nf-call-ip(6)tables is 1. The port's name
-  // is known when the bridge has one port; which of several leads to `who`
-  // is not in the snapshot, so physdev tests of a name are then uncertain.
-  void bridge_port(Packet& q, const std::string& bridge, const std::string& who, bool in) const {
-    std::string knob = q.family == 6 ? "net/bridge/bridge-nf-call-ip6tables" : "net/bridge/bridge-nf-call-iptables";
-    if (sysctl(knob) != "1") return;
+  // to a container (or, with none, to the neighbour at addr): br_netfilter
+  // records that port for the ip hooks only when bridge-nf-call-ip(6)tables
+  // is 1. The port's name is known when the bridge has one port; which of
+  // several leads there is not in the snapshot, so physdev tests of a name
+  // are then uncertain.
+  void bridge_port(Packet& q, const std::string& bridge, const ContainerAddr* container, const IpAddr& addr,
+                   bool in) const {
+    if (!bridge_nf_call(q.family)) return;
     std::string& name = in ? q.physin : q.physout;
     std::string& unknown = in ? q.physin_unknown : q.physout_unknown;
     auto it = e.bridge_ports_.find(bridge);
@@ -458,7 +464,8 @@ struct Engine::Impl {
       return;
     }
     name = "?";
-    unknown = fmt::format("which port of bridge {} leads to {} is not in the snapshot", bridge, who);
+    unknown = fmt::format("which port of bridge {} leads to {} is not in the snapshot", bridge,
+                          container ? "container " + container->name : addr.str());
   }
 
   // Hairpin mode of the ports of a bridge: true or false when every port
@@ -748,18 +755,19 @@ struct Engine::Impl {
     }
     p.saddr = *IpAddr::parse(via->value(key, ""));
     p.iif = bridges[via->value("network", "")];
-    bridge_port(p, p.iif, "container " + name, true);
+    ContainerAddr self{name, via->value("network", ""), p.iif};
+    bridge_port(p, p.iif, &self, p.saddr, true);
     auto dst = container_at(p.daddr);
     if (dst && dst->bridge == p.iif) {
-      std::string knob = p.family == 6 ? "net/bridge/bridge-nf-call-ip6tables" : "net/bridge/bridge-nf-call-iptables";
-      if (sysctl(knob) != "1") {
-        step("bridge", p.iif, "", "", knob + " is not 1: the ip hooks do not see bridged traffic");
+      if (!bridge_nf_call(p.family)) {
+        if (trace)
+          step("bridge", p.iif, "", "", std::string(bridge_nf_knob(p.family)) + " is not 1: the ip hooks do not see bridged traffic");
         deliver_container(p, *dst);
         return;
       }
       step("bridge", p.iif, "", "", "br_netfilter: ip hooks see bridged traffic");
       p.bridged = true;
-      bridge_port(p, p.iif, "container " + dst->name, false);
+      bridge_port(p, p.iif, &*dst, p.daddr, false);
       p.orig_daddr = p.daddr;
       p.orig_dport = p.dport;
       if (!run_hook("prerouting", p, true)) return;
@@ -824,6 +832,12 @@ Engine::Engine(const Snapshot& s)
     if (auto sy = h->find("sysctls"); sy != h->end() && sy->is_object())
       for (const auto& [k, v] : sy->items())
         if (v.is_string()) sysctls_[k] = v.get<std::string>();
+    auto is_one = [&](const char* key) {
+      auto it = sysctls_.find(key);
+      return it != sysctls_.end() && it->second == "1";
+    };
+    bridge_nf_call4_ = is_one("net/bridge/bridge-nf-call-iptables");
+    bridge_nf_call6_ = is_one("net/bridge/bridge-nf-call-ip6tables");
     // Hairpin mode per bridge: known only when every port says, and agrees.
     std::set<std::string> unknown, bridges;
     for (const auto& i : array_member(*h, "interfaces"))

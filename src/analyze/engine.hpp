@@ -87,6 +87,9 @@ class Engine {
   };
   std::map<std::pair<std::string, std::string>, std::vector<ProxyTarget>> proxy_targets_;
   std::map<std::string, std::string> sysctls_;
+  // net.bridge.bridge-nf-call-iptables (IPv4) and -ip6tables (IPv6) are 1:
+  // the ip hooks see bridged traffic and bridge ports (br_netfilter).
+  bool bridge_nf_call4_ = false, bridge_nf_call6_ = false;
   // Looked up by walks, found once: the host and Docker sections (null when
   // their collector did not succeed), the main table's routes, and per
   // bridge whether its ports are in hairpin mode (absent or nullopt: unknown).
