@@ -55,8 +55,13 @@ class Curl {
   CURL* h_;
 };
 
+// An answer larger than any snapshot may be is refused (curl then fails the
+// transfer with CURLE_WRITE_ERROR), so a broken or hostile endpoint cannot
+// make collect exhaust memory.
 size_t sink(char* p, size_t size, size_t n, void* d) {
-  static_cast<std::string*>(d)->append(p, size * n);
+  auto* body = static_cast<std::string*>(d);
+  if (body->size() + size * n > max_document_bytes()) return 0;
+  body->append(p, size * n);
   return size * n;
 }
 
@@ -89,6 +94,8 @@ class DockerClient {
       long os_errno = 0;
       curl_easy_getinfo(c.get(), CURLINFO_OS_ERRNO, &os_errno);
       std::string why = os_errno ? std::strerror(static_cast<int>(os_errno)) : curl_easy_strerror(rc);
+      if (rc == CURLE_WRITE_ERROR)
+        why = fmt::format("the answer to {} is larger than {} MiB", path, max_document_bytes() >> 20);
       CollectorStatus st = (os_errno == EACCES || os_errno == EPERM) ? CollectorStatus::denied : CollectorStatus::error;
       std::string hint = st == CollectorStatus::denied ? " (run as root or a member of the docker group)"
                                                        : " (is dockerd running?)";
@@ -116,7 +123,9 @@ class DockerClient {
 
 }  // namespace
 
-Collected collect_docker_api(const CollectOptions& o) {
+namespace {
+
+Collected read_docker_api(const CollectOptions& o) {
   auto ep = resolve_endpoint(o);
   if (!ep) return {{CollectorStatus::error, ep.error().message}, nullptr};
   if (!ep->unix_path.empty()) {
@@ -138,6 +147,7 @@ Collected collect_docker_api(const CollectOptions& o) {
   HttpError err{CollectorStatus::error, ""};
   auto version = client.get("/version", err);
   if (!version) return {{err.status, err.message}, nullptr};
+  if (!version->is_object()) return {{CollectorStatus::error, "Docker API /version: expected an object"}, nullptr};
   Json data;
   data["endpoint"] = ep->display;
   data["engine_version"] = version->value("Version", "");
@@ -149,13 +159,31 @@ Collected collect_docker_api(const CollectOptions& o) {
   if (!list || !list->is_array()) return {{err.status, err.message.empty() ? "unexpected container list" : err.message}, nullptr};
   Json containers = Json::array();
   for (const auto& c : *list) {
-    std::string id = c.value("Id", "");
+    std::string id = c.is_object() ? c.value("Id", "") : "";
+    // The id goes into a URL: only what Docker's ids are made of.
+    if (id.empty() || id.find_first_not_of("0123456789abcdef") != std::string::npos)
+      return {{CollectorStatus::error, fmt::format("Docker API /containers/json: an entry without a valid Id: {}",
+                                                   c.dump(-1, ' ', false, Json::error_handler_t::replace).substr(0, 200))},
+              nullptr};
     auto inspect = client.get("/containers/" + id + "/json", err);
     if (!inspect) {
       // A container removed between list and inspect is gone: skip it.
       if (err.message.find("HTTP 404") != std::string::npos) continue;
       return {{err.status, err.message}, nullptr};
     }
+    // The normalizer reads what it finds and skips what it does not know
+    // (versions differ); a container without a name or a state is no
+    // container it can describe.
+    auto has = [&](const char* k, bool (Json::*is)() const noexcept) {
+      auto it = inspect->find(k);
+      return it != inspect->end() && ((*it).*is)();
+    };
+    if (!inspect->is_object() || !has("Name", &Json::is_string) || !has("State", &Json::is_object))
+      return {{CollectorStatus::error,
+               fmt::format("Docker API /containers/{}/json: expected an object with \"Name\" (a string) and "
+                           "\"State\" (an object)",
+                           id)},
+              nullptr};
     containers.push_back(normalize_container(*inspect));
   }
   std::sort(containers.begin(), containers.end(), [](const Json& a, const Json& b) { return a["name"] < b["name"]; });
@@ -168,6 +196,21 @@ Collected collect_docker_api(const CollectOptions& o) {
   std::sort(networks.begin(), networks.end(), [](const Json& a, const Json& b) { return a["name"] < b["name"]; });
   data["networks"] = std::move(networks);
   return {{}, std::move(data)};
+}
+
+}  // namespace
+
+Collected collect_docker_api(const CollectOptions& o) {
+  // Answers of a shape the normalizers do not expect (a string where an
+  // object belongs, a number for a name) end this collector with an error
+  // that says so; the other collectors go on.
+  try {
+    return read_docker_api(o);
+  } catch (const Json::exception& e) {
+    return {{CollectorStatus::error, fmt::format("the Docker API answered in a shape dockfw-audit does not know: {}",
+                                                 e.what())},
+            nullptr};
+  }
 }
 
 }  // namespace dfa

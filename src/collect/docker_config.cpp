@@ -81,7 +81,7 @@ Collected collect_docker_config(const CollectOptions& o) {
   dj["path"] = path;
   dj["source"] = source;
   CollectorReport rep;
-  auto text = read_text_file(path);
+  auto text = read_input_file(path, kMaxConfigBytes);
   if (!text) {
     dj["present"] = false;
     if (text.error().kind == Error::Kind::absent) {

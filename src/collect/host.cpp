@@ -367,7 +367,7 @@ Collected collect_host(const CollectOptions& o) {
 
   Json cfg;
   cfg["path"] = o.nftables_config;
-  auto text = read_text_file(o.nftables_config);
+  auto text = read_input_file(o.nftables_config, kMaxConfigBytes);
   if (text) {
     cfg["present"] = true;
     cfg.update(scan_nftables_config(*text));

@@ -72,7 +72,7 @@ std::string today_utc() {
 }
 
 Result<std::vector<Suppression>> load_suppressions(const std::string& path) {
-  auto text = read_text_file(path);
+  auto text = read_input_file(path, kMaxConfigBytes);
   if (!text) return text.error();
   auto doc = parse_json_text(*text, path);
   if (!doc) return doc.error();

@@ -224,7 +224,7 @@ void render(Remediation& rem, const Snapshot& s, const std::string& style, const
 }  // namespace
 
 Result<GuardPolicy> load_guard_policy(const std::string& path) {
-  auto doc = read_json_file(path);
+  auto doc = read_json_file(path, kMaxConfigBytes);
   if (!doc) return doc.error();
   auto fail = [&](const std::string& ptr, const std::string& what) {
     return input_error(fmt::format("{}: {}: {}", path, ptr, what));
