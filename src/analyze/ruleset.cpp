@@ -7,6 +7,20 @@
 
 namespace dfa {
 
+namespace {
+// Readers besides the compiler (exposure, baseline) call the rule helpers
+// below on rules as they are in the snapshot; a rule one cannot read (a
+// shape no collector writes) gets the answer that claims nothing.
+template <class F, class T>
+T or_claim_nothing(F&& read, T nothing) {
+  try {
+    return read();
+  } catch (const std::exception&) {
+    return nothing;
+  }
+}
+}  // namespace
+
 bool HostView::is_local(const IpAddr& a) const {
   return std::any_of(local.begin(), local.end(), [&](const Prefix& p) { return p.contains(a); });
 }
@@ -706,7 +720,8 @@ std::string render_left(const Json& l) {
 
 }  // namespace
 
-std::string render_nft_rule(const Json& r) {
+namespace {
+std::string render_nft_rule_of(const Json& r) {
   std::string s;
   auto add = [&](const std::string& x) { s += (s.empty() ? "" : " ") + x; };
   for (const auto& e : array_member(r, "expr")) {
@@ -730,6 +745,12 @@ std::string render_nft_rule(const Json& r) {
     }
   }
   return s;
+}
+}  // namespace
+
+// On a rule it cannot read: no text.
+std::string render_nft_rule(const Json& r) {
+  return or_claim_nothing([&] { return render_nft_rule_of(r); }, std::string("(unreadable rule)"));
 }
 
 namespace {
@@ -980,7 +1001,8 @@ std::optional<std::pair<unsigned, unsigned>> port_range(const Json& v) {
 
 // The destination ports a rule can match, when it tests them against
 // constants (nft tcp/udp/th dport ==, iptables -p tcp --dport); nullopt: any.
-std::optional<PortRanges> dport_constraint(const Json& r, bool legacy) {
+namespace {
+std::optional<PortRanges> dport_constraint_of(const Json& r, bool legacy) {
   auto from_xt = [](const Json& m) -> std::optional<PortRanges> {
     std::string n = m.value("name", "");
     if ((n != "tcp" && n != "udp") || !m.value("decoded", true) || !m.contains("params")) return std::nullopt;
@@ -1022,6 +1044,12 @@ std::optional<PortRanges> dport_constraint(const Json& r, bool legacy) {
   }
   return std::nullopt;
 }
+}  // namespace
+
+// On a rule it cannot read: no constraint: it may match any packet.
+std::optional<PortRanges> dport_constraint(const Json& r, bool legacy) {
+  return or_claim_nothing([&] { return dport_constraint_of(r, legacy); }, std::optional<PortRanges>());
+}
 
 namespace {
 // Whether an nft rule object uses conntrack: a ct expression, a NAT
@@ -1046,7 +1074,8 @@ bool uses_conntrack(const Json& j) {
 }
 }  // namespace
 
-std::optional<AddrTest> single_address_test(const Json& r, bool legacy, int legacy_family) {
+namespace {
+std::optional<AddrTest> single_address_test_of(const Json& r, bool legacy, int legacy_family) {
   if (legacy) {
     if (!array_member(r, "matches").empty() || !r.value("dst", "").empty() == !r.value("src", "").empty()) return std::nullopt;
     for (const char* k : {"in_iface", "out_iface", "protocol", "fragment"})
@@ -1084,6 +1113,12 @@ std::optional<AddrTest> single_address_test(const Json& r, bool legacy, int lega
     test = AddrTest{field == "saddr", fam, *a};
   }
   return test;
+}
+}  // namespace
+
+// On a rule it cannot read: no constraint: it may match any packet.
+std::optional<AddrTest> single_address_test(const Json& r, bool legacy, int legacy_family) {
+  return or_claim_nothing([&] { return single_address_test_of(r, legacy, legacy_family); }, std::optional<AddrTest>());
 }
 
 namespace {
@@ -1167,7 +1202,8 @@ std::size_t PortIndex::next(const IpAddr& daddr, unsigned dport, std::size_t i, 
   return best;
 }
 
-std::optional<IpAddr> daddr_constraint(const Json& r, bool legacy) {
+namespace {
+std::optional<IpAddr> daddr_constraint_of(const Json& r, bool legacy) {
   if (legacy) {
     std::string d = r.value("dst", "");
     if (d.empty() || r.value("dst_invert", false)) return std::nullopt;
@@ -1187,6 +1223,12 @@ std::optional<IpAddr> daddr_constraint(const Json& r, bool legacy) {
   }
   return std::nullopt;
 }
+}  // namespace
+
+// On a rule it cannot read: no constraint: it may match any packet.
+std::optional<IpAddr> daddr_constraint(const Json& r, bool legacy) {
+  return or_claim_nothing([&] { return daddr_constraint_of(r, legacy); }, std::optional<IpAddr>());
+}
 
 bool same_nft_chain(const Json& a, const Json& b) {
   for (const char* k : {"chain", "table", "family"}) {
@@ -1195,6 +1237,37 @@ bool same_nft_chain(const Json& a, const Json& b) {
   }
   return true;
 }
+
+namespace {
+
+// A rule the compiler could not read (a shape libnftables or the xt decoder
+// never writes, in a hand-made or damaged snapshot): it may match any
+// packet and its verdict is unknown, so every walk through it is uncertain,
+// naming the rule. Never a crash, never a guess.
+Rule unreadable_rule(std::string origin, const std::string& what) {
+  Rule rule;
+  rule.origin = std::move(origin);
+  rule.text = "(unreadable rule)";
+  std::string why = fmt::format("cannot read {}: {}", rule.origin, what);
+  rule.conds.push_back([why](const Packet&, std::string& w) {
+    w = why;
+    return Tri::unknown;
+  });
+  rule.action.kind = Action::unknown;
+  rule.action.reason = why;
+  return rule;
+}
+
+template <class Build>
+Rule guarded_rule(Build&& build, const std::string& origin) {
+  try {
+    return build();
+  } catch (const std::exception& e) {
+    return unreadable_rule(origin, e.what());
+  }
+}
+
+}  // namespace
 
 Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
   Ruleset rs;
@@ -1231,10 +1304,16 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
       }
       prev = &*r;
       Ctx ctx{host, objs, fam, table};
-      Rule built = build_nft_rule(*r, ctx, ++*pos);
-      built.addr_test = single_address_test(*r, false, 0);
-      built.dports = single_ports(dport_constraint(*r, false));
-      built.daddr = daddr_constraint(*r, false);
+      int at = ++*pos;
+      Rule built = guarded_rule(
+          [&] {
+            Rule b = build_nft_rule(*r, ctx, at);
+            b.addr_test = single_address_test(*r, false, 0);
+            b.dports = single_ports(dport_constraint(*r, false));
+            b.daddr = daddr_constraint(*r, false);
+            return b;
+          },
+          fmt::format("nft {} {} {} #{}", fam, table, r->value("chain", ""), at));
       cur->rules.push_back(std::move(built));
     }
     for (auto& [key, chains] : rs.tables)
@@ -1271,10 +1350,15 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
               if (m.value("name", "") == "conntrack" || m.value("name", "") == "state") rs.conntrack_active = true;
             std::string tn = r.at("target").value("name", "");
             if (tn == "DNAT" || tn == "SNAT" || tn == "MASQUERADE" || tn == "REDIRECT") rs.conntrack_active = true;
-            Rule built = build_legacy_rule(r, table, ch.name, fam, host);
-            built.addr_test = single_address_test(r, true, fam);
-            built.dports = single_ports(dport_constraint(r, true));
-            built.daddr = daddr_constraint(r, true);
+            Rule built = guarded_rule(
+                [&] {
+                  Rule b = build_legacy_rule(r, table, ch.name, fam, host);
+                  b.addr_test = single_address_test(r, true, fam);
+                  b.dports = single_ports(dport_constraint(r, true));
+                  b.daddr = daddr_constraint(r, true);
+                  return b;
+                },
+                fmt::format("iptables-legacy {} {} {} #{}", legacy_family(fam), table, ch.name, ch.rules.size() + 1));
             ch.rules.push_back(std::move(built));
           }
           index_runs(ch);

@@ -389,7 +389,7 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
               check_dest(d->contains("port") ? a + ":" + (*d)["port"].dump() : a, origin);
             }
             if (auto x = e.find("xt"); x != e.end() && x->value("name", "") == "DNAT" && x->value("decoded", false))
-              check_dest((*x)["params"].value("to_destination", ""), origin);
+              check_dest(x->value("params", Json::object()).value("to_destination", ""), origin);
           }
         }
     if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object())
@@ -398,7 +398,7 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
           for (const auto& c : array_member(t, "chains"))
             for (const auto& r : array_member(c, "rules"))
               if (r["target"].value("name", "") == "DNAT" && r["target"].value("decoded", false))
-                check_dest(r["target"]["params"].value("to_destination", ""),
+                check_dest(r["target"].value("params", Json::object()).value("to_destination", ""),
                            fmt::format("iptables-legacy {} {} {}", fam, t.value("name", ""), c.value("name", "")));
   }
 

@@ -2,6 +2,11 @@
 
 #include <fmt/format.h>
 
+#include <cstdint>
+#include <map>
+
+#include "model/shape.hpp"
+
 namespace dfa {
 
 std::string_view to_string(CollectorStatus s) {
@@ -49,95 +54,243 @@ const Json* Snapshot::section(std::string_view name) const {
 
 namespace {
 
-// A tiny structural checker: each expectation names a JSON pointer.
-struct Checker {
-  const std::string& name;
-  std::string first_error;
+using namespace shape;
 
-  bool fail(const std::string& ptr, const std::string& what) {
-    if (first_error.empty()) first_error = fmt::format("{}: {}: {}", name, ptr.empty() ? "/" : ptr, what);
-    return false;
-  }
-  bool object(const Json& j, const std::string& ptr) {
-    return j.is_object() || fail(ptr, fmt::format("expected an object, found {}", j.type_name()));
-  }
-  bool array(const Json& j, const std::string& ptr) {
-    return j.is_array() || fail(ptr, fmt::format("expected an array, found {}", j.type_name()));
-  }
-  const Json* member(const Json& j, const std::string& ptr, const char* key) {
-    auto it = j.find(key);
-    if (it == j.end()) {
-      fail(ptr, fmt::format("missing member \"{}\"", key));
-      return nullptr;
-    }
-    return &*it;
-  }
-};
-
-void check_nftables(Checker& c, const Json& s) {
-  if (!c.object(s, "/nftables")) return;
-  const Json* rs = c.member(s, "/nftables", "ruleset");
-  if (!rs || !c.array(*rs, "/nftables/ruleset")) return;
-  for (std::size_t i = 0; i < rs->size(); ++i)
-    if (!c.object((*rs)[i], fmt::format("/nftables/ruleset/{}", i))) return;
+// The sections as docs/snapshot.md describes them. Members marked req are
+// the ones readers cannot do without; every member present must have its
+// documented type. Free-form values (daemon.json's content, xt parameters,
+// nft expressions and set elements) are the rule compiler's to read, which
+// takes what it does not know as uncertain.
+const Shape& host_shape() {
+  static const Shape s = object({
+      opt("hostname", str()), opt("kernel", str()), opt("netns", str()),
+      req("interfaces", array(object({
+                            req("name", str()), opt("index", uint()), opt("up", boolean()),
+                            opt("loopback", boolean()), opt("kind", str()), opt("master", str()),
+                            opt("hairpin", boolean()),
+                            opt("addresses", array(object({req("family", uint(6)), req("address", str()),
+                                                           opt("prefix_len", uint(128)), opt("scope", str())}))),
+                        }))),
+      req("routes", array(object({req("family", uint(6)), req("dst", str()), opt("table", str()), opt("type", str()),
+                                  opt("gateway", str()), opt("dev", str()), opt("prefsrc", str()),
+                                  opt("metric", uint())}))),
+      opt("policy_rules", array(object({opt("family", uint(6)), opt("priority", uint()), opt("table", str()),
+                                        opt("action", str()), opt("src", str()), opt("dst", str()), opt("iif", str()),
+                                        opt("oif", str()), opt("fwmark", uint(0xffffffff)),
+                                        opt("invert", boolean())}))),
+      req("sysctls", map(nullable(str()))),
+      req("listening_sockets",
+          array(object({req("protocol", str()), req("family", uint(6)), req("address", str()),
+                        req("port", uint(65535)), opt("inode", uint()), opt("uid", nullable(uint())),
+                        opt("pid", nullable(uint())), opt("process", nullable(str()))}))),
+      opt("socket_owners_complete", boolean()),
+      req("nftables_config", object({opt("path", str()), opt("present", boolean()), opt("flush_ruleset", boolean()),
+                                     opt("flush_ruleset_lines", array(uint())),
+                                     opt("includes", array(object({opt("line", uint()), opt("pattern", str())}))),
+                                     opt("error", str())})),
+  });
+  return s;
 }
 
-void check_legacy(Checker& c, const Json& s) {
-  if (!c.object(s, "/iptables_legacy")) return;
-  for (const char* fam : {"ipv4", "ipv6"}) {
-    std::string p = fmt::format("/iptables_legacy/{}", fam);
-    const Json* f = c.member(s, "/iptables_legacy", fam);
-    if (!f || !c.object(*f, p)) return;
-    const Json* tables = c.member(*f, p, "tables");
-    if (!tables || !c.array(*tables, p + "/tables")) return;
-    for (std::size_t t = 0; t < tables->size(); ++t) {
-      std::string tp = fmt::format("{}/tables/{}", p, t);
-      const Json& tab = (*tables)[t];
-      if (!c.object(tab, tp)) return;
-      const Json* chains = c.member(tab, tp, "chains");
-      if (!chains || !c.array(*chains, tp + "/chains")) return;
-      for (std::size_t k = 0; k < chains->size(); ++k) {
-        std::string cp = fmt::format("{}/chains/{}", tp, k);
-        if (!c.object((*chains)[k], cp)) return;
-        const Json* rules = c.member((*chains)[k], cp, "rules");
-        if (!rules || !c.array(*rules, cp + "/rules")) return;
+const Shape& docker_config_shape() {
+  static const Shape s = object({
+      req("dockerd", nullable(object({opt("pid", uint()), opt("argv", array(str())), req("flags", map(array(str()))),
+                                      opt("candidates", uint())}))),
+      opt("dockerd_in_other_namespaces", uint()),
+      req("daemon_json", object({opt("path", str()), opt("source", str()), opt("present", boolean()),
+                                 opt("content", any()), opt("key_lines", map(uint())), opt("error", str())})),
+  });
+  return s;
+}
+
+const Shape& docker_api_shape() {
+  static const Shape binding = object({req("container_port", uint(65535)), req("protocol", str()),
+                                       req("host_ip", str()), req("host_port", uint(65535)),
+                                       opt("container_port_end", uint(65535)), opt("host_port_end", uint(65535))});
+  static const Shape s = object({
+      opt("endpoint", str()), opt("engine_version", str()), opt("api_version", str()), opt("os", str()),
+      opt("arch", str()),
+      req("containers",
+          array(object({
+              opt("id", str()), req("name", str()), opt("image", str()), opt("state", str()),
+              req("running", boolean()), opt("pid", uint()), opt("labels", map(str())),
+              opt("compose_project", str()), opt("compose_service", str()), opt("network_mode", str()),
+              req("networks", array(object({req("network", str()), opt("network_id", str()), opt("ipv4", str()),
+                                            opt("ipv4_prefix_len", uint(32)), opt("ipv6", str()),
+                                            opt("ipv6_prefix_len", uint(128)), opt("gateway", str()),
+                                            opt("ipv6_gateway", str()), opt("aliases", array(str()))}))),
+              req("ports", array(binding)), opt("ports_requested", array(binding)), opt("publish_all", boolean()),
+          }))),
+      req("networks",
+          array(object({opt("id", str()), req("name", str()), opt("driver", str()), opt("scope", str()),
+                        opt("internal", boolean()), opt("enable_ipv6", boolean()), opt("bridge", str()),
+                        opt("subnets", array(object({opt("subnet", str()), opt("gateway", str())}))),
+                        opt("options", map(str())), opt("labels", map(str())), opt("compose_project", str()),
+                        opt("enable_icc", boolean()), opt("enable_ip_masquerade", boolean()),
+                        opt("host_binding_ipv4", str()), opt("gateway_mode_ipv4", str()),
+                        opt("gateway_mode_ipv6", str())}))),
+  });
+  return s;
+}
+
+const Shape& legacy_shape() {
+  static const Shape extension = object({req("name", str()), opt("revision", uint()), opt("decoded", boolean()),
+                                         opt("raw", str()), opt("params", map(any())), opt("text", str()),
+                                         opt("reason", str()), opt("kind", str())});
+  static const Shape counters = map(uint());
+  static const Shape rule = object({
+      opt("index", uint()), opt("src", str()), opt("src_invert", boolean()), opt("dst", str()),
+      opt("dst_invert", boolean()), opt("in_iface", str()), opt("in_invert", boolean()), opt("out_iface", str()),
+      opt("out_invert", boolean()), opt("protocol", str()), opt("protocol_number", uint(255)),
+      opt("protocol_invert", boolean()), opt("fragment", str()), req("matches", array(extension)),
+      req("target", extension), opt("counters", counters), opt("text", str()),
+  });
+  static const Shape family = object({
+      opt("status", str()), opt("reason", str()),
+      req("tables", array(object({req("name", str()),
+                                  req("chains", array(object({req("name", str()), opt("builtin", boolean()),
+                                                              opt("policy", nullable(str())),
+                                                              opt("counters", counters),
+                                                              req("rules", array(rule))})))}))),
+  });
+  static const Shape s = object({req("ipv4", family), req("ipv6", family)});
+  return s;
+}
+
+// The objects of an nft -j ruleset that readers use; others pass unread.
+const Shape* nft_object_shape(const std::string& kind) {
+  static const Shape str_or_list = either(str(), array(str()));
+  static const Shape table = object({req("family", str()), req("name", str()), opt("handle", uint())});
+  static const Shape chain = object({req("family", str()), req("table", str()), req("name", str()),
+                                     opt("handle", uint()), opt("type", str()), opt("hook", str()),
+                                     opt("prio", integer()), opt("policy", str()), opt("dev", str_or_list)});
+  // Every statement is an object of one member naming it (libnftables-json(5)).
+  static const Shape rule = object({req("family", str()), req("table", str()), req("chain", str()),
+                                    opt("handle", uint()), req("expr", array(object({}))), opt("comment", str())});
+  static const Shape set = object({req("family", str()), req("table", str()), req("name", str()),
+                                   opt("handle", uint()), opt("type", str_or_list), opt("map", str_or_list),
+                                   opt("flags", str_or_list), opt("elem", array(any()))});
+  static const Shape element = object({req("family", str()), req("table", str()), req("name", str()),
+                                       opt("elem", array(any()))});
+  if (kind == "table") return &table;
+  if (kind == "chain") return &chain;
+  if (kind == "rule") return &rule;
+  if (kind == "set" || kind == "map") return &set;
+  if (kind == "element") return &element;
+  return nullptr;
+}
+
+// The expression and statement vocabulary of libnftables-json(5) that the
+// readers know: wherever one of these names an object member inside a
+// rule, its value must have this shape. Names not listed pass unread by
+// this check; the compiler takes them as constructs it does not model.
+const Shape* nft_expr_shape(const std::string& key) {
+  static const Shape str_or_list = either(str(), array(str()));
+  static const Shape null_or_object = nullable(object({}));
+  static const std::map<std::string, Shape, std::less<>> vocabulary = {
+      {"match", object({req("op", str()), req("left", any()), req("right", any())})},
+      {"payload", object({opt("protocol", str()), opt("field", str()), opt("base", str()), opt("offset", uint()),
+                          opt("len", uint())})},
+      {"meta", object({req("key", str())})},
+      {"ct", object({req("key", str()), opt("dir", str()), opt("family", str())})},
+      {"fib", object({req("result", str()), req("flags", str_or_list)})},
+      {"prefix", object({req("addr", str()), req("len", uint(128))})},
+      {"concat", array(any())},
+      {"jump", object({req("target", str())})},
+      {"goto", object({req("target", str())})},
+      {"dnat", null_or_object},
+      {"snat", null_or_object},
+      {"masquerade", null_or_object},
+      {"redirect", null_or_object},
+      {"vmap", object({req("key", any()), req("data", any())})},
+      {"mangle", object({req("key", any()), req("value", any())})},
+      {"xt", object({opt("type", str()), req("name", str()), opt("decoded", boolean()), opt("params", map(any())),
+                     opt("text", str()), opt("save_name", str()), opt("revision", uint())})},
+      {"counter", null_or_object},
+  };
+  auto it = vocabulary.find(key);
+  return it == vocabulary.end() ? nullptr : &it->second;
+}
+
+std::optional<std::string> check_expr(const Json& j, const std::string& ptr) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      std::string p = ptr + "/" + pointer_token(k);
+      if (const Shape* sh = nft_expr_shape(k))
+        if (auto e = check_shape(*sh, v, p)) return e;
+      if (k == "range" && !(v.is_array() && v.size() == 2))
+        return fmt::format("{}: expected an array of two values", p);
+      if (auto e = check_expr(v, p)) return e;
+    }
+  } else if (j.is_array()) {
+    for (std::size_t i = 0; i < j.size(); ++i)
+      if (auto e = check_expr(j[i], fmt::format("{}/{}", ptr, i))) return e;
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> check_nftables(const Json& s) {
+  static const Shape top = object({opt("version", str()), opt("json_schema_version", uint()),
+                                   opt("generation", uint()), req("ruleset", array(object({}))),
+                                   opt("undecoded_xt", array(any()))});
+  if (auto e = check_shape(top, s, "/nftables")) return e;
+  const Json& rs = s["ruleset"];
+  for (std::size_t i = 0; i < rs.size(); ++i) {
+    std::string p = fmt::format("/nftables/ruleset/{}", i);
+    if (rs[i].size() != 1) return fmt::format("{}: expected an object of one member (table, chain, rule, ...)", p);
+    auto kv = rs[i].begin();
+    const Shape* sh = nft_object_shape(kv.key());
+    if (!sh) continue;
+    if (auto e = check_shape(*sh, kv.value(), p + "/" + pointer_token(kv.key()))) return e;
+    if (kv.key() == "rule") {
+      const Json& expr = kv.value()["expr"];
+      for (std::size_t k = 0; k < expr.size(); ++k) {
+        std::string ep = fmt::format("{}/rule/expr/{}", p, k);
+        if (expr[k].size() != 1) return fmt::format("{}: expected an object of one member naming the statement", ep);
+        if (auto e = check_expr(expr[k], ep)) return e;
       }
     }
   }
+  return std::nullopt;
 }
 
 }  // namespace
 
 Result<bool> validate_snapshot(const Json& doc, const std::string& name) {
-  Checker c{name, {}};
-  if (!c.object(doc, "")) return input_error(c.first_error);
-  const Json* v = c.member(doc, "", "schema_version");
-  if (!v) return input_error(c.first_error);
-  if (!v->is_number_integer())
-    return input_error(fmt::format("{}: /schema_version: expected an integer", name));
-  int version = v->get<int>();
+  auto fail = [&](const std::string& what) { return input_error(fmt::format("{}: {}", name, what)); };
+  if (!doc.is_object()) return fail(fmt::format("/: expected an object, found {}", doc.type_name()));
+  auto v = doc.find("schema_version");
+  if (v == doc.end()) return fail("/: missing member \"schema_version\"");
+  if (!v->is_number_integer()) return fail("/schema_version: expected an integer");
+  auto version = v->get<std::int64_t>();
   if (version > kSnapshotSchemaVersion)
-    return input_error(fmt::format(
-        "{}: /schema_version: snapshot schema {} is newer than this dockfw-audit supports ({}); "
-        "upgrade dockfw-audit",
-        name, version, kSnapshotSchemaVersion));
-  if (version < 1) return input_error(fmt::format("{}: /schema_version: invalid version {}", name, version));
+    return fail(fmt::format(
+        "/schema_version: snapshot schema {} is newer than this dockfw-audit supports ({}); upgrade dockfw-audit",
+        version, kSnapshotSchemaVersion));
+  if (version < 1) return fail(fmt::format("/schema_version: invalid version {}", version));
 
-  const Json* cols = c.member(doc, "", "collectors");
-  if (!cols || !c.object(*cols, "/collectors")) return input_error(c.first_error);
+  auto cols = doc.find("collectors");
+  if (cols == doc.end()) return fail("/: missing member \"collectors\"");
+  if (!cols->is_object()) return fail(fmt::format("/collectors: expected an object, found {}", cols->type_name()));
   for (auto& [key, val] : cols->items()) {
-    std::string p = "/collectors/" + key;
-    if (!c.object(val, p)) return input_error(c.first_error);
-    const Json* st = c.member(val, p, "status");
-    if (!st) return input_error(c.first_error);
-    if (!st->is_string() || collector_status_from(st->get<std::string>()) == CollectorStatus::unknown)
-      return input_error(fmt::format("{}: {}/status: expected one of ok, absent, denied, error", name, p));
-    if (st->get<std::string>() == "ok" && !doc.contains(key))
-      return input_error(fmt::format("{}: {}: collector is ok but section /{} is missing", name, p, key));
+    std::string p = "/collectors/" + pointer_token(key);
+    if (auto e = check_shape(object({req("status", str()), opt("reason", str())}), val, p)) return fail(*e);
+    if (collector_status_from(val["status"].get<std::string>()) == CollectorStatus::unknown)
+      return fail(fmt::format("{}/status: expected one of ok, absent, denied, error", p));
+    if (val["status"] == "ok" && (!doc.contains(key) || doc[key].is_null()))
+      return fail(fmt::format("{}: collector is ok but section /{} is missing", p, key));
   }
-  if (auto it = doc.find("nftables"); it != doc.end() && !it->is_null()) check_nftables(c, *it);
-  if (auto it = doc.find("iptables_legacy"); it != doc.end() && !it->is_null()) check_legacy(c, *it);
-  if (!c.first_error.empty()) return input_error(c.first_error);
+  for (auto& [key, val] : doc.items()) {
+    if (val.is_null()) continue;
+    std::optional<std::string> e;
+    if (key == "host") e = check_shape(host_shape(), val, "/host");
+    else if (key == "docker_config") e = check_shape(docker_config_shape(), val, "/docker_config");
+    else if (key == "docker_api") e = check_shape(docker_api_shape(), val, "/docker_api");
+    else if (key == "iptables_legacy") e = check_shape(legacy_shape(), val, "/iptables_legacy");
+    else if (key == "nftables") e = check_nftables(val);
+    else if (key == "collected_at") e = check_shape(str(), val, "/collected_at");
+    if (e) return fail(*e);
+  }
   return true;
 }
 

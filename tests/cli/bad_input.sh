@@ -72,6 +72,91 @@ printf '{"schema_version": 1, "collectors": {"nftables": {"status": "ok"}}, "nft
 expect snapshot-shape 2 "$tmp/shape.json: /nftables/ruleset: expected an array, found object" -- "$DFA_BIN" summary --snapshot "$tmp/shape.json"
 expect snapshot-missing 2 "$tmp/absent.json: cannot open: No such file or directory" -- "$DFA_BIN" summary --snapshot "$tmp/absent.json"
 
+# Hostile inputs: each refused at once with exit 2, within a bounded time
+# (timeout fails the case with 124) and memory (ulimit -v: 2 GiB).
+bounded() { (ulimit -v 2097152; timeout 20 "$@"); }
+mkfifo "$tmp/fifo"
+expect snapshot-fifo 2 "$tmp/fifo: a FIFO, not a regular file; name a file, or - for standard input" -- \
+  bounded "$DFA_BIN" scan --snapshot "$tmp/fifo"
+expect snapshot-dev-zero 2 "/dev/zero: a character device, not a regular file" -- bounded "$DFA_BIN" scan --snapshot /dev/zero
+expect baseline-fifo 2 "$tmp/fifo: a FIFO" -- bounded "$DFA_BIN" drift --baseline "$tmp/fifo" --snapshot "$tmp/fifo"
+expect suppressions-dev-zero 2 "/dev/zero: a character device" -- \
+  bounded "$DFA_BIN" scan --snapshot "$DFA_SRC/fixtures/scenarios/01-bypass-nft/snapshot.json" --suppressions /dev/zero
+expect policy-fifo 2 "$tmp/fifo: a FIFO" -- \
+  bounded "$DFA_BIN" remediate --snapshot "$DFA_SRC/fixtures/scenarios/01-bypass-nft/snapshot.json" --policy "$tmp/fifo"
+python3 -c 'import sys; sys.stdout.write("[" * 200000000)' >"$tmp/brackets.json"
+expect snapshot-200mb-brackets 2 "$tmp/brackets.json:1:257: nested deeper than 256 levels" -- \
+  bounded "$DFA_BIN" summary --snapshot "$tmp/brackets.json"
+rm -f "$tmp/brackets.json"
+python3 -c 'import sys; sys.stdout.write("{\"schema_version\": 1, \"collectors\": {}, \"x\": " + "[" * 100000 + "]" * 100000 + "}")' >"$tmp/deep.json"
+expect snapshot-deep 2 "$tmp/deep.json:1:" -- bounded "$DFA_BIN" summary --snapshot "$tmp/deep.json"
+printf '{"schema_version": 1, "collectors": {}, "collected_at": 1e309}\n' >"$tmp/huge-number.json"
+expect snapshot-number-range 2 "$tmp/huge-number.json:1:57: number 1e309 is out of range" -- \
+  bounded "$DFA_BIN" summary --snapshot "$tmp/huge-number.json"
+printf '{\n  "iptables": %s true %s\n}\n' "$(printf '[%.0s' $(seq 1 300))" "$(printf ']%.0s' $(seq 1 300))" >"$tmp/deep-daemon.json"
+expect daemon-json-deep 0 "docker_config: error: $tmp/deep-daemon.json:2:" -- \
+  bounded ip netns exec "$ns" "$DFA_BIN" collect --daemon-config "$tmp/deep-daemon.json" --docker-host "$nosock" -o "$tmp/s-deep.json"
+expect daemon-json-fifo 0 "docker_config: error: $tmp/fifo: a FIFO" -- \
+  bounded ip netns exec "$ns" "$DFA_BIN" collect --daemon-config "$tmp/fifo" --docker-host "$nosock" -o "$tmp/s-fifo.json"
+python3 - "$DFA_SRC/fixtures/scenarios/01-bypass-nft/snapshot.json" "$tmp/typo.json" <<'PY'
+import json, sys
+s = json.load(open(sys.argv[1]))
+s["host"]["listening_sockets"][1]["port"] = "8080"
+json.dump(s, open(sys.argv[2], "w"))
+PY
+expect snapshot-member-type 2 "$tmp/typo.json: /host/listening_sockets/1/port: expected a whole number from 0, found string" -- \
+  "$DFA_BIN" scan --snapshot "$tmp/typo.json"
+# The snapshot from standard input.
+expect snapshot-stdin 1 "" -- sh -c "\"\$0\" scan --snapshot - <\"\$1\" >/dev/null" "$DFA_BIN" "$DFA_SRC/fixtures/scenarios/01-bypass-nft/snapshot.json"
+
+# A Docker API that answers in shapes Docker never uses: that collector is
+# an error saying so, and collection goes on (exit 0, snapshot written).
+fake_docker() {  # fake_docker SOCKET VERSION_BODY CONTAINERS_BODY INSPECT_BODY
+  python3 - "$@" >/dev/null 2>&1 <<'PY' &
+import http.server, socketserver, sys, os
+sock, version, containers, inspect = sys.argv[1:5]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = version if self.path.endswith("/version") else containers if "/containers/json" in self.path \
+            else inspect if self.path.startswith("/containers/") else "[]"
+        self.send_response(200); self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body))); self.end_headers(); self.wfile.write(body.encode())
+    def log_message(self, *a): pass
+class S(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    def get_request(self): return self.socket.accept()[0], ("local", 0)
+S(sock, H).serve_forever()
+PY
+  local pid=$!
+  for _ in $(seq 50); do [ -S "$1" ] && break; sleep 0.1; done
+  echo "$pid"
+}
+pid=$(fake_docker "$tmp/d1.sock" '"a string"' '[]' '{}')
+dfa_on_exit "kill $pid"
+expect docker-api-version-shape 0 "docker_api: error: Docker API /version: expected an object" -- \
+  in_ns "$DFA_BIN" collect --docker-host "unix://$tmp/d1.sock" -o "$tmp/s-d1.json"
+kill "$pid"
+pid=$(fake_docker "$tmp/d2.sock" '{"Version": "28.5.2"}' '[{"Id": "abc"}]' '{"Name": 5, "State": [], "NetworkSettings": 7}')
+dfa_on_exit "kill $pid"
+expect docker-api-inspect-shape 0 "docker_api: error: Docker API /containers/abc/json: expected an object with \"Name\"" -- \
+  in_ns "$DFA_BIN" collect --docker-host "unix://$tmp/d2.sock" -o "$tmp/s-d2.json"
+[ "$(snapshot_field "$tmp/s-d2.json" "d['collectors']['host']['status']")" = ok ] ||
+  { echo "FAIL docker-api-inspect-shape: collection did not go on"; failures=$((failures + 1)); }
+kill "$pid"
+pid=$(fake_docker "$tmp/d3.sock" '{"Version": 5}' '[]' '{}')
+dfa_on_exit "kill $pid"
+expect docker-api-version-type 0 "docker_api: error: the Docker API answered in a shape" -- \
+  in_ns "$DFA_BIN" collect --docker-host "unix://$tmp/d3.sock" -o "$tmp/s-d3.json"
+kill "$pid"
+
+# Output: a device is written to, never replaced; a planted link under the
+# old temporary name is never followed.
+expect output-dev-null 1 "" -- "$DFA_BIN" scan --snapshot "$DFA_SRC/fixtures/scenarios/01-bypass-nft/snapshot.json" -o /dev/null
+[ -c /dev/null ] || { echo "FAIL output-dev-null: /dev/null is no longer a character device"; failures=$((failures + 1)); }
+ln -s "$tmp/victim" "$tmp/report.txt.tmp"
+expect output-planted-link 1 "" -- "$DFA_BIN" scan --snapshot "$DFA_SRC/fixtures/scenarios/01-bypass-nft/snapshot.json" -o "$tmp/report.txt"
+[ ! -e "$tmp/victim" ] && [ -s "$tmp/report.txt" ] ||
+  { echo "FAIL output-planted-link: the report went through the link"; failures=$((failures + 1)); }
+
 # explain: malformed destinations and sources are usage errors.
 snap1="$DFA_SRC/fixtures/scenarios/01-bypass-nft/snapshot.json"
 expect explain-no-port 2 "expected ADDR:PORT/PROTO" -- "$DFA_BIN" explain --snapshot "$snap1" --from 203.0.113.2 --to 203.0.113.1
@@ -89,7 +174,7 @@ expect scan-fail-critical 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on 
 expect scan-fail-none 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on none --format sarif -o "$tmp/scan.sarif"
 expect scan-fail-bogus 2 "fail-on" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on severe
 expect scan-format-bogus 2 "format" -- "$DFA_BIN" scan --snapshot "$snap1" --format xml
-expect scan-unwritable 4 "$tmp/nope/r.txt.tmp: cannot write" -- "$DFA_BIN" scan --snapshot "$snap1" -o "$tmp/nope/r.txt"
+expect scan-unwritable 4 "$tmp/nope/r.txt: cannot write" -- "$DFA_BIN" scan --snapshot "$snap1" -o "$tmp/nope/r.txt"
 expect scan-bad-snapshot 2 "$tmp/newer.json: /schema_version" -- "$DFA_BIN" scan --snapshot "$tmp/newer.json"
 
 # baseline and drift: a run with no change prints nothing and exits 0; a
@@ -146,7 +231,7 @@ expect remediate-unwritable 4 "cannot write" -- "$DFA_BIN" remediate --snapshot 
 # Usage errors and an unwritable output.
 expect unknown-command 2 "" -- "$DFA_BIN" frobnicate
 expect unknown-option 2 "" -- "$DFA_BIN" collect --frobnicate
-expect output-unwritable 4 "$tmp/no/such/dir/s.json.tmp: cannot write" -- \
+expect output-unwritable 4 "$tmp/no/such/dir/s.json: cannot write" -- \
   in_ns "$DFA_BIN" collect --docker-host "$nosock" -o "$tmp/no/such/dir/s.json"
 # Standard output that cannot be written (a full disk): exit 4, never 0.
 to_full() { "$@" >/dev/full; }

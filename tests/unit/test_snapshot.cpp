@@ -1,4 +1,13 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "fixtures.hpp"
 #include "model/snapshot.hpp"
@@ -96,11 +105,37 @@ TEST_CASE("given any JSON text, then the fast reader makes the tree Json::parse 
     REQUIRE(r.ok());
     CHECK(identical(*r, dfa::Json::parse(t)));
   }
-  std::string deep(3000, '[');
-  deep += std::string(3000, ']');
-  auto r = dfa::parse_json_text(deep, "deep.json");  // deeper than simdjson reads
+  std::string deep(dfa::kMaxJsonDepth, '[');
+  deep += std::string(dfa::kMaxJsonDepth, ']');
+  auto r = dfa::parse_json_text(deep, "deep.json");  // as deep as any reader takes
   REQUIRE(r.ok());
   CHECK(identical(*r, dfa::Json::parse(deep)));
+}
+
+TEST_CASE("given JSON nested beyond the limit, then it is refused at the bracket that crosses it") {
+  for (std::size_t depth : {dfa::kMaxJsonDepth + 1, std::size_t{3000}, std::size_t{100000}}) {
+    CAPTURE(depth);
+    std::string deep = "{\"a\":\n" + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "}";
+    auto r = dfa::parse_json_text(deep, "deep.json");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message == fmt::format("deep.json:2:{}: nested deeper than {} levels", dfa::kMaxJsonDepth,
+                                           dfa::kMaxJsonDepth));
+  }
+  // Brackets inside strings are text, not nesting.
+  std::string quoted = "[\"" + std::string(5000, '[') + "\"]";
+  CHECK(dfa::parse_json_text(quoted, "q.json").ok());
+}
+
+TEST_CASE("given a number beyond a double, then it is refused with its position") {
+  for (const char* t : {"{\"a\": 1e309}", "{\"a\": -1e999}", "{\"a\": 1.5E+400}"}) {
+    CAPTURE(t);
+    auto r = dfa::parse_json_text(t, "n.json");
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.rfind("n.json:1:7: number ", 0) == 0);
+    CHECK(r.error().message.find("is out of range") != std::string::npos);
+  }
+  // Integers beyond 64 bits are still read (as nlohmann does, as a double).
+  CHECK(dfa::parse_json_text("[123456789012345678901234567890]", "n.json").ok());
 }
 
 TEST_CASE("given JSON that only one parser would accept, then it is refused with a position") {
@@ -111,4 +146,85 @@ TEST_CASE("given JSON that only one parser would accept, then it is refused with
     REQUIRE_FALSE(r.ok());
     CHECK(r.error().message.rfind("bad.json:1:", 0) == 0);
   }
+}
+
+namespace {
+struct TempDir {
+  std::filesystem::path path;
+  TempDir() {
+    char tmpl[] = "/tmp/dfa-io-XXXXXX";
+    path = ::mkdtemp(tmpl);
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  std::string operator/(const char* name) const { return (path / name).string(); }
+};
+std::string slurp(const std::string& p) {
+  std::ifstream in(p);
+  return {std::istreambuf_iterator<char>(in), {}};
+}
+}  // namespace
+
+TEST_CASE("given a FIFO, a device or a directory as input, then it is refused at once, not read") {
+  TempDir d;
+  REQUIRE(::mkfifo((d / "fifo").c_str(), 0600) == 0);  // no writer: reading would block forever
+  auto fifo = dfa::read_input_file(d / "fifo", dfa::kMaxConfigBytes);
+  REQUIRE_FALSE(fifo.ok());
+  CHECK(fifo.error().message == d / "fifo" + ": a FIFO, not a regular file; name a file, or - for standard input");
+  auto zero = dfa::read_input_file("/dev/zero", dfa::kMaxConfigBytes);  // would never end
+  REQUIRE_FALSE(zero.ok());
+  CHECK(zero.error().message.find("/dev/zero: a character device, not a regular file") == 0);
+  auto dir = dfa::read_json_file(d.path.string());
+  REQUIRE_FALSE(dir.ok());
+  CHECK(dir.error().message.find(": a directory, not a regular file") != std::string::npos);
+}
+
+TEST_CASE("given a file larger than its bound, then it is refused before it is read") {
+  TempDir d;
+  {
+    std::ofstream big(d / "big.json");
+    big << '[' << std::string(2000, ' ') << ']';
+  }
+  auto r = dfa::read_input_file(d / "big.json", 1000);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == dfa::Error::Kind::input);
+  CHECK(r.error().message == d / "big.json" + ": 2002 bytes, larger than the limit of 0 MiB for this kind of input "
+                                              "(README, \"Input limits\")");
+  CHECK(dfa::read_input_file(d / "big.json", 2002).ok());
+}
+
+TEST_CASE("given an output path, then the file is replaced whole, keeps its mode, and nothing is left beside it") {
+  TempDir d;
+  std::string out = d / "report.txt";
+  {
+    std::ofstream old(out);
+    old << "old";
+  }
+  REQUIRE(::chmod(out.c_str(), 0640) == 0);
+  // A link planted under the name the old writer used for its temporary.
+  REQUIRE(::symlink((d / "victim").c_str(), (out + ".tmp").c_str()) == 0);
+  REQUIRE(dfa::write_text_file(out, "new\n").ok());
+  CHECK(slurp(out) == "new\n");
+  struct stat st {};
+  REQUIRE(::stat(out.c_str(), &st) == 0);
+  CHECK((st.st_mode & 07777) == 0640);
+  CHECK_FALSE(std::filesystem::exists(d / "victim"));  // nothing written through the link
+  std::size_t entries = 0;
+  for (const auto& e : std::filesystem::directory_iterator(d.path)) {
+    (void)e;
+    ++entries;
+  }
+  CHECK(entries == 2);  // the report and the planted link: no temporary left
+  REQUIRE(dfa::write_json_file(out, dfa::Json{{"a", 1}}, -1).ok());
+  CHECK(slurp(out) == "{\"a\":1}\n");
+}
+
+TEST_CASE("given a target that is not a regular file, then it is written to, never replaced") {
+  TempDir d;
+  REQUIRE(dfa::write_text_file("/dev/null", "x").ok());
+  struct stat st {};
+  REQUIRE(::stat("/dev/null", &st) == 0);
+  CHECK(S_ISCHR(st.st_mode));
+  auto r = dfa::write_text_file(d / "no/such/dir/r.txt", "x");
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().message == d / "no/such/dir/r.txt" + ": cannot write: No such file or directory");
 }
