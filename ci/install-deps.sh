@@ -9,6 +9,7 @@ pkgs=(
   libcli11-dev libcurl4-openssl-dev doctest-dev libsimdjson-dev
   nftables iptables iproute2 util-linux procps curl python3
   docker.io busybox-static
+  clang libclang-rt-14-dev
 )
 # npm runs Microsoft's SARIF validator in the tests; use the machine's own
 # Node.js where there is one, Debian's otherwise.

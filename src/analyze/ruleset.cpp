@@ -1351,7 +1351,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
             std::string tn = r.at("target").value("name", "");
             if (tn == "DNAT" || tn == "SNAT" || tn == "MASQUERADE" || tn == "REDIRECT") rs.conntrack_active = true;
             Rule built = guarded_rule(
-                [&] {
+                [&, fam = fam] {
                   Rule b = build_legacy_rule(r, table, ch.name, fam, host);
                   b.addr_test = single_address_test(r, true, fam);
                   b.dports = single_ports(dport_constraint(r, true));
@@ -1385,7 +1385,8 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
   }
   // Walks follow pointers, not names: each base chain's own chain, its
   // policy text, and every jump and goto target within its table.
-  for (auto& [key, chains] : rs.tables) {
+  for (auto& table_chains : rs.tables) {
+    auto& chains = table_chains.second;
     std::function<void(Rule&)> resolve = [&](Rule& r) {
       if (r.action.kind == Action::jump || r.action.kind == Action::go)
         if (auto it = chains.find(r.action.chain); it != chains.end()) r.action.target = &it->second;

@@ -6,6 +6,7 @@
 
 #include <arpa/inet.h>
 #include <limits.h>
+#include <stddef.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/x_tables.h>
@@ -719,8 +720,21 @@ static int dec_mark_target(struct dfa_xt_out *o, unsigned rev, const void *d, si
   return 1;
 }
 
-int dfa_xt_decode(int family, int kind, const char *name, unsigned rev, const void *d, size_t len,
+int dfa_xt_decode(int family, int kind, const char *name, unsigned rev, const void *data, size_t len,
                   struct dfa_xt_out *o) {
+  /* The payload as the decoders read it, through the x_tables structs: an
+   * nft compat expression's bytes are only 4-byte aligned in their netlink
+   * attribute, and some structs (xt_rateinfo) hold 64-bit members. A copy
+   * at the strictest alignment; a payload larger than any struct known
+   * here is no payload this decoder knows. */
+  _Alignas(max_align_t) unsigned char aligned[4096];
+  if (len > sizeof aligned) {
+    o->text[0] = 0;
+    snprintf(o->save_name, sizeof o->save_name, "%s", name);
+    return 0;
+  }
+  memcpy(aligned, data, len);
+  const void *d = aligned;
   o->text[0] = 0;
   snprintf(o->save_name, sizeof o->save_name, "%s", name);
   int ok = 0;

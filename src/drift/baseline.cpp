@@ -216,7 +216,13 @@ Json make_baseline(const Engine& engine, const ScanResult& scan) {
 }
 
 Result<Json> load_baseline(const std::string& path) {
-  auto j = read_json_file(path);
+  auto text = read_input_file(path, max_document_bytes());
+  if (!text) return text.error();
+  return parse_baseline(*text, path);
+}
+
+Result<Json> parse_baseline(std::string_view text, const std::string& path) {
+  auto j = parse_json_text(text, path);
   if (!j) return j.error();
   auto fail = [&](const std::string& ptr, const std::string& what) {
     return input_error(fmt::format("{}: {}: {}", path, ptr, what));

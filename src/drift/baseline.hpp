@@ -20,6 +20,8 @@ Json make_baseline(const Engine& engine, const ScanResult& scan);
 // Reads and checks a baseline file; errors name the file and the position
 // (FILE:LINE:COL for syntax, FILE: /json/pointer for structure).
 Result<Json> load_baseline(const std::string& path);
+// The same for a baseline's text already read; `path` names it in errors.
+Result<Json> parse_baseline(std::string_view text, const std::string& path);
 
 // What changed from `base` to `now` (both from make_baseline): findings of
 // the drift rules DFA101-DFA108, and every finding of `now` that the baseline

@@ -74,7 +74,11 @@ std::string today_utc() {
 Result<std::vector<Suppression>> load_suppressions(const std::string& path) {
   auto text = read_input_file(path, kMaxConfigBytes);
   if (!text) return text.error();
-  auto doc = parse_json_text(*text, path);
+  return parse_suppressions(*text, path);
+}
+
+Result<std::vector<Suppression>> parse_suppressions(std::string_view text, const std::string& path) {
+  auto doc = parse_json_text(text, path);
   if (!doc) return doc.error();
   if (!doc->is_object()) return input_error(fmt::format("{}:1:1: the top level must be an object", path));
   auto v = doc->find("schema_version");
@@ -87,11 +91,11 @@ Result<std::vector<Suppression>> load_suppressions(const std::string& path) {
   auto list = doc->find("suppressions");
   if (list == doc->end() || !list->is_array())
     return input_error(fmt::format("{}: /suppressions: expected an array of suppressions", path));
-  auto offsets = element_offsets(*text, "suppressions");
+  auto offsets = element_offsets(text, "suppressions");
   std::vector<Suppression> out;
   for (std::size_t i = 0; i < list->size(); ++i) {
     const Json& e = (*list)[i];
-    TextPos p = i < offsets.size() ? pos_of(*text, offsets[i]) : TextPos{};
+    TextPos p = i < offsets.size() ? pos_of(text, offsets[i]) : TextPos{};
     std::string where = fmt::format("{}:{}:{}", path, p.line, p.column);
     auto fail = [&](const std::string& what) {
       return input_error(fmt::format("{}: suppression {}: {}", where, i + 1, what));

@@ -25,6 +25,7 @@ struct Suppression {
 // Reads a suppressions file; errors name the file, the line and the column of
 // the offending entry.
 Result<std::vector<Suppression>> load_suppressions(const std::string& path);
+Result<std::vector<Suppression>> parse_suppressions(std::string_view text, const std::string& path);
 
 // Marks each finding the first applicable suppression matches. `today` is
 // "YYYY-MM-DD" (UTC); a suppression whose expiry is before it has expired.

@@ -224,7 +224,13 @@ void render(Remediation& rem, const Snapshot& s, const std::string& style, const
 }  // namespace
 
 Result<GuardPolicy> load_guard_policy(const std::string& path) {
-  auto doc = read_json_file(path, kMaxConfigBytes);
+  auto text = read_input_file(path, kMaxConfigBytes);
+  if (!text) return text.error();
+  return parse_guard_policy(*text, path);
+}
+
+Result<GuardPolicy> parse_guard_policy(std::string_view text, const std::string& path) {
+  auto doc = parse_json_text(text, path);
   if (!doc) return doc.error();
   auto fail = [&](const std::string& ptr, const std::string& what) {
     return input_error(fmt::format("{}: {}: {}", path, ptr, what));

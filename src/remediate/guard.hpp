@@ -36,6 +36,7 @@ struct GuardPolicy {
 };
 inline constexpr int kGuardPolicySchemaVersion = 1;
 Result<GuardPolicy> load_guard_policy(const std::string& path);
+Result<GuardPolicy> parse_guard_policy(std::string_view text, const std::string& path);
 
 struct Remediation {
   std::string style;           // "guard" or "owner"
