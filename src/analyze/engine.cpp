@@ -45,8 +45,6 @@ struct Engine::Impl {
   bool trace = true;
   bool skip_nat = false;
 
-  const Json& host() const { return *e.host_doc_; }
-
   std::string sysctl(const std::string& key) const {
     auto it = e.sysctls_.find(key);
     return it == e.sysctls_.end() ? "" : it->second;
@@ -647,8 +645,7 @@ struct Engine::Impl {
   // docker-proxy forwards to the container that published this port, as a
   // new connection from the host.
   void proxy(const Packet& in, const std::string& bound) {
-    const Json* api = e.api_doc_;
-    if (!api) {
+    if (!e.snap_.docker) {
       d.pick("docker-proxy without Docker API data: its container is unknown");
       out.result = Outcome::Result::uncertain;
       return;
@@ -719,27 +716,21 @@ struct Engine::Impl {
   // routed through the host.
   void from_container(Packet& p, const std::string& name) {
     from_ctr = name;
-    const Json* api = e.api_doc_;
-    const Json* c = nullptr;
-    if (api)
-      for (const auto& x : api->at("containers"))
-        if (x.value("name", "") == name) c = &x;
+    const Container* c = e.snap_.docker ? e.snap_.docker->container(name) : nullptr;
     if (!c) {
       d.pick("no container named " + name);
       out.result = Outcome::Result::uncertain;
       return;
     }
-    std::map<std::string, std::string> bridges;
-    for (const auto& n : api->at("networks")) bridges[n.value("name", "")] = n.value("bridge", "");
-    const char* key = p.family == 6 ? "ipv6" : "ipv4";
+    auto addr_of = [&](const ContainerNetwork& n) -> const std::string& { return p.family == 6 ? n.ipv6 : n.ipv4; };
     // Which of its networks the packet leaves by: the one whose subnet holds
     // the destination, else the first (Docker's default gateway).
-    const Json* via = nullptr;
-    for (const auto& n : c->at("networks")) {
-      if (n.value(key, "").empty()) continue;
+    const ContainerNetwork* via = nullptr;
+    for (const auto& n : c->networks) {
+      if (addr_of(n).empty()) continue;
       if (!via) via = &n;
-      auto self = IpAddr::parse(n.value(key, ""));
-      int len = n.value(p.family == 6 ? "ipv6_prefix_len" : "ipv4_prefix_len", 0);
+      auto self = IpAddr::parse(addr_of(n));
+      int len = static_cast<int>(p.family == 6 ? n.ipv6_prefix_len : n.ipv4_prefix_len);
       if (self && *self == p.daddr) {
         out.result = Outcome::Result::delivered;
         out.container = name;
@@ -753,9 +744,14 @@ struct Engine::Impl {
       drop(fmt::format("container {} has no IPv{} address", name, p.family));
       return;
     }
-    p.saddr = *IpAddr::parse(via->value(key, ""));
-    p.iif = bridges[via->value("network", "")];
-    ContainerAddr self{name, via->value("network", ""), p.iif};
+    auto saddr = IpAddr::parse(addr_of(*via));
+    if (!saddr) {
+      drop(fmt::format("container {} has no IPv{} address", name, p.family));
+      return;
+    }
+    p.saddr = *saddr;
+    p.iif = e.snap_.docker->bridge_of(via->network);
+    ContainerAddr self{name, via->network, p.iif};
     bridge_port(p, p.iif, &self, p.saddr, true);
     auto dst = container_at(p.daddr);
     if (dst && dst->bridge == p.iif) {
@@ -786,12 +782,7 @@ struct Engine::Impl {
   }
 };
 
-Engine::Engine(const Snapshot& s)
-    : snap_(s),
-      host_(build_host_view(s)),
-      rules_(build_ruleset(s, host_)),
-      host_doc_(s.section("host")),
-      api_doc_(s.section("docker_api")) {
+Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(build_ruleset(s, host_)) {
   for (int fam : {4, 6})
     for (const char* hook : {"prerouting", "input", "forward", "output", "postrouting"}) {
       HookChains hc;
@@ -802,95 +793,78 @@ Engine::Engine(const Snapshot& s)
       std::stable_sort(hc.nats.begin(), hc.nats.end(), by_prio);
       hooks_[{fam, hook}] = std::move(hc);
     }
-  if (const Json* h = s.section("host")) {
-    for (const auto& r : array_member(*h, "routes")) {
+  if (const HostFacts* h = s.host ? &*s.host : nullptr) {
+    for (const Route& r : h->routes) {
+      if (!r.dst_prefix) continue;
       RouteEntry re;
-      auto pf = Prefix::parse(r.value("dst", ""));
-      if (!pf) continue;
-      re.dst = *pf;
-      re.family = r.value("family", 4);
-      re.table = r.value("table", "");
-      re.type = r.value("type", "unicast");
-      re.dev = r.value("dev", "");
-      re.gateway = IpAddr::parse(r.value("gateway", ""));
-      re.prefsrc = IpAddr::parse(r.value("prefsrc", ""));
+      re.dst = *r.dst_prefix;
+      re.family = r.family;
+      re.table = r.table;
+      re.type = r.type;
+      re.dev = r.dev;
+      re.gateway = IpAddr::parse(r.gateway);
+      re.prefsrc = IpAddr::parse(r.prefsrc);
       routes_.push_back(std::move(re));
     }
-    for (const auto& so : array_member(*h, "listening_sockets")) {
+    for (const ListeningSocket& so : h->listening_sockets) {
+      if (!so.addr) continue;
       SocketEntry se;
-      auto a = IpAddr::parse(so.value("address", ""));
-      if (!a) continue;
-      se.addr = *a;
-      se.address = so.value("address", "");
-      se.proto = so.value("protocol", "");
-      se.family = so.value("family", 4);
-      se.port = so.value("port", 0u);
-      se.process = so["process"].is_string() ? so["process"].get<std::string>() : "";
+      se.addr = *so.addr;
+      se.address = so.address;
+      se.proto = so.protocol;
+      se.family = so.family;
+      se.port = so.port;
+      se.process = so.process.value_or("");
       sockets_by_port_[{se.proto, se.port}].push_back(sockets_.size());
       sockets_.push_back(std::move(se));
     }
-    if (auto sy = h->find("sysctls"); sy != h->end() && sy->is_object())
-      for (const auto& [k, v] : sy->items())
-        if (v.is_string()) sysctls_[k] = v.get<std::string>();
-    auto is_one = [&](const char* key) {
-      auto it = sysctls_.find(key);
-      return it != sysctls_.end() && it->second == "1";
-    };
-    bridge_nf_call4_ = is_one("net/bridge/bridge-nf-call-iptables");
-    bridge_nf_call6_ = is_one("net/bridge/bridge-nf-call-ip6tables");
+    for (const auto& [k, v] : h->sysctls)
+      if (v) sysctls_[k] = *v;
+    bridge_nf_call4_ = h->sysctl("net/bridge/bridge-nf-call-iptables") == "1";
+    bridge_nf_call6_ = h->sysctl("net/bridge/bridge-nf-call-ip6tables") == "1";
     // Hairpin mode per bridge: known only when every port says, and agrees.
     std::set<std::string> unknown, bridges;
-    for (const auto& i : array_member(*h, "interfaces"))
-      if (i.value("kind", "") == "bridge") bridges.insert(i.value("name", ""));
-    for (const auto& i : array_member(*h, "interfaces")) {
-      std::string master = i.value("master", "");
+    for (const Interface& i : h->interfaces)
+      if (i.kind == "bridge") bridges.insert(i.name);
+    for (const Interface& i : h->interfaces) {
+      const std::string& master = i.master;
       // Ports of bridges only (a bond's or a VRF's members have a master too).
-      if (!master.empty() && bridges.count(master)) bridge_ports_[master].push_back(i.value("name", ""));
+      if (!master.empty() && bridges.count(master)) bridge_ports_[master].push_back(i.name);
       if (master.empty() || unknown.count(master)) continue;
-      auto hp = i.find("hairpin");
       auto [it, fresh] = hairpin_.try_emplace(master, std::nullopt);
-      if (hp == i.end() || !hp->is_boolean() || (!fresh && it->second != hp->get<bool>())) {
+      if (!i.hairpin || (!fresh && it->second != *i.hairpin)) {
         unknown.insert(master);
         it->second = std::nullopt;
       } else {
-        it->second = hp->get<bool>();
+        it->second = *i.hairpin;
       }
     }
   }
   for (const auto& r : routes_)
     if (r.table == "main") main_routes_.push_back(&r);
-  if (const Json* api = s.section("docker_api"))
-    for (const auto& c : api->at("containers")) {
-      if (!c.value("running", false)) continue;
+  if (s.docker)
+    for (const Container* c : s.docker->running()) {
       std::optional<IpAddr> first4;
-      for (const auto& n : c.at("networks"))
-        if (!first4) first4 = IpAddr::parse(n.value("ipv4", ""));
-      for (const auto& b : c.at("ports")) {
+      for (const auto& n : c->networks)
+        if (!first4) first4 = IpAddr::parse(n.ipv4);
+      for (const PortBinding& b : c->ports) {
         ProxyTarget t;
-        t.lo = b.value("host_port", 0u);
-        t.hi = b.value("host_port_end", t.lo);
-        t.container_port = b.value("container_port", 0u);
+        t.lo = b.host_port;
+        t.hi = b.host_port_end;
+        t.container_port = b.container_port;
         t.container = first4;
-        proxy_targets_[{b.value("protocol", ""), b.value("host_ip", "")}].push_back(t);
+        proxy_targets_[{b.protocol, b.host_ip}].push_back(t);
       }
+      for (const auto& n : c->networks)
+        for (const std::string* a : {&n.ipv4, &n.ipv6})
+          if (auto ip = IpAddr::parse(*a)) containers_.emplace(*ip, ContainerAt{c->name, n.network, s.docker->bridge_of(n.network)});
     }
-  if (const Json* api = s.section("docker_api")) {
-    std::map<std::string, std::string> bridges;
-    for (const auto& n : api->at("networks")) bridges[n.value("name", "")] = n.value("bridge", "");
-    for (const auto& c : api->at("containers")) {
-      if (!c.value("running", false)) continue;
-      for (const auto& n : c.at("networks"))
-        for (const char* k : {"ipv4", "ipv6"})
-          if (auto ip = IpAddr::parse(n.value(k, "")))
-            containers_.emplace(*ip, ContainerAt{c.value("name", ""), n.value("network", ""), bridges[n.value("network", "")]});
-    }
-  }
 }
 
 std::vector<std::string> Engine::container_names() const {
   std::vector<std::string> v;
-  if (const Json* api = snap_.section("docker_api"))
-    for (const auto& c : api->at("containers")) v.push_back(c.value("name", ""));
+  if (snap_.docker)
+    for (const auto& c : snap_.docker->containers) v.push_back(c.name);
   return v;
 }
 
@@ -911,7 +885,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     p.daddr = dst;
     p.dport = port;
     p.proto = proto;
-    if (!host_doc_) {
+    if (!snap_.host) {
       w.out.result = Outcome::Result::uncertain;
       w.out.uncertain.push_back("the host collector did not succeed: routes and addresses are unknown");
       return w.out;

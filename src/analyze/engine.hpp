@@ -90,11 +90,8 @@ class Engine {
   // net.bridge.bridge-nf-call-iptables (IPv4) and -ip6tables (IPv6) are 1:
   // the ip hooks see bridged traffic and bridge ports (br_netfilter).
   bool bridge_nf_call4_ = false, bridge_nf_call6_ = false;
-  // Looked up by walks, found once: the host and Docker sections (null when
-  // their collector did not succeed), the main table's routes, and per
+  // Looked up by walks, found once: the main table's routes, and per
   // bridge whether its ports are in hairpin mode (absent or nullopt: unknown).
-  const Json* host_doc_ = nullptr;
-  const Json* api_doc_ = nullptr;
   std::vector<const RouteEntry*> main_routes_;
   std::map<std::string, std::optional<bool>> hairpin_;
   std::map<std::string, std::vector<std::string>> bridge_ports_;  // bridge -> its ports

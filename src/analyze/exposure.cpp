@@ -310,22 +310,19 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
           m.flush();
         }
   }
-  const Json* host = s.section("host");
   std::vector<std::string> ifaces;
   std::set<std::string> bridges;
-  if (const Json* api = s.section("docker_api"))
-    for (const auto& n : api->at("networks"))
-      if (!n.value("bridge", "").empty()) bridges.insert(n.value("bridge", ""));
+  if (s.docker)
+    for (const DockerNetwork& n : s.docker->networks)
+      if (!n.bridge.empty()) bridges.insert(n.bridge);
   HostView hv = build_host_view(s);
-  if (host) {
-    for (const auto& i : host->at("interfaces")) {
-      std::string name = i.value("name", "");
-      bool external = !i.value("loopback", false) && i.value("up", false) && i.value("master", "").empty() &&
-                      !bridges.count(name) && i.value("kind", "") != "bridge";
-      for (const auto& a : array_member(i, "addresses"))
-        if (a.value("family", 4) == family && a.value("scope", "") == "global")
-          if (auto p = Prefix::parse(fmt::format("{}/{}", a.value("address", ""), a.value("prefix_len", 0))))
-          {
+  if (s.host) {
+    for (const Interface& i : s.host->interfaces) {
+      const std::string& name = i.name;
+      bool external = !i.loopback && i.up && i.master.empty() && !bridges.count(name) && i.kind != "bridge";
+      for (const InterfaceAddress& a : i.addresses)
+        if (a.family == family && a.scope == "global")
+          if (auto p = Prefix::parse(fmt::format("{}/{}", a.address, a.prefix_len))) {
             ps.push_back(p->network());
             port_of[p->network().str()].any = true;  // the host's own networks matter for every port
           }
@@ -375,20 +372,18 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
   h.source.kind = Source::Kind::host;
   h.representative = "host";
   out.push_back(h);
-  if (const Json* api = s.section("docker_api")) {
+  if (s.docker) {
     std::set<std::string> seen;
-    for (const auto& c : api->at("containers")) {
-      if (!c.value("running", false)) continue;
-      for (const auto& n : c.at("networks")) {
-        if (n.value(family == 6 ? "ipv6" : "ipv4", "").empty() || !seen.insert(n.value("network", "")).second) continue;
+    for (const Container* c : s.docker->running())
+      for (const ContainerNetwork& n : c->networks) {
+        if ((family == 6 ? n.ipv6 : n.ipv4).empty() || !seen.insert(n.network).second) continue;
         SourceClass k;
-        k.label = "containers on " + n.value("network", "");
+        k.label = "containers on " + n.network;
         k.source.kind = Source::Kind::container;
-        k.source.container = c.value("name", "");
-        k.representative = "container:" + c.value("name", "");
+        k.source.container = c->name;
+        k.representative = "container:" + c->name;
         out.push_back(std::move(k));
       }
-    }
   }
   return part;
 }
@@ -401,7 +396,6 @@ SourcePartition source_classes(const Engine& e, int family) {
 Exposure compute_exposure(const Engine& e) {
   Exposure x;
   const Snapshot& s = e.snapshot();
-  const Json* host = s.section("host");
   std::map<int, SourcePartition> parts;
   // Per family: the classes (shared by the entries), and per class the
   // prefixes and address sets its representative is in.
@@ -473,16 +467,16 @@ Exposure compute_exposure(const Engine& e) {
   };
   if (const Json* nft = s.section("nftables")) find_ports(nft->at("ruleset"));
   if (s.doc.contains("iptables_legacy")) find_ports(s.doc["iptables_legacy"]);
-  if (const Json* api = s.section("docker_api"))
-    for (const auto& c : api->at("containers"))
-      for (const auto& b : array_member(c, "ports")) translated.insert(b.value("container_port", 0u));
+  if (s.docker)
+    for (const Container& c : s.docker->containers)
+      for (const PortBinding& b : c.ports) translated.insert(b.container_port);
   auto host_addrs = [&](int fam) {
     std::vector<IpAddr> v;
-    if (host)
-      for (const auto& i : host->at("interfaces"))
-        for (const auto& a : array_member(i, "addresses"))
-          if (a.value("family", 4) == fam && a.value("scope", "") != "link")
-            if (auto ip = IpAddr::parse(a.value("address", ""))) v.push_back(*ip);
+    if (s.host)
+      for (const Interface& i : s.host->interfaces)
+        for (const InterfaceAddress& a : i.addresses)
+          if (a.family == fam && a.scope != "link")
+            if (auto ip = IpAddr::parse(a.address)) v.push_back(*ip);
     return v;
   };
   auto run_entry = [&](ExposureEntry& en, const std::vector<IpAddr>& dsts, unsigned port, const std::string& proto) {
@@ -540,45 +534,39 @@ Exposure compute_exposure(const Engine& e) {
         en.outcomes.push_back(std::make_shared<const Outcome>(
             e.run(part.classes[ci].source, d, port, proto, false)));  // explain shows the path
   };
-  if (const Json* api = s.section("docker_api")) {
-    for (const auto& c : api->at("containers")) {
-      if (!c.value("running", false)) continue;
-      for (const auto& b : c.at("ports")) {
-        std::string hip = b.value("host_ip", "");
+  if (s.docker)
+    for (const Container* c : s.docker->running())
+      for (const PortBinding& b : c->ports) {
+        const std::string& hip = b.host_ip;
         int fam = hip.find(':') != std::string::npos ? 6 : 4;
-        unsigned port = b.value("host_port", 0u);
         ExposureEntry en;
         en.kind = "published";
         en.family = fam;
         std::string shown = fam == 6 ? "[" + hip + "]" : hip;
-        en.what = fmt::format("{} {}:{}->{}/{}", c.value("name", ""), shown, port, b.value("container_port", 0),
-                              b.value("protocol", ""));
+        en.what = fmt::format("{} {}:{}->{}/{}", c->name, shown, b.host_port, b.container_port, b.protocol);
         std::vector<IpAddr> dsts;
         if (hip == "0.0.0.0" || hip == "::" || hip.empty()) dsts = host_addrs(fam);
         else if (auto ip = IpAddr::parse(hip)) dsts.push_back(*ip);
-        run_entry(en, dsts, port, b.value("protocol", "tcp"));
+        run_entry(en, dsts, b.host_port, b.protocol.empty() ? "tcp" : b.protocol);
         x.entries.push_back(std::move(en));
       }
-    }
-  }
-  if (host) {
-    for (const auto& so : host->at("listening_sockets")) {
-      std::string proc = so["process"].is_string() ? so["process"].get<std::string>() : "";
+  if (s.host)
+    for (const ListeningSocket& so : s.host->listening_sockets) {
+      std::string proc = so.process.value_or("");
       if (proc == "docker-proxy") continue;  // covered by the published ports
-      int fam = so.value("family", 4);
-      std::string addr = so.value("address", "");
+      int fam = so.family;
+      const std::string& addr = so.address;
       ExposureEntry en;
       en.kind = "socket";
       en.family = fam;
       en.what = fmt::format("{} {}:{}/{}", proc.empty() ? "unknown process" : proc, fam == 6 ? "[" + addr + "]" : addr,
-                            so.value("port", 0), so.value("protocol", ""));
+                            so.port, so.protocol);
       std::vector<IpAddr> dsts;
       if (addr == "0.0.0.0" || addr == "::") dsts = host_addrs(fam);
       else if (auto ip = IpAddr::parse(addr)) dsts.push_back(*ip);
-      run_entry(en, dsts, so.value("port", 0u), so.value("protocol", "tcp"));
+      run_entry(en, dsts, so.port, so.protocol.empty() ? "tcp" : so.protocol);
       x.entries.push_back(std::move(en));
     }
-  }
   x.partitions = std::move(parts);
   return x;
 }

@@ -47,14 +47,13 @@ bool BaseChain::applies_to(int fam) const {
 
 HostView build_host_view(const Snapshot& s) {
   HostView h;
-  if (const Json* host = s.section("host")) {
-    for (const auto& r : array_member(*host, "routes"))
-      if (r.value("table", "") == "local" && r.value("type", "") == "local")
-        if (auto p = Prefix::parse(r.value("dst", ""))) h.local.push_back(*p);
-    for (const auto& i : array_member(*host, "interfaces"))
-      for (const auto& a : array_member(i, "addresses"))
-        if (auto ip = IpAddr::parse(a.value("address", ""))) {
-          h.iface_addrs[i.value("name", "")].push_back(*ip);
+  if (s.host) {
+    for (const Route& r : s.host->routes)
+      if (r.table == "local" && r.type == "local" && r.dst_prefix) h.local.push_back(*r.dst_prefix);
+    for (const Interface& i : s.host->interfaces)
+      for (const InterfaceAddress& a : i.addresses)
+        if (auto ip = IpAddr::parse(a.address)) {
+          h.iface_addrs[i.name].push_back(*ip);
           h.local.push_back(Prefix{*ip, ip->bytes() * 8});
         }
   }

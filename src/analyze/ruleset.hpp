@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "analyze/addr.hpp"
+#include "model/addr.hpp"
 #include "model/snapshot.hpp"
 
 namespace dfa {

@@ -58,6 +58,7 @@ CollectSummary collect_snapshot(const CollectOptions& o) {
     doc[name] = std::move(c.data);
     if (c.report.status == CollectorStatus::ok) s.anything_collected = true;
   }
+  s.snapshot.lower();
   return s;
 }
 

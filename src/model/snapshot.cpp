@@ -35,6 +35,17 @@ Json to_json(const CollectorReport& r) {
   return j;
 }
 
+Snapshot::Snapshot(Json document) : doc(std::move(document)) { lower(); }
+
+void Snapshot::lower() {
+  host.reset();
+  docker.reset();
+  daemon.reset();
+  if (const Json* h = section("host")) host = lower_host(*h);
+  if (const Json* d = section("docker_api")) docker = lower_docker_api(*d);
+  if (auto it = doc.find("docker_config"); it != doc.end() && it->is_object()) daemon = lower_docker_config(*it);
+}
+
 CollectorReport Snapshot::collector(std::string_view name) const {
   CollectorReport r{CollectorStatus::unknown, "not in snapshot"};
   auto c = doc.find("collectors");
@@ -299,7 +310,7 @@ Result<Snapshot> load_snapshot(const std::string& path) {
   if (!j) return j.error();
   auto v = validate_snapshot(*j, path);
   if (!v) return v.error();
-  return Snapshot{std::move(*j)};
+  return Snapshot(std::move(*j));
 }
 
 }  // namespace dfa

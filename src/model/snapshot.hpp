@@ -5,6 +5,10 @@
 #include <string>
 #include <string_view>
 
+#include <optional>
+
+#include "model/docker.hpp"
+#include "model/host.hpp"
 #include "model/json_io.hpp"
 #include "model/result.hpp"
 
@@ -30,11 +34,30 @@ inline constexpr std::string_view kCollectors[] = {"host", "nftables", "iptables
                                                     "docker_config", "docker_api"};
 
 struct Snapshot {
+  Snapshot() = default;
+  // Takes a document that fits the snapshot's shapes (validate_snapshot, or
+  // a collector's own output) and lowers its sections.
+  explicit Snapshot(Json document);
+
   Json doc;  // the whole document; sections are described in docs/snapshot.md
+  // The sections lowered into typed values, engaged when their collector
+  // succeeded (as section() says): the analysis reads these, not doc.
+  std::optional<HostFacts> host;
+  std::optional<DockerState> docker;
+  // Docker's settings, engaged whenever the section is there: a broken
+  // daemon.json (collector error) still records dockerd's flags.
+  std::optional<DockerDaemon> daemon;
 
   CollectorReport collector(std::string_view name) const;
   const Json* section(std::string_view name) const;  // null when absent or not ok
+  // (Re)lowers host, docker and daemon from doc.
+  void lower();
 };
+
+// The lowering of each section from JSON that fits its shape.
+HostFacts lower_host(const Json& section);
+DockerState lower_docker_api(const Json& section);
+DockerDaemon lower_docker_config(const Json& section);
 
 // Checks the structure a reader relies on. Errors name the JSON pointer of the
 // offending value, e.g. "snap.json: /nftables/ruleset/3: expected an object".

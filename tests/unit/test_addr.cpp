@@ -4,7 +4,7 @@
 
 #include <arpa/inet.h>
 
-#include "analyze/addr.hpp"
+#include "model/addr.hpp"
 
 TEST_CASE("given IPv4 and IPv6 addresses, then str() is what inet_ntop prints and parses back") {
   for (const char* a : {"0.0.0.0", "255.255.255.255", "10.0.100.9", "1.20.3.40", "172.17.0.2", "100.64.0.77",

@@ -1,4 +1,4 @@
-#include "analyze/addr.hpp"
+#include "model/addr.hpp"
 
 #include <arpa/inet.h>
 

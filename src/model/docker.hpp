@@ -1,0 +1,87 @@
+// Docker as the analysis reads it: the daemon's settings (docker_config)
+// and its containers and networks (docker_api), docs/snapshot.md, lowered
+// once from the checked JSON. Questions every layer asks (which containers
+// run, which bridge a network uses) are answered here, once.
+#pragma once
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/addr.hpp"
+#include "model/json_io.hpp"
+
+namespace dfa {
+
+struct PortBinding {
+  unsigned container_port = 0, container_port_end = 0;  // end == port unless a range
+  std::string protocol;                                // "tcp", "udp", "sctp"
+  std::string host_ip;                                 // "0.0.0.0", "::", "" (requested: all)
+  unsigned host_port = 0, host_port_end = 0;
+};
+
+struct ContainerNetwork {
+  std::string network, network_id;
+  std::string ipv4, ipv6;  // "" when none
+  unsigned ipv4_prefix_len = 0, ipv6_prefix_len = 0;
+  std::string gateway, ipv6_gateway;
+  std::vector<std::string> aliases;
+};
+
+struct Container {
+  std::string id, name, image, state;
+  bool running = false;
+  std::uint64_t pid = 0;
+  std::map<std::string, std::string> labels;
+  std::string compose_project, compose_service, network_mode;
+  std::vector<ContainerNetwork> networks;
+  std::vector<PortBinding> ports;            // the bindings in force
+  std::vector<PortBinding> ports_requested;  // as requested
+  bool publish_all = false;
+};
+
+struct DockerNetwork {
+  struct Subnet {
+    std::string subnet, gateway;
+  };
+  std::string id, name, driver, scope;
+  bool internal = false, enable_ipv6 = false;
+  std::string bridge;  // the host's bridge device ("" when not a bridge network)
+  std::vector<Subnet> subnets;
+  std::map<std::string, std::string> options, labels;
+  std::string compose_project;
+  std::optional<bool> enable_icc, enable_ip_masquerade;
+  std::string host_binding_ipv4, gateway_mode_ipv4, gateway_mode_ipv6;
+};
+
+struct DockerState {
+  std::string endpoint, engine_version, api_version, os, arch;
+  std::vector<Container> containers;  // by name
+  std::vector<DockerNetwork> networks;
+
+  std::vector<const Container*> running() const;
+  const Container* container(std::string_view name) const;
+  const DockerNetwork* network(std::string_view name) const;
+  // The bridge device of a network by name ("" when unknown).
+  std::string bridge_of(std::string_view network) const;
+};
+
+// The settings dockerd runs with: its command line and daemon.json.
+struct DockerDaemon {
+  struct Dockerd {
+    std::uint64_t pid = 0, candidates = 0;
+    std::vector<std::string> argv;
+    std::map<std::string, std::vector<std::string>> flags;  // "iptables" -> ["false"]
+  };
+  std::optional<Dockerd> dockerd;  // nullopt: no dockerd in the collector's namespace
+  std::uint64_t dockerd_in_other_namespaces = 0;
+  struct DaemonJson {
+    std::string path, source, error;
+    bool present = false;
+    std::optional<Json> content;  // daemon.json as written (a document of its own)
+    std::map<std::string, std::uint64_t> key_lines;
+  } daemon_json;
+};
+
+}  // namespace dfa

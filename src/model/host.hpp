@@ -1,0 +1,89 @@
+// The host's facts as the analysis reads them (the snapshot's "host"
+// section, docs/snapshot.md), lowered once from the checked JSON.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "model/addr.hpp"
+
+namespace dfa {
+
+struct InterfaceAddress {
+  int family = 4;
+  std::string address;
+  unsigned prefix_len = 0;
+  std::string scope;
+};
+
+struct Interface {
+  unsigned index = 0;
+  std::string name;
+  bool up = false, loopback = false;
+  std::string kind;    // "bridge", "veth", "" ...
+  std::string master;  // "" when none
+  std::optional<bool> hairpin;  // bridge ports: may a frame go back out of the port it came in on
+  std::vector<InterfaceAddress> addresses;
+};
+
+struct Route {
+  int family = 4;
+  std::string table;  // "local", "main", or a number
+  std::string type = "unicast";
+  std::string dst;  // "a.b.c.d/len"
+  std::optional<Prefix> dst_prefix;  // dst parsed (nullopt: a form the analysis does not read)
+  std::string gateway, dev, prefsrc;
+  std::uint64_t metric = 0;
+};
+
+struct PolicyRule {
+  int family = 4;
+  std::uint64_t priority = 0;
+  std::string table, action, src, dst, iif, oif;
+  std::uint32_t fwmark = 0;
+  bool invert = false;
+};
+
+struct ListeningSocket {
+  std::string protocol;  // "tcp" or "udp"
+  int family = 4;
+  std::string address;  // as bound: "0.0.0.0", "::", "127.0.0.1"
+  std::optional<IpAddr> addr;  // address parsed
+  unsigned port = 0;
+  std::uint64_t inode = 0;
+  std::optional<std::uint64_t> uid, pid;
+  std::optional<std::string> process;  // nullopt: the owner could not be seen
+};
+
+struct NftablesConfig {
+  std::string path;
+  bool present = false;
+  bool flush_ruleset = false;
+  std::vector<std::uint64_t> flush_ruleset_lines;
+  struct Include {
+    std::uint64_t line = 0;
+    std::string pattern;
+  };
+  std::vector<Include> includes;
+  std::string error;
+};
+
+struct HostFacts {
+  std::string hostname, kernel, netns;
+  std::vector<Interface> interfaces;
+  std::vector<Route> routes;
+  std::vector<PolicyRule> policy_rules;
+  std::map<std::string, std::optional<std::string>, std::less<>> sysctls;  // null: no such file in this kernel
+  std::vector<ListeningSocket> listening_sockets;
+  bool socket_owners_complete = true;
+  NftablesConfig nftables_config;
+
+  // The value of a sysctl ("net/ipv4/ip_forward"), nullopt when absent or null.
+  std::optional<std::string> sysctl(std::string_view key) const;
+  const Interface* interface(std::string_view name) const;
+};
+
+}  // namespace dfa
