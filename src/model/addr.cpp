@@ -69,6 +69,8 @@ std::optional<Prefix> Prefix::parse(std::string_view s) {
     p.len = bits;
     return p;
   }
+  // At most three digits: a longer length is no length (and would overflow).
+  if (rest.empty() || rest.size() > 3) return std::nullopt;
   p.len = 0;
   for (char c : rest) {
     if (c < '0' || c > '9') return std::nullopt;

@@ -29,3 +29,12 @@ TEST_CASE("given IPv4 and IPv6 addresses, then str() is what inet_ntop prints an
     CHECK(ip.str() == buf);
   }
 }
+
+TEST_CASE("given a prefix length that is no length, then the prefix is refused") {
+  // Found by fuzz_policy: a length of thirty digits overflowed an int (UBSan).
+  for (const char* s : {"198.5.0.0/101233333333333333333333333333", "198.5.0.0/33", "10.0.0.0/", "10.0.0.0/8x",
+                        "2001:db8::/129", "2001:db8::/0128"})
+    CHECK_FALSE(dfa::Prefix::parse(s).has_value());
+  CHECK(dfa::Prefix::parse("10.0.0.0/8")->len == 8);
+  CHECK(dfa::Prefix::parse("2001:db8::/128")->len == 128);
+}
