@@ -25,10 +25,10 @@ std::string nft_dnat_target(const Json& rule) {
 std::string render_summary(const Snapshot& s) {
   const Json& d = s.doc;
   std::string out;
-  const Json* host = s.section("host");
+  const HostFacts* host = s.host ? &*s.host : nullptr;
   out += fmt::format("Snapshot of {} (kernel {}, {}) collected {} by dockfw-audit {}\n\n",
-                     host ? host->value("hostname", "?") : "?", host ? host->value("kernel", "?") : "?",
-                     host ? host->value("netns", "?") : "?", d.value("collected_at", "?"),
+                     host ? host->hostname : "?", host ? host->kernel : "?", host ? host->netns : "?",
+                     d.value("collected_at", "?"),
                      d.contains("tool") ? d["tool"].value("version", "?") : "?");
   out += "Collectors:\n";
   for (auto name : kCollectors) {
@@ -85,30 +85,31 @@ std::string render_summary(const Snapshot& s) {
             }
   if (!dnats) out += "  (none)\n";
 
-  if (const Json* api = s.section("docker_api")) {
-    out += fmt::format("\nDocker {} (API {}): {} containers, {} networks\n", api->value("engine_version", "?"),
-                       api->value("api_version", "?"), api->at("containers").size(), api->at("networks").size());
-    for (const auto& c : api->at("containers")) {
+  if (const DockerState* docker = s.docker ? &*s.docker : nullptr) {
+    out += fmt::format("\nDocker {} (API {}): {} containers, {} networks\n",
+                       docker->engine_version.empty() ? "?" : docker->engine_version,
+                       docker->api_version.empty() ? "?" : docker->api_version, docker->containers.size(),
+                       docker->networks.size());
+    for (const Container& c : docker->containers) {
       std::string addrs;
-      for (const auto& n : c.at("networks"))
-        addrs += fmt::format("{}{}={}{}", addrs.empty() ? "" : " ", n.value("network", ""), n.value("ipv4", ""),
-                             n.value("ipv6", "").empty() ? "" : "," + n.value("ipv6", ""));
-      out += fmt::format("  {} [{}] {}\n", c.value("name", ""), c.value("state", ""), addrs);
-      for (const auto& p : c.at("ports")) {
-        std::string hip = p.value("host_ip", "");
+      for (const ContainerNetwork& n : c.networks)
+        addrs += fmt::format("{}{}={}{}", addrs.empty() ? "" : " ", n.network, n.ipv4, n.ipv6.empty() ? "" : "," + n.ipv6);
+      out += fmt::format("  {} [{}] {}\n", c.name, c.state, addrs);
+      for (const PortBinding& p : c.ports) {
+        const std::string& hip = p.host_ip;
         out += fmt::format("    publishes {}:{} -> {}/{}\n", hip.find(':') != std::string::npos ? "[" + hip + "]" : hip,
-                           p.value("host_port", 0), p.value("container_port", 0), p.value("protocol", ""));
+                           p.host_port, p.container_port, p.protocol);
       }
     }
   }
   if (host) {
     out += "\nListening sockets:\n";
-    for (const auto& so : host->at("listening_sockets")) {
-      std::string a = so.value("address", "");
-      out += fmt::format("  {} {}:{} {}\n", so.value("protocol", ""), so.value("family", 4) == 6 ? "[" + a + "]" : a,
-                         so.value("port", 0),
-                         so["process"].is_null() ? std::string("(owner unknown)")
-                                                 : fmt::format("{} (pid {})", so["process"].get<std::string>(), so["pid"].get<int>()));
+    for (const ListeningSocket& so : host->listening_sockets) {
+      const std::string& a = so.address;
+      std::string owner = !so.process ? std::string("(owner unknown)")
+                          : so.pid    ? fmt::format("{} (pid {})", *so.process, *so.pid)
+                                      : *so.process;
+      out += fmt::format("  {} {}:{} {}\n", so.protocol, so.family == 6 ? "[" + a + "]" : a, so.port, owner);
     }
   }
   return out;

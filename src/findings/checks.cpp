@@ -102,14 +102,14 @@ std::string stable_origin(const std::string& origin) {
 }
 
 const Json* daemon_setting(const Snapshot& s, const char* key, int& line, std::string& file) {
-  const Json* cfg = s.section("docker_config");
-  if (!cfg) return nullptr;
-  const Json& dj = cfg->at("daemon_json");
-  file = dj.value("path", "");
-  if (!dj.contains("content")) return nullptr;
-  auto it = dj["content"].find(key);
-  if (it == dj["content"].end()) return nullptr;
-  if (dj.contains("key_lines")) line = dj["key_lines"].value(key, 0);
+  // Only what the collector read completely (as section() says).
+  if (!s.section("docker_config") || !s.daemon) return nullptr;
+  const auto& dj = s.daemon->daemon_json;
+  file = dj.path;
+  if (!dj.content || !dj.content->is_object()) return nullptr;
+  auto it = dj.content->find(key);
+  if (it == dj.content->end()) return nullptr;
+  if (auto kl = dj.key_lines.find(key); kl != dj.key_lines.end()) line = static_cast<int>(kl->second);
   return &*it;
 }
 
@@ -130,11 +130,11 @@ void add(std::vector<Finding>& out, std::string id, std::string message, Locatio
 
 // What dockerd runs with: its flag wins over daemon.json.
 std::optional<bool> docker_flag(const Snapshot& s, const char* key, Location& where) {
-  if (const Json* cfg = s.section("docker_config"); cfg && cfg->at("dockerd").is_object()) {
-    const Json& flags = cfg->at("dockerd").at("flags");
-    if (flags.contains(key) && !flags[key].empty()) {
+  if (s.section("docker_config") && s.daemon && s.daemon->dockerd) {
+    const auto& flags = s.daemon->dockerd->flags;
+    if (auto it = flags.find(key); it != flags.end() && !it->second.empty()) {
       where.logical = fmt::format("dockerd:--{}", key);
-      return flags[key].back() == "true";
+      return it->second.back() == "true";
     }
   }
   int line = 0;
@@ -258,14 +258,14 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
           {"", 0, "docker:" + what.substr(0, what.find(' '))}, what, Json{{"ipv4_open", fams.at(4)}, {"ipv6_open", fams.at(6)}});
 
   // DFA005: container addresses reachable directly from outside.
-  if (const Json* api = s.section("docker_api")) {
-    for (const auto& c : api->at("containers")) {
-      if (!c.value("running", false)) continue;
+  if (s.docker) {
+    for (const Container* cp : s.docker->running()) {
+      const Container& c = *cp;
       std::set<unsigned> published;
-      for (const auto& b : c.at("ports")) published.insert(b.value("container_port", 0u));
-      for (const auto& n : c.at("networks"))
-        for (const char* k : {"ipv4", "ipv6"}) {
-          auto a = IpAddr::parse(n.value(k, ""));
+      for (const PortBinding& b : c.ports) published.insert(b.container_port);
+      for (const ContainerNetwork& n : c.networks)
+        for (const std::string* k : {&n.ipv4, &n.ipv6}) {
+          auto a = IpAddr::parse(*k);
           if (!a) continue;
           std::vector<std::pair<unsigned, std::string>> ports;
           for (unsigned p : published) ports.emplace_back(p, "published");
@@ -281,11 +281,11 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
             order_examples(reached);
             std::string where = a->family == 6 ? "[" + a->str() + "]" : a->str();
             add(out, "DFA005",
-                fmt::format("container {} is reachable directly at {}:{} ({} port{}) from {}", c.value("name", ""), where,
+                fmt::format("container {} is reachable directly at {}:{} ({} port{}) from {}", c.name, where,
                             kind == "published" ? std::to_string(port) : std::string("*"), kind,
                             kind == "published" ? "" : "s", reached.front()),
-                {"", 0, "docker:" + c.value("name", "")},
-                fmt::format("{}|{}|{}", c.value("name", ""), n.value("network", ""), kind == "published" ? std::to_string(port) : "unpublished"),
+                {"", 0, "docker:" + c.name},
+                fmt::format("{}|{}|{}", c.name, n.network, kind == "published" ? std::to_string(port) : "unpublished"),
                 Json{{"address", a->str()}, {"port", kind == "published" ? Json(port) : Json("unpublished")}, {"reached_by", reached}});
           }
         }
@@ -357,17 +357,16 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
   }
 
   // DFA013: DNAT to an address in a Docker subnet that no running container holds.
-  if (const Json* api = s.section("docker_api")) {
+  if (s.docker) {
     std::vector<Prefix> subnets;
     std::set<std::string> held;
-    for (const auto& n : api->at("networks"))
-      for (const auto& sn : array_member(n, "subnets"))
-        if (auto p = Prefix::parse(sn.value("subnet", ""))) subnets.push_back(*p);
-    for (const auto& c : api->at("containers"))
-      if (c.value("running", false))
-        for (const auto& n : c.at("networks"))
-          for (const char* k : {"ipv4", "ipv6"})
-            if (!n.value(k, "").empty()) held.insert(n.value(k, ""));
+    for (const DockerNetwork& n : s.docker->networks)
+      for (const auto& sn : n.subnets)
+        if (auto p = Prefix::parse(sn.subnet)) subnets.push_back(*p);
+    for (const Container* c : s.docker->running())
+      for (const ContainerNetwork& n : c->networks)
+        for (const std::string* k : {&n.ipv4, &n.ipv6})
+          if (!k->empty()) held.insert(*k);
     auto check_dest = [&](const std::string& dest, const std::string& origin) {
       std::string addr = dest;
       if (!addr.empty() && addr[0] == '[') addr = addr.substr(1, addr.find(']') - 1);
@@ -402,14 +401,13 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
                            fmt::format("iptables-legacy {} {} {}", fam, t.value("name", ""), c.value("name", "")));
   }
 
-  const Json* host = s.section("host");
-  if (host) {
+  if (const HostFacts* host = s.host ? &*s.host : nullptr) {
     // DFA007: route_localnet on an interface that faces other hosts.
     std::set<std::string> bridges;
-    if (const Json* api = s.section("docker_api"))
-      for (const auto& n : api->at("networks")) bridges.insert(n.value("bridge", ""));
-    for (const auto& [k, v] : host->at("sysctls").items()) {
-      if (!v.is_string() || v.get<std::string>() != "1") continue;
+    if (s.docker)
+      for (const DockerNetwork& n : s.docker->networks) bridges.insert(n.bridge);
+    for (const auto& [k, v] : host->sysctls) {
+      if (v != "1") continue;
       if (k.rfind("net/ipv4/conf/", 0) != 0 || k.size() < 15 || k.find("/route_localnet") == std::string::npos) continue;
       std::string iface = k.substr(14, k.find('/', 14) - 14);
       if (iface == "lo" || iface == "default" || bridges.count(iface)) continue;
@@ -418,39 +416,35 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
       add(out, "DFA007", fmt::format("{} = 1", key), {"", 0, "sysctl:" + key}, key);
     }
     // DFA009: nftables.conf flushes the ruleset while Docker writes rules.
-    const Json& cfg = host->at("nftables_config");
-    if (cfg.value("flush_ruleset", false) && iptables.value_or(true)) {
-      int line = cfg["flush_ruleset_lines"].empty() ? 0 : cfg["flush_ruleset_lines"][0].get<int>();
-      add(out, "DFA009", fmt::format("{} runs `flush ruleset`, which deletes Docker's tables on every reload",
-                                     cfg.value("path", "")),
-          {cfg.value("path", ""), line, ""}, cfg.value("path", ""));
+    const NftablesConfig& cfg = host->nftables_config;
+    if (cfg.flush_ruleset && iptables.value_or(true)) {
+      int line = cfg.flush_ruleset_lines.empty() ? 0 : static_cast<int>(cfg.flush_ruleset_lines.front());
+      add(out, "DFA009", fmt::format("{} runs `flush ruleset`, which deletes Docker's tables on every reload", cfg.path),
+          {cfg.path, line, ""}, cfg.path);
     }
     // DFA008: iptables false, docker-proxy still listening.
     if (iptables && !*iptables) {
       std::vector<std::string> proxied;
-      for (const auto& so : host->at("listening_sockets"))
-        if (so["process"].is_string() && so["process"] == "docker-proxy")
-          proxied.push_back(fmt::format("{}/{}", so.value("port", 0), so.value("protocol", "")));
+      for (const ListeningSocket& so : host->listening_sockets)
+        if (so.process == "docker-proxy") proxied.push_back(fmt::format("{}/{}", so.port, so.protocol));
       if (!proxied.empty())
         add(out, "DFA008", fmt::format("Docker runs with iptables disabled and docker-proxy listens on {} port(s), e.g. {}",
                                        proxied.size(), proxied.front()),
             iptables_where, "iptables-false", Json{{"docker_proxy_ports", proxied}});
     }
     // DFA010: icc=false networks with bridged traffic outside the ip hooks.
-    if (const Json* api = s.section("docker_api")) {
-      auto sysctls = host->at("sysctls");
-      for (const auto& n : api->at("networks")) {
-        if (n.value("driver", "") != "bridge" || n.value("enable_icc", true)) continue;
+    if (s.docker) {
+      for (const DockerNetwork& n : s.docker->networks) {
+        if (n.driver != "bridge" || n.enable_icc.value_or(true)) continue;
         for (const char* knob : {"net/bridge/bridge-nf-call-iptables", "net/bridge/bridge-nf-call-ip6tables"}) {
-          if (std::string(knob).find("ip6") != std::string::npos && !n.value("enable_ipv6", false)) continue;
-          auto it = sysctls.find(knob);
-          if (it != sysctls.end() && it->is_string() && it->get<std::string>() == "1") continue;
+          if (std::string(knob).find("ip6") != std::string::npos && !n.enable_ipv6) continue;
+          if (host->sysctl(knob) == "1") continue;
           std::string key = knob;
           std::replace(key.begin(), key.end(), '/', '.');
           add(out, "DFA010",
               fmt::format("network {} disables inter-container traffic, but {} is not 1: containers on {} still reach each other",
-                          n.value("name", ""), key, n.value("bridge", "")),
-              {"", 0, "sysctl:" + key}, n.value("name", "") + "|" + key);
+                          n.name, key, n.bridge),
+              {"", 0, "sysctl:" + key}, n.name + "|" + key);
         }
       }
     }

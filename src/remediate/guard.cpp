@@ -178,7 +178,7 @@ void render(Remediation& rem, const Snapshot& s, const std::string& style, const
   rem.table = table;
   rem.style = style;
   std::string collected = s.doc.value("collected_at", "");
-  std::string hostname = s.section("host") ? s.section("host")->value("hostname", "") : "";
+  std::string hostname = s.host ? s.host->hostname : "";
   std::string& t = rem.script;
   t += "#!/usr/sbin/nft -f\n";
   t += fmt::format("# dockfw-audit {} remediate --style {}, for {} (snapshot collected {}).\n", kVersion, style,
@@ -313,11 +313,11 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
                          "127.0.0.0/8 from another host (moby#45610, route_localnet): never legitimate"});
   // Container subnets of Docker's bridge networks, reached from outside without a published port.
   std::map<int, std::vector<Prefix>> subnets;
-  if (const Json* api = s.section("docker_api"))
-    for (const auto& n : api->at("networks")) {
-      if (n.value("driver", "") != "bridge") continue;
-      for (const auto& sn : array_member(n, "subnets"))
-        if (auto p = Prefix::parse(sn.value("subnet", ""))) subnets[p->addr.family].push_back(p->network());
+  if (s.docker)
+    for (const DockerNetwork& n : s.docker->networks) {
+      if (n.driver != "bridge") continue;
+      for (const auto& sn : n.subnets)
+        if (auto p = Prefix::parse(sn.subnet)) subnets[p->addr.family].push_back(p->network());
     }
   if (policy.deny_direct_routing && !ext.empty())
     for (auto& [fam, ps] : subnets) {
@@ -382,12 +382,12 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       std::map<std::string, std::string> counterpart;  // label -> label in the other family
       {
         std::map<std::string, std::string> net_iface;  // "prefix" -> host interface holding it
-        if (const Json* host = s.section("host"))
-          for (const auto& i : host->at("interfaces"))
-            for (const auto& a : array_member(i, "addresses"))
-              if (a.value("scope", "") == "global")
-                if (auto p = Prefix::parse(fmt::format("{}/{}", a.value("address", ""), a.value("prefix_len", 0))))
-                  net_iface[p->network().str()] = i.value("name", "");
+        if (s.host)
+          for (const Interface& i : s.host->interfaces)
+            for (const InterfaceAddress& a : i.addresses)
+              if (a.scope == "global")
+                if (auto p = Prefix::parse(fmt::format("{}/{}", a.address, a.prefix_len)))
+                  net_iface[p->network().str()] = i.name;
         auto family_free = [&](const ClassKey& k) -> std::string {
           if (!k.prefix) return "any|" + k.iif;
           auto it = net_iface.find(k.prefix->str());
@@ -508,8 +508,8 @@ Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const Gu
     return input_error(
         "--style owner is for hosts that run Docker with \"iptables\": false (Docker writes no rules, the host "
         "firewall owns NAT); this dockerd writes its own rules: use --style guard");
-  const Json* api = s.section("docker_api");
-  if (!api) return input_error("--style owner needs Docker's state (the docker_api collector read nothing)");
+  if (!s.docker) return input_error("--style owner needs Docker's state (the docker_api collector read nothing)");
+  const DockerState& docker = *s.docker;
   Location w2;
   bool proxy = docker_flag(s, "userland-proxy", w2).value_or(true);
   Remediation rem;
@@ -524,16 +524,15 @@ Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const Gu
     bool icc = true, masquerade = true, internal = false;
   };
   std::vector<Net> nets;
-  for (const auto& n : api->at("networks")) {
-    if (n.value("driver", "") != "bridge" || n.value("bridge", "").empty()) continue;
+  for (const DockerNetwork& n : docker.networks) {
+    if (n.driver != "bridge" || n.bridge.empty()) continue;
     // With "iptables": false dockerd also turns ip-masq off and records that
     // on the default bridge; restoring egress is the point of this style, so
     // only a user-defined network's own masquerade=false is honoured.
-    bool masq = n.value("name", "") == "bridge" || n.value("enable_ip_masquerade", true) != false;
-    Net net{n.value("name", ""), n.value("bridge", ""), {}, n.value("enable_icc", true) != false, masq,
-            n.value("internal", false)};
-    for (const auto& sn : array_member(n, "subnets"))
-      if (auto p = Prefix::parse(sn.value("subnet", ""))) net.subnets[p->addr.family].push_back(p->network());
+    bool masq = n.name == "bridge" || n.enable_ip_masquerade.value_or(true);
+    Net net{n.name, n.bridge, {}, n.enable_icc.value_or(true), masq, n.internal};
+    for (const auto& sn : n.subnets)
+      if (auto p = Prefix::parse(sn.subnet)) net.subnets[p->addr.family].push_back(p->network());
     nets.push_back(std::move(net));
   }
   std::sort(nets.begin(), nets.end(), [](const Net& a, const Net& b) { return a.bridge < b.bridge; });
@@ -561,18 +560,18 @@ Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const Gu
     }
 
   // Published bindings, DNATed to the container's address on its first network.
-  for (const auto& c : api->at("containers")) {
-    if (!c.value("running", false)) continue;
+  for (const Container* c : docker.running()) {
     std::map<int, std::optional<IpAddr>> addr;
-    for (const auto& n : array_member(c, "networks")) {
-      if (!addr[4]) addr[4] = IpAddr::parse(n.value("ipv4", ""));
-      if (!addr[6]) addr[6] = IpAddr::parse(n.value("ipv6", ""));
+    for (const ContainerNetwork& n : c->networks) {
+      if (!addr[4]) addr[4] = IpAddr::parse(n.ipv4);
+      if (!addr[6]) addr[6] = IpAddr::parse(n.ipv6);
     }
-    for (const auto& b : array_member(c, "ports")) {
-      std::string hip = b.value("host_ip", ""), proto = b.value("protocol", "tcp");
+    for (const PortBinding& b : c->ports) {
+      const std::string& hip = b.host_ip;
+      std::string proto = b.protocol.empty() ? "tcp" : b.protocol;
       int fam = hip.find(':') != std::string::npos ? 6 : 4;
-      unsigned hp = b.value("host_port", 0u), cp = b.value("container_port", 0u);
-      std::string what = fmt::format("{} {}:{}->{}/{}", c.value("name", ""), fam == 6 ? "[" + hip + "]" : hip, hp, cp, proto);
+      unsigned hp = b.host_port, cp = b.container_port;
+      std::string what = fmt::format("{} {}:{}->{}/{}", c->name, fam == 6 ? "[" + hip + "]" : hip, hp, cp, proto);
       if (!addr[fam]) {
         rem.intent.push_back(fmt::format("{}: the container has no IPv{} address; {}", what, fam,
                                          proxy ? "docker-proxy serves it" : "it cannot be served"));
@@ -645,10 +644,9 @@ Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const Gu
   std::vector<GChain> port_chains;
   if (policy.given) {
     std::map<std::pair<unsigned, std::string>, std::vector<std::string>> ports;
-    for (const auto& c : api->at("containers"))
-      if (c.value("running", false))
-        for (const auto& b : array_member(c, "ports"))
-          ports[{b.value("host_port", 0u), b.value("protocol", "tcp")}].push_back(c.value("name", ""));
+    for (const Container* c : docker.running())
+      for (const PortBinding& b : c->ports)
+        ports[{b.host_port, b.protocol.empty() ? "tcp" : b.protocol}].push_back(c->name);
     for (auto& [pk, names] : ports) {
       names.erase(std::unique(names.begin(), names.end()), names.end());
       std::string spec = fmt::format("{}/{}", pk.first, pk.second);
