@@ -53,9 +53,10 @@ struct Engine::Impl {
   // Records a step when tracing. Exposure walks millions of packets without
   // a trace, so callers that format text do it under `if (trace)`.
   void step(std::string_view hook, std::string_view where, std::string_view rule, std::string_view origin,
-            std::string_view verdict) {
+            std::string_view verdict, bool drops = false) {
     if (!trace) return;
-    out.steps.push_back({std::string(hook), std::string(where), std::string(rule), std::string(origin), std::string(verdict)});
+    out.steps.push_back(
+        {std::string(hook), std::string(where), std::string(rule), std::string(origin), std::string(verdict), drops});
   }
 
   void drop(const std::string& by) {
@@ -92,7 +93,7 @@ struct Engine::Impl {
     const Chain* cur = b.start;
     std::size_t i = 0;
     auto policy = [&]() {
-      if (trace) step(hook, b.label(), "", "", "policy " + b.policy);
+      if (trace) step(hook, b.label(), "", "", "policy " + b.policy, b.policy == "drop");
       return ChainResult{b.policy == "drop" ? ChainResult::drop : ChainResult::accept, nullptr, b.policy_text};
     };
     int guard = 0;
@@ -133,12 +134,12 @@ struct Engine::Impl {
         if (!chosen) continue;
         a = chosen;
       }
-      auto verdict = [&](std::string_view v) { step(hook, b.label(), r.text, r.origin, v); };
+      auto verdict = [&](std::string_view v, bool drops = false) { step(hook, b.label(), r.text, r.origin, v, drops); };
       switch (a->kind) {
         case Action::none: continue;
         case Action::accept: verdict("accept"); return {ChainResult::accept, nullptr, r.origin};
-        case Action::drop: verdict("drop"); return {ChainResult::drop, nullptr, r.origin};
-        case Action::reject: verdict("reject"); return {ChainResult::drop, nullptr, r.origin};
+        case Action::drop: verdict("drop", true); return {ChainResult::drop, nullptr, r.origin};
+        case Action::reject: verdict("reject", true); return {ChainResult::drop, nullptr, r.origin};
         case Action::ret:
           verdict("return");
           if (stack.empty()) return policy();
@@ -239,10 +240,8 @@ struct Engine::Impl {
         if (dst && a.kind == Action::dnat) {
           if (a.addr) p.daddr = *a.addr;
           if (a.port) {
-            if (a.reason.rfind("range:", 0) == 0) {
-              std::string rg = a.reason.substr(6);
-              unsigned lo = static_cast<unsigned>(std::stoul(rg.substr(0, rg.find('-'))));
-              unsigned hi = static_cast<unsigned>(std::stoul(rg.substr(rg.find('-') + 1)));
+            if (a.port_range) {
+              auto [lo, hi] = *a.port_range;
               p.dport = (p.dport >= lo && p.dport <= hi) ? p.dport : lo;
             } else {
               p.dport = a.port;

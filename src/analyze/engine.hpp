@@ -25,7 +25,8 @@ struct Step {
   std::string where;    // base chain label, or the kernel function
   std::string rule;     // rule text ("" for a policy or a kernel decision)
   std::string origin;   // rule origin (nft table chain #n (handle h) / iptables-legacy ...)
-  std::string verdict;  // accept, drop, dnat to ..., jump X, policy accept, ...
+  std::string verdict;  // accept, drop, dnat to ..., jump X, policy accept, ... (for people)
+  bool drops = false;   // a rule's drop or reject, or a drop policy, ended the packet here
 };
 
 struct Outcome {

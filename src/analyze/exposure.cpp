@@ -360,7 +360,10 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
   for (const auto& iface : ifaces)
     for (const auto& [sig, addr] : by_sig) {
       SourceClass c;
-      c.label = class_label(part, addr, iface, index.containing(addr));
+      auto containing = index.containing(addr);
+      c.label = class_label(part, addr, iface, containing);
+      c.unnamed = containing.empty() && std::none_of(part.sets.begin(), part.sets.end(),
+                                                     [&](const AddrSet& st) { return st.addrs.count(addr) > 0; });
       c.source.kind = Source::Kind::remote;
       c.source.addr = addr;
       c.source.iif = iface;
@@ -388,6 +391,8 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
   return part;
 }
 }  // namespace
+
+std::string_view to_string(EntryKind k) { return k == EntryKind::published ? "published" : "socket"; }
 
 SourcePartition source_classes(const Engine& e, int family) {
   return partition_of(e, family, nft_mentions(e.snapshot()));
@@ -501,6 +506,9 @@ Exposure compute_exposure(const Engine& e) {
     }
     const Family& f = fams.at(en.family);
     en.classes = f.classes;
+    en.port = port;
+    en.proto = proto;
+    en.destination_addrs = dsts;
     for (const auto& d : dsts)
       // Remote sources include loopback destinations: a neighbour on the
       // link can address 127.0.0.1 to the host (moby#45610).
@@ -540,7 +548,10 @@ Exposure compute_exposure(const Engine& e) {
         const std::string& hip = b.host_ip;
         int fam = hip.find(':') != std::string::npos ? 6 : 4;
         ExposureEntry en;
-        en.kind = "published";
+        en.kind = EntryKind::published;
+        en.owner = c->name;
+        en.bound = IpAddr::parse(hip);
+        en.target_port = b.container_port;
         en.family = fam;
         std::string shown = fam == 6 ? "[" + hip + "]" : hip;
         en.what = fmt::format("{} {}:{}->{}/{}", c->name, shown, b.host_port, b.container_port, b.protocol);
@@ -557,7 +568,9 @@ Exposure compute_exposure(const Engine& e) {
       int fam = so.family;
       const std::string& addr = so.address;
       ExposureEntry en;
-      en.kind = "socket";
+      en.kind = EntryKind::socket;
+      en.owner = proc;
+      if (addr != "0.0.0.0" && addr != "::") en.bound = IpAddr::parse(addr);
       en.family = fam;
       en.what = fmt::format("{} {}:{}/{}", proc.empty() ? "unknown process" : proc, fam == 6 ? "[" + addr + "]" : addr,
                             so.port, so.protocol);
@@ -625,7 +638,7 @@ Json to_json(const Exposure& x) {
                        {"target", g.outcome->target}, {"decided_by", g.outcome->decided_by},
                        {"uncertain", g.outcome->uncertain}, {"sources", std::move(sources)}});
     }
-    entries.push_back({{"kind", en.kind}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
+    entries.push_back({{"kind", to_string(en.kind)}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
   }
   j["entries"] = std::move(entries);
   return j;
@@ -672,7 +685,7 @@ void write_json(const Exposure& x, const std::function<void(std::string_view)>& 
         for (const auto& c : *en.classes) lab.push_back(quoted(c.label));
       fmt::format_to(std::back_inserter(b),
                      "    {{\n      \"kind\": {},\n      \"what\": {},\n      \"family\": {},\n      \"cells\": ",
-                     quoted(en.kind), quoted(en.what), en.family);
+                     quoted(std::string(to_string(en.kind))), quoted(en.what), en.family);
       auto groups = group_cells(en);
       if (groups.empty()) b += "[]";
       else {
@@ -708,7 +721,7 @@ void write_json(const Exposure& x, const std::function<void(std::string_view)>& 
 std::string render_text(const Exposure& x) {
   std::string s;
   for (const auto& en : x.entries) {
-    s += fmt::format("{} {} (IPv{})\n", en.kind == "published" ? "published" : "host socket", en.what, en.family);
+    s += fmt::format("{} {} (IPv{})\n", en.kind == EntryKind::published ? "published" : "host socket", en.what, en.family);
     for (const auto& g : group_cells(en)) {
       const Outcome& o = *g.outcome;
       std::string mark = o.result == Outcome::Result::delivered ? "OPEN"
@@ -750,7 +763,7 @@ std::string render_open_table(const Exposure& x) {
     std::stable_partition(examples.begin(), examples.end(),
                           [](const std::string& l) { return l.rfind("any other", 0) == 0; });
     if (examples.size() > 3) examples.resize(3);
-    s += fmt::format("  {:<44} {}{}\n", en.what + (en.kind == "socket" ? " (host)" : ""), what,
+    s += fmt::format("  {:<44} {}{}\n", en.what + (en.kind == EntryKind::socket ? " (host)" : ""), what,
                      examples.empty() ? "" : fmt::format(" (e.g. {})", fmt::join(examples, "; ")));
   }
   return s;

@@ -6,6 +6,7 @@
 #pragma once
 #include <functional>
 #include <map>
+#include <optional>
 #include <cstdint>
 #include <cstdio>
 #include <memory>
@@ -20,8 +21,12 @@ namespace dfa {
 
 struct SourceClass {
   std::string label;  // "198.51.100.0/24 on eth1", "any other IPv4 address on eth0", "host", "containers on bridge"
-  Source source;      // the representative
+  Source source;      // the representative (its kind: remote, the host, a container)
   std::string representative;
+  // Remote: no rule or host network names its addresses ("any other IPv4
+  // address on eth0"): the internet, for an interface that faces it.
+  bool unnamed = false;
+  bool remote() const { return source.kind == Source::Kind::remote; }
 };
 
 // One cell: a source class, a destination of the entry, and the outcome.
@@ -29,26 +34,36 @@ struct SourceClass {
 struct ExposureCell {
   const SourceClass& source_class;
   const std::string& source;       // its label
-  const std::string& destination;  // "203.0.113.1:8080/tcp"
+  const std::string& destination;  // "203.0.113.1:8080/tcp", for people
+  const IpAddr& destination_addr;  // 203.0.113.1 (port and protocol are the entry's)
   const std::shared_ptr<const Outcome>& outcome;
 };
+
+enum class EntryKind { published, socket };
+std::string_view to_string(EntryKind k);  // "published", "socket"
 
 // Every (source class, destination) cell of an entry, classes outer and
 // destinations inner. A large host has millions of cells and a few thousand
 // distinct outcomes, so cells are not stored one by one: classes that take
 // the same path share a walk, and a cell is (its class's walk, destination).
 struct ExposureEntry {
-  std::string kind;  // "published" or "socket"
-  std::string what;  // "web 0.0.0.0:8080->80/tcp" or "sshd 0.0.0.0:22/tcp"
+  EntryKind kind = EntryKind::published;
+  std::string what;   // "web 0.0.0.0:8080->80/tcp" or "sshd 0.0.0.0:22/tcp", for people
+  std::string owner;  // the container (published) or the process ("" when unknown)
+  std::optional<IpAddr> bound;  // the address it is bound to; nullopt: every address
+  unsigned port = 0;  // the host port packets are sent to
+  unsigned target_port = 0;  // published: the container's port
+  std::string proto;  // "tcp", "udp"
   int family = 4;
   std::shared_ptr<const std::vector<SourceClass>> classes;  // the family's classes
-  std::vector<std::string> destinations;
+  std::vector<std::string> destinations;  // "ADDR:PORT/PROTO" per address, for people
+  std::vector<IpAddr> destination_addrs;  // the same addresses
   std::vector<std::uint32_t> walk;  // per class: its walk
   std::vector<std::shared_ptr<const Outcome>> outcomes;  // walk * destinations + destination
 
   ExposureCell cell(std::size_t cls, std::size_t dst) const {
     const SourceClass& c = (*classes)[cls];
-    return {c, c.label, destinations[dst], outcomes[walk[cls] * destinations.size() + dst]};
+    return {c, c.label, destinations[dst], destination_addrs[dst], outcomes[walk[cls] * destinations.size() + dst]};
   }
   std::size_t size() const { return walk.size() * destinations.size(); }
 

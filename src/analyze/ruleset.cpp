@@ -612,7 +612,7 @@ bool parse_nat_dest(const std::string& s, Action& a) {
     if (port.find('-') != std::string::npos) {
       // A port range mapped 1:1 from a dport range: the engine maps by offset.
       a.port = static_cast<unsigned>(std::stoul(port.substr(0, port.find('-'))));
-      a.reason = "range:" + port;
+      a.port_range = std::pair{a.port, static_cast<unsigned>(std::stoul(port.substr(port.find('-') + 1)))};
     } else {
       a.port = static_cast<unsigned>(std::stoul(port));
     }

@@ -64,6 +64,7 @@ struct Action {
   const struct Chain* target = nullptr;  // jump/goto: that chain in the rule's table, once the table is built
   std::optional<IpAddr> addr;       // dnat target address
   unsigned port = 0;                // dnat/redirect port (0: keep)
+  std::optional<std::pair<unsigned, unsigned>> port_range;  // dnat to a port range (port is its first)
   std::string reason;               // unknown: why
   std::vector<Rule> vmap_entries;   // vmap: one pseudo-rule per element
 };

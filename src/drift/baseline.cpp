@@ -201,7 +201,7 @@ Json make_baseline(const Engine& engine, const ScanResult& scan) {
                          {"sources", Json::array()}});
       cells[it->second]["sources"].push_back(class_index.at(c.source));
     }
-    entries.push_back({{"kind", en.kind}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
+    entries.push_back({{"kind", to_string(en.kind)}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
   }
   b["exposure"] = std::move(entries);
   Json fs = Json::array();

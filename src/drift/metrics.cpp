@@ -25,7 +25,7 @@ std::string prometheus_text(const std::string& command, const std::vector<Findin
   // than the host itself, and open or uncertain (entry, source class, destination) cells.
   std::map<std::pair<std::string, int>, int> open_entries, open_cells, uncertain_cells;
   for (const auto& en : exposure.entries) {
-    auto k = std::pair{en.kind, en.family};
+    auto k = std::pair{std::string(to_string(en.kind)), en.family};
     open_entries[k] += 0;
     open_cells[k] += 0;
     uncertain_cells[k] += 0;
@@ -33,7 +33,7 @@ std::string prometheus_text(const std::string& command, const std::vector<Findin
     for (const auto& c : en.cells()) {
       if (c.outcome->result == Outcome::Result::delivered) {
         open_cells[k]++;
-        open |= c.source != "the host itself";
+        open |= c.source_class.source.kind != Source::Kind::host;
       }
       if (c.outcome->result == Outcome::Result::uncertain) uncertain_cells[k]++;
     }

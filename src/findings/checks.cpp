@@ -60,23 +60,40 @@ const RuleDef* find_rule(const std::string& id) {
 
 namespace {
 
-bool remote_class(const std::string& label) {
-  return label.rfind("the host", 0) != 0 && label.rfind("containers on ", 0) != 0;
-}
-
 bool via_proxy(const Outcome& o) { return o.target.find("via docker-proxy") != std::string::npos; }
+
+// A source class named in an example, with the destination it reached
+// ("" when the example is the class alone).
+struct Example {
+  const SourceClass* cls;
+  std::string destination;
+  std::string text() const { return destination.empty() ? cls->label : cls->label + " to " + destination; }
+};
 
 // Source classes in the order a reader should see them as examples: anyone
 // first, then named prefixes, addresses inside Docker's own subnets (which
 // only a spoofing neighbour sends) last.
-int example_rank(const std::string& label) {
-  if (label.rfind("any other", 0) == 0) return 0;
-  if (label.rfind("172.", 0) == 0 || label.rfind("fd00:", 0) == 0 || label.rfind("192.168.", 0) == 0) return 2;
-  return 1;
+std::vector<Example> ordered(std::vector<Example> v, const Snapshot& s) {
+  std::vector<Prefix> docker_subnets;
+  if (s.docker)
+    for (const DockerNetwork& n : s.docker->networks)
+      for (const auto& sn : n.subnets)
+        if (auto p = Prefix::parse(sn.subnet)) docker_subnets.push_back(*p);
+  auto rank = [&](const Example& e) {
+    if (e.cls->unnamed) return 0;
+    const auto& a = e.cls->source.addr;
+    bool docker = a && std::any_of(docker_subnets.begin(), docker_subnets.end(),
+                                   [&](const Prefix& p) { return p.contains(*a); });
+    return docker ? 2 : 1;
+  };
+  std::stable_sort(v.begin(), v.end(), [&](const Example& a, const Example& b) { return rank(a) < rank(b); });
+  return v;
 }
 
-void order_examples(std::vector<std::string>& v) {
-  std::stable_sort(v.begin(), v.end(), [](const std::string& a, const std::string& b) { return example_rank(a) < example_rank(b); });
+std::vector<std::string> texts(const std::vector<Example>& v) {
+  std::vector<std::string> out;
+  for (const auto& e : v) out.push_back(e.text());
+  return out;
 }
 
 // "nft inet filter input #1 (handle 2)" -> "nft:inet/filter/input"
@@ -152,36 +169,32 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
   std::vector<Finding> out;
 
   for (const auto& en : x.entries) {
-    if (en.kind != "published") continue;
+    if (en.kind != EntryKind::published) continue;
     // DFA001: delivered through DNAT although the input hook would drop it.
-    std::map<std::string, std::vector<std::string>> bypassed;  // blocking rule -> source classes
+    std::map<std::string, std::vector<Example>> bypassed;  // blocking rule -> source classes
     std::map<std::string, ExposureCell> example;
     std::map<std::string, std::vector<Step>> example_flow;  // the DNAT path, for SARIF codeFlows
     for (const auto& c : en.cells()) {
-      if (!remote_class(c.source) || c.outcome->result != Outcome::Result::delivered || via_proxy(*c.outcome) ||
+      if (!c.source_class.remote() || c.outcome->result != Outcome::Result::delivered || via_proxy(*c.outcome) ||
           c.outcome->container.empty())
         continue;
       const SourceClass* cls = &c.source_class;
-      auto colon = c.destination.rfind(':');
-      std::string addr = c.destination.substr(0, colon);
-      if (!addr.empty() && addr[0] == '[') addr = addr.substr(1, addr.size() - 2);
-      unsigned port = static_cast<unsigned>(std::stoul(c.destination.substr(colon + 1)));
-      std::string proto = c.destination.substr(c.destination.find('/') + 1);
-      auto dst = IpAddr::parse(addr);
-      if (!dst || dst->is_loopback()) continue;
-      Outcome without = engine.run(cls->source, *dst, port, proto, true, true);
+      const IpAddr* dst = &c.destination_addr;
+      if (dst->is_loopback()) continue;
+      Outcome without = engine.run(cls->source, *dst, en.port, en.proto, true, true);
       if (without.result != Outcome::Result::dropped) continue;
       bool at_input = std::any_of(without.steps.begin(), without.steps.end(), [&](const Step& st) {
-        return st.hook == "input" && (st.verdict == "drop" || st.verdict == "reject" || st.verdict == "policy drop");
+        return st.hook == "input" && st.drops;
       });
       if (!at_input) continue;
       std::string by = stable_origin(without.decided_by);
-      bypassed[by].push_back(c.source + " to " + c.destination);
+      bypassed[by].push_back({cls, c.destination});
       if (example.emplace(by, c).second)
-        example_flow[by] = engine.run(cls->source, *dst, port, proto, true).steps;
+        example_flow[by] = engine.run(cls->source, *dst, en.port, en.proto, true).steps;
     }
-    for (auto& [by, sources] : bypassed) {
-      order_examples(sources);
+    for (auto& [by, examples] : bypassed) {
+      std::vector<Example> first = ordered(std::move(examples), s);
+      std::vector<std::string> sources = texts(first);
       const ExposureCell& c = example.at(by);
       Json ev;
       ev["published"] = en.what;
@@ -192,20 +205,20 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
       add(out, "DFA001",
           fmt::format("{} is reachable from {} source class(es) (e.g. {} to {}) although {} drops it: Docker's DNAT "
                       "forwards the packet before the input hook; {} decides",
-                      en.what, sources.size(), sources.front().substr(0, sources.front().rfind(" to ")),
-                      sources.front().substr(sources.front().rfind(" to ") + 4), by, c.outcome->decided_by),
+                      en.what, sources.size(), first.front().cls->label, first.front().destination, by,
+                      c.outcome->decided_by),
           {"", 0, logical_of(by)}, fmt::format("{}|{}", en.what, by), ev, example_flow[by]);
     }
 
     // DFA003: open to "any other address" on an external interface.
     std::vector<std::string> any_open;
     for (const auto& c : en.cells())
-      if (c.source.rfind("any other", 0) == 0 && c.outcome->result == Outcome::Result::delivered &&
-          c.destination.rfind("127.", 0) != 0 && c.destination.rfind("[::1]", 0) != 0)
+      if (c.source_class.unnamed && c.outcome->result == Outcome::Result::delivered &&
+          !c.destination_addr.is_loopback())
         any_open.push_back(c.source + " to " + c.destination);
     if (!any_open.empty())
       add(out, "DFA003", fmt::format("{} is reachable from any address ({})", en.what, any_open.front()),
-          {"", 0, "docker:" + en.what.substr(0, en.what.find(' '))}, en.what, Json{{"reached_by", any_open}});
+          {"", 0, "docker:" + en.owner}, en.what, Json{{"reached_by", any_open}});
 
     // DFA011: undecidable cells.
     std::set<std::string> reasons;
@@ -215,47 +228,47 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
           if (u.rfind("(does not change", 0) != 0) reasons.insert(u);
     if (!reasons.empty())
       add(out, "DFA011", fmt::format("reachability of {} is uncertain: {}", en.what, *reasons.begin()),
-          {"", 0, "docker:" + en.what.substr(0, en.what.find(' '))}, en.what,
+          {"", 0, "docker:" + en.owner}, en.what,
           Json{{"reasons", std::vector<std::string>(reasons.begin(), reasons.end())}});
   }
 
   // DFA006: a published port or a host service bound to loopback, reached
   // by another host.
   for (const auto& en : x.entries) {
-    if (en.what.find(" 127.") == std::string::npos && en.what.find(" [::1]") == std::string::npos) continue;
-    std::vector<std::string> reached;
+    if (!en.bound || !en.bound->is_loopback()) continue;
+    std::vector<Example> examples;
     for (const auto& c : en.cells())
-      if (remote_class(c.source) && c.outcome->result == Outcome::Result::delivered)
-        reached.push_back(c.source + " to " + c.destination);
-    order_examples(reached);
+      if (c.source_class.remote() && c.outcome->result == Outcome::Result::delivered)
+        examples.push_back({&c.source_class, c.destination});
+    std::vector<std::string> reached = texts(ordered(std::move(examples), s));
     if (reached.empty()) continue;
-    bool published = en.kind == "published";
+    bool published = en.kind == EntryKind::published;
     add(out, "DFA006",
         fmt::format("{}{} is bound to the loopback address but reachable from {}", published ? "" : "host service ",
                     en.what, reached.front()),
-        {"", 0, published ? "docker:" + en.what.substr(0, en.what.find(' ')) : "socket:" + en.what}, en.what,
+        {"", 0, published ? "docker:" + en.owner : "socket:" + en.what}, en.what,
         Json{{"reached_by", reached}});
   }
 
   // DFA004: the same published port, open from anywhere over one family only.
-  std::map<std::string, std::map<int, bool>> open_any;  // "web :8080->80/tcp" -> family -> open
+  std::map<std::pair<std::string, std::string>, std::map<int, bool>> open_any;  // (web, :8080->80/tcp) -> family -> open
   for (const auto& en : x.entries) {
-    if (en.kind != "published") continue;
-    std::string name = en.what.substr(0, en.what.find(' '));
-    std::string rest = en.what.substr(en.what.rfind(':'));
+    if (en.kind != EntryKind::published) continue;
     bool open = false;
     for (const auto& c : en.cells())
-      if (c.source.rfind("any other", 0) == 0 && c.outcome->result == Outcome::Result::delivered &&
-          c.destination.rfind("127.", 0) != 0 && c.destination.rfind("[::1]", 0) != 0)
+      if (c.source_class.unnamed && c.outcome->result == Outcome::Result::delivered &&
+          !c.destination_addr.is_loopback())
         open = true;
-    open_any[name + " " + rest][en.family] |= open;
+    open_any[{en.owner, fmt::format(":{}->{}/{}", en.port, en.target_port, en.proto)}][en.family] |= open;
   }
-  for (const auto& [what, fams] : open_any)
-    if (fams.size() == 2 && fams.at(4) != fams.at(6))
+  for (const auto& [key, fams] : open_any)
+    if (fams.size() == 2 && fams.at(4) != fams.at(6)) {
+      std::string what = key.first + " " + key.second;
       add(out, "DFA004",
           fmt::format("{} is open from any address over IPv{} and closed over IPv{}", what, fams.at(4) ? 4 : 6,
                       fams.at(4) ? 6 : 4),
-          {"", 0, "docker:" + what.substr(0, what.find(' '))}, what, Json{{"ipv4_open", fams.at(4)}, {"ipv6_open", fams.at(6)}});
+          {"", 0, "docker:" + key.first}, what, Json{{"ipv4_open", fams.at(4)}, {"ipv6_open", fams.at(6)}});
+    }
 
   // DFA005: container addresses reachable directly from outside.
   if (s.docker) {
@@ -271,14 +284,14 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
           for (unsigned p : published) ports.emplace_back(p, "published");
           ports.emplace_back(1, "unpublished");
           for (const auto& [port, kind] : ports) {
-            std::vector<std::string> reached;
+            std::vector<Example> examples;
             for (const auto& cls : x.classes) {
-              if (!remote_class(cls.label) || !cls.source.addr || cls.source.addr->family != a->family) continue;
+              if (!cls.remote() || !cls.source.addr || cls.source.addr->family != a->family) continue;
               Outcome o = engine.run(cls.source, *a, port, "tcp", false);
-              if (o.result == Outcome::Result::delivered) reached.push_back(cls.label);
+              if (o.result == Outcome::Result::delivered) examples.push_back({&cls, ""});
             }
-            if (reached.empty()) continue;
-            order_examples(reached);
+            if (examples.empty()) continue;
+            std::vector<std::string> reached = texts(ordered(std::move(examples), s));
             std::string where = a->family == 6 ? "[" + a->str() + "]" : a->str();
             add(out, "DFA005",
                 fmt::format("container {} is reachable directly at {}:{} ({} port{}) from {}", c.name, where,

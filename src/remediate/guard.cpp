@@ -129,17 +129,10 @@ struct PortKey {
   bool operator<(const PortKey& o) const { return std::tie(port, proto) < std::tie(o.port, o.proto); }
 };
 
-PortKey port_of(const std::string& destination) {
-  auto colon = destination.rfind(':');
-  auto slash = destination.find('/', colon);
-  return {static_cast<unsigned>(std::stoul(destination.substr(colon + 1, slash - colon - 1))), destination.substr(slash + 1)};
-}
-
 bool filter_dropped(const Outcome& o) {
   if (o.result != Outcome::Result::dropped) return false;
   return std::any_of(o.steps.begin(), o.steps.end(), [](const Step& st) {
-    return (st.hook == "prerouting" || st.hook == "input" || st.hook == "forward") &&
-           (st.verdict == "drop" || st.verdict == "reject" || st.verdict == "policy drop");
+    return (st.hook == "prerouting" || st.hook == "input" || st.hook == "forward") && st.drops;
   });
 }
 
@@ -291,14 +284,12 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
   // External interfaces: those the remote source classes arrive on.
   std::set<std::string> ext_set;
   std::map<std::string, ClassKey> classes;  // label -> key
-  std::map<std::string, const SourceClass*> class_by_label;
   for (const auto& c : x.classes) {
     if (c.source.kind != Source::Kind::remote || !c.source.addr) continue;
     ext_set.insert(c.source.iif);
     ClassKey k{c.source.iif, c.source.addr->family, most_specific(parts.at(c.source.addr->family).prefixes, *c.source.addr),
                c.label};
     classes[c.label] = k;
-    class_by_label[c.label] = &c;
   }
   std::vector<std::string> ext(ext_set.begin(), ext_set.end());
 
@@ -333,7 +324,7 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
   // The published host ports and their cells.
   std::map<PortKey, std::vector<const ExposureEntry*>> ports;
   for (const auto& en : x.entries)
-    if (en.kind == "published" && !en.cells().empty()) ports[port_of(en.cells().front().destination)].push_back(&en);
+    if (en.kind == EntryKind::published && !en.cells().empty()) ports[PortKey{en.port, en.proto}].push_back(&en);
 
   for (const auto& [pk, entries] : ports) {
     std::string spec = fmt::format("{}/{}", pk.port, pk.proto);
@@ -355,19 +346,16 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
         for (const auto& c : en->cells()) {
           auto k = classes.find(c.source);
           if (k == classes.end()) continue;
-          std::string dst = c.destination.substr(0, c.destination.rfind(':'));
-          if (dst.rfind("127.", 0) == 0 || dst == "[::1]") continue;  // the raw rule's business
-          if (!dst.empty() && dst[0] == '[') dst = dst.substr(1, dst.size() - 2);
-          auto daddr = IpAddr::parse(dst);
-          if (!daddr) continue;
+          if (c.destination_addr.is_loopback()) continue;  // the raw rule's business
+          const IpAddr* daddr = &c.destination_addr;
           int verdict_here;
           if (c.outcome->result == Outcome::Result::uncertain) {
             verdict_here = -1;
           } else if (c.outcome->result == Outcome::Result::dropped &&
-                     filter_dropped(engine.run(class_by_label[c.source]->source, *daddr, pk.port, pk.proto, true))) {
+                     filter_dropped(engine.run(c.source_class.source, *daddr, pk.port, pk.proto, true))) {
             verdict_here = 1;  // exposure keeps no steps: traced again to see who dropped it
           } else {
-            Outcome bare = engine.run(class_by_label[c.source]->source, *daddr, pk.port, pk.proto, true, true);
+            Outcome bare = engine.run(c.source_class.source, *daddr, pk.port, pk.proto, true, true);
             verdict_here = bare.result == Outcome::Result::uncertain ? -1 : filter_dropped(bare) ? 1 : 0;
           }
           auto [it, fresh] = closed.emplace(c.source, verdict_here);
@@ -704,12 +692,10 @@ namespace {
 std::map<std::string, std::size_t> open_outside(const Exposure& x) {
   std::map<std::string, std::size_t> m;
   for (const auto& en : x.entries) {
-    if (en.kind != "published") continue;
+    if (en.kind != EntryKind::published) continue;
     std::set<std::string> open;
     for (const auto& c : en.cells())
-      if (c.outcome->result == Outcome::Result::delivered && c.source != "the host itself" &&
-          c.source.rfind("containers on ", 0) != 0)
-        open.insert(c.source);
+      if (c.outcome->result == Outcome::Result::delivered && c.source_class.remote()) open.insert(c.source);
     m[en.what] = open.size();
   }
   return m;
