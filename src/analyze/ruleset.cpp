@@ -1257,12 +1257,13 @@ Rule unreadable_rule(std::string origin, const std::string& what) {
   return rule;
 }
 
-template <class Build>
-Rule guarded_rule(Build&& build, const std::string& origin) {
+// origin() names the rule; made only when it cannot be read.
+template <class Build, class Origin>
+Rule guarded_rule(Build&& build, Origin&& origin) {
   try {
     return build();
   } catch (const std::exception& e) {
-    return unreadable_rule(origin, e.what());
+    return unreadable_rule(origin(), e.what());
   }
 }
 
@@ -1312,7 +1313,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
             b.daddr = daddr_constraint(*r, false);
             return b;
           },
-          fmt::format("nft {} {} {} #{}", fam, table, r->value("chain", ""), at));
+          [&] { return fmt::format("nft {} {} {} #{}", fam, table, r->value("chain", ""), at); });
       cur->rules.push_back(std::move(built));
     }
     for (auto& [key, chains] : rs.tables)
@@ -1357,7 +1358,10 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
                   b.daddr = daddr_constraint(r, true);
                   return b;
                 },
-                fmt::format("iptables-legacy {} {} {} #{}", legacy_family(fam), table, ch.name, ch.rules.size() + 1));
+                [&, fam = fam] {
+                  return fmt::format("iptables-legacy {} {} {} #{}", legacy_family(fam), table, ch.name,
+                                     ch.rules.size() + 1);
+                });
             ch.rules.push_back(std::move(built));
           }
           index_runs(ch);

@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <string_view>
+#include <variant>
+
 namespace dfa {
 namespace shape {
 
@@ -90,43 +93,66 @@ bool type_fits(const Shape& s, const Json& j) {
   return false;
 }
 
-std::string where(const std::string& pointer) { return pointer.empty() ? "/" : pointer; }
-
-}  // namespace
-
-std::optional<std::string> check_shape(const Shape& s, const Json& j, const std::string& pointer) {
+std::optional<std::string> check(const Shape& s, const Json& j, JsonPath& path) {
   if (j.is_null() && s.nullable) return std::nullopt;
   if (!type_fits(s, j)) {
-    if (s.alt) return check_shape(*s.alt, j, pointer);
-    return fmt::format("{}: expected {}{}, found {}", where(pointer), expected(s), s.nullable ? " or null" : "",
+    if (s.alt) return check(*s.alt, j, path);
+    return fmt::format("{}: expected {}{}, found {}", path.str(), expected(s), s.nullable ? " or null" : "",
                        j.type_name());
   }
   switch (s.type) {
     case Shape::Type::uint:
       if (j.get<std::uint64_t>() > s.max)
-        return fmt::format("{}: {} is out of range (at most {})", where(pointer), j.get<std::uint64_t>(), s.max);
+        return fmt::format("{}: {} is out of range (at most {})", path.str(), j.get<std::uint64_t>(), s.max);
       return std::nullopt;
     case Shape::Type::object:
       for (const Member& m : s.members) {
         auto it = j.find(m.key);
-        std::string p = pointer + "/" + pointer_token(m.key);
         if (it == j.end()) {
-          if (m.required) return fmt::format("{}: missing member \"{}\"", where(pointer), m.key);
+          if (m.required) return fmt::format("{}: missing member \"{}\"", path.str(), m.key);
           continue;
         }
-        if (auto e = check_shape(*m.shape, *it, p)) return e;
+        path.push(m.key);
+        auto e = check(*m.shape, *it, path);
+        path.pop();
+        if (e) return e;
       }
       return std::nullopt;
     case Shape::Type::map:
-      for (const auto& [k, v] : j.items())
-        if (auto e = check_shape(*s.elem, v, pointer + "/" + pointer_token(k))) return e;
+      for (const auto& [k, v] : j.items()) {
+        path.push(k);
+        auto e = check(*s.elem, v, path);
+        path.pop();
+        if (e) return e;
+      }
       return std::nullopt;
     case Shape::Type::array:
-      for (std::size_t i = 0; i < j.size(); ++i)
-        if (auto e = check_shape(*s.elem, j[i], fmt::format("{}/{}", pointer, i))) return e;
+      for (std::size_t i = 0; i < j.size(); ++i) {
+        path.push(i);
+        auto e = check(*s.elem, j[i], path);
+        path.pop();
+        if (e) return e;
+      }
       return std::nullopt;
     default: return std::nullopt;
   }
+}
+
+}  // namespace
+
+std::string JsonPath::str() const {
+  std::string p = base_ ? base_() : std::string();
+  for (const auto& part : parts_)
+    p += std::holds_alternative<std::size_t>(part) ? "/" + std::to_string(std::get<std::size_t>(part))
+                                                   : "/" + pointer_token(std::get<std::string_view>(part));
+  return p.empty() ? "/" : p;
+}
+
+std::optional<std::string> check_shape(const Shape& s, const Json& j, JsonPath& path) { return check(s, j, path); }
+
+std::optional<std::string> check_shape(const Shape& s, const Json& j, const std::string& pointer) {
+  JsonPath path([&] { return pointer; });
+  return check(s, j, path);
 }
 
 }  // namespace dfa

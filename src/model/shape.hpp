@@ -4,6 +4,9 @@
 // string, found number"), never an exception or undefined behaviour later.
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <string_view>
+#include <variant>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -46,7 +49,24 @@ Member opt(const char* key, Shape s);
 Member req(const char* key, Shape s);
 }  // namespace shape
 
+// The JSON pointer of a value being checked, as a stack of references into
+// the document and a base made on demand: formatted only when a value does
+// not fit, so checking a large snapshot allocates nothing per member.
+class JsonPath {
+ public:
+  explicit JsonPath(std::function<std::string()> base) : base_(std::move(base)) {}
+  void push(std::string_view key) { parts_.emplace_back(key); }
+  void push(std::size_t index) { parts_.emplace_back(index); }
+  void pop() { parts_.pop_back(); }
+  std::string str() const;
+
+ private:
+  std::function<std::string()> base_;
+  std::vector<std::variant<std::string_view, std::size_t>> parts_;
+};
+
 // The first mismatch as "/pointer: what", or nullopt when j fits.
+std::optional<std::string> check_shape(const Shape& s, const Json& j, JsonPath& path);
 std::optional<std::string> check_shape(const Shape& s, const Json& j, const std::string& pointer);
 // One reference token of a JSON pointer, escaped (RFC 6901: ~ and /).
 std::string pointer_token(std::string_view key);

@@ -223,19 +223,25 @@ const Shape* nft_expr_shape(const std::string& key) {
   return it == vocabulary.end() ? nullptr : &it->second;
 }
 
-std::optional<std::string> check_expr(const Json& j, const std::string& ptr) {
+std::optional<std::string> check_expr(const Json& j, JsonPath& path) {
   if (j.is_object()) {
     for (const auto& [k, v] : j.items()) {
-      std::string p = ptr + "/" + pointer_token(k);
-      if (const Shape* sh = nft_expr_shape(k))
-        if (auto e = check_shape(*sh, v, p)) return e;
-      if (k == "range" && !(v.is_array() && v.size() == 2))
-        return fmt::format("{}: expected an array of two values", p);
-      if (auto e = check_expr(v, p)) return e;
+      path.push(k);
+      std::optional<std::string> e;
+      if (const Shape* sh = nft_expr_shape(k)) e = check_shape(*sh, v, path);
+      if (!e && k == "range" && !(v.is_array() && v.size() == 2))
+        e = fmt::format("{}: expected an array of two values", path.str());
+      if (!e) e = check_expr(v, path);
+      path.pop();
+      if (e) return e;
     }
   } else if (j.is_array()) {
-    for (std::size_t i = 0; i < j.size(); ++i)
-      if (auto e = check_expr(j[i], fmt::format("{}/{}", ptr, i))) return e;
+    for (std::size_t i = 0; i < j.size(); ++i) {
+      path.push(i);
+      auto e = check_expr(j[i], path);
+      path.pop();
+      if (e) return e;
+    }
   }
   return std::nullopt;
 }
@@ -246,21 +252,31 @@ std::optional<std::string> check_nftables(const Json& s) {
                                    opt("undecoded_xt", array(any()))});
   if (auto e = check_shape(top, s, "/nftables")) return e;
   const Json& rs = s["ruleset"];
+  JsonPath path([] { return std::string("/nftables/ruleset"); });
   for (std::size_t i = 0; i < rs.size(); ++i) {
-    std::string p = fmt::format("/nftables/ruleset/{}", i);
-    if (rs[i].size() != 1) return fmt::format("{}: expected an object of one member (table, chain, rule, ...)", p);
+    path.push(i);
+    if (rs[i].size() != 1)
+      return fmt::format("{}: expected an object of one member (table, chain, rule, ...)", path.str());
     auto kv = rs[i].begin();
     const Shape* sh = nft_object_shape(kv.key());
-    if (!sh) continue;
-    if (auto e = check_shape(*sh, kv.value(), p + "/" + pointer_token(kv.key()))) return e;
-    if (kv.key() == "rule") {
-      const Json& expr = kv.value()["expr"];
-      for (std::size_t k = 0; k < expr.size(); ++k) {
-        std::string ep = fmt::format("{}/rule/expr/{}", p, k);
-        if (expr[k].size() != 1) return fmt::format("{}: expected an object of one member naming the statement", ep);
-        if (auto e = check_expr(expr[k], ep)) return e;
+    if (sh) {
+      path.push(kv.key());
+      if (auto e = check_shape(*sh, kv.value(), path)) return e;
+      if (kv.key() == "rule") {
+        const Json& expr = kv.value()["expr"];
+        path.push("expr");
+        for (std::size_t k = 0; k < expr.size(); ++k) {
+          path.push(k);
+          if (expr[k].size() != 1)
+            return fmt::format("{}: expected an object of one member naming the statement", path.str());
+          if (auto e = check_expr(expr[k], path)) return e;
+          path.pop();
+        }
+        path.pop();
       }
+      path.pop();
     }
+    path.pop();
   }
   return std::nullopt;
 }
