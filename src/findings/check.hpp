@@ -1,0 +1,68 @@
+// What every check is given, the helpers they share, and the registry
+// (checks.cpp) that runs one function per catalogue rule, each in its own
+// file under checks/. Internal to the findings layer.
+#pragma once
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "findings/findings.hpp"
+
+namespace dfa {
+
+struct CheckContext {
+  const Engine& engine;
+  const Exposure& exposure;
+  const Snapshot& snapshot;
+  // Whether Docker writes its rules (iptables), and where that is set.
+  std::optional<bool> iptables;
+  Location iptables_where;
+};
+
+namespace checks {
+
+// A source class named in an example, with the destination it reached
+// ("" when the example is the class alone).
+struct Example {
+  const SourceClass* cls;
+  std::string destination;
+  std::string text() const { return destination.empty() ? cls->label : cls->label + " to " + destination; }
+};
+
+bool via_proxy(const Outcome& o);
+// Examples in the order a reader should see them: anyone first, then named
+// prefixes, addresses inside Docker's own subnets last.
+std::vector<Example> ordered(std::vector<Example> v, const Snapshot& s);
+std::vector<std::string> texts(const std::vector<Example>& v);
+// "nft inet filter input #1 (handle 2)" -> "nft:inet/filter/input"
+std::string logical_of(const std::string& origin);
+// A rule origin without its handle (stable across reloads).
+std::string stable_origin(const std::string& origin);
+// A daemon.json setting and where it is set; null when not set.
+const Json* daemon_setting(const Snapshot& s, const char* key, int& line, std::string& file);
+void add(std::vector<Finding>& out, std::string id, std::string message, Location loc, std::string identity,
+         Json evidence = Json::object(), std::vector<Step> flow = {});
+
+// One function per catalogue rule (checks/dfaNNN_*.cpp).
+using CheckFn = void (*)(const CheckContext&, std::vector<Finding>&);
+void dfa001(const CheckContext& cx, std::vector<Finding>& out);
+void dfa002(const CheckContext& cx, std::vector<Finding>& out);
+void dfa003(const CheckContext& cx, std::vector<Finding>& out);
+void dfa004(const CheckContext& cx, std::vector<Finding>& out);
+void dfa005(const CheckContext& cx, std::vector<Finding>& out);
+void dfa006(const CheckContext& cx, std::vector<Finding>& out);
+void dfa007(const CheckContext& cx, std::vector<Finding>& out);
+void dfa008(const CheckContext& cx, std::vector<Finding>& out);
+void dfa009(const CheckContext& cx, std::vector<Finding>& out);
+void dfa010(const CheckContext& cx, std::vector<Finding>& out);
+void dfa011(const CheckContext& cx, std::vector<Finding>& out);
+void dfa012(const CheckContext& cx, std::vector<Finding>& out);
+void dfa013(const CheckContext& cx, std::vector<Finding>& out);
+
+}  // namespace checks
+}  // namespace dfa

@@ -1,0 +1,21 @@
+// DFA003: open to "any other address" on an external interface.
+#include "findings/check.hpp"
+
+namespace dfa::checks {
+
+void dfa003(const CheckContext& cx, std::vector<Finding>& out) {
+  const Exposure& x = cx.exposure;
+  for (const auto& en : x.entries) {
+    if (en.kind != EntryKind::published) continue;
+    std::vector<std::string> any_open;
+    for (const auto& c : en.cells())
+      if (c.source_class.unnamed && c.outcome->result == Outcome::Result::delivered &&
+          !c.destination_addr.is_loopback())
+        any_open.push_back(c.source + " to " + c.destination);
+    if (!any_open.empty())
+      add(out, "DFA003", fmt::format("{} is reachable from any address ({})", en.what, any_open.front()),
+          {"", 0, "docker:" + en.owner}, en.what, Json{{"reached_by", any_open}});
+  }
+}
+
+}  // namespace dfa::checks

@@ -1,0 +1,22 @@
+// DFA011: undecidable cells.
+#include "findings/check.hpp"
+
+namespace dfa::checks {
+
+void dfa011(const CheckContext& cx, std::vector<Finding>& out) {
+  const Exposure& x = cx.exposure;
+  for (const auto& en : x.entries) {
+    if (en.kind != EntryKind::published) continue;
+    std::set<std::string> reasons;
+    for (const auto& c : en.cells())
+      if (c.outcome->result == Outcome::Result::uncertain)
+        for (const auto& u : c.outcome->uncertain)
+          if (u.rfind("(does not change", 0) != 0) reasons.insert(u);
+    if (!reasons.empty())
+      add(out, "DFA011", fmt::format("reachability of {} is uncertain: {}", en.what, *reasons.begin()),
+          {"", 0, "docker:" + en.owner}, en.what,
+          Json{{"reasons", std::vector<std::string>(reasons.begin(), reasons.end())}});
+  }
+}
+
+}  // namespace dfa::checks
