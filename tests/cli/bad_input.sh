@@ -130,23 +130,23 @@ PY
   for _ in $(seq 50); do [ -S "$1" ] && break; sleep 0.1; done
   echo "$pid"
 }
-pid=$(fake_docker "$tmp/d1.sock" '"a string"' '[]' '{}')
-dfa_on_exit "kill $pid"
-expect docker-api-version-shape 0 "docker_api: error: Docker API /version: expected an object" -- \
-  in_ns "$DFA_BIN" collect --docker-host "unix://$tmp/d1.sock" -o "$tmp/s-d1.json"
-kill "$pid"
-pid=$(fake_docker "$tmp/d2.sock" '{"Version": "28.5.2"}' '[{"Id": "abc"}]' '{"Name": 5, "State": [], "NetworkSettings": 7}')
-dfa_on_exit "kill $pid"
-expect docker-api-inspect-shape 0 "docker_api: error: Docker API /containers/abc/json: expected an object with \"Name\"" -- \
-  in_ns "$DFA_BIN" collect --docker-host "unix://$tmp/d2.sock" -o "$tmp/s-d2.json"
-[ "$(snapshot_field "$tmp/s-d2.json" "d['collectors']['host']['status']")" = ok ] ||
-  { echo "FAIL docker-api-inspect-shape: collection did not go on"; failures=$((failures + 1)); }
-kill "$pid"
-pid=$(fake_docker "$tmp/d3.sock" '{"Version": 5}' '[]' '{}')
-dfa_on_exit "kill $pid"
-expect docker-api-version-type 0 "docker_api: error: the Docker API answered in a shape" -- \
-  in_ns "$DFA_BIN" collect --docker-host "unix://$tmp/d3.sock" -o "$tmp/s-d3.json"
-kill "$pid"
+# docker_case NAME STDERR_PATTERN VERSION_BODY CONTAINERS_BODY INSPECT_BODY: collect
+# against a fake Docker answering so; the host collector must still be ok.
+docker_case() {
+  local name=$1 pattern=$2 pid
+  pid=$(fake_docker "$tmp/$name.sock" "$3" "$4" "$5")
+  dfa_on_exit "kill $pid"
+  expect "$name" 0 "$pattern" -- in_ns "$DFA_BIN" collect --docker-host "unix://$tmp/$name.sock" -o "$tmp/$name.json"
+  [ "$(snapshot_field "$tmp/$name.json" "d['collectors']['host']['status']")" = ok ] ||
+    { echo "FAIL $name: collection did not go on"; failures=$((failures + 1)); }
+  kill "$pid"
+}
+docker_case docker-api-version-shape "docker_api: error: Docker API /version: expected an object" '"a string"' '[]' '{}'
+docker_case docker-api-inspect-shape "docker_api: error: Docker API /containers/abc/json: expected an object with \"Name\"" \
+  '{"Version": "28.5.2"}' '[{"Id": "abc"}]' '{"Name": 5, "State": [], "NetworkSettings": 7}'
+docker_case docker-api-version-type "docker_api: error: the Docker API answered in a shape" '{"Version": 5}' '[]' '{}'
+docker_case docker-api-bad-id "docker_api: error: Docker API /containers/json: an entry without a valid Id" \
+  '{"Version": "28.5.2"}' '[{"Id": "../../version"}]' '{}'
 
 # Output: a device is written to, never replaced; a planted link under the
 # old temporary name is never followed.
