@@ -32,7 +32,14 @@ void mentioned(const Json& j, std::vector<Prefix>& out) {
   }
   if (j.is_object()) {
     if (auto pf = j.find("prefix"); pf != j.end() && pf->is_object()) {
-      if (auto p = Prefix::parse(fmt::format("{}/{}", pf->value("addr", ""), pf->value("len", 0)))) out.push_back(*p);
+      // A prefix this cannot read splits nothing here; the compiler makes
+      // its rule unreadable, and walks through it uncertain.
+      auto addr = pf->find("addr");
+      auto len = pf->find("len");
+      if (addr != pf->end() && addr->is_string() && len != pf->end() && len->is_number_integer() &&
+          len->get<std::int64_t>() >= 0)
+        if (auto p = Prefix::parse(fmt::format("{}/{}", addr->get<std::string>(), len->get<std::int64_t>())))
+          out.push_back(*p);
       return;
     }
     for (const auto& [k, v] : j.items())

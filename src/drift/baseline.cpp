@@ -1,5 +1,7 @@
 #include "drift/baseline.hpp"
 
+#include "model/shape.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -125,7 +127,7 @@ Json docker_of(const Snapshot& s) {
                           {"key_lines", dj.contains("key_lines") ? dj["key_lines"] : Json::object()},
                           {"error", dj.value("error", "")}};
   }
-  if (dc.contains("dockerd") && dc["dockerd"].is_object()) out["dockerd"] = {{"argv", dc["dockerd"]["argv"]}};
+  if (s.daemon && s.daemon->dockerd) out["dockerd"] = {{"argv", s.daemon->dockerd->argv}};
   return out;
 }
 
@@ -281,6 +283,29 @@ Result<Json> parse_baseline(std::string_view text, const std::string& path) {
   for (const auto& [k, r] : (*j)["rules"].items())
     if (!r.is_object() || !r.contains("digest") || !r.contains("rules") || !r["rules"].is_array())
       return fail("/rules/" + k, "expected {header, rules[], digest}");
+  // Every member the comparison reads, with its type (model/shape.hpp).
+  using namespace shape;
+  static const Shape whole = object({
+      req("collectors", map(str())),
+      req("source_prefixes", map(array(str()))),
+      req("source_classes", array(object({req("label", str()), opt("representative", str()), opt("iif", str())}))),
+      req("exposure", array(object({opt("kind", str()), req("what", str()), opt("family", uint(6)),
+                                    req("cells", array(object({req("destination", str()), req("outcome", str()),
+                                                               opt("decided_by", str()),
+                                                               req("sources", array(uint()))})))}))),
+      req("findings", array(object({req("rule_id", str()), req("fingerprint", str()), opt("identity", str()),
+                                    req("message", str())}))),
+      req("rules", map(object({opt("header", str()), req("rules", array(object({opt("text", str()), opt("id", str())}))),
+                               req("digest", any())}))),
+      req("docker", object({req("daemon_json", nullable(object({opt("path", str()), opt("present", boolean()),
+                                                                 opt("content", any()), opt("key_lines", map(uint())),
+                                                                 opt("error", str())}))),
+                            req("dockerd", nullable(object({opt("argv", array(str()))})))})),
+      req("sysctls", map(nullable(str()))),
+      req("containers", map(object({req("image", str()), req("running", boolean()), req("ports", array(str())),
+                                    req("addresses", array(str()))}))),
+  });
+  if (auto e = check_shape(whole, *j, "")) return input_error(fmt::format("{}: {}", path, *e));
   return std::move(*j);
 }
 

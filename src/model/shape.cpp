@@ -119,9 +119,9 @@ std::optional<std::string> check(const Shape& s, const Json& j, JsonPath& path) 
       }
       return std::nullopt;
     case Shape::Type::map:
-      for (const auto& [k, v] : j.items()) {
-        path.push(k);
-        auto e = check(*s.elem, v, path);
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        path.push(it.key());
+        auto e = check(*s.elem, it.value(), path);
         path.pop();
         if (e) return e;
       }

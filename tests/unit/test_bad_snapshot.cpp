@@ -5,6 +5,7 @@
 // this too).
 #include <doctest/doctest.h>
 
+#include <filesystem>
 #include <functional>
 
 #include "../fuzz/pipeline.hpp"
@@ -109,4 +110,31 @@ TEST_CASE("given an nft expression the compiler cannot read, then walks through 
   // front of it, the rule may drop the packet or not.
   auto out = e.run(src, *dfa::IpAddr::parse("2001:db8:1::1"), 8080, "tcp");
   CHECK(out.result == dfa::Outcome::Result::uncertain);
+}
+
+TEST_CASE("given every input the fuzzers found a defect with, then it is refused or read, never an exception") {
+  // fixtures/fuzz/KIND-HASH: the inputs libFuzzer kept (docs/fuzzing.md).
+  namespace fs = std::filesystem;
+  std::size_t n = 0;
+  for (const auto& f : fs::directory_iterator(fixture_path("fuzz"))) {
+    std::string name = f.path().filename().string();
+    std::string text = fixture_text("fuzz/" + name);
+    CAPTURE(name);
+    ++n;
+    if (name.rfind("snapshot-", 0) == 0) {
+      CHECK_NOTHROW((void)dfa::fuzz::run_snapshot_pipeline(text));
+    } else if (name.rfind("baseline-", 0) == 0) {
+      auto base = dfa::parse_baseline(text, name);
+      if (base) {
+        Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+        dfa::Snapshot s{doc};
+        dfa::Engine e(s);
+        auto scan = dfa::run_scan(e);
+        CHECK_NOTHROW((void)dfa::compare_baselines(*base, dfa::make_baseline(e, scan), scan.findings));
+      }
+    } else if (name.rfind("policy-", 0) == 0) {
+      CHECK_NOTHROW((void)dfa::parse_guard_policy(text, name));
+    }
+  }
+  CHECK(n >= 3);
 }
