@@ -370,7 +370,7 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
       auto containing = index.containing(addr);
       c.label = class_label(part, addr, iface, containing);
       c.unnamed = containing.empty() && std::none_of(part.sets.begin(), part.sets.end(),
-                                                     [&](const AddrSet& st) { return st.addrs.count(addr) > 0; });
+                                                     [&a = addr](const AddrSet& st) { return st.addrs.count(a) > 0; });
       c.source.kind = Source::Kind::remote;
       c.source.addr = addr;
       c.source.iif = iface;
