@@ -196,18 +196,10 @@ const Shape* nft_object_shape(const std::string& kind) {
 // The statements of libnftables-json(5) that the readers know, with the
 // shape each must have. Statements not listed pass unread by this check;
 // the compiler takes them as constructs it does not model.
-const Shape* nft_expr_shape(std::string_view key) {
-  static const Shape str_or_list = either(str(), array(str()));
+const Shape* nft_statement_shape(std::string_view key) {
   static const Shape null_or_object = nullable(object({}));
   static const std::unordered_map<std::string_view, Shape> vocabulary = {
       {"match", object({req("op", str()), req("left", any()), req("right", any())})},
-      {"payload", object({opt("protocol", str()), opt("field", str()), opt("base", str()), opt("offset", uint()),
-                          opt("len", uint())})},
-      {"meta", object({req("key", str())})},
-      {"ct", object({req("key", str()), opt("dir", str()), opt("family", str())})},
-      {"fib", object({req("result", str()), req("flags", str_or_list)})},
-      {"prefix", object({req("addr", str()), req("len", uint(128))})},
-      {"concat", array(any())},
       {"jump", object({req("target", str())})},
       {"goto", object({req("target", str())})},
       {"dnat", null_or_object},
@@ -230,7 +222,7 @@ const Shape* nft_expr_shape(std::string_view key) {
 // it. Checking every node would cost as much as parsing the snapshot.
 std::optional<std::string> check_statement(const Json& stmt, JsonPath& path) {
   auto it = stmt.begin();
-  const Shape* sh = nft_expr_shape(it.key());
+  const Shape* sh = nft_statement_shape(it.key());
   if (!sh) return std::nullopt;
   path.push(it.key());
   auto e = check_shape(*sh, it.value(), path);
