@@ -59,6 +59,12 @@ struct Engine::Impl {
         {std::string(hook), std::string(where), std::string(rule), std::string(origin), std::string(verdict), drops});
   }
 
+  // Something on this walk's path is not modeled: whatever the walk ends in
+  // is uncertain, naming the first such thing.
+  void taint(const std::string& why) {
+    if (unknown_end.empty()) unknown_end = why;
+  }
+
   void drop(const std::string& by) {
     out.result = Outcome::Result::dropped;
     out.decided_by = by;
@@ -123,6 +129,7 @@ struct Engine::Impl {
       }
       const Rule& r = *rp;
       for (const auto& eff : r.effects) eff(p);
+      if (!r.taint.empty()) taint(r.taint);
       const Action* a = &r.action;
       if (a->kind == Action::vmap) {
         const Action* chosen = nullptr;
@@ -199,7 +206,31 @@ struct Engine::Impl {
   // Runs every base chain at a hook in priority order, with the NAT core at
   // its own position: -100 at prerouting/output, +100 at input/postrouting.
   // Returns false when the packet was dropped.
+  // Ingress chains of the device a packet arrives on, before prerouting
+  // (and before any conntrack). Returns false when the packet was dropped.
+  bool run_ingress(Packet& p) {
+    for (const BaseChain* b : e.ingress_) {
+      if (std::find(b->devices.begin(), b->devices.end(), p.iif) == b->devices.end()) continue;
+      ChainResult r = run_chain(*b, p, "ingress");
+      if (r.k == ChainResult::drop) {
+        drop(std::string(r.by));
+        return false;
+      }
+    }
+    return true;
+  }
+
+  // A device whose traffic meets chains the walks do not run.
+  void crossing(const std::string& dev) {
+    if (dev.empty()) return;
+    if (auto it = e.device_taint_.find(dev); it != e.device_taint_.end()) taint(it->second);
+  }
+
   bool run_hook(const std::string& hook, Packet& p, bool nat_allowed) {
+    if (!e.device_taint_.empty()) {
+      crossing(p.iif);
+      crossing(p.oif);
+    }
     int nat_pos = (hook == "prerouting" || hook == "output") ? -100 : 100;
     static const HookChains none;
     auto hc = e.hooks_.find({p.family, hook});
@@ -209,10 +240,14 @@ struct Engine::Impl {
     const std::vector<const BaseChain*>* nat_order = &chains.nats;
     std::vector<const BaseChain*> swapped;
     bool nat_done = false;
-    auto run_nat = [&]() -> bool {
+    auto run_nat_chains = [&]() -> bool {
       nat_done = true;
       p.ct = e.rules_.conntrack_active;
       if (!nat_allowed || nat_order->empty() || skip_nat) return true;
+      if (p.untracked) {
+        step(hook, "nat", "", "", "nat chains do not run: the packet is untracked (notrack)");
+        return true;
+      }
       if (!e.rules_.conntrack_active) {
         step(hook, "nat", "", "", "nat chains do not run: nothing in the ruleset enables conntrack");
         return true;
@@ -257,6 +292,17 @@ struct Engine::Impl {
       }
       return true;
     };
+    // A later packet gets the binding its connection's first packet made:
+    // the nat chains are evaluated as for that packet (SYN, ct state new).
+    auto run_nat = [&]() -> bool {
+      if (!p.later) return run_nat_chains();
+      p.later = false;
+      p.tcp_flags = 0x02;
+      bool ok = run_nat_chains();
+      p.later = true;
+      p.tcp_flags = 0x10;
+      return ok;
+    };
     for (const BaseChain* b : filters) {
       if (!nat_done && b->priority > nat_pos && !run_nat()) return false;
       if (b->priority > -200) p.ct = e.rules_.conntrack_active;  // conntrack runs at -200
@@ -288,6 +334,67 @@ struct Engine::Impl {
     for (const RouteEntry* r : e.main_routes_)
       if (r->family == dst.family && r->dst.contains(dst) && (!best || r->dst.len > best->dst.len)) best = r;
     return best;
+  }
+
+  const RouteEntry* table_lookup(const std::string& table, const IpAddr& dst) const {
+    auto it = e.tables_.find(table);
+    if (it == e.tables_.end()) return nullptr;
+    const RouteEntry* best = nullptr;
+    for (const RouteEntry* r : it->second)
+      if (r->family == dst.family && r->dst.contains(dst) && (!best || r->dst.len > best->dst.len)) best = r;
+    return best;
+  }
+
+  // The route the kernel picks for p after the local table: through the
+  // policy rules by preference (their source, destination, input device and
+  // mark selectors, lookup/blackhole/unreachable/prohibit, a table's "throw"
+  // going on to the next rule), or the main table when there are none but
+  // the defaults. src: the source address when known (a locally generated
+  // packet has none until routing picks one). Null: no route; why says so.
+  const RouteEntry* route(const Packet& p, std::optional<IpAddr> src, std::string& why) {
+    if (e.policy_rules_.empty()) {
+      const RouteEntry* r = lookup(p.daddr);
+      if (!r || r->type != "unicast") why = fmt::format("kernel: no route to {}", p.daddr.str());
+      return r;
+    }
+    for (const auto& pr : e.policy_rules_) {
+      if (pr.family != p.family) continue;
+      bool hit = true;
+      static const IpAddr none4 = *IpAddr::parse("0.0.0.0"), none6 = *IpAddr::parse("::");
+      IpAddr from = src ? *src : p.family == 6 ? none6 : none4;
+      if (pr.src && !pr.src->contains(from)) hit = false;
+      if (pr.dst && !pr.dst->contains(p.daddr)) hit = false;
+      if (!pr.iif.empty() && pr.iif != (p.local_origin ? "lo" : p.iif)) hit = false;
+      if (!pr.oif.empty()) hit = false;  // only sockets bound to a device select by oif
+      if (pr.fwmask && hit) {
+        if (!p.mark_unknown.empty()) {
+          hit = d.pick(fmt::format("policy routing rule {} selects by mark: {}", pr.priority, p.mark_unknown));
+        } else if ((p.mark & pr.fwmask) != pr.fwmark) {
+          hit = false;
+        }
+      }
+      if (pr.invert) hit = !hit;
+      if (!hit) continue;
+      if (!pr.unmodeled.empty()) {
+        taint(pr.unmodeled);
+        continue;
+      }
+      if (pr.action != "lookup") {
+        why = fmt::format("kernel: policy routing rule {} ({}) matches {}", pr.priority, pr.action, p.daddr.str());
+        if (trace) step("routing", "rule " + std::to_string(pr.priority), "", "", pr.action);
+        return nullptr;
+      }
+      const RouteEntry* r = table_lookup(pr.table, p.daddr);
+      if (!r || r->type == "throw") continue;
+      if (trace && pr.table != "main") step("routing", "rule " + std::to_string(pr.priority), "", "", "lookup table " + pr.table);
+      if (r->type != "unicast") {
+        why = fmt::format("kernel: table {} has a {} route to {}", pr.table, r->type, p.daddr.str());
+        return nullptr;
+      }
+      return r;
+    }
+    why = fmt::format("kernel: no route to {}", p.daddr.str());
+    return nullptr;
   }
 
   bool forwarding_enabled(const std::string& iif, int family) const {
@@ -368,8 +475,13 @@ struct Engine::Impl {
     r.sport = p.dport;
     r.daddr = p.saddr;
     r.dport = p.sport;
-    r.ct = true;
+    // Conntrack finds the connection at -200: chains before it see none.
+    r.ct = false;
     r.reply = true;
+    r.tcp_flags = p.later ? 0x10 : 0x12;  // ACK, or the handshake's SYN|ACK
+    r.later = p.later;
+    if (p.untracked)
+      r.ct_unknown = "the request was untracked (notrack): what conntrack makes of the reply is not modeled";
     r.dnat_done = p.dnat_done;
     r.orig_daddr = p.orig_daddr;
     r.orig_dport = p.orig_dport;
@@ -390,7 +502,16 @@ struct Engine::Impl {
   // comes back in on that interface.
   // A routed request that left through a bridge: its reply comes back in
   // through the bridge port that leads to the container or neighbour.
+  // A request whose tuple a payload statement rewrote: its reply carries the
+  // rewritten address or port back to the client unless something rewrites
+  // it again, which the model does not follow.
+  void rewritten_reply(const Packet& p) {
+    if (!p.rewritten.empty())
+      taint(fmt::format("{} rewrote the request: whether its reply reaches the client is not modeled", p.rewritten));
+  }
+
   bool reply_from_outside(const Packet& p, const ContainerAddr* from = nullptr) {
+    rewritten_reply(p);
     Packet r = reply_of(p);
     r.iif = p.oif;
     r.bridged = p.bridged;
@@ -401,7 +522,7 @@ struct Engine::Impl {
     if (!p.bridged && e.bridge_ports_.count(p.oif))
       bridge_port(r, p.oif, from, p.daddr, true);
     if (trace) step("reply", r.iif, "", "", fmt::format("reply from {} comes back in on {}", r.saddr.str(), r.iif));
-    if (!run_hook("prerouting", r, false)) return reply_dropped(out.decided_by);
+    if ((!p.bridged && !run_ingress(r)) || !run_hook("prerouting", r, false)) return reply_dropped(out.decided_by);
     if (p.bridged) {
       r.oif = p.iif;
       if (!run_hook("forward", r, false) || !run_hook("postrouting", r, false)) return reply_dropped(out.decided_by);
@@ -411,8 +532,9 @@ struct Engine::Impl {
       if (!run_hook("input", r, false)) return reply_dropped(out.decided_by);
       return true;
     }
-    auto rt = lookup(r.daddr);
-    if (!rt || rt->type != "unicast") return reply_dropped("no route back to " + r.daddr.str());
+    std::string no_route;
+    auto rt = route(r, r.saddr, no_route);
+    if (!rt || rt->type != "unicast") return reply_dropped("no route back to " + r.daddr.str() + " (" + no_route + ")");
     r.oif = rt->dev;
     if (!run_hook("forward", r, false) || !run_hook("postrouting", r, false)) return reply_dropped(out.decided_by);
     return true;
@@ -420,12 +542,14 @@ struct Engine::Impl {
 
   // The request reached a host socket: its reply is sent by the host.
   bool reply_from_host(const Packet& p) {
+    rewritten_reply(p);
     Packet r = reply_of(p);
     r.local_origin = true;
     bool local = e.host_.is_local(r.daddr) || p.iif == "lo";
+    std::string no_route;
     if (local) r.oif = "lo";
-    else if (auto rt = lookup(r.daddr)) r.oif = rt->dev;
-    else return reply_dropped("no route back to " + r.daddr.str());
+    else if (auto rt = route(r, r.saddr, no_route); rt && rt->type == "unicast") r.oif = rt->dev;
+    else return reply_dropped("no route back to " + r.daddr.str() + " (" + no_route + ")");
     if (trace) step("reply", r.oif, "", "", fmt::format("reply from the host goes out via {}", r.oif));
     if (!run_hook("output", r, false) || !run_hook("postrouting", r, false)) return reply_dropped(out.decided_by);
     if (r.oif == "lo") {
@@ -545,7 +669,7 @@ struct Engine::Impl {
     }
     p.orig_daddr = p.daddr;
     p.orig_dport = p.dport;
-    if (!run_hook("prerouting", p, true)) return;
+    if (!run_ingress(p) || !run_hook("prerouting", p, true)) return;
     route_input(p);
   }
 
@@ -565,10 +689,11 @@ struct Engine::Impl {
       drop(fmt::format("kernel: IPv{} forwarding is disabled", p.family));
       return;
     }
-    auto rt = lookup(p.daddr);
+    std::string no_route;
+    auto rt = route(p, p.saddr, no_route);
     if (!rt || rt->type != "unicast") {
       step("routing", "main", "", "", "drop: no route");
-      drop(fmt::format("kernel: no route to {}", p.daddr.str()));
+      drop(no_route);
       return;
     }
     p.oif = rt->dev;
@@ -662,6 +787,8 @@ struct Engine::Impl {
       q.daddr = *t.container;
       q.dport = cport;
       q.local_origin = true;
+      q.later = in.later;
+      q.tcp_flags = in.tcp_flags;
       std::string in_accept = last_accept;
       local_out(q, std::nullopt);
       if (out.result == Outcome::Result::delivered) {
@@ -684,19 +811,26 @@ struct Engine::Impl {
     const RouteEntry* rt = nullptr;
     if (local) p.oif = "lo";
     else {
-      rt = lookup(p.daddr);
+      std::string no_route;
+      rt = route(p, src, no_route);
       if (!rt || rt->type != "unicast") {
         step("routing", "main", "", "", "no route");
-        drop(fmt::format("kernel: no route to {}", p.daddr.str()));
+        drop(no_route);
         return;
       }
       p.oif = rt->dev;
     }
     p.saddr = src ? *src : local ? p.daddr : (rt->prefsrc ? *rt->prefsrc : primary_addr(p.oif, p.family));
+    uint32_t mark = p.mark;
     if (!run_hook("output", p, true)) return;
-    if (p.dnat_done) {  // rerouted after DNAT
+    if (p.dnat_done || (p.mark != mark && !e.policy_rules_.empty())) {  // rerouted after DNAT or a new mark
+      std::string no_route;
       if (e.host_.is_local(p.daddr)) p.oif = "lo";
-      else if (auto r2 = lookup(p.daddr)) p.oif = r2->dev;
+      else if (auto r2 = route(p, p.saddr, no_route); r2 && r2->type == "unicast") p.oif = r2->dev;
+      else if (!e.policy_rules_.empty()) {
+        drop(no_route);
+        return;
+      }
     }
     if (trace) step("routing", "output", "", "", "out via " + p.oif);
     if (!run_hook("postrouting", p, true)) return;
@@ -839,8 +973,79 @@ Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(
       }
     }
   }
-  for (const auto& r : routes_)
+  for (const auto& r : routes_) {
     if (r.table == "main") main_routes_.push_back(&r);
+    tables_[r.table].push_back(&r);
+  }
+  if (const HostFacts* h = s.host ? &*s.host : nullptr) {
+    for (const PolicyRule& pr : h->policy_rules) {
+      if (pr.table == "local" && pr.action == "lookup" && pr.src.empty() && pr.dst.empty() && pr.iif.empty() &&
+          pr.oif.empty() && !pr.fwmask && pr.unmodeled.empty() && !pr.invert)
+        continue;  // the local table: is_local answers it, first
+      PolicyRuleEntry e;
+      e.family = pr.family;
+      e.priority = pr.priority;
+      e.table = pr.table;
+      e.action = pr.action;
+      e.iif = pr.iif;
+      e.oif = pr.oif;
+      e.fwmark = pr.fwmark;
+      e.fwmask = pr.fwmask;
+      e.invert = pr.invert;
+      e.src = pr.src.empty() ? std::nullopt : Prefix::parse(pr.src);
+      e.dst = pr.dst.empty() ? std::nullopt : Prefix::parse(pr.dst);
+      std::vector<std::string> why = pr.unmodeled;
+      if ((!pr.src.empty() && !e.src) || (!pr.dst.empty() && !e.dst)) why.push_back("an address it cannot read");
+      if (e.action != "lookup" && e.action != "blackhole" && e.action != "unreachable" && e.action != "prohibit")
+        why.push_back("action " + e.action);
+      if (!why.empty())
+        e.unmodeled = fmt::format("policy routing rule {} ({}) is not modeled", e.priority, fmt::join(why, ", "));
+      policy_rules_.push_back(std::move(e));
+    }
+    std::stable_sort(policy_rules_.begin(), policy_rules_.end(),
+                     [](const PolicyRuleEntry& a, const PolicyRuleEntry& b) { return a.priority < b.priority; });
+    // Only the default rules (main, default): the main table alone, as before.
+    bool only_defaults = std::all_of(policy_rules_.begin(), policy_rules_.end(), [](const PolicyRuleEntry& e) {
+      return e.unmodeled.empty() && e.action == "lookup" && !e.src && !e.dst && e.iif.empty() && e.oif.empty() &&
+             !e.fwmask && !e.invert && (e.table == "main" || e.table == "default");
+    });
+    if (only_defaults) policy_rules_.clear();
+  }
+  // Chains of other families. netdev and inet ingress chains are run by the
+  // walks; the rest, where they can change a verdict, make the paths they
+  // see uncertain.
+  std::set<std::string> bridges;
+  std::map<std::string, std::string> master_of;
+  if (s.host)
+    for (const Interface& i : s.host->interfaces) {
+      if (i.kind == "bridge") bridges.insert(i.name);
+      if (!i.master.empty()) master_of[i.name] = i.master;
+    }
+  for (const BaseChain& b : rules_.unmodeled_base) {
+    if (!b.can_drop) continue;
+    std::string why = fmt::format("{} (hook {}{}{}) is not run by the analysis", b.label(), b.hook,
+                                  b.devices.empty() ? "" : ", device ", fmt::join(b.devices, ", "));
+    auto on = [&](const std::string& dev) { device_taint_.try_emplace(dev, why); };
+    if (b.devices.empty() && (b.hook == "ingress" || b.hook == "egress")) {
+      if (global_taint_.empty()) global_taint_ = why + " (its device is not in the snapshot)";
+    } else if ((b.family == "netdev" || b.family == "inet") && b.hook == "ingress") {
+      bool port = false;
+      for (const auto& d : b.devices)
+        if (auto m = master_of.find(d); m != master_of.end() && bridges.count(m->second)) {
+          on(m->second);  // which port of the bridge a packet came in on is not always known
+          port = true;
+        }
+      if (!port) ingress_.push_back(&b);
+    } else if (b.family == "netdev") {
+      for (const auto& d : b.devices) on(d);
+    } else if (b.family == "bridge") {
+      for (const auto& br : bridges) on(br);
+    } else if (global_taint_.empty()) {
+      global_taint_ = why;  // arp and anything newer: every path may depend on it
+    }
+  }
+  std::stable_sort(ingress_.begin(), ingress_.end(),
+                   [](const BaseChain* a, const BaseChain* b) { return a->priority < b->priority; });
   if (s.docker)
     for (const Container* c : s.docker->running()) {
       std::optional<IpAddr> first4;
@@ -879,6 +1084,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     ++walks;
     Decider d{choices, 0, {}};
     Impl w{*this, d, {}, {}, {}, {}, trace, skip_nat};
+    if (!global_taint_.empty()) w.taint(global_taint_);
     Packet p;
     p.family = dst.family;
     p.daddr = dst;
@@ -889,23 +1095,51 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
       w.out.uncertain.push_back("the host collector did not succeed: routes and addresses are unknown");
       return w.out;
     }
-    switch (src.kind) {
-      case Source::Kind::remote:
-        p.saddr = *src.addr;
-        p.iif = src.iif;
-        if (p.iif.empty()) {
-          auto rt = w.lookup(p.saddr);
-          p.iif = rt ? rt->dev : "";
-        }
-        w.inbound(p);
-        break;
-      case Source::Kind::host:
-        p.local_origin = true;
-        w.local_out(p, src.addr);
-        break;
-      case Source::Kind::container:
-        w.from_container(p, src.container);
-        break;
+    auto start = [&](Packet p) {
+      switch (src.kind) {
+        case Source::Kind::remote:
+          p.saddr = *src.addr;
+          p.iif = src.iif;
+          if (p.iif.empty()) {
+            auto rt = w.lookup(p.saddr);
+            p.iif = rt ? rt->dev : "";
+          }
+          w.inbound(p);
+          break;
+        case Source::Kind::host:
+          p.local_origin = true;
+          w.local_out(p, src.addr);
+          break;
+        case Source::Kind::container:
+          w.from_container(p, src.container);
+          break;
+      }
+    };
+    start(p);
+    if (proto == "tcp" && rules_.tests_tcp_flags && w.out.result == Outcome::Result::delivered && w.unknown_end.empty()) {
+      // Rules test TCP flags: the handshake's SYN and SYN|ACK passed; the
+      // connection also needs its later packets (ACK) in both directions.
+      Outcome first = std::move(w.out);
+      w.out = Outcome{};
+      w.last_accept.clear();
+      w.from_ctr.clear();
+      Packet q = p;
+      q.later = true;
+      q.tcp_flags = 0x10;
+      start(q);
+      if (w.unknown_end.empty() && w.out.result == Outcome::Result::delivered) {
+        w.out = std::move(first);
+      } else {
+        Outcome later = std::move(w.out);
+        w.out = std::move(first);
+        w.out.result = later.result == Outcome::Result::dropped ? Outcome::Result::dropped : Outcome::Result::uncertain;
+        w.out.decided_by = "a later packet of the connection (ACK) " +
+                           (later.result == Outcome::Result::dropped ? "is dropped: " + later.decided_by
+                                                                     : std::string("may not pass"));
+        w.out.steps.push_back({"later", "", "", "", "a later packet of the connection (TCP ACK, ct state established):", false});
+        for (auto& st : later.steps) w.out.steps.push_back(std::move(st));
+        if (!w.unknown_end.empty()) w.unknown_end = "a later packet of the connection (ACK): " + w.unknown_end;
+      }
     }
     // Each unexplored branch: flip one choice point past the given prefix.
     for (std::size_t k = choices.size(); k < d.points.size(); ++k) {

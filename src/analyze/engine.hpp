@@ -101,6 +101,27 @@ class Engine {
     std::vector<const BaseChain*> filters, nats;
   };
   std::map<std::pair<int, std::string>, HookChains> hooks_;
+  // Policy routing: the rules besides the local-table one, by preference,
+  // and every table's routes. Empty rules (a snapshot without them): the
+  // main table alone.
+  struct PolicyRuleEntry {
+    int family = 4;
+    std::uint64_t priority = 0;
+    std::string table, action, iif, oif;
+    std::optional<Prefix> src, dst;
+    std::uint32_t fwmark = 0, fwmask = 0;
+    bool invert = false;
+    std::string unmodeled;  // non-empty: why a packet it may select is uncertain
+  };
+  std::vector<PolicyRuleEntry> policy_rules_;
+  std::map<std::string, std::vector<const RouteEntry*>> tables_;
+  // Chains the walks run before prerouting: netdev (and inet) ingress, by
+  // priority; each lists its devices.
+  std::vector<const BaseChain*> ingress_;
+  // Paths through these devices meet chains the walks do not run (bridge
+  // family, netdev egress, ingress on a bridge port): why, per device.
+  std::map<std::string, std::string> device_taint_;
+  std::string global_taint_;  // non-empty: every walk is uncertain (an arp-family chain)
 };
 
 Json to_json(const Outcome& o);

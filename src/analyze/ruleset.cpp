@@ -110,12 +110,64 @@ struct Ctx {
   const Json& ruleset;  // for named sets
   std::string family;   // nft table family
   std::string table;
+  const std::set<std::string>* dynamic_sets = nullptr;  // "family table name" of sets filled from the packet path
 };
+
+// A value as text, for the elements a packet adds to a set and the lookups
+// that find them (both sides evaluate the same kinds of expression).
+std::string lval_text(const LVal& l) {
+  if (std::holds_alternative<IpAddr>(l.v)) return std::get<IpAddr>(l.v).str();
+  if (std::holds_alternative<uint64_t>(l.v)) return std::to_string(std::get<uint64_t>(l.v));
+  return std::string(std::get<std::string_view>(l.v));
+}
 
 // A left-hand expression as a function of the packet.
 using LExpr = std::function<LVal(const Packet&)>;
 
+// A constant of a bitmask: a number, a TCP flag name, or an "|" of them.
+std::optional<uint64_t> bitmask_const(const Json& j) {
+  if (j.is_number_unsigned()) return j.get<uint64_t>();
+  if (j.is_string()) {
+    static const std::map<std::string, uint64_t, std::less<>> flags = {
+        {"fin", 0x01}, {"syn", 0x02}, {"rst", 0x04}, {"psh", 0x08}, {"ack", 0x10}, {"urg", 0x20}, {"ecn", 0x40}, {"cwr", 0x80}};
+    auto it = flags.find(j.get_ref<const std::string&>());
+    if (it == flags.end()) return std::nullopt;
+    return it->second;
+  }
+  // "syn | ack" is written {"|": [...]} or, as a mask, ["syn", "ack"].
+  if (j.is_array() || (j.is_object() && j.contains("|") && j["|"].is_array())) {
+    uint64_t v = 0;
+    for (const auto& x : j.is_array() ? j : j["|"]) {
+      auto b = bitmask_const(x);
+      if (!b) return std::nullopt;
+      v |= *b;
+    }
+    return v;
+  }
+  return std::nullopt;
+}
+
+// Whether an expression is the TCP flags field, alone or masked: its
+// right-hand sides are flag names.
+bool is_tcp_flags(const Json& e) {
+  if (e.contains("&") && e["&"].is_array() && !e["&"].empty()) return is_tcp_flags(e["&"][0]);
+  return e.contains("payload") && e["payload"].value("protocol", "") == "tcp" && e["payload"].value("field", "") == "flags";
+}
+
 std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_dep) {
+  if (auto bw = e.find("&"); bw != e.end()) {
+    // A masked value: "tcp flags & (syn | ack)", "meta mark & 0xff".
+    if (!bw->is_array() || bw->size() != 2) return std::nullopt;
+    auto mask = bitmask_const((*bw)[1]);
+    auto inner = left_expr((*bw)[0], c, proto_dep);
+    if (!mask || !inner) return std::nullopt;
+    return [f = *inner, m = *mask](const Packet& p) {
+      LVal l = f(p);
+      if (l.state != LVal::value) return l;
+      if (!std::holds_alternative<uint64_t>(l.v)) return LVal{LVal::unknown, std::string_view(), "a mask of a value that is not a number"};
+      return val(std::get<uint64_t>(l.v) & m);
+    };
+  }
   if (auto m = e.find("meta"); m != e.end()) {
     std::string key = m->value("key", "");
     // Without a device (iif on output, oif before routing) the kernel
@@ -156,7 +208,8 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
       // Other header fields: our packets are plain TCP/UDP without options.
       if (proto == "icmp" || proto == "icmpv6")
         return [](const Packet&) { return absent(); };
-      if (proto == "tcp" && field == "flags") return [](const Packet& p) { return p.proto != "tcp" ? absent() : val(uint64_t{0x02}); };
+      if (proto == "tcp" && field == "flags")
+        return [](const Packet& p) { return p.proto != "tcp" ? absent() : val(uint64_t{p.tcp_flags}); };
     }
     return std::nullopt;
   }
@@ -164,25 +217,35 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
     std::string key = ct->value("key", ""), dir = ct->value("dir", "");
     // Before conntrack (raw priority) there is no connection: the state is
     // "invalid" and every other ct key fails to load, so its rule cannot match.
+    // An untracked packet (notrack) has no connection either, but its state
+    // reads "untracked". Where the model does not know what conntrack makes
+    // of the packet (ct_unknown), every ct key is uncertain.
+    auto unknown_ct = [](const Packet& p) { return LVal{LVal::unknown, std::string_view(), p.ct_unknown}; };
     if (key == "state")
-      return [](const Packet& p) {
-        return val(!p.ct ? "invalid" : p.untracked ? "untracked" : p.reply ? "established" : "new");
+      return [unknown_ct](const Packet& p) {
+        if (!p.ct_unknown.empty()) return unknown_ct(p);
+        return val(p.untracked ? "untracked" : !p.ct ? "invalid" : p.reply || p.later ? "established" : "new");
       };
-    if (key == "status") return [](const Packet& p) { return !p.ct ? absent() : val(p.dnat_done ? "dnat" : ""); };
-    if (key == "direction")
-      return [](const Packet& p) { return !p.ct ? absent() : val(p.reply ? "reply" : "original"); };
-    if (key == "proto-dst" && dir != "reply") return [](const Packet& p) { return !p.ct ? absent() : val(uint64_t{p.orig_dport}); };
+    // Every other key: nothing to load without a connection, so no match.
+    auto conn = [unknown_ct](LVal (*f)(const Packet&)) -> LExpr {
+      return [unknown_ct, f](const Packet& p) {
+        if (!p.ct_unknown.empty()) return unknown_ct(p);
+        return !p.ct || p.untracked ? absent() : f(p);
+      };
+    };
+    if (key == "status") return conn([](const Packet& p) { return val(p.dnat_done ? "dnat" : ""); });
+    if (key == "direction") return conn([](const Packet& p) { return val(p.reply ? "reply" : "original"); });
+    if (key == "proto-dst" && dir != "reply") return conn([](const Packet& p) { return val(uint64_t{p.orig_dport}); });
     if (key == "proto-src" && dir != "reply")
-      return [](const Packet& p) { return !p.ct ? absent() : val(uint64_t{p.reply ? p.dport : p.sport}); };
+      return conn([](const Packet& p) { return val(uint64_t{p.reply ? p.dport : p.sport}); });
     if ((key == "daddr" || key == "ip daddr" || key == "ip6 daddr") && dir == "original")
-      return [](const Packet& p) { return !p.ct ? absent() : val(p.orig_daddr); };
+      return conn([](const Packet& p) { return val(p.orig_daddr); });
     if ((key == "saddr" || key == "ip saddr" || key == "ip6 saddr") && dir == "original")
-      return [](const Packet& p) { return !p.ct ? absent() : val(p.reply ? p.daddr : p.saddr); };
+      return conn([](const Packet& p) { return val(p.reply ? p.daddr : p.saddr); });
     if (key == "mark")
-      return [](const Packet& p) {
-        if (!p.ct) return absent();
+      return conn([](const Packet& p) {
         return p.ctmark_unknown.empty() ? val(uint64_t{p.ctmark}) : LVal{LVal::unknown, std::string_view(), p.ctmark_unknown};
-      };
+      });
     return std::nullopt;
   }
   if (auto fib = e.find("fib"); fib != e.end()) {
@@ -350,7 +413,37 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
                                   : Op::other;
   std::optional<uint64_t> rnum;
   if (right.is_number()) rnum = right.get<uint64_t>();
-  return [f, o, op, rnum, parsed, is_set, single](const Packet& p, std::string& why) -> Tri {
+  if (is_tcp_flags(left)) {
+    // Flag names on the right: "tcp flags syn" (op in: any of these bits),
+    // "tcp flags & (syn|ack) == syn", "tcp flags { syn, syn|ack }".
+    if (is_set) {
+      for (std::size_t i = 0; i < parsed.size(); ++i)
+        if (auto b = bitmask_const((*elems)[i])) parsed[i] = Elem{Elem::num, {}, {}, *b, *b, ""};
+    } else if (auto b = bitmask_const(right)) {
+      single = Elem{Elem::num, {}, {}, *b, *b, ""};
+      rnum = *b;
+      if (op == "in") {
+        uint64_t bits = *b;
+        return [f, bits](const Packet& p, std::string& why) -> Tri {
+          LVal l = f(p);
+          if (l.state == LVal::unknown) {
+            why = l.why;
+            return Tri::unknown;
+          }
+          if (l.state == LVal::absent || !std::holds_alternative<uint64_t>(l.v)) return Tri::no;
+          return (std::get<uint64_t>(l.v) & bits) ? Tri::yes : Tri::no;
+        };
+      }
+    }
+  }
+  // A named set that rules fill from the packet path: what this packet added
+  // or deleted is known; whether earlier packets added anything is not.
+  const std::string* dyn = nullptr;
+  if (right.is_string() && c.dynamic_sets && right.get<std::string>().rfind("@", 0) == 0)
+    if (auto it = c.dynamic_sets->find(fmt::format("{} {} {}", c.family, c.table, right.get<std::string>().substr(1)));
+        it != c.dynamic_sets->end())
+      dyn = &*it;
+  return [f, o, op, rnum, parsed, is_set, single, dyn](const Packet& p, std::string& why) -> Tri {
     LVal l = f(p);
     if (l.state == LVal::unknown) {
       why = l.why;
@@ -358,8 +451,20 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
     }
     if (l.state == LVal::absent) return Tri::no;  // a header that is not there matches nothing (== and != alike)
     Tri t;
-    if (is_set) t = any_of(l, parsed);
-    else t = elem_eq(l, single);
+    if (dyn) {
+      std::pair<const std::string*, std::string> key{dyn, lval_text(l)};
+      auto has = [&key](const auto& v) { return std::find(v.begin(), v.end(), key) != v.end(); };
+      t = has(p.set_adds) ? Tri::yes : has(p.set_dels) ? Tri::no : any_of(l, parsed);
+      if (t == Tri::no && !has(p.set_dels)) {
+        why = fmt::format("set {} is filled from the packet path: whether earlier packets put {} in it is not known",
+                          dyn->substr(dyn->rfind(' ') + 1), key.second);
+        t = Tri::unknown;
+      }
+    } else if (is_set) {
+      t = any_of(l, parsed);
+    } else {
+      t = elem_eq(l, single);
+    }
     if (o == Op::eq) return t;
     if (o == Op::ne) return negate(t);
     if (o != Op::other && std::holds_alternative<uint64_t>(l.v) && rnum) {
@@ -441,7 +546,7 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
             if (has_flag(s, n)) v |= static_cast<unsigned>(b);
           return v;
         };
-        bool hit = ((0x02u & flagset(mask)) == flagset(cmp));
+        bool hit = ((p.tcp_flags & flagset(mask)) == flagset(cmp));
         return inv(tri(hit), fi);
       };
     }
@@ -466,7 +571,7 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
       std::string st = P("ctstate");
       bool iv = B("ctstate_invert");
       parts.push_back([st, iv](const Packet& p, std::string&) {
-        return inv(tri(has_flag(st, p.untracked ? "UNTRACKED" : p.reply ? "ESTABLISHED" : "NEW") ||
+        return inv(tri(has_flag(st, p.untracked ? "UNTRACKED" : p.reply || p.later ? "ESTABLISHED" : "NEW") ||
                        (has_flag(st, "DNAT") && p.dnat_done)), iv);
       });
     }
@@ -507,10 +612,15 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
     std::string st_only = params.contains("ctstate") ? P("ctstate") : "";
     bool st_inv = B("ctstate_invert"), has_state = params.contains("ctstate");
     return [parts, st_only, st_inv, has_state](const Packet& p, std::string& why) {
-      if (!p.ct) {
-        // xt_conntrack without a connection: only the state test can match (as INVALID).
+      if (!p.ct_unknown.empty()) {
+        why = p.ct_unknown;
+        return Tri::unknown;
+      }
+      if (!p.ct || p.untracked) {
+        // xt_conntrack without a connection: only the state test can match
+        // (as INVALID, or UNTRACKED after notrack).
         if (!has_state) return Tri::no;
-        return inv(tri(has_flag(st_only, "INVALID")), st_inv);
+        return inv(tri(has_flag(st_only, p.untracked ? "UNTRACKED" : "INVALID")), st_inv);
       }
       Tri acc = Tri::yes;
       for (const auto& c : parts) {
@@ -623,6 +733,15 @@ bool parse_nat_dest(const std::string& s, Action& a) {
 Action xt_target_action(const Json& t) {
   Action a;
   std::string name = t.value("name", "");
+  // Targets that let the packet go on, whatever their parameters (their
+  // effects, if any, are xt_target_effect's).
+  static const std::set<std::string, std::less<>> go_on = {"LOG",      "NFLOG", "ULOG", "TRACE",     "AUDIT",
+                                                           "TCPMSS",   "CHECKSUM", "CLASSIFY", "DSCP", "TOS",
+                                                           "IDLETIMER", "LED", "TEE", "MARK", "NOTRACK"};
+  if (go_on.count(name) || (name == "CT" && t.value("decoded", false))) {
+    a.kind = Action::none;
+    return a;
+  }
   if (!t.value("decoded", false)) {
     a.kind = Action::unknown;
     a.reason = fmt::format("target {} could not be decoded", name);
@@ -643,8 +762,6 @@ Action xt_target_action(const Json& t) {
     a.kind = Action::snat;
   } else if (name == "REJECT") {
     a.kind = Action::reject;
-  } else if (name == "LOG" || name == "MARK") {
-    a.kind = Action::none;
   } else {
     a.kind = Action::unknown;
     a.reason = fmt::format("target {} is not modeled", name);
@@ -779,6 +896,145 @@ std::optional<std::function<void(Packet&)>> mark_effect(const Json& mangle, cons
   return [why](Packet& p) { p.ctmark_unknown = why; };
 }
 
+// Statements proven not to change what the model computes for the first
+// packets of a connection: counting and logging; flow offload (only packets
+// of an established connection are offloaded); dup and TEE-like copies (the
+// original goes on); conntrack helpers, timeouts and expectations (they act
+// on related connections); "last" (a timestamp).
+bool is_inert_statement(const Json& e) {
+  static const std::set<std::string, std::less<>> inert = {"counter", "log",        "flow",          "dup",
+                                                           "last",    "ct helper",  "ct timeout",    "ct expectation"};
+  return e.is_object() && e.size() == 1 && inert.count(e.begin().key());
+}
+
+// Fields a rule may set without changing any verdict the model computes:
+// no test of them is modeled (each is uncertain), and neither routing nor
+// conntrack reads them. MSS clamping ("tcp option maxseg size set") included.
+bool inert_mangle(const Json& m) {
+  const Json& k = m.at("key");
+  if (auto me = k.find("meta"); me != k.end()) {
+    std::string key = me->value("key", "");
+    return key == "priority" || key == "nftrace";
+  }
+  if (auto pl = k.find("payload"); pl != k.end()) {
+    std::string proto = pl->value("protocol", ""), field = pl->value("field", "");
+    return (proto == "ip" || proto == "ip6") && (field == "dscp" || field == "ecn" || field == "flowlabel");
+  }
+  if (auto ct = k.find("ct"); ct != k.end()) return ct->value("key", "") == "label";
+  if (auto to = k.find("tcp option"); to != k.end()) return to->value("name", "") == "maxseg";
+  return false;
+}
+
+// notrack: before conntrack the packet is left untracked (no NAT, ct state
+// untracked); once it has a connection the statement does nothing.
+std::function<void(Packet&)> notrack_effect() {
+  return [](Packet& p) {
+    if (p.ct) return;
+    p.untracked = true;
+    p.ct_unknown.clear();  // an untracked reply: its ct state is known again
+  };
+}
+
+// A payload statement that sets an address or port of the packet to a
+// constant: later rules, conntrack (when it comes before) and routing see the
+// new value. The reply carries it back, which the model does not follow.
+std::optional<std::function<void(Packet&)>> payload_effect(const Json& m, const Ctx& c, const std::string& who) {
+  (void)c;
+  const Json& k = m.at("key");
+  auto pl = k.find("payload");
+  if (pl == k.end()) return std::nullopt;
+  std::string proto = pl->value("protocol", ""), field = pl->value("field", "");
+  const Json& v = m.at("value");
+  if ((proto == "tcp" || proto == "udp" || proto == "th") && (field == "dport" || field == "sport") && v.is_number_unsigned()) {
+    unsigned port = v.get<unsigned>();
+    if (port > 65535) return std::nullopt;
+    bool dst = field == "dport";
+    return [proto, dst, port, who](Packet& p) {
+      if (proto != "th" && p.proto != proto) return;  // the implicit l4proto dependency
+      (dst ? p.dport : p.sport) = port;
+      if (dst && !p.ct) p.orig_dport = port;  // conntrack has not seen the packet yet
+      p.rewritten = who;
+    };
+  }
+  if ((proto == "ip" || proto == "ip6") && (field == "daddr" || field == "saddr") && v.is_string()) {
+    auto a = IpAddr::parse(v.get<std::string>());
+    int fam = proto == "ip6" ? 6 : 4;
+    if (!a || a->family != fam) return std::nullopt;
+    bool dst = field == "daddr";
+    return [fam, dst, a = *a, who](Packet& p) {
+      if (p.family != fam) return;
+      (dst ? p.daddr : p.saddr) = a;
+      if (dst && !p.ct) p.orig_daddr = a;
+      p.rewritten = who;
+    };
+  }
+  return std::nullopt;
+}
+
+// "add @set { KEY }" / "update @set { KEY }" / "delete @set { KEY }": the
+// element this packet adds or deletes, when KEY is one expression the model
+// evaluates. Lookups of the same set by this packet see it (match_cond).
+std::optional<std::function<void(Packet&)>> set_effect(const Json& e, const Ctx& c) {
+  if (!e.contains("set") || !c.dynamic_sets) return std::nullopt;
+  const Json& st = e["set"];
+  std::string op = st.value("op", ""), name = st.value("set", "");
+  if ((op != "add" && op != "update" && op != "delete") || name.size() < 2 || name[0] != '@') return std::nullopt;
+  if (st.contains("stmt")) return std::nullopt;  // a stateful statement per element (a limit): a test as well
+  auto it = c.dynamic_sets->find(fmt::format("{} {} {}", c.family, c.table, name.substr(1)));
+  if (it == c.dynamic_sets->end()) return std::nullopt;
+  const Json* key = &st.at("elem");
+  if (key->is_object() && key->contains("elem")) {
+    const Json& el = (*key)["elem"];
+    if (!el.is_object() || !el.contains("val")) return std::nullopt;
+    for (const auto& [k, v] : el.items())
+      if (k != "val" && k != "timeout" && k != "expires" && k != "comment") return std::nullopt;
+    key = &el["val"];
+  }
+  std::string dep;
+  auto lx = left_expr(*key, c, dep);
+  if (!lx) return std::nullopt;
+  const std::string* set = &*it;
+  bool del = op == "delete";
+  return [f = *lx, set, del](Packet& p) {
+    LVal l = f(p);
+    if (l.state != LVal::value) return;  // nothing added: later lookups stay uncertain
+    auto& to = del ? p.set_dels : p.set_adds;
+    auto& from = del ? p.set_adds : p.set_dels;
+    std::string text = lval_text(l);
+    from.erase(std::remove(from.begin(), from.end(), std::pair{set, text}), from.end());
+    to.emplace_back(set, std::move(text));
+  };
+}
+
+std::string render_statement(const Json& e) {
+  if (!e.is_object() || e.empty()) return "{}";
+  const std::string& k = e.begin().key();
+  const Json& v = e.begin().value();
+  if ((k == "set" || k == "map") && v.is_object()) return fmt::format("{} {} {}", v.value("op", ""), k, v.value(k, ""));
+  return k;
+}
+
+// Side effects of an x_tables target that lets the packet go on (or ends the
+// rule): MARK and notrack are followed; logging, MSS clamping and the like
+// change nothing the model computes; anything else sets why.
+std::optional<std::function<void(Packet&)>> xt_target_effect(const Json& t, std::string& why) {
+  static const std::set<std::string, std::less<>> inert = {
+      "LOG",  "NFLOG",   "ULOG",     "TRACE",  "AUDIT", "TCPMSS", "CHECKSUM", "CLASSIFY", "DSCP", "TOS",
+      "IDLETIMER", "LED", "TEE", "ACCEPT", "DROP", "RETURN", "REJECT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NFQUEUE", "QUEUE"};
+  std::string name = t.value("name", "");
+  if (name == "MARK") {
+    if (auto eff = xmark_effect(t)) return eff;
+    why = "target MARK could not be decoded";
+    return std::nullopt;
+  }
+  if (name == "NOTRACK" || (name == "CT" && t.value("decoded", false) && t.value("params", Json::object()).value("notrack", false)))
+    return notrack_effect();
+  if (inert.count(name)) return std::nullopt;
+  why = t.value("decoded", false) || name != "CT" ? fmt::format("target {} is not modeled", name)
+                                                  : "target CT (a zone, helper or timeout) is not modeled";
+  return std::nullopt;
+}
+
 Action verdict_action(const Json& e, bool& is_verdict) {
   Action a;
   is_verdict = true;
@@ -804,6 +1060,16 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
       return Tri::unknown;
     });
   };
+  // A statement the model does not follow makes every walk through the rule
+  // uncertain (the first one named); so does a test after a statement with
+  // an effect, since tests are evaluated before effects.
+  auto taint = [&](const std::string& why) {
+    if (rule.taint.empty()) rule.taint = fmt::format("{} ({}): {}", rule.text, rule.origin, why);
+  };
+  auto add_cond = [&](Cond cond) {
+    if (!rule.effects.empty()) taint("a test after a statement that changes the packet: their order is not modeled");
+    rule.conds.push_back(std::move(cond));
+  };
   for (const auto& e : array_member(r, "expr")) {
     bool is_verdict = false;
     Action v = verdict_action(e, is_verdict);
@@ -814,22 +1080,32 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
     if (e.contains("match")) {
       std::string why;
       auto cond = match_cond(e["match"], c, why);
-      if (cond) rule.conds.push_back(*cond);
+      if (cond) add_cond(*cond);
       else unknown_cond(why);
-    } else if (e.contains("counter") || e.contains("log") || e.contains("notrack")) {
-      // no effect on the verdict
+    } else if (is_inert_statement(e)) {
+      // Proven not to change what the model computes (docs/analyzer.md).
+    } else if (e.contains("notrack")) {
+      rule.effects.push_back(notrack_effect());
     } else if (e.contains("mangle")) {
-      if (auto eff = mark_effect(e["mangle"], rule.text + " (" + rule.origin + ")")) rule.effects.push_back(*eff);
+      std::string who = rule.text + " (" + rule.origin + ")";
+      if (auto eff = mark_effect(e["mangle"], who)) rule.effects.push_back(*eff);
+      else if (auto pe = payload_effect(e["mangle"], c, who)) rule.effects.push_back(*pe);
+      else if (!inert_mangle(e["mangle"])) taint("a statement that sets " + render_left(e["mangle"].at("key")) + " is not modeled");
+    } else if (e.contains("set") || e.contains("map")) {
+      if (auto eff = set_effect(e, c)) rule.effects.push_back(*eff);
+      else taint(fmt::format("statement {} is not modeled", render_statement(e)));
     } else if (e.contains("xt")) {
       const Json& x = e["xt"];
       if (x.value("type", "") == "match") {
         std::string why;
         auto cond = xt_match_cond(x, c.family == "ip6" ? 6 : 4, c.host, why);
-        if (cond) rule.conds.push_back(*cond);
+        if (cond) add_cond(*cond);
         else unknown_cond(why);
       } else if (x.value("type", "") == "target") {
         rule.action = xt_target_action(x);
-        if (auto eff = xmark_effect(x)) rule.effects.push_back(*eff);
+        std::string why;
+        if (auto eff = xt_target_effect(x, why)) rule.effects.push_back(*eff);
+        if (!why.empty()) taint(why);
         if (rule.action.kind != Action::none) break;
       } else {
         unknown_cond("xt watcher " + x.value("name", ""));
@@ -901,7 +1177,7 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
     } else if (e.contains("limit") || e.contains("quota") || e.contains("meter") || e.contains("connlimit")) {
       unknown_cond(fmt::format("{} depends on traffic history", e.begin().key()));
     } else {
-      unknown_cond(fmt::format("statement {} is not modeled", e.begin().key()));
+      taint(fmt::format("statement {} is not modeled", e.empty() ? "{}" : e.begin().key()));
     }
   }
   return rule;
@@ -958,7 +1234,9 @@ Rule build_legacy_rule(const Json& r, const std::string& table, const std::strin
     rule.action.chain = name;
   } else if (kind == "extension") {
     rule.action = xt_target_action(t);
-    if (auto eff = xmark_effect(t)) rule.effects.push_back(*eff);
+    std::string why;
+    if (auto eff = xt_target_effect(t, why)) rule.effects.push_back(*eff);
+    if (!why.empty()) rule.taint = fmt::format("{} ({}): {}", rule.text, rule.origin, why);
   }
   return rule;
 }
@@ -1161,7 +1439,7 @@ void index_runs(Chain& ch) {
   };
   while (i < ch.rules.size()) {
     std::size_t j = i;
-    while (j < ch.rules.size() && ch.rules[j].addr_test && ch.rules[j].effects.empty() && same(ch.rules[i], ch.rules[j])) ++j;
+    while (j < ch.rules.size() && ch.rules[j].addr_test && ch.rules[j].effects.empty() && ch.rules[j].taint.empty() && same(ch.rules[i], ch.rules[j])) ++j;
     if (j - i < kMinRun) {
       out.push_back(std::move(ch.rules[i]));
       ++i;
@@ -1286,6 +1564,18 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
         rs.tables[key][c->value("name", "")].name = c->value("name", "");
       }
     }
+    // Sets that statements fill from the packet path.
+    for (const auto& o : objs) {
+      auto r = o.find("rule");
+      if (r == o.end()) continue;
+      for (const auto& e : array_member(*r, "expr"))
+        for (const char* k : {"set", "map"})
+          if (e.is_object() && e.contains(k) && e[k].is_object()) {
+            std::string name = e[k].value(k, "");
+            if (name.size() > 1 && name[0] == '@')
+              rs.dynamic_sets.insert(fmt::format("{} {} {}", r->value("family", ""), r->value("table", ""), name.substr(1)));
+          }
+    }
     std::map<std::string, int> positions;
     const Json* prev = nullptr;
     Chain* cur = nullptr;
@@ -1303,7 +1593,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
         pos = &positions[key + " " + chain];
       }
       prev = &*r;
-      Ctx ctx{host, objs, fam, table};
+      Ctx ctx{host, objs, fam, table, &rs.dynamic_sets};
       int at = ++*pos;
       Rule built = guarded_rule(
           [&] {
@@ -1314,6 +1604,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
             return b;
           },
           [&] { return fmt::format("nft {} {} {} #{}", fam, table, r->value("chain", ""), at); });
+      if (!rs.tests_tcp_flags && built.text.find("flags") != std::string::npos) rs.tests_tcp_flags = true;
       cur->rules.push_back(std::move(built));
     }
     for (auto& [key, chains] : rs.tables)
@@ -1332,7 +1623,17 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
       b.policy = c->value("policy", "accept");
       b.chains = &rs.tables[fmt::format("nft {} {}", b.family, b.table)];
       b.label_text = make_label(b);
-      rs.base.push_back(b);
+      if (auto d = c->find("dev"); d != c->end()) {
+        if (d->is_string()) b.devices.push_back(d->get<std::string>());
+        else if (d->is_array())
+          for (const auto& x : *d)
+            if (x.is_string()) b.devices.push_back(x.get<std::string>());
+      }
+      b.can_drop = b.policy == "drop" || std::any_of(b.chains->begin(), b.chains->end(),
+                                                      [](const auto& kv) { return !kv.second.rules.empty(); });
+      bool ip_family = b.family == "ip" || b.family == "ip6" || b.family == "inet";
+      if (ip_family && b.hook != "ingress" && b.hook != "egress") rs.base.push_back(b);
+      else rs.unmodeled_base.push_back(b);  // the engine runs ingress chains itself and says uncertain for the rest
     }
   }
   if (const Json* leg = s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object() ? &s.doc["iptables_legacy"] : nullptr) {
@@ -1362,6 +1663,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
                   return fmt::format("iptables-legacy {} {} {} #{}", legacy_family(fam), table, ch.name,
                                      ch.rules.size() + 1);
                 });
+            if (!rs.tests_tcp_flags && built.text.find("flags") != std::string::npos) rs.tests_tcp_flags = true;
             ch.rules.push_back(std::move(built));
           }
           index_runs(ch);
@@ -1400,11 +1702,12 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
     for (auto& [name, ch] : chains)
       for (auto& r : ch.rules) resolve(r);
   }
-  for (auto& b : rs.base) {
-    b.policy_text = fmt::format("policy {} of {}", b.policy == "drop" ? "drop" : "accept", b.label_text);
-    auto it = b.chains->find(b.chain);
-    b.start = it == b.chains->end() ? nullptr : &it->second;
-  }
+  for (auto* list : {&rs.base, &rs.unmodeled_base})
+    for (auto& b : *list) {
+      b.policy_text = fmt::format("policy {} of {}", b.policy == "drop" ? "drop" : "accept", b.label_text);
+      auto it = b.chains->find(b.chain);
+      b.start = it == b.chains->end() ? nullptr : &it->second;
+    }
   return rs;
 }
 

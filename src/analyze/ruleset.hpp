@@ -36,7 +36,28 @@ struct Packet {
   // prerouting and output): chains before it see no connection at all.
   bool ct = false;
   bool reply = false;  // a reply of the connection (ct state established, direction reply)
-  bool untracked = false;   // conntrack leaves it alone (IPv6 neighbour discovery)
+  // Conntrack leaves it alone: IPv6 neighbour discovery, or a notrack rule
+  // before conntrack. No NAT runs for it; ct state is "untracked".
+  bool untracked = false;
+  // Non-empty: what ct expressions see for this packet is not modeled (the
+  // reply to an untracked request meets conntrack as a packet of its own);
+  // every ct test of it is then uncertain, naming this.
+  std::string ct_unknown;
+  // TCP flags of the packet: SYN for a first request, SYN|ACK for the first
+  // reply, ACK for the later packets of either direction.
+  unsigned tcp_flags = 0x02;
+  // A later packet of the connection (ACK after the handshake's SYN): ct state
+  // established; the NAT binding the first packet made applies, but no nat
+  // chain runs for it.
+  bool later = false;
+  // Non-empty: a payload statement rewrote a field of the connection's tuple
+  // (this rule): the reply carries the rewritten value back, which the model
+  // does not follow, so a delivered answer is uncertain.
+  std::string rewritten;
+  // Elements this packet added to (or deleted from) sets that rules fill
+  // from the packet path: (set, element as text). A later lookup of the
+  // same packet sees them; what other packets added is not known.
+  std::vector<std::pair<const std::string*, std::string>> set_adds, set_dels;
   std::string icmp_type;    // for proto "ipv6-icmp": "nd-neighbor-advert", ...
   IpAddr orig_daddr;
   unsigned orig_dport = 0;
@@ -86,7 +107,10 @@ struct Rule {
   std::optional<IpAddr> daddr;   // set: it can only match packets to this address
   std::shared_ptr<RuleRun> run;  // set: this stands for a run of AddrTest rules
   std::vector<Cond> conds;
-  std::vector<std::function<void(Packet&)>> effects;  // non-terminal: mark set
+  std::vector<std::function<void(Packet&)>> effects;  // non-terminal: mark set, notrack, payload rewrite, set update
+  // Non-empty: a statement of this rule is not modeled (this says which):
+  // a walk that runs the rule is uncertain, whatever it ends in.
+  std::string taint;
   Action action;
   std::string text;    // nft-like or iptables-save text, for people
   std::string origin;  // "nft inet filter input #3 (handle 5)" / "iptables-legacy ipv4 filter FORWARD #1"
@@ -153,6 +177,8 @@ struct BaseChain {
   std::string table, chain, hook, type;
   int priority = 0;
   std::string policy = "accept";
+  std::vector<std::string> devices;  // netdev/inet ingress and egress chains: the devices they are bound to
+  bool can_drop = true;  // false: an accept policy and no rule in its table (it cannot change a verdict)
   const std::map<std::string, Chain>* chains = nullptr;  // the chains of its table
   std::string label_text;  // set by build_ruleset (walks read it for every packet)
   std::string policy_text;  // "policy accept of LABEL", likewise
@@ -166,10 +192,20 @@ struct Ruleset {
   std::map<std::string, std::map<std::string, Chain>> tables;
   std::vector<BaseChain> base;
   std::vector<std::string> problems;  // collectors denied/failed: analysis uncertain
+  // Sets ("family table name") that rules fill from the packet path: their
+  // contents depend on earlier packets.
+  std::set<std::string> dynamic_sets;
+  // Base chains of families the walks do not run (netdev, bridge, arp), as
+  // "nft FAMILY TABLE CHAIN (hook HOOK[, devices])": any of them that can drop
+  // makes the paths it sees uncertain (see the engine).
+  std::vector<BaseChain> unmodeled_base;
   // Conntrack runs in a network namespace only once something uses it (a ct
   // expression, a NAT statement, a conntrack match, a NAT target). Without
   // it no nat chain runs at all, not even to drop.
   bool conntrack_active = false;
+  // Some rule tests TCP flags: the first packet of a connection (SYN) may be
+  // let through while later ones (ACK) are not, so walks check those too.
+  bool tests_tcp_flags = false;
 };
 
 Ruleset build_ruleset(const Snapshot& s, const HostView& host);

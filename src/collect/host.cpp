@@ -216,13 +216,35 @@ std::string read_policy_rules(int family, Json& out) {
     j["priority"] = a.count(FRA_PRIORITY) ? mnl_attr_get_u32(a[FRA_PRIORITY]) : 0;
     unsigned table = a.count(FRA_TABLE) ? mnl_attr_get_u32(a[FRA_TABLE]) : fr->table;
     j["table"] = table_name(table);
-    j["action"] = fr->action == FR_ACT_TO_TBL ? "lookup" : std::to_string(fr->action);
+    j["action"] = fr->action == FR_ACT_TO_TBL      ? "lookup"
+                  : fr->action == FR_ACT_BLACKHOLE   ? "blackhole"
+                  : fr->action == FR_ACT_UNREACHABLE ? "unreachable"
+                  : fr->action == FR_ACT_PROHIBIT    ? "prohibit"
+                  : fr->action == FR_ACT_GOTO        ? "goto"
+                  : fr->action == FR_ACT_NOP         ? "nop"
+                                                     : std::to_string(fr->action);
     j["src"] = a.count(FRA_SRC) ? fmt::format("{}/{}", addr_text(family, a[FRA_SRC]), fr->src_len) : "";
     j["dst"] = a.count(FRA_DST) ? fmt::format("{}/{}", addr_text(family, a[FRA_DST]), fr->dst_len) : "";
     j["iif"] = a.count(FRA_IIFNAME) ? mnl_attr_get_str(a[FRA_IIFNAME]) : "";
     j["oif"] = a.count(FRA_OIFNAME) ? mnl_attr_get_str(a[FRA_OIFNAME]) : "";
     j["fwmark"] = a.count(FRA_FWMARK) ? mnl_attr_get_u32(a[FRA_FWMARK]) : 0;
+    j["fwmask"] = a.count(FRA_FWMASK) ? mnl_attr_get_u32(a[FRA_FWMASK]) : (a.count(FRA_FWMARK) ? 0xffffffffu : 0u);
     j["invert"] = (fr->flags & FIB_RULE_INVERT) != 0;
+    // Selectors and actions the analysis does not model: it says uncertain
+    // where such a rule could apply, rather than read it as "from all".
+    Json other = Json::array();
+    if (fr->tos) other.push_back("tos");
+    if (a.count(FRA_UID_RANGE)) other.push_back("uidrange");
+    if (a.count(FRA_IP_PROTO)) other.push_back("ipproto");
+    if (a.count(FRA_SPORT_RANGE)) other.push_back("sport");
+    if (a.count(FRA_DPORT_RANGE)) other.push_back("dport");
+    if (a.count(FRA_L3MDEV)) other.push_back("l3mdev");
+    if (a.count(FRA_TUN_ID)) other.push_back("tun_id");
+    if (a.count(FRA_SUPPRESS_PREFIXLEN) && mnl_attr_get_u32(a[FRA_SUPPRESS_PREFIXLEN]) != 0xffffffffu)
+      other.push_back("suppress_prefixlength");
+    if (a.count(FRA_SUPPRESS_IFGROUP) && mnl_attr_get_u32(a[FRA_SUPPRESS_IFGROUP]) != 0xffffffffu)
+      other.push_back("suppress_ifgroup");
+    j["unmodeled"] = std::move(other);
     out.push_back(std::move(j));
   });
 }

@@ -4,6 +4,8 @@
 #include <fmt/format.h>
 #include <nftables/libnftables.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <map>
 #include <set>
@@ -38,17 +40,17 @@ struct ListResult {
   std::string output, error;
 };
 
-ListResult list_ruleset() {
+ListResult list_ruleset(const std::string& cmd = "list ruleset", bool json = true) {
   NftCtx ctx;
   ListResult r;
   if (!ctx.get()) {
     r.error = "nft_ctx_new failed";
     return r;
   }
-  nft_ctx_output_set_flags(ctx.get(), NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE);
+  nft_ctx_output_set_flags(ctx.get(), json ? NFT_CTX_OUTPUT_JSON | NFT_CTX_OUTPUT_HANDLE : 0);
   nft_ctx_buffer_output(ctx.get());
   nft_ctx_buffer_error(ctx.get());
-  int rc = nft_run_cmd_from_buffer(ctx.get(), "list ruleset");
+  int rc = nft_run_cmd_from_buffer(ctx.get(), cmd.c_str());
   // Copy both buffers now: the next read would rewind them.
   const char* out = nft_ctx_get_output_buffer(ctx.get());
   const char* err = nft_ctx_get_error_buffer(ctx.get());
@@ -129,6 +131,52 @@ Json attach_compat(Json& ruleset, const CompatIndex& idx) {
   return undecoded;
 }
 
+// libnftables 1.0.6's JSON leaves out the device of an ingress or egress
+// chain; its text listing has it ("hook ingress device "eth0"" or
+// "devices = { eth0, eth1 }"). Adds "dev" to each such chain where found.
+void add_chain_devices(Json& ruleset) {
+  for (auto& o : ruleset) {
+    auto c = o.find("chain");
+    if (c == o.end() || c->contains("dev")) continue;
+    std::string hook = c->value("hook", "");
+    if (hook != "ingress" && hook != "egress") continue;
+    std::string fam = c->value("family", ""), table = c->value("table", ""), name = c->value("name", "");
+    // Names nft's grammar takes unquoted only; any other stays without a
+    // device, and the analysis says so.
+    auto plain = [](const std::string& x) {
+      return !x.empty() && std::all_of(x.begin(), x.end(), [](char ch) {
+        return std::isalnum(static_cast<unsigned char>(ch)) || ch == '_' || ch == '-' || ch == '.';
+      });
+    };
+    if (!plain(fam) || !plain(table) || !plain(name)) continue;
+    ListResult lr = list_ruleset(fmt::format("list chain {} {} {}", fam, table, name), false);
+    if (!lr.ok) continue;
+    std::vector<std::string> devs;
+    auto word = [](const std::string& t, std::size_t i) {
+      while (i < t.size() && (t[i] == ' ' || t[i] == '"')) ++i;
+      std::size_t j = i;
+      while (j < t.size() && t[j] != '"' && t[j] != ' ' && t[j] != ',' && t[j] != '}' && t[j] != '\n' && t[j] != ';') ++j;
+      return t.substr(i, j - i);
+    };
+    const std::string& t = lr.output;
+    if (auto k = t.find(" devices = {"); k != std::string::npos) {
+      std::size_t end = t.find('}', k);
+      for (std::size_t i = k + 12; i < end && end != std::string::npos;) {
+        std::string w = word(t, i);
+        if (!w.empty()) devs.push_back(w);
+        std::size_t comma = t.find(',', i);
+        if (comma == std::string::npos || comma > end) break;
+        i = comma + 1;
+      }
+    } else if (auto d = t.find(" device "); d != std::string::npos) {
+      std::string w = word(t, d + 8);
+      if (!w.empty()) devs.push_back(w);
+    }
+    if (devs.size() == 1) (*c)["dev"] = devs.front();
+    else if (!devs.empty()) (*c)["dev"] = devs;
+  }
+}
+
 }  // namespace
 
 Collected collect_nftables(const CollectOptions&) {
@@ -159,6 +207,7 @@ Collected collect_nftables(const CollectOptions&) {
                fmt::format("unsupported libnftables JSON schema version {}", meta.value("json_schema_version", 0))},
               nullptr};
     }
+    add_chain_devices(ruleset);
     Json undecoded = Json::array();
     if (auto tables = tables_with_xt(ruleset); !tables.empty()) {
       CompatIndex idx;

@@ -10,6 +10,7 @@
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_nat.h>
 #include <linux/netfilter/x_tables.h>
+#include <linux/netfilter/xt_CT.h>
 #include <linux/netfilter/xt_LOG.h>
 #include <linux/netfilter/xt_MARK.h>
 #include <linux/netfilter/xt_addrtype.h>
@@ -720,6 +721,19 @@ static int dec_mark_target(struct dfa_xt_out *o, unsigned rev, const void *d, si
   return 1;
 }
 
+/* CT: only its notrack form (-j CT --notrack, and -j NOTRACK which
+ * iptables writes as CT with the alias flag); a zone, a helper, a timeout
+ * or event masks stay undecoded, and the analyzer calls them not modeled. */
+static int dec_ct(struct dfa_xt_out *o, unsigned rev, const void *d, size_t len) {
+  const struct xt_ct_target_info *c = d; /* v1 and v2 begin alike */
+  if (rev > 2 || len < sizeof *c) return 0;
+  unsigned other = c->flags & ~(unsigned)(XT_CT_NOTRACK | XT_CT_NOTRACK_ALIAS);
+  if (!(c->flags & XT_CT_NOTRACK) || other || c->zone || c->ct_events || c->exp_events || c->helper[0]) return 0;
+  put(o, " --notrack");
+  kv_bool(o, "notrack", 1);
+  return 1;
+}
+
 int dfa_xt_decode(int family, int kind, const char *name, unsigned rev, const void *data, size_t len,
                   struct dfa_xt_out *o) {
   /* The payload as the decoders read it, through the x_tables structs: an
@@ -760,6 +774,8 @@ int dfa_xt_decode(int family, int kind, const char *name, unsigned rev, const vo
     else if (!strcmp(name, "REJECT")) ok = rev == 0 && dec_reject(o, family, d, len);
     else if (!strcmp(name, "LOG")) ok = rev == 0 && dec_log(o, d, len);
     else if (!strcmp(name, "MARK")) ok = dec_mark_target(o, rev, d, len);
+    else if (!strcmp(name, "CT")) ok = dec_ct(o, rev, d, len);
+    else if (!strcmp(name, "NOTRACK")) ok = 1; /* no parameters */
   }
   if (!ok) o->text[0] = 0;
   return ok;

@@ -42,9 +42,12 @@ struct Route {
 struct PolicyRule {
   int family = 4;
   std::uint64_t priority = 0;
-  std::string table, action, src, dst, iif, oif;
-  std::uint32_t fwmark = 0;
+  std::string table;
+  std::string action;  // "lookup", "blackhole", "unreachable", "prohibit", "goto", "nop" (or a number)
+  std::string src, dst, iif, oif;  // "" when the rule does not select by it
+  std::uint32_t fwmark = 0, fwmask = 0;
   bool invert = false;
+  std::vector<std::string> unmodeled;  // selectors the analysis does not model ("uidrange", "ipproto", ...)
 };
 
 struct ListeningSocket {

@@ -82,7 +82,11 @@ HostFacts lower_host(const Json& h) {
     x.iif = str(r, "iif");
     x.oif = str(r, "oif");
     x.fwmark = num<std::uint32_t>(r, "fwmark");
+    // Older snapshots have no mask: a mark was then compared whole.
+    x.fwmask = r.contains("fwmask") ? num<std::uint32_t>(r, "fwmask") : (x.fwmark ? 0xffffffffu : 0u);
     x.invert = flag(r, "invert");
+    if (auto u = r.find("unmodeled"); u != r.end())
+      for (const auto& v : *u) x.unmodeled.push_back(v.get<std::string>());
     f.policy_rules.push_back(std::move(x));
   }
   if (auto it = h.find("sysctls"); it != h.end() && it->is_object())

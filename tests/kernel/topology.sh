@@ -54,6 +54,12 @@ topo_reset() {
   # A case whose rules dropped neighbour discovery leaves FAILED neighbour
   # entries behind; the next case must start from an empty cache, as the
   # analyzer assumes nothing about it.
+  # Policy routing of the cases: their rules (preferences 100-109) and table 100.
+  local pref fam
+  for fam in -4 -6; do
+    for pref in $(seq 100 109); do ip -n "$H" $fam rule del pref "$pref" 2>/dev/null || true; done
+    ip -n "$H" $fam route flush table 100 2>/dev/null || true
+  done
   local ns
   for ns in "$TOPO_H" "$TOPO_W" "$TOPO_C"; do ip -n "$ns" neigh flush all 2>/dev/null || true; done
 }
