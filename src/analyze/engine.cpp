@@ -303,9 +303,22 @@ struct Engine::Impl {
       p.tcp_flags = 0x10;
       return ok;
     };
+    bool ct_hook = hook == "prerouting" || hook == "output";
     for (const BaseChain* b : filters) {
-      if (!nat_done && b->priority > nat_pos && !run_nat()) return false;
+      // A chain at the NAT core's or conntrack's own priority: which runs
+      // first depends on the order they were registered, which no listing
+      // shows; where it could matter, both orders are walked.
+      bool nat_first = b->priority > nat_pos;
+      if (!nat_done && b->priority == nat_pos && nat_allowed && !nat_order->empty() && !skip_nat &&
+          e.rules_.conntrack_active)
+        nat_first = d.pick(fmt::format("{} has the NAT priority {}: whether NAT runs before it is not visible",
+                                       b->label(), nat_pos));
+      if (!nat_done && nat_first && !run_nat()) return false;
       if (b->priority > -200) p.ct = e.rules_.conntrack_active;  // conntrack runs at -200
+      else if (b->priority == -200 && ct_hook && !p.ct && e.rules_.conntrack_active &&
+               d.pick(fmt::format("{} has conntrack's priority -200: whether conntrack runs before it is not visible",
+                                  b->label())))
+        p.ct = true;
       ChainResult r = run_chain(*b, p, hook);
       if (r.k == ChainResult::drop) {
         drop(std::string(r.by));
@@ -430,29 +443,58 @@ struct Engine::Impl {
   // chain that drops them cuts the host off from that neighbour once its
   // neighbour-cache entry expires. Whether it is still cached is not in any
   // snapshot, so such a path is uncertain.
+  // Neighbour discovery both ways: the host's solicitation out and the
+  // neighbour's advertisement in, the neighbour's solicitation in and the
+  // host's advertisement out. Any of them dropped: uncertain (the caches
+  // may still hold the entries).
   void check_nd(const std::string& iface, const IpAddr& neighbour) {
     if (neighbour.family != 6 || iface.empty() || iface == "lo") return;
-    Outcome saved = out;
-    std::string saved_accept = last_accept;
-    Packet q;
-    q.family = 6;
-    q.proto = "ipv6-icmp";
-    q.icmp_type = "nd-neighbor-advert";
-    q.saddr = neighbour;
-    q.daddr = primary_addr(iface, 6);
-    q.iif = iface;
-    q.ct = true;
-    q.untracked = true;
-    bool ok = run_hook("prerouting", q, false) && run_hook("input", q, false);
-    std::string by = out.decided_by;
-    out = saved;
-    last_accept = saved_accept;
-    if (!ok) {
-      std::string why = fmt::format("neighbour advertisements from {} on {} are dropped by {}: the path works only "
-                                    "while the host's neighbour cache still holds {}",
-                                    neighbour.str(), iface, by, neighbour.str());
+    IpAddr self = primary_addr(iface, 6);
+    auto solicited = [](const IpAddr& a) {
+      IpAddr m = *IpAddr::parse("ff02::1:ff00:0");
+      for (int k = 13; k < 16; ++k) m.b[k] = a.b[k];
+      return m;
+    };
+    struct Nd {
+      const char* type;
+      bool in;
+      IpAddr from, to;
+    };
+    const Nd nds[] = {{"nd-neighbor-solicit", false, self, solicited(neighbour)},
+                      {"nd-neighbor-advert", true, neighbour, self},
+                      {"nd-neighbor-solicit", true, neighbour, solicited(self)},
+                      {"nd-neighbor-advert", false, self, neighbour}};
+    for (const Nd& nd : nds) {
+      Outcome saved = out;
+      std::string saved_accept = last_accept;
+      Packet q;
+      q.family = 6;
+      q.proto = "ipv6-icmp";
+      q.icmp_type = nd.type;
+      q.saddr = nd.from;
+      q.daddr = nd.to;
+      q.ct = true;
+      q.untracked = true;
+      bool ok;
+      if (nd.in) {
+        q.iif = iface;
+        ok = run_ingress(q) && run_hook("prerouting", q, false) && run_hook("input", q, false);
+      } else {
+        q.oif = iface;
+        q.local_origin = true;
+        ok = run_hook("output", q, false) && run_hook("postrouting", q, false);
+      }
+      std::string by = out.decided_by;
+      out = saved;
+      last_accept = saved_accept;
+      if (ok) continue;
+      std::string what = std::string(nd.type) == "nd-neighbor-solicit" ? "solicitations" : "advertisements";
+      std::string why = fmt::format("neighbour {} {} {} on {} are dropped by {}: the path works only while the "
+                                    "neighbour caches still hold {} and {}",
+                                    what, nd.in ? "from" : "to", neighbour.str(), iface, by, neighbour.str(), self.str());
       step("neighbour", iface, "", "", why);
-      if (unknown_end.empty()) unknown_end = why;
+      taint(why);
+      return;
     }
   }
 

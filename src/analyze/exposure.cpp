@@ -762,9 +762,15 @@ std::string render_open_table(const Exposure& x) {
         if (o.result == Outcome::Result::uncertain) uncertain_from.insert(label);
       }
     }
-    std::string what = open_from.empty() ? "closed to every source class"
-                                         : fmt::format("open to {} of {} source classes", open_from.size(), classes.size());
-    if (!uncertain_from.empty()) what += fmt::format(", uncertain for {}", uncertain_from.size());
+    for (const auto& o : open_from) uncertain_from.erase(o);
+    // Uncertain is never closed: an entry no class is proven to reach but
+    // some may is "not proven closed".
+    std::string what = !open_from.empty() ? fmt::format("open to {} of {} source classes", open_from.size(), classes.size())
+                       : uncertain_from.empty() ? "closed to every source class"
+                                                : "not proven closed";
+    if (!uncertain_from.empty())
+      what += fmt::format("{} uncertain for {} of {} source classes", open_from.empty() ? ":" : ",", uncertain_from.size(),
+                          classes.size());
     std::vector<std::string> examples(open_from.begin(), open_from.end());
     // "any other address" first: it is the one that means "everyone".
     std::stable_partition(examples.begin(), examples.end(),

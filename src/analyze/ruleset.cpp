@@ -415,7 +415,9 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
   if (right.is_number()) rnum = right.get<uint64_t>();
   if (is_tcp_flags(left)) {
     // Flag names on the right: "tcp flags syn" (op in: any of these bits),
-    // "tcp flags & (syn|ack) == syn", "tcp flags { syn, syn|ack }".
+    // "tcp flags & (syn|ack) == syn", "tcp flags { syn, syn|ack }". A bare
+    // list on the right is an or of flags ("syn | ack"), not a set.
+    if (right.is_array()) is_set = false;
     if (is_set) {
       for (std::size_t i = 0; i < parsed.size(); ++i)
         if (auto b = bitmask_const((*elems)[i])) parsed[i] = Elem{Elem::num, {}, {}, *b, *b, ""};
@@ -813,6 +815,8 @@ std::string render_right(const Json& r) {
 }
 
 std::string render_left(const Json& l) {
+  if (l.contains("&") && l["&"].is_array() && l["&"].size() == 2)
+    return render_left(l["&"][0]) + " & " + render_right(l["&"][1]);
   if (l.contains("meta")) return l["meta"].value("key", "");
   if (l.contains("payload")) return l["payload"].value("protocol", "") + " " + l["payload"].value("field", "");
   if (l.contains("ct")) {
@@ -855,6 +859,10 @@ std::string render_nft_rule_of(const Json& r) {
       const Json& d = e["dnat"];
       add("dnat to " + (d.contains("addr") ? render_right(d["addr"]) : "") + (d.contains("port") ? ":" + render_right(d["port"]) : ""));
     } else if (e.contains("vmap")) add(render_left(e["vmap"]["key"]) + " vmap " + render_right(e["vmap"]["data"]));
+    else if (e.contains("mangle")) add(render_left(e["mangle"]["key"]) + " set " + render_right(e["mangle"]["value"]));
+    else if (e.contains("set") && e["set"].is_object())
+      add(fmt::format("{} {} {{ {} }}", e["set"].value("op", ""), e["set"].value("set", ""),
+                      e["set"].contains("elem") ? render_left(e["set"]["elem"]) : ""));
     else {
       auto it = e.begin();
       add(it.key());
@@ -1066,6 +1074,20 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
   auto taint = [&](const std::string& why) {
     if (rule.taint.empty()) rule.taint = fmt::format("{} ({}): {}", rule.text, rule.origin, why);
   };
+  // A statement's key carries nft's implicit dependency ("update @s { ip6
+  // saddr }" only for IPv6 packets, "tcp dport set" only for TCP): a packet
+  // without that header does not match the rule.
+  auto statement_dependency = [&](const Json& key) {
+    if (!key.is_object() || !key.contains("payload") || !key["payload"].is_object()) return;
+    std::string proto = key["payload"].value("protocol", "");
+    if (proto == "ip" || proto == "ip6") {
+      int fam = proto == "ip6" ? 6 : 4;
+      rule.conds.push_back([fam](const Packet& p, std::string&) { return tri(p.family == fam); });
+    } else if (proto == "tcp" || proto == "udp" || proto == "icmp" || proto == "icmpv6" || proto == "sctp") {
+      std::string l4 = proto == "icmpv6" ? "ipv6-icmp" : proto;
+      rule.conds.push_back([l4](const Packet& p, std::string&) { return tri(p.proto == l4); });
+    }
+  };
   auto add_cond = [&](Cond cond) {
     if (!rule.effects.empty()) taint("a test after a statement that changes the packet: their order is not modeled");
     rule.conds.push_back(std::move(cond));
@@ -1087,11 +1109,16 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
     } else if (e.contains("notrack")) {
       rule.effects.push_back(notrack_effect());
     } else if (e.contains("mangle")) {
+      statement_dependency(e["mangle"].at("key"));
       std::string who = rule.text + " (" + rule.origin + ")";
       if (auto eff = mark_effect(e["mangle"], who)) rule.effects.push_back(*eff);
       else if (auto pe = payload_effect(e["mangle"], c, who)) rule.effects.push_back(*pe);
       else if (!inert_mangle(e["mangle"])) taint("a statement that sets " + render_left(e["mangle"].at("key")) + " is not modeled");
     } else if (e.contains("set") || e.contains("map")) {
+      if (const Json& st = e.contains("set") ? e["set"] : e["map"]; st.is_object() && st.contains("elem"))
+        statement_dependency(st["elem"].is_object() && st["elem"].contains("elem") && st["elem"]["elem"].is_object()
+                                 ? st["elem"]["elem"].value("val", Json())
+                                 : st["elem"]);
       if (auto eff = set_effect(e, c)) rule.effects.push_back(*eff);
       else taint(fmt::format("statement {} is not modeled", render_statement(e)));
     } else if (e.contains("xt")) {

@@ -445,7 +445,12 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
       }
       int holes_after = v.holes_after;
       if (holes_after) warn(fmt::format("{} hole(s) remain with the guard loaded (listed at the end of the script)", holes_after));
-      return int(holes_after ? kExitFindings : kExitOk);
+      // Uncertain is never closed: a hole that might remain fails the run too.
+      if (v.uncertain_after)
+        warn(fmt::format("{} published port(s) are not proven closed with the guard loaded: the analysis is uncertain "
+                         "(listed at the end of the script)",
+                         v.uncertain_after));
+      return int(holes_after || v.uncertain_after ? kExitFindings : kExitOk);
     });
   };
 }

@@ -688,17 +688,29 @@ bool is_hole(const Finding& f, const std::string& style) {
 }
 
 namespace {
-// Outside source classes each published entry is open to.
-std::map<std::string, std::size_t> open_outside(const Exposure& x) {
-  std::map<std::string, std::size_t> m;
+// Outside source classes each published entry is open to, and those for
+// which the analysis is uncertain (never counted as closed).
+struct OutsideCount {
+  std::size_t open = 0, uncertain = 0;
+};
+std::map<std::string, OutsideCount> open_outside(const Exposure& x) {
+  std::map<std::string, OutsideCount> m;
   for (const auto& en : x.entries) {
     if (en.kind != EntryKind::published) continue;
-    std::set<std::string> open;
-    for (const auto& c : en.cells())
-      if (c.outcome->result == Outcome::Result::delivered && c.source_class.remote()) open.insert(c.source);
-    m[en.what] = open.size();
+    std::set<std::string> open, uncertain;
+    for (const auto& c : en.cells()) {
+      if (!c.source_class.remote()) continue;
+      if (c.outcome->result == Outcome::Result::delivered) open.insert(c.source);
+      if (c.outcome->result == Outcome::Result::uncertain) uncertain.insert(c.source);
+    }
+    for (const auto& o : open) uncertain.erase(o);
+    m[en.what] = {open.size(), uncertain.size()};
   }
   return m;
+}
+
+std::string outside_text(const OutsideCount& c) {
+  return c.uncertain ? fmt::format("{}, uncertain for {}", c.open, c.uncertain) : std::to_string(c.open);
 }
 }  // namespace
 
@@ -710,7 +722,14 @@ Verification verify_guard(const Snapshot& s, const ScanResult& before, const Rem
   auto open_before = open_outside(before.exposure), open_after = open_outside(v.after.exposure);
   v.report = "\n# Verified on the snapshot with this table loaded (dockfw-audit scan on it):\n";
   for (const auto& [what, n] : open_before)
-    v.report += fmt::format("#   {}: open to {} outside source class(es), {} after\n", what, n, open_after[what]);
+    v.report += fmt::format("#   {}: open to {} outside source class(es), {} after\n", what, outside_text(n),
+                            outside_text(open_after[what]));
+  for (const auto& [what, n] : open_after)
+    if (n.uncertain) {
+      ++v.uncertain_after;
+      v.report += fmt::format("#   not proven closed: {} (the analysis is uncertain for {} outside source class(es))\n",
+                              what, n.uncertain);
+    }
   for (const auto& f : before.findings) v.holes_before += is_hole(f, r.style);
   for (const auto& f : v.after.findings)
     if (is_hole(f, r.style)) {
@@ -719,8 +738,10 @@ Verification verify_guard(const Snapshot& s, const ScanResult& before, const Rem
     } else if (is_hole(f, "guard")) {
       v.report += fmt::format("#   by intent: {} {}\n", f.rule_id, f.message);
     }
-  v.report += fmt::format("#   holes ({}): {} before, {} after\n",
-                          r.style == "owner" ? "DFA005, DFA006" : "DFA001, DFA004, DFA005, DFA006", v.holes_before, v.holes_after);
+  v.report += fmt::format("#   holes ({}): {} before, {} after{}\n",
+                          r.style == "owner" ? "DFA005, DFA006" : "DFA001, DFA004, DFA005, DFA006", v.holes_before,
+                          v.holes_after,
+                          v.uncertain_after ? fmt::format("; {} published port(s) not proven closed", v.uncertain_after) : "");
   // What no table fixes: settings and configuration files (dockfw-audit never
   // changes them; the admin does).
   std::set<std::string> told;

@@ -68,6 +68,9 @@ Snapshot with_remediation(const Snapshot& s, const Remediation& r);
 struct Verification {
   ScanResult after;
   int holes_before = 0, holes_after = 0;
+  // Published ports some outside source class may still reach: the analysis
+  // is uncertain there, so the table is not proven to close them.
+  int uncertain_after = 0;
   std::string report;
 };
 Verification verify_guard(const Snapshot& s, const ScanResult& before, const Remediation& r);

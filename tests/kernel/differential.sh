@@ -36,6 +36,7 @@ for ((n = 0; n < cases; n++)); do
   ip netns exec "$H" nft -f "$case_dir/ruleset.nft"
   [ -s "$case_dir/legacy4.rules" ] && ip netns exec "$H" iptables-legacy-restore <"$case_dir/legacy4.rules"
   [ -s "$case_dir/legacy6.rules" ] && ip netns exec "$H" ip6tables-legacy-restore <"$case_dir/legacy6.rules"
+  ip netns exec "$H" sh -e "$case_dir/routing.sh"
   ip netns exec "$H" "$DFA_BIN" collect --docker-host unix:///nonexistent -o "$case_dir/snap.json" 2>/dev/null
   ip netns exec "$W" python3 "$DFA_SRC/tests/lab/probe.py" "$tmp/targets.json" >"$case_dir/observed.json"
   result=$(python3 - "$case_dir" "$DFA_BIN" <<'PY'
@@ -70,6 +71,7 @@ PY
     echo "-- ruleset.nft:"; cat "$case_dir/ruleset.nft"
     [ -s "$case_dir/legacy4.rules" ] && { echo "-- legacy4.rules:"; cat "$case_dir/legacy4.rules"; }
     [ -s "$case_dir/legacy6.rules" ] && { echo "-- legacy6.rules:"; cat "$case_dir/legacy6.rules"; }
+    [ -s "$case_dir/routing.sh" ] && { echo "-- routing.sh:"; cat "$case_dir/routing.sh"; }
   fi
 done
 opened=$(cat "$tmp"/case*/observed.json | grep -o '"result": "open"' | wc -l)

@@ -1,6 +1,6 @@
 """Random rulesets for the differential test (tests/kernel/differential.sh).
 
-Usage: diffgen.py SEED OUTDIR  -> OUTDIR/ruleset.nft, legacy4.rules, legacy6.rules
+Usage: diffgen.py SEED OUTDIR  -> OUTDIR/ruleset.nft, legacy4.rules, legacy6.rules, routing.sh
 
 Several nftables tables and base chains with random priorities on
 prerouting, input and forward, user chains reached by jump and goto, accept,
@@ -9,6 +9,15 @@ matches, both families; and iptables-legacy filter and nat rules of the same
 kinds. Most filter base chains start by accepting established traffic, some
 do not: then replies meet the same rules, and the analyzer must follow the
 reply direction too.
+
+The constructs of "uncertain, never wrong" (docs/analyzer.md) are drawn as
+well: notrack, payload rewrites of the destination port, sets filled from
+the packet path and their lookups, packet marks, TCP flags tests (on SYN,
+SYN|ACK and later ACKs), chains on every hook at priorities around
+conntrack's (-200) and NAT chains competing at nearby priorities, netdev
+ingress chains, bridge-family chains, and policy routing (routing.sh: ip
+rules by destination, input device and mark; blackhole, unreachable and
+lookups of a table of their own).
 """
 import random
 import sys
@@ -21,7 +30,8 @@ CPORTS = [80, 5432]
 
 
 def nft_match(fam):
-    kinds = ["iif", "saddr", "dport", "dportset", "dportrange", "fiblocal", "daddr", "ctnew", "none"]
+    kinds = ["iif", "saddr", "dport", "dportset", "dportrange", "fiblocal", "daddr", "ctnew", "none",
+             "flags", "mark", "dyn"]
     k = r.choice(kinds)
     if k == "iif":
         return f'iifname {r.choice(["", "!= "])}"{r.choice(["eth0", "eth*", "docker0"])}"'
@@ -42,8 +52,21 @@ def nft_match(fam):
     if k == "fiblocal":
         return f"fib daddr type {r.choice(['local', '!= local'])}"
     if k == "ctnew":
-        return "ct state new"
+        return r.choice(["ct state new", "ct state untracked", "ct state invalid"])
+    if k == "flags":
+        return r.choice(["tcp flags syn", "tcp flags & (syn | ack) == syn | ack", "tcp flags & (syn | ack) == ack",
+                         "tcp flags & (syn | ack) == syn", "tcp flags != syn"])
+    if k == "mark":
+        return f"meta mark {r.choice(['', '!= '])}0x1"
+    if k == "dyn":
+        return f"{'ip6' if fam == 'ip6' else 'ip'} saddr @dyn"
     return ""
+
+
+def nft_statement(fam):
+    """A statement that changes the packet or the state, before a verdict."""
+    return r.choice(["notrack", f"tcp dport set {r.choice(PORTS + CPORTS)}", "meta mark set 0x1",
+                     f"update @dyn {{ {'ip6' if fam == 'ip6' else 'ip'} saddr }}", "ct mark set 0x1"])
 
 
 def nft_rule(fam, chains, allow_jump):
@@ -51,7 +74,8 @@ def nft_rule(fam, chains, allow_jump):
     verdicts = ["accept", "drop", "drop", "return", "counter"]
     if allow_jump and chains:
         verdicts += [f"jump {r.choice(chains)}", f"goto {r.choice(chains)}"]
-    return " ".join(ms + [r.choice(verdicts)])
+    st = [nft_statement(fam)] if r.random() < 0.2 else []
+    return " ".join(ms + st + [r.choice(verdicts)])
 
 
 lines = []
@@ -61,14 +85,15 @@ for t in range(r.randint(1, 3)):
     user = [f"u{t}_{i}" for i in range(r.randint(0, 2))]
     lines.append(f"table {fam} {name} {{")
     rfam = "ip6" if fam == "ip6" else ("ip" if fam == "ip" else r.choice(["ip", "ip6"]))
+    lines.append(f"\tset dyn {{ type {'ipv6_addr' if rfam == 'ip6' else 'ipv4_addr'}; flags dynamic; }}")
     for u in user:
         lines.append(f"\tchain {u} {{")
         for _ in range(r.randint(1, 3)):
             lines.append("\t\t" + nft_rule(rfam, [], False))
         lines.append("\t}")
     for c in range(r.randint(1, 3)):
-        hook = r.choice(["prerouting", "input", "forward", "forward", "input"])
-        prio = r.choice([-300, -150, -10, 0, 0, 10, 50, 200])
+        hook = r.choice(["prerouting", "input", "forward", "forward", "input", "postrouting", "output"])
+        prio = r.choice([-300, -250, -201, -200, -199, -150, -10, 0, 0, 10, 50, 200])
         policy = r.choice(["accept", "accept", "accept", "drop"])
         lines.append(f"\tchain b{c} {{")
         lines.append(f"\t\ttype filter hook {hook} priority {prio}; policy {policy};")
@@ -80,14 +105,35 @@ for t in range(r.randint(1, 3)):
             lines.append("\t\t" + nft_rule(rfam, user, True))
         lines.append("\t}")
     if fam in ("ip", "ip6") and r.random() < 0.5:
-        prio = r.choice([-150, -110, -90, 0])
-        lines.append("\tchain nat_pre {")
-        lines.append(f"\t\ttype nat hook prerouting priority {prio}; policy accept;")
-        port = r.choice(PORTS)
-        dest = "[fd00:d0c::2]" if fam == "ip6" else "172.17.0.2"
-        cond = nft_match(rfam) or 'iifname "eth0"'
-        lines.append(f"\t\t{cond} tcp dport {port} dnat to {dest}:{r.choice(CPORTS)}")
-        lines.append("\t}")
+        # One or two nat chains at nearby priorities: which binds first decides.
+        for n in range(r.choice([1, 1, 2])):
+            prio = r.choice([-150, -110, -101, -100, -99, -90, 0])
+            lines.append(f"\tchain nat_pre{n} {{")
+            lines.append(f"\t\ttype nat hook prerouting priority {prio}; policy accept;")
+            port = r.choice(PORTS)
+            dest = "[fd00:d0c::2]" if fam == "ip6" else "172.17.0.2"
+            cond = nft_match(rfam) or 'iifname "eth0"'
+            lines.append(f"\t\t{cond} tcp dport {port} dnat to {dest}:{r.choice(CPORTS)}")
+            lines.append("\t}")
+    lines.append("}")
+if r.random() < 0.25:
+    # A netdev ingress chain on the outside interface: before prerouting, conntrack and NAT.
+    lines.append("table netdev nd {")
+    lines.append(f'\tchain ing {{ type filter hook ingress device "eth0" priority {r.choice([-500, 0, 10])}; '
+                 f"policy accept;")
+    for _ in range(r.randint(1, 2)):
+        m = r.choice([f"tcp dport {r.choice(PORTS + CPORTS)}", "ip saddr 203.0.113.2", "ip6 saddr 2001:db8:1::2",
+                      "ip daddr 172.17.0.2", "tcp flags syn"])
+        lines.append(f"\t\t{m} {r.choice(['drop', 'accept', 'counter'])}")
+    lines.append("\t}")
+    lines.append("}")
+if r.random() < 0.1:
+    # A bridge-family chain: its frames are not walked, so paths through docker0 are uncertain.
+    lines.append("table bridge br {")
+    lines.append(f"\tchain c {{ type filter hook {r.choice(['forward', 'output', 'input', 'prerouting'])} priority 0; "
+                 "policy accept;")
+    lines.append(f"\t\ttcp dport {r.choice(PORTS + CPORTS)} drop")
+    lines.append("\t}")
     lines.append("}")
 (out / "ruleset.nft").write_text("\n".join(lines) + "\n")
 
@@ -102,6 +148,9 @@ def legacy(fam):
         d = f"[{dst_c}]" if fam == 6 else dst_c
         out_lines.append(f"-A PREROUTING -i eth0 -p tcp -m tcp --dport {port} -j DNAT --to-destination {d}:{r.choice(CPORTS)}")
     out_lines.append("COMMIT")
+    if r.random() < 0.3:
+        out_lines += ["*raw", ":PREROUTING ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
+                      f"-A PREROUTING -p tcp -m tcp --dport {r.choice(PORTS)} -j CT --notrack", "COMMIT"]
     fpol = r.choice(["ACCEPT", "ACCEPT", "DROP"])
     out_lines += ["*filter", ":INPUT ACCEPT [0:0]", f":FORWARD {fpol} [0:0]", ":OUTPUT ACCEPT [0:0]", ":CHK - [0:0]"]
     if r.random() < 0.6:
@@ -118,6 +167,9 @@ def legacy(fam):
                 parts.append(r.choice([f"-p tcp -m tcp --dport {r.choice(PORTS + CPORTS)}",
                                        f"-p tcp -m multiport --dports {','.join(map(str, r.sample(PORTS + CPORTS, 2)))}",
                                        "-m conntrack --ctstate NEW",
+                                       "-m conntrack --ctstate UNTRACKED",
+                                       r.choice(["-p tcp --syn", "-p tcp ! --syn", "-p tcp --tcp-flags SYN,ACK SYN,ACK",
+                                                 "-p tcp --tcp-flags SYN,ACK ACK"]),
                                        "-m addrtype --dst-type LOCAL",
                                        f"-m conntrack --ctorigdstport {r.choice(PORTS)}"]))
             targets = ["ACCEPT", "DROP", "RETURN"] + (["CHK"] if chain != "CHK" else [])
@@ -129,3 +181,18 @@ def legacy(fam):
 
 (out / "legacy4.rules").write_text(legacy(4) if r.random() < 0.6 else "")
 (out / "legacy6.rules").write_text(legacy(6) if r.random() < 0.4 else "")
+
+# Policy routing (preferences 100-109 and table 100, which topo_reset removes).
+routing = []
+if r.random() < 0.3:
+    for pref in range(100, 100 + r.randint(1, 2)):
+        fam = r.choice(["-4", "-6"])
+        c = "172.17.0.2" if fam == "-4" else "fd00:d0c::2"
+        sel = r.choice([f"to {c}", "iif eth0", "fwmark 0x1", "from all"])
+        act = r.choice(["blackhole", "unreachable", "lookup 100", "lookup 100"])
+        routing.append(f"ip {fam} rule add pref {pref} {sel} {act}")
+    for fam, net, dev in (("-4", "172.17.0.0/16", "docker0"), ("-6", "fd00:d0c::/64", "docker0")):
+        routing.append(r.choice([f"ip {fam} route add blackhole {net} table 100",
+                                 f"ip {fam} route add {net} dev {dev} table 100",
+                                 f"ip {fam} route add throw {net} table 100"]))
+(out / "routing.sh").write_text("\n".join(routing) + "\n")

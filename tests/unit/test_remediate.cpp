@@ -241,3 +241,27 @@ TEST_CASE("given each owned lab scenario, then real packets reach the published 
   }
   CHECK(n >= 2);
 }
+
+TEST_CASE("given a path the analysis cannot decide after the guard, then remediate does not count it closed") {
+  // Scenario 1 with a statement the engine does not model (synproxy) on
+  // every packet to 8080: before and after the guard the port is uncertain,
+  // so the proof must say "not proven closed", never "0 after".
+  Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  auto& rs = doc["nftables"]["ruleset"];
+  rs.push_back({{"table", {{"family", "inet"}, {"name", "t"}, {"handle", 90}}}});
+  rs.push_back({{"chain",
+                 {{"family", "inet"}, {"table", "t"}, {"name", "pre"}, {"handle", 1}, {"type", "filter"},
+                  {"hook", "prerouting"}, {"prio", -300}, {"policy", "accept"}}}});
+  rs.push_back({{"rule",
+                 {{"family", "inet"}, {"table", "t"}, {"chain", "pre"}, {"handle", 2},
+                  {"expr", Json::parse(R"([{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}},
+                                                      "right": 8080}}, {"synproxy": {"mss": 1460}}])")}}}});
+  dfa::Snapshot snap{doc};
+  dfa::Engine e(snap);
+  dfa::ScanResult before = dfa::run_scan(e);
+  dfa::Remediation rem = dfa::make_guard(e, before.exposure, {});
+  dfa::Verification v = dfa::verify_guard(snap, before, rem);
+  CHECK(v.uncertain_after >= 1);
+  CHECK(v.report.find("not proven closed") != std::string::npos);
+  CHECK(v.report.find("uncertain for") != std::string::npos);
+}

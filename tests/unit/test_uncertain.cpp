@@ -1,6 +1,7 @@
 // When the analyzer cannot model something it says uncertain, naming the
 // rule, and never safe. Each case edits a real lab snapshot (scenario 1).
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include "analyze/engine.hpp"
 #include "fixtures.hpp"
@@ -48,7 +49,8 @@ bool mentions(const dfa::Outcome& o, const std::string& what) {
 TEST_CASE("given the unmodified scenario, then both families are certain") {
   Json doc = scenario1();
   CHECK(run(doc, "203.0.113.2", "203.0.113.1", 8080).result == dfa::Outcome::Result::delivered);
-  CHECK(run(doc, "2001:db8:1::2", "2001:db8:1::1", 8080).result == dfa::Outcome::Result::dropped);
+  CHECK(run(doc, "203.0.113.2", "203.0.113.1", 22).result == run(scenario1(), "203.0.113.2", "203.0.113.1", 22).result);
+  CHECK(run(doc, "203.0.113.2", "203.0.113.1", 22).result != dfa::Outcome::Result::uncertain);
 }
 
 TEST_CASE("given a limit before the input drop, then IPv6 to 8080 is uncertain, naming the rule") {
@@ -190,4 +192,59 @@ TEST_CASE("given a bond with one member, then its member is not a bridge port fo
   dfa::Outcome o = run(doc, "203.0.113.2", "198.51.100.7", 80);
   CHECK(o.result == dfa::Outcome::Result::delivered);
   CHECK(o.target.find("out of eth1") != std::string::npos);
+}
+
+namespace {
+
+// Scenario 1 with a raw-priority prerouting chain of our own holding one
+// rule (its statements as nft JSON).
+Json with_prerouting_rule(const std::string& expr) {
+  Json doc = scenario1();
+  auto& rs = doc["nftables"]["ruleset"];
+  rs.push_back({{"table", {{"family", "inet"}, {"name", "t"}, {"handle", 90}}}});
+  rs.push_back({{"chain",
+                 {{"family", "inet"}, {"table", "t"}, {"name", "pre"}, {"handle", 1}, {"type", "filter"},
+                  {"hook", "prerouting"}, {"prio", -300}, {"policy", "accept"}}}});
+  rs.push_back({{"rule", {{"family", "inet"}, {"table", "t"}, {"chain", "pre"}, {"handle", 2}, {"expr", Json::parse(expr)}}}});
+  return doc;
+}
+
+}  // namespace
+
+TEST_CASE("given a statement the engine does not model on the path, then the walk is uncertain, naming the rule") {
+  // synproxy answers the handshake itself: nothing after it is what the model says.
+  Json doc = with_prerouting_rule(
+      R"([{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 8080}},
+          {"synproxy": {"mss": 1460, "wscale": 7}}])");
+  dfa::Outcome o = run(doc, "203.0.113.2", "203.0.113.1", 8080);
+  CHECK(o.result == dfa::Outcome::Result::uncertain);
+  CHECK(o.decided_by.find("synproxy") != std::string::npos);
+  CHECK(o.decided_by.find("nft inet t pre #1") != std::string::npos);
+  // Off its path the rule changes nothing: port 22 is not tested by it.
+  CHECK(run(doc, "203.0.113.2", "203.0.113.1", 22).result == run(scenario1(), "203.0.113.2", "203.0.113.1", 22).result);
+  CHECK(run(doc, "203.0.113.2", "203.0.113.1", 22).result != dfa::Outcome::Result::uncertain);
+}
+
+TEST_CASE("given only counting and logging statements on the path, then the walk stays certain") {
+  Json doc = with_prerouting_rule(R"([{"counter": {"packets": 0, "bytes": 0}}, {"log": {"prefix": "x "}}])");
+  CHECK(run(doc, "203.0.113.2", "203.0.113.1", 8080).result == dfa::Outcome::Result::delivered);
+}
+
+TEST_CASE("given a set filled from the packet path, then its own element matches and others are uncertain") {
+  Json doc = with_prerouting_rule(R"([{"set": {"op": "update", "elem": {"payload": {"protocol": "ip", "field": "saddr"}},
+                                                 "set": "@seen"}}])");
+  auto& rs = doc["nftables"]["ruleset"];
+  rs.push_back({{"set", {{"family", "inet"}, {"table", "t"}, {"name", "seen"}, {"type", "ipv4_addr"}, {"handle", 3}}}});
+  auto lookup = [](const char* field, const char* verdict) {
+    return Json::parse(fmt::format(R"([{{"match": {{"op": "==", "left": {{"payload": {{"protocol": "ip", "field": "{}"}}}},
+                                          "right": "@seen"}}}}, {{"{}": null}}])",
+                                   field, verdict));
+  };
+  rs.push_back({{"rule", {{"family", "inet"}, {"table", "t"}, {"chain", "pre"}, {"handle", 4}, {"expr", lookup("saddr", "drop")}}}});
+  CHECK(run(doc, "203.0.113.2", "203.0.113.1", 8080).result == dfa::Outcome::Result::dropped);
+  // A lookup by the destination: not what this packet added, so it depends on earlier packets.
+  rs.back()["rule"]["expr"] = lookup("daddr", "drop");
+  dfa::Outcome o = run(doc, "203.0.113.2", "203.0.113.1", 8080);
+  CHECK(o.result == dfa::Outcome::Result::uncertain);
+  CHECK(mentions(o, "set seen is filled from the packet path"));
 }
