@@ -421,6 +421,39 @@ struct Engine::Impl {
     return v == "1";
   }
 
+  // The reverse path filter (IPv4, rp_filter = the larger of "all" and the
+  // input device): strict (1) drops a packet whose route back to its source
+  // leaves by another device; loose (2) one with no route back at all.
+  // Returns why it drops, or "".
+  std::string rp_filter_drop(const Packet& p) {
+    if (p.family != 4 || p.iif.empty() || p.iif == "lo") return "";
+    auto level = [&](const std::string& key) {
+      std::string v = sysctl(key);
+      return v == "1" ? 1 : v == "2" ? 2 : 0;
+    };
+    int rpf = std::max(level("net/ipv4/conf/all/rp_filter"), level(fmt::format("net/ipv4/conf/{}/rp_filter", p.iif)));
+    if (!rpf) return "";
+    Packet back;
+    back.family = 4;
+    back.daddr = p.saddr;
+    back.local_origin = true;
+    std::string no_route;
+    const RouteEntry* rt = e.host_.is_local(p.saddr) ? nullptr : route(back, p.daddr, no_route);
+    if (!rt || rt->type != "unicast")
+      return fmt::format("kernel: reverse path filter (rp_filter {} on {}): no route back to {}", rpf, p.iif, p.saddr.str());
+    if (rpf == 1 && rt->dev != p.iif) {
+      if (rt->dev.empty()) {  // a multipath route: which devices it holds is not in the snapshot
+        taint(fmt::format("the route back to {} has several devices: whether strict rp_filter on {} passes it is not "
+                          "modeled",
+                          p.saddr.str(), p.iif));
+        return "";
+      }
+      return fmt::format("kernel: reverse path filter (rp_filter 1 on {}): the route back to {} leaves by {}", p.iif,
+                         p.saddr.str(), rt->dev);
+    }
+    return "";
+  }
+
   bool route_localnet(const std::string& iif) const {
     return sysctl("net/ipv4/conf/all/route_localnet") == "1" ||
            sysctl(fmt::format("net/ipv4/conf/{}/route_localnet", iif)) == "1";
@@ -574,6 +607,7 @@ struct Engine::Impl {
       if (!run_hook("input", r, false)) return reply_dropped(out.decided_by);
       return true;
     }
+    if (std::string rpf = rp_filter_drop(r); !rpf.empty()) return reply_dropped(rpf);
     std::string no_route;
     auto rt = route(r, r.saddr, no_route);
     if (!rt || rt->type != "unicast") return reply_dropped("no route back to " + r.daddr.str() + " (" + no_route + ")");
@@ -719,6 +753,11 @@ struct Engine::Impl {
     if (p.family == 4 && p.iif != "lo" && (p.daddr.is_loopback() || p.saddr.is_loopback()) && !route_localnet(p.iif)) {
       if (trace) step("routing", "ip_route_input_slow", "", "", "drop: martian (loopback address on " + p.iif + ")");
       drop(fmt::format("kernel: loopback address arriving on {} is martian (route_localnet is 0)", p.iif));
+      return;
+    }
+    if (std::string rpf = rp_filter_drop(p); !rpf.empty()) {
+      if (trace) step("routing", "fib_validate_source", "", "", "drop: " + rpf);
+      drop(rpf);
       return;
     }
     if (e.host_.is_local(p.daddr)) {

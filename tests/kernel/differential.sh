@@ -47,7 +47,7 @@ for o in json.load(open(f"{d}/observed.json")):
     fam6 = ":" in o["dst"]
     src = "2001:db8:1::2" if fam6 else "203.0.113.2"
     to = (f"[{o['dst']}]" if fam6 else o["dst"]) + f":{o['port']}/tcp"
-    e = json.loads(subprocess.run([binary, "explain", "--snapshot", f"{d}/snap.json", "--from", src, "--to", to,
+    e = json.loads(subprocess.run([binary, "explain", "--snapshot", f"{d}/snap.json", "--from", src, "--iif", "eth0", "--to", to,
                                    "--format", "json"], capture_output=True, text=True, check=True).stdout)
     want = "delivered" if o["result"] == "open" else "dropped"
     status = "agree" if e["outcome"] == want else ("uncertain" if e["outcome"] == "uncertain" else "DISAGREE")

@@ -23,11 +23,11 @@ for f in "$DFA_SRC"/fixtures/edge-cases/*.case; do
   for probe in "${CASE_PROBES[@]}"; do
     read -r src dst want answer <<<"$probe"
     checks=$((checks + 1))
-    got=$("$DFA_BIN" explain --snapshot "$tmp/snap.json" --from "$src" --to "$dst" --format json |
+    got=$("$DFA_BIN" explain --snapshot "$tmp/snap.json" --from "$src" --iif eth0 --to "$dst" --format json |
       python3 -c 'import json,sys; print(json.load(sys.stdin)["outcome"])')
     if [ "$got" != "$want" ]; then
       echo "FAIL $name: explain $src -> $dst: $got, want $want"
-      "$DFA_BIN" explain --snapshot "$tmp/snap.json" --from "$src" --to "$dst" | sed 's/^/    /'
+      "$DFA_BIN" explain --snapshot "$tmp/snap.json" --from "$src" --iif eth0 --to "$dst" | sed 's/^/    /'
       failures=$((failures + 1))
       continue
     fi

@@ -50,6 +50,8 @@ topo_reset() {
   ip netns exec "$H" iptables-legacy -P FORWARD ACCEPT 2>/dev/null || true
   ip netns exec "$H" ip6tables-legacy -P FORWARD ACCEPT 2>/dev/null || true
   ip netns exec "$H" sysctl -qw net.ipv4.conf.all.route_localnet=0 net.ipv4.conf.eth0.route_localnet=0
+  ip netns exec "$H" sysctl -qw net.ipv4.conf.all.rp_filter=0
+  ip -n "$H" route del 203.0.113.2/32 2>/dev/null || true
   ip netns exec "$H" sysctl -qw net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 2>/dev/null || true
   # A case whose rules dropped neighbour discovery leaves FAILED neighbour
   # entries behind; the next case must start from an empty cache, as the
