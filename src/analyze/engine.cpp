@@ -370,13 +370,14 @@ struct Engine::Impl {
       if (!r || r->type != "unicast") why = fmt::format("kernel: no route to {}", p.daddr.str());
       return r;
     }
-    for (const auto& pr : e.policy_rules_) {
+    for (const auto& entry : e.policy_rules_) {
+      const PolicyRule& pr = *entry.rule;
       if (pr.family != p.family) continue;
       bool hit = true;
       static const IpAddr none4 = *IpAddr::parse("0.0.0.0"), none6 = *IpAddr::parse("::");
       IpAddr from = src ? *src : p.family == 6 ? none6 : none4;
-      if (pr.src && !pr.src->contains(from)) hit = false;
-      if (pr.dst && !pr.dst->contains(p.daddr)) hit = false;
+      if (pr.src_prefix && !pr.src_prefix->contains(from)) hit = false;
+      if (pr.dst_prefix && !pr.dst_prefix->contains(p.daddr)) hit = false;
       if (!pr.iif.empty() && pr.iif != (p.local_origin ? "lo" : p.iif)) hit = false;
       if (!pr.oif.empty()) hit = false;  // only sockets bound to a device select by oif
       if (pr.fwmask && hit) {
@@ -388,8 +389,8 @@ struct Engine::Impl {
       }
       if (pr.invert) hit = !hit;
       if (!hit) continue;
-      if (!pr.unmodeled.empty()) {
-        taint(pr.unmodeled);
+      if (!entry.unmodeled.empty()) {
+        taint(entry.unmodeled);
         continue;
       }
       if (pr.action != "lookup") {
@@ -1063,32 +1064,23 @@ Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(
       if (pr.table == "local" && pr.action == "lookup" && pr.src.empty() && pr.dst.empty() && pr.iif.empty() &&
           pr.oif.empty() && !pr.fwmask && pr.unmodeled.empty() && !pr.invert)
         continue;  // the local table: is_local answers it, first
-      PolicyRuleEntry e;
-      e.family = pr.family;
-      e.priority = pr.priority;
-      e.table = pr.table;
-      e.action = pr.action;
-      e.iif = pr.iif;
-      e.oif = pr.oif;
-      e.fwmark = pr.fwmark;
-      e.fwmask = pr.fwmask;
-      e.invert = pr.invert;
-      e.src = pr.src.empty() ? std::nullopt : Prefix::parse(pr.src);
-      e.dst = pr.dst.empty() ? std::nullopt : Prefix::parse(pr.dst);
+      PolicyRuleEntry e{&pr, ""};
       std::vector<std::string> why = pr.unmodeled;
-      if ((!pr.src.empty() && !e.src) || (!pr.dst.empty() && !e.dst)) why.push_back("an address it cannot read");
-      if (e.action != "lookup" && e.action != "blackhole" && e.action != "unreachable" && e.action != "prohibit")
-        why.push_back("action " + e.action);
+      if ((!pr.src.empty() && !pr.src_prefix) || (!pr.dst.empty() && !pr.dst_prefix)) why.push_back("an address it cannot read");
+      if (pr.action != "lookup" && pr.action != "blackhole" && pr.action != "unreachable" && pr.action != "prohibit")
+        why.push_back("action " + pr.action);
       if (!why.empty())
-        e.unmodeled = fmt::format("policy routing rule {} ({}) is not modeled", e.priority, fmt::join(why, ", "));
+        e.unmodeled = fmt::format("policy routing rule {} ({}) is not modeled", pr.priority, fmt::join(why, ", "));
       policy_rules_.push_back(std::move(e));
     }
-    std::stable_sort(policy_rules_.begin(), policy_rules_.end(),
-                     [](const PolicyRuleEntry& a, const PolicyRuleEntry& b) { return a.priority < b.priority; });
+    std::stable_sort(policy_rules_.begin(), policy_rules_.end(), [](const PolicyRuleEntry& a, const PolicyRuleEntry& b) {
+      return a.rule->priority < b.rule->priority;
+    });
     // Only the default rules (main, default): the main table alone, as before.
     bool only_defaults = std::all_of(policy_rules_.begin(), policy_rules_.end(), [](const PolicyRuleEntry& e) {
-      return e.unmodeled.empty() && e.action == "lookup" && !e.src && !e.dst && e.iif.empty() && e.oif.empty() &&
-             !e.fwmask && !e.invert && (e.table == "main" || e.table == "default");
+      const PolicyRule& r = *e.rule;
+      return e.unmodeled.empty() && r.action == "lookup" && r.src.empty() && r.dst.empty() && r.iif.empty() &&
+             r.oif.empty() && !r.fwmask && !r.invert && (r.table == "main" || r.table == "default");
     });
     if (only_defaults) policy_rules_.clear();
   }

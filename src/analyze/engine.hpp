@@ -105,12 +105,7 @@ class Engine {
   // and every table's routes. Empty rules (a snapshot without them): the
   // main table alone.
   struct PolicyRuleEntry {
-    int family = 4;
-    std::uint64_t priority = 0;
-    std::string table, action, iif, oif;
-    std::optional<Prefix> src, dst;
-    std::uint32_t fwmark = 0, fwmask = 0;
-    bool invert = false;
+    const PolicyRule* rule;
     std::string unmodeled;  // non-empty: why a packet it may select is uncertain
   };
   std::vector<PolicyRuleEntry> policy_rules_;

@@ -45,6 +45,7 @@ struct PolicyRule {
   std::string table;
   std::string action;  // "lookup", "blackhole", "unreachable", "prohibit", "goto", "nop" (or a number)
   std::string src, dst, iif, oif;  // "" when the rule does not select by it
+  std::optional<Prefix> src_prefix, dst_prefix;  // src and dst parsed (nullopt: none, or a form not read)
   std::uint32_t fwmark = 0, fwmask = 0;
   bool invert = false;
   std::vector<std::string> unmodeled;  // selectors the analysis does not model ("uidrange", "ipproto", ...)

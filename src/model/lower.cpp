@@ -79,6 +79,8 @@ HostFacts lower_host(const Json& h) {
     x.action = str(r, "action");
     x.src = str(r, "src");
     x.dst = str(r, "dst");
+    x.src_prefix = Prefix::parse(x.src);
+    x.dst_prefix = Prefix::parse(x.dst);
     x.iif = str(r, "iif");
     x.oif = str(r, "oif");
     x.fwmark = num<std::uint32_t>(r, "fwmark");
