@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "analyze/engine.hpp"
+#include "analyze/exposure.hpp"
 #include "fixtures.hpp"
 
 using dfa::Json;
@@ -247,4 +248,22 @@ TEST_CASE("given a set filled from the packet path, then its own element matches
   dfa::Outcome o = run(doc, "203.0.113.2", "203.0.113.1", 8080);
   CHECK(o.result == dfa::Outcome::Result::uncertain);
   CHECK(mentions(o, "set seen is filled from the packet path"));
+}
+
+TEST_CASE("given a published port no class is proven to reach but some may, then exposure does not call it closed") {
+  // Every packet to 8080 meets synproxy, which the engine does not model: no
+  // class is open, none is closed.
+  Json doc = with_prerouting_rule(
+      R"([{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 8080}},
+          {"synproxy": {"mss": 1460}}])");
+  dfa::Snapshot s{doc};
+  dfa::Engine e(s);
+  std::string table = dfa::render_open_table(dfa::compute_exposure(e));
+  CAPTURE(table);
+  CHECK(table.find("0.0.0.0:8080->80/tcp") != std::string::npos);
+  for (std::size_t at = table.find("8080->80/tcp"); at != std::string::npos; at = table.find("8080->80/tcp", at + 1)) {
+    std::string line = table.substr(at, table.find('\n', at) - at);
+    CHECK(line.find("closed to every source class") == std::string::npos);
+  }
+  CHECK(table.find("not proven closed: uncertain for") != std::string::npos);
 }
