@@ -401,6 +401,12 @@ struct Engine::Impl {
       const RouteEntry* r = table_lookup(pr.table, p.daddr);
       if (!r || r->type == "throw") continue;
       if (trace && pr.table != "main") step("routing", "rule " + std::to_string(pr.priority), "", "", "lookup table " + pr.table);
+      if (r->type == "local" && !p.local_origin && !p.reply) return r;  // local delivery (route_input)
+      if (r->type == "local") {
+        taint(fmt::format("table {} routes {} to the host itself (a local route): not modeled for this packet",
+                          pr.table, p.daddr.str()));
+        return nullptr;
+      }
       if (r->type != "unicast") {
         why = fmt::format("kernel: table {} has a {} route to {}", pr.table, r->type, p.daddr.str());
         return nullptr;
@@ -766,13 +772,23 @@ struct Engine::Impl {
       local_in(p);
       return;
     }
+    // Policy routing may send it to a local route of another table (tproxy's
+    // usual setup): local delivery, forwarding not needed. The lookup comes
+    // first, as in the kernel; a packet it cannot route is reported as
+    // before when forwarding is off.
+    std::string no_route;
+    auto rt = e.policy_rules_.empty() ? nullptr : route(p, p.saddr, no_route);
+    if (rt && rt->type == "local") {
+      if (trace) step("routing", "local", "", "", "local delivery by a local route of table " + rt->table);
+      local_in(p);
+      return;
+    }
     if (!forwarding_enabled(p.iif, p.family)) {
       step("routing", "forwarding", "", "", "drop: forwarding disabled");
       drop(fmt::format("kernel: IPv{} forwarding is disabled", p.family));
       return;
     }
-    std::string no_route;
-    auto rt = route(p, p.saddr, no_route);
+    if (e.policy_rules_.empty()) rt = route(p, p.saddr, no_route);
     if (!rt || rt->type != "unicast") {
       step("routing", "main", "", "", "drop: no route");
       drop(no_route);
