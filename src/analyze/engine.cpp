@@ -592,9 +592,18 @@ struct Engine::Impl {
       taint(fmt::format("{} rewrote the request: whether its reply reaches the client is not modeled", p.rewritten));
   }
 
+  // A reply that a payload statement rewrote on its way (its ports or
+  // addresses): whether the client takes it is not modeled.
+  bool reply_passed(const Packet& r) {
+    if (!r.rewritten.empty())
+      taint(fmt::format("{} rewrote the reply: whether the client takes it is not modeled", r.rewritten));
+    return true;
+  }
+
   bool reply_from_outside(const Packet& p, const ContainerAddr* from = nullptr) {
     rewritten_reply(p);
     Packet r = reply_of(p);
+    auto done = [&] { return reply_passed(r); };
     r.iif = p.oif;
     r.bridged = p.bridged;
     r.physin = p.physout;
@@ -608,11 +617,11 @@ struct Engine::Impl {
     if (p.bridged) {
       r.oif = p.iif;
       if (!run_hook("forward", r, false) || !run_hook("postrouting", r, false)) return reply_dropped(out.decided_by);
-      return true;
+      return done();
     }
     if (e.host_.is_local(r.daddr)) {
       if (!run_hook("input", r, false)) return reply_dropped(out.decided_by);
-      return true;
+      return done();
     }
     if (std::string rpf = rp_filter_drop(r); !rpf.empty()) return reply_dropped(rpf);
     std::string no_route;
@@ -620,13 +629,14 @@ struct Engine::Impl {
     if (!rt || rt->type != "unicast") return reply_dropped("no route back to " + r.daddr.str() + " (" + no_route + ")");
     r.oif = rt->dev;
     if (!run_hook("forward", r, false) || !run_hook("postrouting", r, false)) return reply_dropped(out.decided_by);
-    return true;
+    return done();
   }
 
   // The request reached a host socket: its reply is sent by the host.
   bool reply_from_host(const Packet& p) {
     rewritten_reply(p);
     Packet r = reply_of(p);
+    auto done = [&] { return reply_passed(r); };
     r.local_origin = true;
     bool local = e.host_.is_local(r.daddr) || p.iif == "lo";
     std::string no_route;
@@ -640,7 +650,7 @@ struct Engine::Impl {
       r.oif.clear();
       if (!run_hook("prerouting", r, false) || !run_hook("input", r, false)) return reply_dropped(out.decided_by);
     }
-    return true;
+    return done();
   }
 
   // ---- paths ----------------------------------------------------------------
