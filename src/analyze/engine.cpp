@@ -206,6 +206,14 @@ struct Engine::Impl {
   // Runs every base chain at a hook in priority order, with the NAT core at
   // its own position: -100 at prerouting/output, +100 at input/postrouting.
   // Returns false when the packet was dropped.
+  // The packet passes conntrack (-200 at prerouting and output): from here
+  // on it has a connection, or is untracked (neighbour discovery).
+  void pass_conntrack(Packet& p) const {
+    if (p.ct || !e.rules_.conntrack_active) return;
+    p.ct = true;
+    if (p.nd) p.untracked = true;
+  }
+
   // Ingress chains of the device a packet arrives on, before prerouting
   // (and before any conntrack). Returns false when the packet was dropped.
   bool run_ingress(Packet& p) {
@@ -242,7 +250,7 @@ struct Engine::Impl {
     bool nat_done = false;
     auto run_nat_chains = [&]() -> bool {
       nat_done = true;
-      p.ct = e.rules_.conntrack_active;
+      pass_conntrack(p);
       if (!nat_allowed || nat_order->empty() || skip_nat) return true;
       if (p.untracked) {
         step(hook, "nat", "", "", "nat chains do not run: the packet is untracked (notrack)");
@@ -314,11 +322,11 @@ struct Engine::Impl {
         nat_first = d.pick(fmt::format("{} has the NAT priority {}: whether NAT runs before it is not visible",
                                        b->label(), nat_pos));
       if (!nat_done && nat_first && !run_nat()) return false;
-      if (b->priority > -200) p.ct = e.rules_.conntrack_active;  // conntrack runs at -200
+      if (b->priority > -200) pass_conntrack(p);  // conntrack runs at -200
       else if (b->priority == -200 && ct_hook && !p.ct && e.rules_.conntrack_active &&
                d.pick(fmt::format("{} has conntrack's priority -200: whether conntrack runs before it is not visible",
                                   b->label())))
-        p.ct = true;
+        pass_conntrack(p);
       ChainResult r = run_chain(*b, p, hook);
       if (r.k == ChainResult::drop) {
         drop(std::string(r.by));
@@ -326,7 +334,7 @@ struct Engine::Impl {
       }
       last_accept = r.by;
     }
-    p.ct = e.rules_.conntrack_active;
+    pass_conntrack(p);
     if (!nat_done && !run_nat()) return false;
     return true;
   }
@@ -513,8 +521,7 @@ struct Engine::Impl {
       q.icmp_type = nd.type;
       q.saddr = nd.from;
       q.daddr = nd.to;
-      q.ct = true;
-      q.untracked = true;
+      q.nd = true;  // conntrack leaves it untracked; chains before it see no connection
       bool ok;
       if (nd.in) {
         q.iif = iface;

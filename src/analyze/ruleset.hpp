@@ -39,6 +39,7 @@ struct Packet {
   // Conntrack leaves it alone: IPv6 neighbour discovery, or a notrack rule
   // before conntrack. No NAT runs for it; ct state is "untracked".
   bool untracked = false;
+  bool nd = false;  // IPv6 neighbour discovery: conntrack leaves it untracked when it passes
   // Non-empty: what ct expressions see for this packet is not modeled (the
   // reply to an untracked request meets conntrack as a packet of its own);
   // every ct test of it is then uncertain, naming this.
