@@ -529,7 +529,12 @@ struct Engine::Impl {
       } else {
         q.oif = iface;
         q.local_origin = true;
-        ok = run_hook("output", q, false) && run_hook("postrouting", q, false);
+        ok = run_hook("output", q, false);
+        // Neighbour discovery builds its packets on the device (skb->dev),
+        // which ip6_output hands to postrouting as the input device: there
+        // "iifname" is the device they leave by (differential seed 1201).
+        q.iif = iface;
+        ok = ok && run_hook("postrouting", q, false);
       }
       std::string by = out.decided_by;
       out = saved;
