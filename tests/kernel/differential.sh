@@ -74,6 +74,6 @@ PY
     [ -s "$case_dir/routing.sh" ] && { echo "-- routing.sh:"; cat "$case_dir/routing.sh"; }
   fi
 done
-opened=$(cat "$tmp"/case*/observed.json | grep -o '"result": "open"' | wc -l)
+opened=$(cat "$tmp"/case*/observed.json | { grep -o '"result": "open"' || true; } | wc -l)
 echo "differential: $cases rulesets, $((agree + disagree + uncertain)) packets ($opened open): $agree agree, $uncertain uncertain, $disagree disagree"
 [ "$disagree" = 0 ]
