@@ -113,6 +113,11 @@ struct Ctx {
   const std::set<std::string>* dynamic_sets = nullptr;  // "family table name" of sets filled from the packet path
 };
 
+// The key of a named set in Ruleset::dynamic_sets.
+std::string set_key(const std::string& family, const std::string& table, const std::string& name) {
+  return fmt::format("{} {} {}", family, table, name);
+}
+
 // A value as text, for the elements a packet adds to a set and the lookups
 // that find them (both sides evaluate the same kinds of expression).
 std::string lval_text(const LVal& l) {
@@ -442,7 +447,7 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
   // or deleted is known; whether earlier packets added anything is not.
   const std::string* dyn = nullptr;
   if (right.is_string() && c.dynamic_sets && right.get<std::string>().rfind("@", 0) == 0)
-    if (auto it = c.dynamic_sets->find(fmt::format("{} {} {}", c.family, c.table, right.get<std::string>().substr(1)));
+    if (auto it = c.dynamic_sets->find(set_key(c.family, c.table, right.get<std::string>().substr(1)));
         it != c.dynamic_sets->end())
       dyn = &*it;
   return [f, o, op, rnum, parsed, is_set, single, dyn](const Packet& p, std::string& why) -> Tri {
@@ -512,6 +517,12 @@ bool has_flag(const std::string& list, const std::string& flag) {
     i = j + 1;
   }
   return false;
+}
+
+// Whether an x_tables match tests TCP flags (--tcp-flags, --syn).
+bool xt_tests_tcp_flags(const Json& m) {
+  return m.value("name", "") == "tcp" && m.contains("params") && m["params"].is_object() &&
+         m["params"].contains("tcp_flags");
 }
 
 // A decoded x_tables match as a condition; nullopt with a reason when not modeled.
@@ -732,15 +743,22 @@ bool parse_nat_dest(const std::string& s, Action& a) {
   return true;
 }
 
+// x_tables targets that let the packet go on and change nothing the model
+// computes, whatever their parameters: logging, MSS clamping, DSCP/TOS and
+// the like, TEE's copy.
+bool xt_inert_target(std::string_view name) {
+  static const std::set<std::string, std::less<>> inert = {"LOG",      "NFLOG",    "ULOG", "TRACE", "AUDIT",
+                                                           "TCPMSS",   "CHECKSUM", "CLASSIFY", "DSCP", "TOS",
+                                                           "IDLETIMER", "LED",     "TEE"};
+  return inert.count(name) > 0;
+}
+
 Action xt_target_action(const Json& t) {
   Action a;
   std::string name = t.value("name", "");
   // Targets that let the packet go on, whatever their parameters (their
   // effects, if any, are xt_target_effect's).
-  static const std::set<std::string, std::less<>> go_on = {"LOG",      "NFLOG", "ULOG", "TRACE",     "AUDIT",
-                                                           "TCPMSS",   "CHECKSUM", "CLASSIFY", "DSCP", "TOS",
-                                                           "IDLETIMER", "LED", "TEE", "MARK", "NOTRACK"};
-  if (go_on.count(name) || (name == "CT" && t.value("decoded", false))) {
+  if (xt_inert_target(name) || name == "MARK" || name == "NOTRACK" || (name == "CT" && t.value("decoded", false))) {
     a.kind = Action::none;
     return a;
   }
@@ -946,8 +964,7 @@ std::function<void(Packet&)> notrack_effect() {
 // A payload statement that sets an address or port of the packet to a
 // constant: later rules, conntrack (when it comes before) and routing see the
 // new value. The reply carries it back, which the model does not follow.
-std::optional<std::function<void(Packet&)>> payload_effect(const Json& m, const Ctx& c, const std::string& who) {
-  (void)c;
+std::optional<std::function<void(Packet&)>> payload_effect(const Json& m, const std::string& who) {
   const Json& k = m.at("key");
   auto pl = k.find("payload");
   if (pl == k.end()) return std::nullopt;
@@ -979,6 +996,17 @@ std::optional<std::function<void(Packet&)>> payload_effect(const Json& m, const 
   return std::nullopt;
 }
 
+// The key expression of a set or map statement: its "elem", or the "val" of
+// an element written with options ({"elem": {"val": KEY, "timeout": ...}});
+// null when there is none.
+const Json* set_statement_key(const Json& st) {
+  if (!st.is_object() || !st.contains("elem")) return nullptr;
+  const Json& el = st["elem"];
+  if (!el.is_object() || !el.contains("elem")) return &el;
+  const Json& opts = el["elem"];
+  return opts.is_object() && opts.contains("val") ? &opts["val"] : nullptr;
+}
+
 // "add @set { KEY }" / "update @set { KEY }" / "delete @set { KEY }": the
 // element this packet adds or deletes, when KEY is one expression the model
 // evaluates. Lookups of the same set by this packet see it (match_cond).
@@ -988,16 +1016,13 @@ std::optional<std::function<void(Packet&)>> set_effect(const Json& e, const Ctx&
   std::string op = st.value("op", ""), name = st.value("set", "");
   if ((op != "add" && op != "update" && op != "delete") || name.size() < 2 || name[0] != '@') return std::nullopt;
   if (st.contains("stmt")) return std::nullopt;  // a stateful statement per element (a limit): a test as well
-  auto it = c.dynamic_sets->find(fmt::format("{} {} {}", c.family, c.table, name.substr(1)));
+  auto it = c.dynamic_sets->find(set_key(c.family, c.table, name.substr(1)));
   if (it == c.dynamic_sets->end()) return std::nullopt;
-  const Json* key = &st.at("elem");
-  if (key->is_object() && key->contains("elem")) {
-    const Json& el = (*key)["elem"];
-    if (!el.is_object() || !el.contains("val")) return std::nullopt;
-    for (const auto& [k, v] : el.items())
+  const Json* key = set_statement_key(st);
+  if (!key) return std::nullopt;
+  if (st["elem"].contains("elem"))  // options the model follows: none that change which element it is
+    for (const auto& [k, v] : st["elem"]["elem"].items())
       if (k != "val" && k != "timeout" && k != "expires" && k != "comment") return std::nullopt;
-    key = &el["val"];
-  }
   std::string dep;
   auto lx = left_expr(*key, c, dep);
   if (!lx) return std::nullopt;
@@ -1026,9 +1051,9 @@ std::string render_statement(const Json& e) {
 // rule): MARK and notrack are followed; logging, MSS clamping and the like
 // change nothing the model computes; anything else sets why.
 std::optional<std::function<void(Packet&)>> xt_target_effect(const Json& t, std::string& why) {
-  static const std::set<std::string, std::less<>> inert = {
-      "LOG",  "NFLOG",   "ULOG",     "TRACE",  "AUDIT", "TCPMSS", "CHECKSUM", "CLASSIFY", "DSCP", "TOS",
-      "IDLETIMER", "LED", "TEE", "ACCEPT", "DROP", "RETURN", "REJECT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT", "NFQUEUE", "QUEUE"};
+  // Verdicts and translations: xt_target_action models them, with no effect besides.
+  static const std::set<std::string, std::less<>> verdicts = {"ACCEPT", "DROP",       "RETURN",   "REJECT", "DNAT",
+                                                              "SNAT",   "MASQUERADE", "REDIRECT", "NFQUEUE", "QUEUE"};
   std::string name = t.value("name", "");
   if (name == "MARK") {
     if (auto eff = xmark_effect(t)) return eff;
@@ -1037,10 +1062,16 @@ std::optional<std::function<void(Packet&)>> xt_target_effect(const Json& t, std:
   }
   if (name == "NOTRACK" || (name == "CT" && t.value("decoded", false) && t.value("params", Json::object()).value("notrack", false)))
     return notrack_effect();
-  if (inert.count(name)) return std::nullopt;
+  if (xt_inert_target(name) || verdicts.count(name)) return std::nullopt;
   why = t.value("decoded", false) || name != "CT" ? fmt::format("target {} is not modeled", name)
                                                   : "target CT (a zone, helper or timeout) is not modeled";
   return std::nullopt;
+}
+
+// Marks a rule as holding something the model does not follow (the first
+// thing named): every walk that runs it is uncertain.
+void taint_rule(Rule& rule, const std::string& why) {
+  if (rule.taint.empty()) rule.taint = fmt::format("{} ({}): {}", rule.text, rule.origin, why);
 }
 
 Action verdict_action(const Json& e, bool& is_verdict) {
@@ -1071,9 +1102,7 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
   // A statement the model does not follow makes every walk through the rule
   // uncertain (the first one named); so does a test after a statement with
   // an effect, since tests are evaluated before effects.
-  auto taint = [&](const std::string& why) {
-    if (rule.taint.empty()) rule.taint = fmt::format("{} ({}): {}", rule.text, rule.origin, why);
-  };
+  auto taint = [&](const std::string& why) { taint_rule(rule, why); };
   // A statement's key carries nft's implicit dependency ("update @s { ip6
   // saddr }" only for IPv6 packets, "tcp dport set" only for TCP): a packet
   // without that header does not match the rule.
@@ -1100,6 +1129,7 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
       break;  // a verdict ends the rule
     }
     if (e.contains("match")) {
+      if (is_tcp_flags(e["match"].at("left"))) rule.tests_tcp_flags = true;
       std::string why;
       auto cond = match_cond(e["match"], c, why);
       if (cond) add_cond(*cond);
@@ -1112,18 +1142,16 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
       statement_dependency(e["mangle"].at("key"));
       std::string who = rule.text + " (" + rule.origin + ")";
       if (auto eff = mark_effect(e["mangle"], who)) rule.effects.push_back(*eff);
-      else if (auto pe = payload_effect(e["mangle"], c, who)) rule.effects.push_back(*pe);
+      else if (auto pe = payload_effect(e["mangle"], who)) rule.effects.push_back(*pe);
       else if (!inert_mangle(e["mangle"])) taint("a statement that sets " + render_left(e["mangle"].at("key")) + " is not modeled");
     } else if (e.contains("set") || e.contains("map")) {
-      if (const Json& st = e.contains("set") ? e["set"] : e["map"]; st.is_object() && st.contains("elem"))
-        statement_dependency(st["elem"].is_object() && st["elem"].contains("elem") && st["elem"]["elem"].is_object()
-                                 ? st["elem"]["elem"].value("val", Json())
-                                 : st["elem"]);
+      if (const Json* key = set_statement_key(e.contains("set") ? e["set"] : e["map"])) statement_dependency(*key);
       if (auto eff = set_effect(e, c)) rule.effects.push_back(*eff);
       else taint(fmt::format("statement {} is not modeled", render_statement(e)));
     } else if (e.contains("xt")) {
       const Json& x = e["xt"];
       if (x.value("type", "") == "match") {
+        if (xt_tests_tcp_flags(x)) rule.tests_tcp_flags = true;
         std::string why;
         auto cond = xt_match_cond(x, c.family == "ip6" ? 6 : 4, c.host, why);
         if (cond) add_cond(*cond);
@@ -1179,6 +1207,8 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
         break;
       }
       const Json& key = vm["key"];
+      for (const Json& k : key.contains("concat") ? key["concat"] : Json::array({key}))
+        if (is_tcp_flags(k)) rule.tests_tcp_flags = true;
       std::vector<Json> keys = key.contains("concat") ? std::vector<Json>(key["concat"].begin(), key["concat"].end())
                                                       : std::vector<Json>{key};
       for (const auto& el : *elems) {
@@ -1246,6 +1276,7 @@ Rule build_legacy_rule(const Json& r, const std::string& table, const std::strin
   }
   if (r.value("fragment", "") == "only") rule.conds.push_back([](const Packet&, std::string&) { return Tri::no; });
   for (const auto& m : array_member(r, "matches")) {
+    if (xt_tests_tcp_flags(m)) rule.tests_tcp_flags = true;
     std::string why;
     auto c = xt_match_cond(m, fam, host, why);
     if (c) rule.conds.push_back(*c);
@@ -1263,7 +1294,7 @@ Rule build_legacy_rule(const Json& r, const std::string& table, const std::strin
     rule.action = xt_target_action(t);
     std::string why;
     if (auto eff = xt_target_effect(t, why)) rule.effects.push_back(*eff);
-    if (!why.empty()) rule.taint = fmt::format("{} ({}): {}", rule.text, rule.origin, why);
+    if (!why.empty()) taint_rule(rule, why);
   }
   return rule;
 }
@@ -1600,7 +1631,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
           if (e.is_object() && e.contains(k) && e[k].is_object()) {
             std::string name = e[k].value(k, "");
             if (name.size() > 1 && name[0] == '@')
-              rs.dynamic_sets.insert(fmt::format("{} {} {}", r->value("family", ""), r->value("table", ""), name.substr(1)));
+              rs.dynamic_sets.insert(set_key(r->value("family", ""), r->value("table", ""), name.substr(1)));
           }
     }
     std::map<std::string, int> positions;
@@ -1631,7 +1662,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
             return b;
           },
           [&] { return fmt::format("nft {} {} {} #{}", fam, table, r->value("chain", ""), at); });
-      if (!rs.tests_tcp_flags && built.text.find("flags") != std::string::npos) rs.tests_tcp_flags = true;
+      rs.tests_tcp_flags = rs.tests_tcp_flags || built.tests_tcp_flags;
       cur->rules.push_back(std::move(built));
     }
     for (auto& [key, chains] : rs.tables)
@@ -1690,7 +1721,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
                   return fmt::format("iptables-legacy {} {} {} #{}", legacy_family(fam), table, ch.name,
                                      ch.rules.size() + 1);
                 });
-            if (!rs.tests_tcp_flags && built.text.find("flags") != std::string::npos) rs.tests_tcp_flags = true;
+            rs.tests_tcp_flags = rs.tests_tcp_flags || built.tests_tcp_flags;
             ch.rules.push_back(std::move(built));
           }
           index_runs(ch);

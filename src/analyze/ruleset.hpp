@@ -112,6 +112,9 @@ struct Rule {
   // Non-empty: a statement of this rule is not modeled (this says which):
   // a walk that runs the rule is uncertain, whatever it ends in.
   std::string taint;
+  // It tests TCP flags (nft "tcp flags", iptables --tcp-flags/--syn): the
+  // first and the later packets of a connection may fare differently.
+  bool tests_tcp_flags = false;
   Action action;
   std::string text;    // nft-like or iptables-save text, for people
   std::string origin;  // "nft inet filter input #3 (handle 5)" / "iptables-legacy ipv4 filter FORWARD #1"
@@ -204,8 +207,9 @@ struct Ruleset {
   // expression, a NAT statement, a conntrack match, a NAT target). Without
   // it no nat chain runs at all, not even to drop.
   bool conntrack_active = false;
-  // Some rule tests TCP flags: the first packet of a connection (SYN) may be
-  // let through while later ones (ACK) are not, so walks check those too.
+  // Some rule tests TCP flags (Rule::tests_tcp_flags): the first packet of a
+  // connection (SYN) may be let through while later ones (ACK) are not, so
+  // walks check those too.
   bool tests_tcp_flags = false;
 };
 

@@ -267,3 +267,16 @@ TEST_CASE("given a published port no class is proven to reach but some may, then
   }
   CHECK(table.find("not proven closed: uncertain for") != std::string::npos);
 }
+
+TEST_CASE("given a rule that drops the later ACKs of a connection, then the connection is dropped, not delivered") {
+  // The SYN passes "tcp flags & (syn | ack) == ack"; the handshake's last
+  // packet does not (edge case 36b holds the same with real packets).
+  Json doc = with_prerouting_rule(
+      R"([{"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 8080}},
+          {"match": {"op": "==", "left": {"&": [{"payload": {"protocol": "tcp", "field": "flags"}}, ["syn", "ack"]]},
+                     "right": "ack"}},
+          {"drop": null}])");
+  dfa::Outcome o = run(doc, "203.0.113.2", "203.0.113.1", 8080);
+  CHECK(o.result == dfa::Outcome::Result::dropped);
+  CHECK(o.decided_by.find("a later packet of the connection (ACK) is dropped") != std::string::npos);
+}
