@@ -203,9 +203,6 @@ struct Engine::Impl {
     }
   }
 
-  // Runs every base chain at a hook in priority order, with the NAT core at
-  // its own position: -100 at prerouting/output, +100 at input/postrouting.
-  // Returns false when the packet was dropped.
   // The packet passes conntrack (-200 at prerouting and output): from here
   // on it has a connection, or is untracked (neighbour discovery).
   void pass_conntrack(Packet& p) const {
@@ -234,6 +231,9 @@ struct Engine::Impl {
     if (auto it = e.device_taint_.find(dev); it != e.device_taint_.end()) taint(it->second);
   }
 
+  // Runs every base chain at a hook in priority order, with the NAT core at
+  // its own position: -100 at prerouting/output, +100 at input/postrouting.
+  // Returns false when the packet was dropped.
   bool run_hook(const std::string& hook, Packet& p, bool nat_allowed) {
     if (!e.device_taint_.empty()) {
       crossing(p.iif);
@@ -378,12 +378,12 @@ struct Engine::Impl {
       if (!r || r->type != "unicast") why = fmt::format("kernel: no route to {}", p.daddr.str());
       return r;
     }
+    static const IpAddr none4 = *IpAddr::parse("0.0.0.0"), none6 = *IpAddr::parse("::");
+    const IpAddr& from = src ? *src : p.family == 6 ? none6 : none4;
     for (const auto& entry : e.policy_rules_) {
       const PolicyRule& pr = *entry.rule;
       if (pr.family != p.family) continue;
       bool hit = true;
-      static const IpAddr none4 = *IpAddr::parse("0.0.0.0"), none6 = *IpAddr::parse("::");
-      IpAddr from = src ? *src : p.family == 6 ? none6 : none4;
       if (pr.src_prefix && !pr.src_prefix->contains(from)) hit = false;
       if (pr.dst_prefix && !pr.dst_prefix->contains(p.daddr)) hit = false;
       if (!pr.iif.empty() && pr.iif != (p.local_origin ? "lo" : p.iif)) hit = false;
@@ -487,14 +487,12 @@ struct Engine::Impl {
   }
 
   // ---- IPv6 neighbour discovery ---------------------------------------------
-  // Unlike ARP, IPv6 neighbour advertisements pass the ip6 hooks: an input
-  // chain that drops them cuts the host off from that neighbour once its
-  // neighbour-cache entry expires. Whether it is still cached is not in any
+  // Unlike ARP, IPv6 neighbour discovery passes the ip6 hooks, both ways:
+  // the host's solicitation out and the neighbour's advertisement in, the
+  // neighbour's solicitation in and the host's advertisement out. A chain
+  // that drops any of them cuts the host off from that neighbour once the
+  // caches' entries expire. Whether they are still cached is not in any
   // snapshot, so such a path is uncertain.
-  // Neighbour discovery both ways: the host's solicitation out and the
-  // neighbour's advertisement in, the neighbour's solicitation in and the
-  // host's advertisement out. Any of them dropped: uncertain (the caches
-  // may still hold the entries).
   void check_nd(const std::string& iface, const IpAddr& neighbour) {
     if (neighbour.family != 6 || iface.empty() || iface == "lo") return;
     IpAddr self = primary_addr(iface, 6);
@@ -592,30 +590,27 @@ struct Engine::Impl {
     return false;
   }
 
+  // A request or reply whose ports or addresses a payload statement
+  // rewrote: the reply carries a rewritten request's values back, and a
+  // rewritten reply reaches the client changed; whether the client takes
+  // either is not modeled.
+  void rewritten(const Packet& q, bool reply) {
+    if (q.rewritten.empty()) return;
+    taint(q.rewritten + (reply ? " rewrote the reply: whether the client takes it is not modeled"
+                               : " rewrote the request: whether its reply reaches the client is not modeled"));
+  }
+
   // The request left through p.oif toward a neighbour or container: its reply
   // comes back in on that interface.
   // A routed request that left through a bridge: its reply comes back in
   // through the bridge port that leads to the container or neighbour.
-  // A request whose tuple a payload statement rewrote: its reply carries the
-  // rewritten address or port back to the client unless something rewrites
-  // it again, which the model does not follow.
-  void rewritten_reply(const Packet& p) {
-    if (!p.rewritten.empty())
-      taint(fmt::format("{} rewrote the request: whether its reply reaches the client is not modeled", p.rewritten));
-  }
-
-  // A reply that a payload statement rewrote on its way (its ports or
-  // addresses): whether the client takes it is not modeled.
-  bool reply_passed(const Packet& r) {
-    if (!r.rewritten.empty())
-      taint(fmt::format("{} rewrote the reply: whether the client takes it is not modeled", r.rewritten));
-    return true;
-  }
-
   bool reply_from_outside(const Packet& p, const ContainerAddr* from = nullptr) {
-    rewritten_reply(p);
+    rewritten(p, false);
     Packet r = reply_of(p);
-    auto done = [&] { return reply_passed(r); };
+    auto done = [&] {
+      rewritten(r, true);
+      return true;
+    };
     r.iif = p.oif;
     r.bridged = p.bridged;
     r.physin = p.physout;
@@ -646,9 +641,12 @@ struct Engine::Impl {
 
   // The request reached a host socket: its reply is sent by the host.
   bool reply_from_host(const Packet& p) {
-    rewritten_reply(p);
+    rewritten(p, false);
     Packet r = reply_of(p);
-    auto done = [&] { return reply_passed(r); };
+    auto done = [&] {
+      rewritten(r, true);
+      return true;
+    };
     r.local_origin = true;
     bool local = e.host_.is_local(r.daddr) || p.iif == "lo";
     std::string no_route;
@@ -709,8 +707,8 @@ struct Engine::Impl {
     if (from_ctr == c.name && p.iif == c.bridge && !p.local_origin) {
       auto hp = bridge_hairpin(c.bridge);
       if (!hp) {
-        if (unknown_end.empty())
-          unknown_end = fmt::format("whether bridge {} sends container {}'s frames back to it (hairpin mode) is not known", c.bridge, c.name);
+        taint(fmt::format("whether bridge {} sends container {}'s frames back to it (hairpin mode) is not known", c.bridge,
+                          c.name));
         step("bridge", c.bridge, "", "", "hairpin mode of the bridge ports unknown");
         return;
       }
@@ -799,8 +797,8 @@ struct Engine::Impl {
     // first, as in the kernel; a packet it cannot route is reported as
     // before when forwarding is off.
     std::string no_route;
-    auto rt = e.policy_rules_.empty() ? nullptr : route(p, p.saddr, no_route);
-    if (rt && rt->type == "local") {
+    auto rt = route(p, p.saddr, no_route);
+    if (rt && rt->type == "local" && !e.policy_rules_.empty()) {
       if (trace) step("routing", "local", "", "", "local delivery by a local route of table " + rt->table);
       local_in(p);
       return;
@@ -810,7 +808,6 @@ struct Engine::Impl {
       drop(fmt::format("kernel: IPv{} forwarding is disabled", p.family));
       return;
     }
-    if (e.policy_rules_.empty()) rt = route(p, p.saddr, no_route);
     if (!rt || rt->type != "unicast") {
       step("routing", "main", "", "", "drop: no route");
       drop(no_route);
@@ -1098,10 +1095,13 @@ Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(
     tables_[r.table].push_back(&r);
   }
   if (const HostFacts* h = s.host ? &*s.host : nullptr) {
+    // A rule that looks a table up for every packet (as the default three do).
+    auto plain_lookup = [](const PolicyRule& r) {
+      return r.action == "lookup" && r.src.empty() && r.dst.empty() && r.iif.empty() && r.oif.empty() && !r.fwmask &&
+             !r.invert && r.unmodeled.empty();
+    };
     for (const PolicyRule& pr : h->policy_rules) {
-      if (pr.table == "local" && pr.action == "lookup" && pr.src.empty() && pr.dst.empty() && pr.iif.empty() &&
-          pr.oif.empty() && !pr.fwmask && pr.unmodeled.empty() && !pr.invert)
-        continue;  // the local table: is_local answers it, first
+      if (plain_lookup(pr) && pr.table == "local") continue;  // the local table: is_local answers it, first
       PolicyRuleEntry e{&pr, ""};
       std::vector<std::string> why = pr.unmodeled;
       if ((!pr.src.empty() && !pr.src_prefix) || (!pr.dst.empty() && !pr.dst_prefix)) why.push_back("an address it cannot read");
@@ -1115,10 +1115,8 @@ Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(
       return a.rule->priority < b.rule->priority;
     });
     // Only the default rules (main, default): the main table alone, as before.
-    bool only_defaults = std::all_of(policy_rules_.begin(), policy_rules_.end(), [](const PolicyRuleEntry& e) {
-      const PolicyRule& r = *e.rule;
-      return e.unmodeled.empty() && r.action == "lookup" && r.src.empty() && r.dst.empty() && r.iif.empty() &&
-             r.oif.empty() && !r.fwmask && !r.invert && (r.table == "main" || r.table == "default");
+    bool only_defaults = std::all_of(policy_rules_.begin(), policy_rules_.end(), [&](const PolicyRuleEntry& e) {
+      return plain_lookup(*e.rule) && (e.rule->table == "main" || e.rule->table == "default");
     });
     if (only_defaults) policy_rules_.clear();
   }
