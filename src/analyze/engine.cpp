@@ -448,25 +448,42 @@ struct Engine::Impl {
     };
     int rpf = std::max(level("net/ipv4/conf/all/rp_filter"), level(fmt::format("net/ipv4/conf/{}/rp_filter", p.iif)));
     if (!rpf) return "";
-    Packet back;
-    back.family = 4;
-    back.daddr = p.saddr;
-    back.local_origin = true;
-    std::string no_route;
-    const RouteEntry* rt = e.host_.is_local(p.saddr) ? nullptr : route(back, p.daddr, no_route);
-    if (!rt || rt->type != "unicast")
-      return fmt::format("kernel: reverse path filter (rp_filter {} on {}): no route back to {}", rpf, p.iif, p.saddr.str());
-    if (rpf == 1 && rt->dev != p.iif) {
-      if (rt->dev.empty()) {  // a multipath route: which devices it holds is not in the snapshot
-        taint(fmt::format("the route back to {} has several devices: whether strict rp_filter on {} passes it is not "
-                          "modeled",
-                          p.saddr.str(), p.iif));
-        return "";
+    // The reverse lookup carries the packet's mark only with src_valid_mark,
+    // which the snapshot does not hold: where a mark rule could tell the two
+    // lookups apart, both are made, and if they disagree it is uncertain.
+    auto verdict = [&](uint32_t mark) -> std::string {
+      Packet back;
+      back.family = 4;
+      back.daddr = p.saddr;
+      back.local_origin = true;
+      back.mark = mark;
+      std::string no_route;
+      const RouteEntry* rt = e.host_.is_local(p.saddr) ? nullptr : route(back, p.daddr, no_route);
+      if (!rt || rt->type != "unicast")
+        return fmt::format("kernel: reverse path filter (rp_filter {} on {}): no route back to {}", rpf, p.iif,
+                           p.saddr.str());
+      if (rpf == 1 && rt->dev != p.iif) {
+        if (rt->dev.empty()) {  // a multipath route: which devices it holds is not in the snapshot
+          taint(fmt::format("the route back to {} has several devices: whether strict rp_filter on {} passes it is "
+                            "not modeled",
+                            p.saddr.str(), p.iif));
+          return "";
+        }
+        return fmt::format("kernel: reverse path filter (rp_filter 1 on {}): the route back to {} leaves by {}", p.iif,
+                           p.saddr.str(), rt->dev);
       }
-      return fmt::format("kernel: reverse path filter (rp_filter 1 on {}): the route back to {} leaves by {}", p.iif,
-                         p.saddr.str(), rt->dev);
+      return "";
+    };
+    std::string without_mark = verdict(0);
+    bool mark_rules = std::any_of(e.policy_rules_.begin(), e.policy_rules_.end(),
+                                  [](const PolicyRuleEntry& r) { return r.rule->fwmask != 0; });
+    if (mark_rules && (!p.mark_unknown.empty() || (p.mark != 0 && verdict(p.mark) != without_mark))) {
+      taint(fmt::format("the reverse path filter on {} looks the route back up with or without the packet's mark "
+                        "(src_valid_mark, not in the snapshot), and a mark rule tells them apart",
+                        p.iif));
+      return "";
     }
-    return "";
+    return without_mark;
   }
 
   bool route_localnet(const std::string& iif) const {

@@ -280,3 +280,23 @@ TEST_CASE("given a rule that drops the later ACKs of a connection, then the conn
   CHECK(o.result == dfa::Outcome::Result::dropped);
   CHECK(o.decided_by.find("a later packet of the connection (ACK) is dropped") != std::string::npos);
 }
+
+TEST_CASE("given strict rp_filter and a mark rule that routes the way back elsewhere, then the outcome is uncertain") {
+  // With src_valid_mark (not in any snapshot) the reverse path lookup uses
+  // the packet's mark and finds eth1, so strict rp_filter drops; without it
+  // the main table finds eth0 and it passes. Neither is certain.
+  Json doc = with_prerouting_rule(R"([{"mangle": {"key": {"meta": {"key": "mark"}}, "value": 1}}])");
+  Json& h = doc["host"];
+  h["sysctls"]["net/ipv4/conf/all/rp_filter"] = "1";
+  h["policy_rules"].push_back({{"family", 4}, {"priority", 100}, {"table", "100"}, {"action", "lookup"}, {"src", ""},
+                               {"dst", ""}, {"iif", ""}, {"oif", ""}, {"fwmark", 1}, {"fwmask", 4294967295u},
+                               {"invert", false}, {"unmodeled", Json::array()}});
+  h["routes"].push_back({{"family", 4}, {"table", "100"}, {"type", "unicast"}, {"dst", "203.0.113.0/24"}, {"dev", "eth1"},
+                         {"gateway", ""}, {"prefsrc", ""}, {"metric", 0}});
+  dfa::Outcome o = run(doc, "203.0.113.2", "203.0.113.1", 8080);
+  CHECK(o.result == dfa::Outcome::Result::uncertain);
+  CHECK(o.decided_by.find("src_valid_mark") != std::string::npos);
+  // Without the mark rule the way back is eth0 either way: certain again.
+  h["policy_rules"].erase(h["policy_rules"].size() - 1);
+  CHECK(run(doc, "203.0.113.2", "203.0.113.1", 8080).result == dfa::Outcome::Result::delivered);
+}
