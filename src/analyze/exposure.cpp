@@ -16,6 +16,31 @@
 namespace dfa {
 namespace {
 
+// The prefixes that cover lo..hi exactly (at most two per bit): a range
+// splits sources at its edges, not only at its two end addresses.
+void range_prefixes(const IpAddr& lo, const IpAddr& hi, std::vector<Prefix>& out) {
+  if (lo.family != hi.family || hi < lo) return;
+  const int bits = lo.bytes() * 8;
+  IpAddr a = lo;
+  for (int guard = 0; guard < 2 * bits + 2; ++guard) {
+    // The largest prefix starting at a that ends at or before hi.
+    int len = bits;
+    while (len > 0) {
+      Prefix p{a, len - 1};
+      if (!(p.network().addr == a) || hi < p.last()) break;
+      --len;
+    }
+    Prefix p{a, len};
+    out.push_back(p);
+    IpAddr end = p.last();
+    if (end == hi) return;
+    // a = end + 1
+    a = end;
+    for (int i = a.bytes() - 1; i >= 0; --i)
+      if (++a.b[static_cast<size_t>(i)] != 0) break;
+  }
+}
+
 // Every address or prefix string anywhere in the rules (nft JSON right-hand
 // sides, set elements, legacy -s/-d, iprange bounds) and the host's subnets.
 void mentioned(const Json& j, std::vector<Prefix>& out) {
@@ -24,13 +49,22 @@ void mentioned(const Json& j, std::vector<Prefix>& out) {
     if (s.find('.') != std::string::npos || s.find(':') != std::string::npos) {
       if (auto p = Prefix::parse(s)) out.push_back(*p);
       auto dash = s.find('-');
-      if (dash != std::string::npos)
-        for (auto part : {s.substr(0, dash), s.substr(dash + 1)})
-          if (auto p = Prefix::parse(part)) out.push_back(*p);
+      if (dash != std::string::npos) {
+        auto lo = IpAddr::parse(s.substr(0, dash)), hi = IpAddr::parse(s.substr(dash + 1));
+        if (lo && hi) range_prefixes(*lo, *hi, out);
+      }
     }
     return;
   }
   if (j.is_object()) {
+    if (auto rg = j.find("range"); rg != j.end() && rg->is_array() && rg->size() == 2 && (*rg)[0].is_string() &&
+                                   (*rg)[1].is_string()) {
+      auto lo = IpAddr::parse((*rg)[0].get<std::string>()), hi = IpAddr::parse((*rg)[1].get<std::string>());
+      if (lo && hi) {
+        range_prefixes(*lo, *hi, out);
+        return;
+      }
+    }
     if (auto pf = j.find("prefix"); pf != j.end() && pf->is_object()) {
       // A prefix this cannot read splits nothing here; the compiler makes
       // its rule unreadable, and walks through it uncertain.
@@ -135,7 +169,7 @@ std::string signature(const IpAddr& a, const PrefixIndex& ps, const std::vector<
   std::string sig;
   for (auto i : ps.containing(a)) sig += std::to_string(i) + ",";
   for (std::size_t i = 0; i < sets.size(); ++i)
-    if (sets[i].addrs.count(a)) sig += "s" + std::to_string(i) + ",";
+    if (sets[i].contains(a)) sig += "s" + std::to_string(i) + ",";
   return sig;
 }
 
@@ -175,10 +209,16 @@ struct Mentions {
   }
   void flush() {
     if (rules.size() >= kAddrRunMin) {
-      if (!addrs.empty() && (family == 0 || addrs.front().family == family))
-        sets.push_back({fmt::format("an address of the {} rules in {}", field->src ? "source-address" : "destination-address",
-                                    *chain),
-                        std::set<IpAddr>(addrs.begin(), addrs.end())});
+      if (!addrs.empty() && (family == 0 || addrs.front().family == family)) {
+        AddrSet st;
+        st.label = fmt::format("an address of the {} rules in {}", field->src ? "source-address" : "destination-address",
+                               *chain);
+        st.family = addrs.front().family;
+        for (const auto& a : addrs) st.addrs.add(AddrRange{a, a});
+        st.addrs.normalize();
+        st.representatives.push_back(*std::min_element(addrs.begin(), addrs.end()));
+        sets.push_back(std::move(st));
+      }
     } else {
       for (const Json* r : rules) mention(*r, legacy_run);
     }
@@ -237,7 +277,7 @@ std::string class_label(const SourcePartition& part, const IpAddr& addr, const s
   const AddrSet* in = nullptr;
   std::string also;
   for (const auto& st : part.sets)
-    if (st.addrs.count(addr)) {
+    if (st.contains(addr)) {
       if (!in) in = &st;
       else also += " and " + st.label;
     }
@@ -265,10 +305,152 @@ struct Mentioned {
   std::map<std::string, SourcePartition::Ports> ports;
 };
 
+// What a packet can meet in nftables: the chains reachable from a base chain
+// through jump and goto (in rules, inline verdict maps and named maps), and
+// the named sets and maps their rules refer to. A chain nothing reaches, or
+// a set no reachable rule looks up, tells no sources apart.
+struct NftReach {
+  std::set<std::string> chains;  // "family table chain"
+  std::set<std::string> sets;    // "family table name"
+};
+
+NftReach nft_reach(const Json& ruleset) {
+  auto text = [](const Json& o, const char* k) -> std::string {
+    auto it = o.find(k);
+    return it != o.end() && it->is_string() ? it->get<std::string>() : "";
+  };
+  auto key = [](const std::string& f, const std::string& t, const std::string& n) { return f + ' ' + t + ' ' + n; };
+  std::map<std::string, std::vector<const Json*>> rules_of, maps;
+  std::vector<std::string> todo;
+  NftReach r;
+  for (const auto& o : ruleset) {
+    if (auto c = o.find("chain"); c != o.end() && c->is_object()) {
+      if (c->contains("hook")) todo.push_back(key(text(*c, "family"), text(*c, "table"), text(*c, "name")));
+    } else if (auto ru = o.find("rule"); ru != o.end() && ru->is_object()) {
+      rules_of[key(text(*ru, "family"), text(*ru, "table"), text(*ru, "chain"))].push_back(&*ru);
+    } else if (auto m = o.find("map"); m != o.end() && m->is_object()) {
+      maps[key(text(*m, "family"), text(*m, "table"), text(*m, "name"))].push_back(&*m);
+    }
+  }
+  // Jump and goto targets and "@name" references anywhere in j.
+  std::function<void(const Json&, const std::string&, const std::string&)> scan = [&](const Json& j, const std::string& f,
+                                                                                      const std::string& t) {
+    if (j.is_string()) {
+      const std::string& v = j.get_ref<const std::string&>();
+      if (v.size() > 1 && v[0] == '@') {
+        std::string k = key(f, t, v.substr(1));
+        if (r.sets.insert(k).second)
+          if (auto m = maps.find(k); m != maps.end())
+            for (const Json* mj : m->second)
+              if (auto el = mj->find("elem"); el != mj->end()) scan(*el, f, t);
+      }
+      return;
+    }
+    if (j.is_object()) {
+      for (auto it = j.begin(); it != j.end(); ++it) {
+        if ((it.key() == "jump" || it.key() == "goto") && it.value().is_object())
+          if (auto tg = it.value().find("target"); tg != it.value().end() && tg->is_string())
+            todo.push_back(key(f, t, tg->get<std::string>()));
+        if (it.key() != "raw" && it.key() != "text") scan(it.value(), f, t);
+      }
+    } else if (j.is_array()) {
+      for (const auto& v : j) scan(v, f, t);
+    }
+  };
+  while (!todo.empty()) {
+    std::string c = std::move(todo.back());
+    todo.pop_back();
+    if (!r.chains.insert(c).second) continue;
+    if (auto it = rules_of.find(c); it != rules_of.end())
+      for (const Json* ru : it->second) scan(*ru, text(*ru, "family"), text(*ru, "table"));
+  }
+  return r;
+}
+
+// A map's value for people: "accept", "jump tenant3", or its JSON.
+std::string verdict_text(const Json& v) {
+  if (v.is_object() && v.size() == 1) {
+    const auto& [k, arg] = *v.items().begin();
+    if (arg.is_null()) return k;
+    if (arg.is_object())
+      if (auto t = arg.find("target"); t != arg.end() && t->is_string()) return k + " " + t->get<std::string>();
+  }
+  return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A named set or map of single addresses, prefixes and ranges (no
+// concatenation): its elements, grouped by the value a map gives them (a
+// set: one group). nullopt: another kind of set, read element by element.
+std::optional<std::vector<AddrSet>> address_sets(const Json& o, const char* kind) {
+  const Json& st = o.at(kind);
+  auto type = st.find("type");
+  if (type == st.end() || !type->is_string()) return std::nullopt;
+  int family = *type == "ipv4_addr" ? 4 : *type == "ipv6_addr" ? 6 : 0;
+  if (!family) return std::nullopt;
+  std::string name = fmt::format("{} {} {} {}", kind, st.value("family", ""), st.value("table", ""), st.value("name", ""));
+  std::map<std::string, AddrSet> groups;  // by the map's value, as text
+  auto el = st.find("elem");
+  if (el == st.end() || !el->is_array()) return std::vector<AddrSet>{};
+  for (const auto& e : *el) {
+    const Json* k = &e;
+    std::string value;
+    if (std::string_view(kind) == "map") {
+      if (!e.is_array() || e.size() != 2) return std::nullopt;
+      k = &e[0];
+      value = verdict_text(e[1]);
+    }
+    if (k->is_object())
+      if (auto inner = k->find("elem"); inner != k->end() && inner->is_object() && inner->contains("val")) k = &inner->at("val");
+    AddrRange r;
+    IpAddr rep;
+    if (k->is_string()) {
+      auto p = Prefix::parse(k->get<std::string>());
+      if (!p) return std::nullopt;
+      r = {p->network().addr, p->last()};
+      rep = p->len == p->addr.bytes() * 8 ? p->addr : nth(*p, 1);
+    } else if (k->is_object() && k->contains("prefix")) {
+      const Json& pf = k->at("prefix");
+      auto addr = pf.find("addr");
+      auto len = pf.find("len");
+      if (addr == pf.end() || !addr->is_string() || len == pf.end() || !len->is_number_integer() || len->get<std::int64_t>() < 0)
+        return std::nullopt;
+      auto p = Prefix::parse(fmt::format("{}/{}", addr->get<std::string>(), len->get<std::int64_t>()));
+      if (!p) return std::nullopt;
+      r = {p->network().addr, p->last()};
+      rep = nth(*p, 1);
+    } else if (k->is_object() && k->contains("range")) {
+      const Json& rg = k->at("range");
+      if (!rg.is_array() || rg.size() != 2 || !rg[0].is_string() || !rg[1].is_string()) return std::nullopt;
+      auto lo = IpAddr::parse(rg[0].get<std::string>()), hi = IpAddr::parse(rg[1].get<std::string>());
+      if (!lo || !hi) return std::nullopt;
+      r = {*lo, *hi};
+      rep = *lo;
+    } else {
+      return std::nullopt;
+    }
+    if (r.lo.family != family || r.hi.family != family) return std::nullopt;
+    AddrSet& g = groups[value];
+    if (g.label.empty()) {
+      g.label = value.empty() ? fmt::format("an address of {}", name) : fmt::format("an address of {} ({})", name, value);
+      g.family = family;
+    }
+    g.addrs.add(r);
+    g.representatives.push_back(rep);
+  }
+  std::vector<AddrSet> out;
+  for (auto& [v, g] : groups) {
+    g.addrs.normalize();
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
 Mentioned nft_mentions(const Snapshot& s) {
   Mentioned out;
   Mentions m{0, out.prefixes, out.sets, out.ports, nullptr, std::nullopt, {}, {}, {}, false};
   if (const Json* nft = s.section("nftables")) {
+    const Json& ruleset = nft->at("ruleset");
+    const NftReach reach = nft_reach(ruleset);
     // Chain labels, made once per chain: runs compare them by address.
     std::map<std::tuple<std::string, std::string, std::string>, std::string> labels;
     auto text = [](const Json& r, const char* k) -> std::string {
@@ -277,19 +459,33 @@ Mentioned nft_mentions(const Snapshot& s) {
     };
     const std::string* label = nullptr;
     const Json* prev = nullptr;
-    for (const auto& o : nft->at("ruleset")) {
+    bool reached = false;
+    for (const auto& o : ruleset) {
       if (auto r = o.find("rule"); r != o.end()) {
         if (!prev || !same_nft_chain(*prev, *r)) {
           std::string f = text(*r, "family"), t = text(*r, "table"), c = text(*r, "chain");
           auto [it, fresh] = labels.try_emplace({f, t, c});
           if (fresh) it->second = fmt::format("nft {} {} {}", f, t, c);
           label = &it->second;
+          reached = reach.chains.count(f + ' ' + t + ' ' + c) > 0;
         }
         prev = &*r;
-        m.rule(*r, false, 0, *label);
+        if (reached) m.rule(*r, false, 0, *label);
       } else {
         m.flush();
-        m.mention(o, false);  // sets, maps: no port of their own
+        const char* kind = o.contains("set") ? "set" : o.contains("map") ? "map" : nullptr;
+        auto st = kind ? o.find(kind) : o.end();
+        if (st == o.end() || !st->is_object()) {
+          m.mention(o, false);  // tables, chains, flowtables: no port of their own
+        } else {
+          if (!reach.sets.count(text(*st, "family") + ' ' + text(*st, "table") + ' ' + text(*st, "name"))) continue;
+          if (auto groups = address_sets(o, kind)) {
+            for (auto& g : *groups)
+              if (!g.addrs.empty()) out.sets.push_back(std::move(g));
+          } else {
+            m.mention(o, false);  // element by element; no port of its own
+          }
+        }
       }
     }
     m.flush();  // while the labels live
@@ -303,19 +499,39 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
   std::vector<Prefix> ps = nft.prefixes;
   std::vector<AddrSet> sets;
   for (const auto& st : nft.sets)
-    if (st.addrs.begin()->family == family) sets.push_back(st);
+    if (st.family == family) sets.push_back(st);
   std::map<std::string, SourcePartition::Ports> port_of = nft.ports;
   Mentions m{family, ps, sets, port_of, nullptr, std::nullopt, {}, {}, {}, false};
   if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object()) {
     const char* fk = family == 6 ? "ipv6" : "ipv4";
     const Json& lf = s.doc["iptables_legacy"][fk];
     if (lf.is_object())
-      for (const auto& t : array_member(lf, "tables"))
+      for (const auto& t : array_member(lf, "tables")) {
+        // The chains a packet can meet: builtin ones and those their rules
+        // jump or go to, transitively (a chain nothing reaches splits nothing).
+        std::map<std::string, const Json*> by_name;
+        std::vector<std::string> todo;
         for (const auto& c : array_member(t, "chains")) {
+          by_name[c.value("name", "")] = &c;
+          if (c.value("builtin", false)) todo.push_back(c.value("name", ""));
+        }
+        std::set<std::string> reached;
+        while (!todo.empty()) {
+          std::string n = std::move(todo.back());
+          todo.pop_back();
+          auto it = by_name.find(n);
+          if (it == by_name.end() || !reached.insert(n).second) continue;
+          for (const auto& r : array_member(*it->second, "rules"))
+            if (auto tg = r.find("target"); tg != r.end() && tg->is_object())
+              if (auto nm = tg->find("name"); nm != tg->end() && nm->is_string()) todo.push_back(nm->get<std::string>());
+        }
+        for (const auto& c : array_member(t, "chains")) {
+          if (!reached.count(c.value("name", ""))) continue;
           std::string label = fmt::format("iptables-legacy {} {} {}", fk, t.value("name", ""), c.value("name", ""));
           for (const auto& r : array_member(c, "rules")) m.rule(r, true, family, label);
           m.flush();
         }
+      }
   }
   std::vector<std::string> ifaces;
   std::set<std::string> bridges;
@@ -349,7 +565,7 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
   static const char* const others4[] = {"192.0.2.77", "100.64.0.77", "10.222.0.77"};
   static const char* const others6[] = {"2001:db8:ffff::77", "fd12:3456::77", "2a00:1450::77"};
   for (const char* other : family == 6 ? others6 : others4) cands.push_back(*IpAddr::parse(other));
-  for (const auto& st : sets) cands.push_back(*st.addrs.begin());
+  for (const auto& st : sets) cands.insert(cands.end(), st.representatives.begin(), st.representatives.end());
   std::map<std::string, IpAddr> by_sig;
   PrefixIndex index(ps);
   for (const auto& c : cands) {
@@ -369,8 +585,8 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
       SourceClass c;
       auto containing = index.containing(addr);
       c.label = class_label(part, addr, iface, containing);
-      c.unnamed = containing.empty() && std::none_of(part.sets.begin(), part.sets.end(),
-                                                     [&a = addr](const AddrSet& st) { return st.addrs.count(a) > 0; });
+      c.in_set = std::any_of(part.sets.begin(), part.sets.end(), [&a = addr](const AddrSet& st) { return st.contains(a); });
+      c.unnamed = containing.empty() && !c.in_set;
       c.source.kind = Source::Kind::remote;
       c.source.addr = addr;
       c.source.iif = iface;
@@ -430,7 +646,7 @@ Exposure compute_exposure(const Engine& e) {
       if (c.source.kind != Source::Kind::remote || !c.source.addr) continue;
       f.prefixes.back() = index.containing(*c.source.addr);
       for (std::size_t i = 0; i < part.sets.size(); ++i)
-        if (part.sets[i].addrs.count(*c.source.addr)) f.sets.back().push_back(static_cast<std::uint32_t>(i));
+        if (part.sets[i].contains(*c.source.addr)) f.sets.back().push_back(static_cast<std::uint32_t>(i));
     }
   }
   // Ports a packet can have on its way: the published ones, every port a

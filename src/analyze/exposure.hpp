@@ -26,6 +26,9 @@ struct SourceClass {
   // Remote: no rule or host network names its addresses ("any other IPv4
   // address on eth0"): the internet, for an interface that faces it.
   bool unnamed = false;
+  // Remote: a member of an address set (a named set, a map's value, a run of
+  // single-address rules): its addresses are not one prefix.
+  bool in_set = false;
   bool remote() const { return source.kind == Source::Kind::remote; }
 };
 
@@ -91,17 +94,22 @@ struct ExposureEntry {
   Cells cells() const { return Cells(*this); }
 };
 
-// Addresses that a run of rules tests one by one with the same verdict (a
-// blocklist): alike for every other rule, so one class, not one per address.
+// Addresses the rules test as one (a named set, the addresses of a map that
+// share a value, a run of single-address rules with the same verdict): alike
+// for every rule, so one class, not one per element. A packet's source is a
+// member or is not.
 struct AddrSet {
-  std::string label;  // "an address of the blocklist nft inet admin blocklist"
-  std::set<IpAddr> addrs;
+  std::string label;  // "an address of set inet hostfw blocklist"
+  int family = 4;
+  AddrIntervals addrs;
+  std::vector<IpAddr> representatives;  // addresses to try: one per element
+  bool contains(const IpAddr& a) const { return addrs.contains(a); }
 };
 
 // The partition of one family's source addresses, per arrival interface.
 struct SourcePartition {
   std::vector<Prefix> prefixes;  // every prefix the rules and networks mention
-  std::vector<AddrSet> sets;     // runs of single-address rules
+  std::vector<AddrSet> sets;     // named sets, map values, runs of single-address rules
   // Per prefix, the destination ports of the rules that mention it (any:
   // some rule mentions it without a fixed destination port). A prefix only
   // tells sources apart for packets to those ports. A prefix that rules test

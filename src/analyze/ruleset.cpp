@@ -450,7 +450,21 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
     if (auto it = c.dynamic_sets->find(set_key(c.family, c.table, right.get<std::string>().substr(1)));
         it != c.dynamic_sets->end())
       dyn = &*it;
-  return [f, o, op, rnum, parsed, is_set, single, dyn](const Packet& p, std::string& why) -> Tri {
+  // A large set of addresses and prefixes (a blocklist) is looked up in log
+  // time: walks of every source class meet it on every path.
+  std::shared_ptr<const AddrIntervals> index;
+  if (is_set && !dyn && parsed.size() >= 16 &&
+      std::all_of(parsed.begin(), parsed.end(), [](const Elem& e) { return e.kind == Elem::prefix || e.kind == Elem::addr_range; })) {
+    auto ix = std::make_shared<AddrIntervals>();
+    for (const auto& e : parsed) {
+      if (e.kind == Elem::prefix) ix->add(e.pfx);
+      else ix->add(e.ar);
+    }
+    ix->normalize();
+    index = std::move(ix);
+    parsed.clear();
+  }
+  return [f, o, op, rnum, parsed, is_set, single, dyn, index](const Packet& p, std::string& why) -> Tri {
     LVal l = f(p);
     if (l.state == LVal::unknown) {
       why = l.why;
@@ -467,6 +481,11 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
                           dyn->substr(dyn->rfind(' ') + 1), key.second);
         t = Tri::unknown;
       }
+    } else if (index) {
+      // As any_of: a string is no address (no), a number is not compared (unknown).
+      t = std::holds_alternative<IpAddr>(l.v)   ? (index->contains(std::get<IpAddr>(l.v)) ? Tri::yes : Tri::no)
+          : std::holds_alternative<uint64_t>(l.v) ? Tri::unknown
+                                                  : Tri::no;
     } else if (is_set) {
       t = any_of(l, parsed);
     } else {

@@ -1,5 +1,8 @@
 #include "model/addr.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include <arpa/inet.h>
 
 #include <cstring>
@@ -97,6 +100,36 @@ Prefix Prefix::network() const {
     else n.addr.b[static_cast<size_t>(i)] = 0;
   }
   return n;
+}
+
+IpAddr Prefix::last() const {
+  IpAddr a = addr;
+  int full = len / 8, rem = len % 8;
+  for (int i = full; i < a.bytes(); ++i) {
+    if (i == full && rem) a.b[static_cast<size_t>(i)] |= static_cast<uint8_t>(0xff >> rem);
+    else a.b[static_cast<size_t>(i)] = 0xff;
+  }
+  return a;
+}
+
+void AddrIntervals::normalize() {
+  std::sort(ranges_.begin(), ranges_.end(), [](const AddrRange& x, const AddrRange& y) { return x.lo < y.lo; });
+  std::vector<AddrRange> out;
+  for (const auto& r : ranges_) {
+    if (r.hi < r.lo) continue;  // an empty range matches nothing
+    if (!out.empty() && out.back().lo.family == r.lo.family && r.lo <= out.back().hi) {
+      if (out.back().hi < r.hi) out.back().hi = r.hi;
+    } else {
+      out.push_back(r);
+    }
+  }
+  ranges_ = std::move(out);
+}
+
+bool AddrIntervals::contains(const IpAddr& a) const {
+  // The last range starting at or before a.
+  auto it = std::upper_bound(ranges_.begin(), ranges_.end(), a, [](const IpAddr& x, const AddrRange& r) { return x < r.lo; });
+  return it != ranges_.begin() && std::prev(it)->contains(a);
 }
 
 std::string Prefix::str() const { return addr.str() + "/" + std::to_string(len); }

@@ -284,12 +284,16 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
   // External interfaces: those the remote source classes arrive on.
   std::set<std::string> ext_set;
   std::map<std::string, ClassKey> classes;  // label -> key
+  // Members of address sets: their addresses are no prefix, so no guard rule
+  // of their own; the rule of their region (their most specific prefix)
+  // applies to them as well.
+  std::map<std::string, ClassKey> set_classes;
   for (const auto& c : x.classes) {
     if (c.source.kind != Source::Kind::remote || !c.source.addr) continue;
     ext_set.insert(c.source.iif);
     ClassKey k{c.source.iif, c.source.addr->family, most_specific(parts.at(c.source.addr->family).prefixes, *c.source.addr),
                c.label};
-    classes[c.label] = k;
+    (c.in_set ? set_classes : classes)[c.label] = k;
   }
   std::vector<std::string> ext(ext_set.begin(), ext_set.end());
 
@@ -342,10 +346,11 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       // Intent per remote class: closed when the filters drop it on the path
       // without Docker's NAT or on the real path; undecided when uncertain.
       std::map<std::string, int> closed;  // label -> 1 closed, 0 open, -1 undecided
+      std::map<std::string, int> set_closed;  // the same, for members of address sets
       for (const auto* en : entries)
         for (const auto& c : en->cells()) {
-          auto k = classes.find(c.source);
-          if (k == classes.end()) continue;
+          bool member = set_classes.count(c.source) > 0;
+          if (!member && !classes.count(c.source)) continue;
           if (c.destination_addr.is_loopback()) continue;  // the raw rule's business
           const IpAddr* daddr = &c.destination_addr;
           int verdict_here;
@@ -358,10 +363,25 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
             Outcome bare = engine.run(c.source_class.source, *daddr, pk.port, pk.proto, true, true);
             verdict_here = bare.result == Outcome::Result::uncertain ? -1 : filter_dropped(bare) ? 1 : 0;
           }
-          auto [it, fresh] = closed.emplace(c.source, verdict_here);
+          auto [it, fresh] = (member ? set_closed : closed).emplace(c.source, verdict_here);
           // Every destination must agree; otherwise the class stays as it is.
           if (!fresh && it->second != verdict_here) it->second = -1;
         }
+      // A region's drop would also close the members of a set inside it that
+      // are open (an allowlist) or not known to be closed: such a region is
+      // left to the rules after this table, as an undecided one.
+      std::vector<std::string> left_to_host;
+      for (const auto& [label, v] : set_closed) {
+        left_to_host.push_back(label);
+        if (v == 1) continue;
+        const ClassKey& m = set_classes[label];
+        for (auto& [rl, rv] : closed) {
+          const ClassKey& r = classes[rl];
+          if (rv == 1 && r.iif == m.iif && r.family == m.family && r.prefix.has_value() == m.prefix.has_value() &&
+              (!r.prefix || r.prefix->str() == m.prefix->str()))
+            rv = -1;
+        }
+      }
       // A port closed to a network in one family is meant closed to it in
       // the other: "any other address" on an interface corresponds across
       // families, and so does the subnet of each host interface (its IPv4
@@ -464,8 +484,12 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
                                   closed_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(closed_to, "; ")),
                                   open_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(open_to, "; ")));
       if (!undecided.empty())
-        intent_line += fmt::format("; not enforced (the analysis is uncertain or destinations disagree): {}",
+        intent_line += fmt::format("; not enforced (the analysis is uncertain, destinations disagree, or a drop would "
+                                   "close members of a set that are open): {}",
                                    fmt::join(undecided, "; "));
+      if (!left_to_host.empty())
+        intent_line += fmt::format("; left to the host's own rules (members of a set, not a prefix): {}",
+                                   fmt::join(left_to_host, "; "));
     }
     rem.intent.push_back(intent_line);
     if (pc.rules.empty()) continue;

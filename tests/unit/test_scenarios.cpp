@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <set>
 
 #include "analyze/engine.hpp"
 #include "analyze/exposure.hpp"
@@ -214,4 +215,94 @@ TEST_CASE("given a DNAT to another port and a forward rule for that port, then t
   CHECK(quarter.result == dfa::Outcome::Result::dropped);
   CHECK(quarter.decided_by.find("t2 c") != std::string::npos);
   CHECK(rest.decided_by.find("t2 c") == std::string::npos);
+}
+
+namespace {
+// Scenario 1 with an admin table: a 40-element interval set dropped at
+// forward (addresses, prefixes and ranges, some inside 203.0.113.0/24), a
+// source-address verdict map, and a chain nothing jumps to.
+Json with_blocklist_table() {
+  Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  auto& rs = doc["nftables"]["ruleset"];
+  Json elems = Json::array();
+  for (int i = 0; i < 20; ++i) elems.push_back(fmt::format("192.0.2.{}", 3 * i + 1));
+  for (int i = 0; i < 10; ++i) elems.push_back({{"prefix", {{"addr", fmt::format("100.{}.0.0", 64 + i)}, {"len", 16}}}});
+  elems.push_back({{"prefix", {{"addr", "203.0.113.64"}, {"len", 28}}}});
+  elems.push_back({{"range", {"203.0.113.200", "203.0.113.210"}}});
+  elems.push_back("203.0.113.7");
+  for (int i = 0; i < 7; ++i) elems.push_back({{"range", {fmt::format("10.{}.0.5", i), fmt::format("10.{}.1.9", i)}}});
+  rs.push_back(Json::parse(R"({"table": {"family": "inet", "name": "hostfw", "handle": 900}})"));
+  rs.push_back({{"set", {{"family", "inet"}, {"name", "blocklist"}, {"table", "hostfw"}, {"type", "ipv4_addr"},
+                         {"handle", 901}, {"flags", {"interval"}}, {"elem", elems}}}});
+  rs.push_back(Json::parse(R"({"map": {"family": "inet", "name": "tenants", "table": "hostfw", "type": "ipv4_addr",
+      "handle": 902, "map": "verdict", "flags": ["interval"],
+      "elem": [[{"prefix": {"addr": "203.0.113.32", "len": 28}}, {"drop": null}],
+               [{"prefix": {"addr": "203.0.113.48", "len": 28}}, {"accept": null}],
+               ["203.0.113.99", {"drop": null}]]}})"));
+  rs.push_back(Json::parse(R"({"chain": {"family": "inet", "table": "hostfw", "name": "forward", "handle": 903,
+      "type": "filter", "hook": "forward", "prio": -5, "policy": "accept"}})"));
+  rs.push_back(Json::parse(R"({"chain": {"family": "inet", "table": "hostfw", "name": "unreached", "handle": 904}})"));
+  auto rule = [&](const char* chain, int handle, Json expr) {
+    rs.push_back({{"rule", {{"family", "inet"}, {"table", "hostfw"}, {"chain", chain}, {"handle", handle}, {"expr", expr}}}});
+  };
+  Json saddr = {{"payload", {{"protocol", "ip"}, {"field", "saddr"}}}};
+  rule("forward", 905, {{{"match", {{"op", "=="}, {"left", saddr}, {"right", "@blocklist"}}}}, {{"drop", nullptr}}});
+  rule("forward", 906, {{{"vmap", {{"key", saddr}, {"data", "@tenants"}}}}});
+  rule("unreached", 907, {{{"match", {{"op", "=="}, {"left", saddr}, {"right", {{"prefix", {{"addr", "203.0.113.128"}, {"len", 26}}}}}}}},
+                          {{"drop", nullptr}}});
+  return doc;
+}
+}  // namespace
+
+TEST_CASE("given a named interval set and map, then each is one branch and every address behaves as its class") {
+  // A set lookup splits sources in two (member or not), a map by its values,
+  // and a chain nothing jumps to splits nothing: a 100,000-entry blocklist
+  // must not make 100,000 classes. Exact, not a sample: every address near
+  // an element's edges walks alone to the outcome its class's cell shows.
+  Json doc = with_blocklist_table();
+  dfa::Snapshot snap{doc};
+  dfa::Engine engine(snap);
+  dfa::Exposure x = dfa::compute_exposure(engine);
+  CHECK(check_cells_walk_alone(engine, x) > 50);
+  std::set<std::string> labels;
+  for (const auto& c : x.classes) labels.insert(c.label);
+  CHECK(labels.count("an address of set inet hostfw blocklist on eth0"));
+  CHECK(labels.count("an address of map inet hostfw tenants (drop) within 203.0.113.0/24 on eth0"));
+  CHECK(labels.count("an address of map inet hostfw tenants (accept) within 203.0.113.0/24 on eth0"));
+  for (const auto& l : labels) CHECK_MESSAGE(l.find("203.0.113.128/26") == std::string::npos, l);  // unreached
+  for (const auto& l : labels) CHECK_MESSAGE(l.find("100.6") == std::string::npos, l);             // no element alone
+  const dfa::ExposureEntry* web = nullptr;
+  for (const auto& en : x.entries)
+    if (en.family == 4 && en.what.find(":8080->") != std::string::npos) web = &en;
+  REQUIRE(web);
+  std::vector<std::string> probes;
+  for (int i = 0; i < 64; ++i) probes.push_back(fmt::format("192.0.2.{}", i));
+  for (int i : {0, 1, 6, 7, 8, 31, 32, 47, 48, 63, 64, 79, 80, 98, 99, 100, 199, 200, 205, 210, 211})
+    probes.push_back(fmt::format("203.0.113.{}", i));
+  for (const char* a : {"100.63.255.255", "100.64.0.0", "100.73.255.255", "100.74.0.0", "10.0.0.4", "10.0.0.5", "10.0.0.255",
+                        "10.0.1.9", "10.0.1.10", "10.6.1.9", "10.7.0.5", "8.8.4.4"})
+    probes.push_back(a);
+  std::size_t dst = 0;
+  while (dst < web->destination_addrs.size() && web->destination_addrs[dst].str() != "203.0.113.1") ++dst;
+  REQUIRE(dst < web->destination_addrs.size());
+  const dfa::SourcePartition& part = x.partitions.at(4);
+  int checked = 0, dropped = 0;
+  for (const auto& p : probes) {
+    auto addr = *dfa::IpAddr::parse(p);
+    std::string label = part.label_of(addr, "eth0");
+    CAPTURE(p);
+    CAPTURE(label);
+    std::size_t ci = 0;
+    while (ci < web->classes->size() && (*web->classes)[ci].label != label) ++ci;
+    REQUIRE(ci < web->classes->size());
+    dfa::Outcome direct = engine.run({dfa::Source::Kind::remote, addr, "eth0", ""}, web->destination_addrs[dst], web->port,
+                                     web->proto, false);
+    const auto& cell = *web->cell(ci, dst).outcome;
+    CHECK(cell.result == direct.result);
+    CHECK(cell.decided_by == direct.decided_by);
+    dropped += direct.result == dfa::Outcome::Result::dropped;
+    ++checked;
+  }
+  CHECK(checked == static_cast<int>(probes.size()));
+  CHECK(dropped > 30);  // the blocklist and the map's drops are met, not only the rest
 }
