@@ -327,10 +327,14 @@ std::function<int()> setup_scan(CLI::App* cmd) {
   return [o, r]() {
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
+      timing("engine");
       ScanResult res = run_scan(engine);
-      return finish_report(
+      timing("scan");
+      int code = finish_report(
           *r, "scan", res.findings, res.exposure, [&] { return to_json(res); },
           [&](bool colour) { return render_text(res, colour); });
+      timing("output");
+      return code;
     });
   };
 }
@@ -345,7 +349,13 @@ std::function<int()> setup_baseline(CLI::App* cmd) {
   return [o, file]() {
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
-      auto w = write_json_file(*file, make_baseline(engine, run_scan(engine)), 1);
+      timing("engine");
+      ScanResult res = run_scan(engine);
+      timing("scan");
+      Json b = make_baseline(engine, res);
+      timing("baseline");
+      auto w = write_json_file(*file, b, 1);
+      timing("output");
       if (!w) {
         warn(w.error().message);
         return int(kExitOutputFailed);
@@ -371,9 +381,13 @@ std::function<int()> setup_drift(CLI::App* cmd) {
     }
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
+      timing("engine");
       ScanResult now = run_scan(engine);
+      timing("scan");
       Json now_base = make_baseline(engine, now);
+      timing("baseline");
       std::vector<Finding> changes = compare_baselines(*base, now_base, now.findings);
+      timing("compare");
       auto json = [&] {
         Json j;
         j["schema_version"] = 1;
@@ -394,7 +408,9 @@ std::function<int()> setup_drift(CLI::App* cmd) {
             fmt::format("dockfw-audit drift since the baseline of {}", (*base).value("snapshot_collected_at", "?")),
             changes, colour, "change");
       };
-      return finish_report(*r, "drift", changes, now.exposure, json, text);
+      int code = finish_report(*r, "drift", changes, now.exposure, json, text);
+      timing("output");
+      return code;
     });
   };
 }
@@ -425,7 +441,9 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
     }
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
+      timing("engine");
       ScanResult before = run_scan(engine);
+      timing("scan");
       Remediation rem;
       if (*style == "owner") {
         auto r = make_owner(engine, before.exposure, policy);
@@ -437,8 +455,11 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
       } else {
         rem = make_guard(engine, before.exposure, policy);
       }
+      timing("guard");
       Verification v = verify_guard(s, before, rem);
+      timing("proof");
       auto w = write_text_file(*out, rem.script + v.report);
+      timing("output");
       if (!w) {
         warn(w.error().message);
         return int(kExitOutputFailed);
