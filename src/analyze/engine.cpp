@@ -54,6 +54,7 @@ struct Engine::Impl {
   // a trace, so callers that format text do it under `if (trace)`.
   void step(std::string_view hook, std::string_view where, std::string_view rule, std::string_view origin,
             std::string_view verdict, bool drops = false) {
+    if (drops && hook == "input") out.dropped_at_input = true;
     if (!trace) return;
     out.steps.push_back(
         {std::string(hook), std::string(where), std::string(rule), std::string(origin), std::string(verdict), drops});
@@ -100,6 +101,7 @@ struct Engine::Impl {
     std::size_t i = 0;
     auto policy = [&]() {
       if (trace) step(hook, b.label(), "", "", "policy " + b.policy, b.policy == "drop");
+      else if (b.policy == "drop") step(hook, "", "", "", "", true);  // no text to make, the flag to set
       return ChainResult{b.policy == "drop" ? ChainResult::drop : ChainResult::accept, nullptr, b.policy_text};
     };
     int guard = 0;
@@ -1264,6 +1266,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
                                                                      : std::string("may not pass"));
         w.out.steps.push_back({"later", "", "", "", "a later packet of the connection (TCP ACK, ct state established):", false});
         for (auto& st : later.steps) w.out.steps.push_back(std::move(st));
+        w.out.dropped_at_input = w.out.dropped_at_input || later.dropped_at_input;
         if (!w.unknown_end.empty()) w.unknown_end = "a later packet of the connection (ACK): " + w.unknown_end;
       }
     }

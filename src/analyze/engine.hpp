@@ -37,6 +37,10 @@ struct Outcome {
   std::string decided_by; // the rule or kernel decision that decided
   std::vector<Step> steps;
   std::vector<std::string> uncertain;  // what could not be modeled, naming the rule
+  // A rule's drop or reject, or a drop policy, at the input hook ended a
+  // packet of this walk (a step of hook input that drops): known without a
+  // trace, so checks need not trace every walk to ask.
+  bool dropped_at_input = false;
 };
 std::string to_string(Outcome::Result r);
 

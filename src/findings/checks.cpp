@@ -2,6 +2,9 @@
 // its own under checks/.
 #include "findings/check.hpp"
 
+#include <chrono>
+#include <cstdlib>
+
 namespace dfa {
 namespace checks {
 
@@ -130,7 +133,15 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
   CheckContext cx{engine, x, engine.snapshot(), std::nullopt, {}};
   cx.iptables = docker_flag(cx.snapshot, "iptables", cx.iptables_where);
   std::vector<Finding> out;
-  for (const Check& c : kChecks) c.run(cx, out);
+  // DFA_TIMING=1: what each check cost (docs/benchmarks.md).
+  static const bool timing = std::getenv("DFA_TIMING") != nullptr;
+  for (const Check& c : kChecks) {
+    auto t0 = std::chrono::steady_clock::now();
+    c.run(cx, out);
+    if (timing)
+      fmt::print(stderr, "dockfw-audit: timing: check {} {:.1f} ms\n", c.rule,
+                 std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count());
+  }
   std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
     return std::tie(a.rule_id, a.identity) < std::tie(b.rule_id, b.identity);
   });

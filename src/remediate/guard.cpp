@@ -347,26 +347,35 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       // without Docker's NAT or on the real path; undecided when uncertain.
       std::map<std::string, int> closed;  // label -> 1 closed, 0 open, -1 undecided
       std::map<std::string, int> set_closed;  // the same, for members of address sets
-      for (const auto* en : entries)
-        for (const auto& c : en->cells()) {
-          bool member = set_classes.count(c.source) > 0;
-          if (!member && !classes.count(c.source)) continue;
-          if (c.destination_addr.is_loopback()) continue;  // the raw rule's business
-          const IpAddr* daddr = &c.destination_addr;
-          int verdict_here;
-          if (c.outcome->result == Outcome::Result::uncertain) {
-            verdict_here = -1;
-          } else if (c.outcome->result == Outcome::Result::dropped &&
-                     filter_dropped(engine.run(c.source_class.source, *daddr, pk.port, pk.proto, true))) {
-            verdict_here = 1;  // exposure keeps no steps: traced again to see who dropped it
-          } else {
-            Outcome bare = engine.run(c.source_class.source, *daddr, pk.port, pk.proto, true, true);
-            verdict_here = bare.result == Outcome::Result::uncertain ? -1 : filter_dropped(bare) ? 1 : 0;
+      for (const auto* en : entries) {
+        // Per walk and destination: classes that share a walk are alike for
+        // every packet to this port, with or without NAT (one trace each).
+        const std::size_t nd = en->destinations.size();
+        std::vector<int> verdict_of(en->outcomes.size(), 2);  // 2: not traced yet
+        for (std::size_t ci = 0; ci < en->walk.size(); ++ci)
+          for (std::size_t k = 0; k < nd; ++k) {
+            const ExposureCell c = en->cell(ci, k);
+            bool member = set_classes.count(c.source) > 0;
+            if (!member && !classes.count(c.source)) continue;
+            if (c.destination_addr.is_loopback()) continue;  // the raw rule's business
+            const IpAddr* daddr = &c.destination_addr;
+            int& verdict_here = verdict_of[en->walk[ci] * nd + k];
+            if (verdict_here != 2) {
+              // traced already
+            } else if (c.outcome->result == Outcome::Result::uncertain) {
+              verdict_here = -1;
+            } else if (c.outcome->result == Outcome::Result::dropped &&
+                       filter_dropped(engine.run(c.source_class.source, *daddr, pk.port, pk.proto, true))) {
+              verdict_here = 1;  // exposure keeps no steps: traced again to see who dropped it
+            } else {
+              Outcome bare = engine.run(c.source_class.source, *daddr, pk.port, pk.proto, true, true);
+              verdict_here = bare.result == Outcome::Result::uncertain ? -1 : filter_dropped(bare) ? 1 : 0;
+            }
+            auto [it, fresh] = (member ? set_closed : closed).emplace(c.source, verdict_here);
+            // Every destination must agree; otherwise the class stays as it is.
+            if (!fresh && it->second != verdict_here) it->second = -1;
           }
-          auto [it, fresh] = (member ? set_closed : closed).emplace(c.source, verdict_here);
-          // Every destination must agree; otherwise the class stays as it is.
-          if (!fresh && it->second != verdict_here) it->second = -1;
-        }
+      }
       // A region's drop would also close the members of a set inside it that
       // are open (an allowlist) or not known to be closed: such a region is
       // left to the rules after this table, as an undecided one.

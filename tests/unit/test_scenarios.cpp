@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -305,4 +306,37 @@ TEST_CASE("given a named interval set and map, then each is one branch and every
   }
   CHECK(checked == static_cast<int>(probes.size()));
   CHECK(dropped > 30);  // the blocklist and the map's drops are met, not only the rest
+}
+
+TEST_CASE("given each lab scenario, then an untraced walk knows what its trace shows: a drop at the input hook") {
+  // DFA001 asks whether the walk without NAT is dropped at input, without a
+  // trace (one per class and destination costs most of a scan); the flag must
+  // say what the steps say, with and without NAT, for every cell.
+  int walks = 0, at_input = 0;
+  for (const auto& dir : std::filesystem::directory_iterator(fixture_path("scenarios"))) {
+    auto snap = dfa::load_snapshot((dir.path() / "snapshot.json").string());
+    REQUIRE(snap.ok());
+    dfa::Engine engine(*snap);
+    dfa::Exposure x = dfa::compute_exposure(engine);
+    for (const auto& en : x.entries)
+      for (std::size_t ci = 0; ci < en.walk.size(); ++ci)
+        for (std::size_t k = 0; k < en.destinations.size(); ++k)
+          for (bool skip_nat : {false, true}) {
+            const auto& src = (*en.classes)[ci].source;
+            dfa::Outcome traced = engine.run(src, en.destination_addrs[k], en.port, en.proto, true, skip_nat);
+            dfa::Outcome bare = engine.run(src, en.destination_addrs[k], en.port, en.proto, false, skip_nat);
+            bool seen = std::any_of(traced.steps.begin(), traced.steps.end(),
+                                    [](const dfa::Step& st) { return st.hook == "input" && st.drops; });
+            CAPTURE(dir.path().filename().string());
+            CAPTURE(en.what);
+            CAPTURE((*en.classes)[ci].label);
+            CHECK(traced.dropped_at_input == seen);
+            CHECK(bare.dropped_at_input == seen);
+            CHECK(bare.decided_by == traced.decided_by);
+            ++walks;
+            at_input += seen;
+          }
+  }
+  CHECK(walks > 1000);
+  CHECK(at_input > 20);
 }

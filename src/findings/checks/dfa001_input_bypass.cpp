@@ -12,23 +12,34 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
     std::map<std::string, std::vector<Example>> bypassed;  // blocking rule -> source classes
     std::map<std::string, ExposureCell> example;
     std::map<std::string, std::vector<Step>> example_flow;  // the DNAT path, for SARIF codeFlows
-    for (const auto& c : en.cells()) {
-      if (!c.source_class.remote() || c.outcome->result != Outcome::Result::delivered || via_proxy(*c.outcome) ||
-          c.outcome->container.empty())
-        continue;
-      const SourceClass* cls = &c.source_class;
-      const IpAddr* dst = &c.destination_addr;
-      if (dst->is_loopback()) continue;
-      Outcome without = engine.run(cls->source, *dst, en.port, en.proto, true, true);
-      if (without.result != Outcome::Result::dropped) continue;
-      bool at_input = std::any_of(without.steps.begin(), without.steps.end(),
-                                  [&](const Step& st) { return st.hook == "input" && st.drops; });
-      if (!at_input) continue;
-      std::string by = stable_origin(without.decided_by);
-      bypassed[by].push_back({cls, c.destination});
-      if (example.emplace(by, c).second)
-        example_flow[by] = engine.run(cls->source, *dst, en.port, en.proto, true).steps;
-    }
+    // The input rule that would drop it, per walk and destination: classes
+    // that share a walk are alike for every packet to this port, with or
+    // without NAT, so one walk without NAT stands for all of them.
+    const std::size_t nd = en.destinations.size();
+    std::vector<std::optional<std::string>> blocked_by(en.outcomes.size());
+    std::vector<bool> walked(en.outcomes.size());
+    for (std::size_t ci = 0; ci < en.walk.size(); ++ci)
+      for (std::size_t k = 0; k < nd; ++k) {
+        const ExposureCell c = en.cell(ci, k);
+        if (!c.source_class.remote() || c.outcome->result != Outcome::Result::delivered || via_proxy(*c.outcome) ||
+            c.outcome->container.empty())
+          continue;
+        const SourceClass* cls = &c.source_class;
+        const IpAddr* dst = &c.destination_addr;
+        if (dst->is_loopback()) continue;
+        const std::size_t slot = en.walk[ci] * nd + k;
+        if (!walked[slot]) {
+          walked[slot] = true;
+          Outcome without = engine.run(cls->source, *dst, en.port, en.proto, false, true);
+          bool at_input = without.result == Outcome::Result::dropped && without.dropped_at_input;
+          if (at_input) blocked_by[slot] = stable_origin(without.decided_by);
+        }
+        if (!blocked_by[slot]) continue;
+        const std::string& by = *blocked_by[slot];
+        bypassed[by].push_back({cls, c.destination});
+        if (example.emplace(by, c).second)
+          example_flow[by] = engine.run(cls->source, *dst, en.port, en.proto, true).steps;
+      }
     for (auto& [by, examples] : bypassed) {
       std::vector<Example> first = ordered(std::move(examples), s);
       std::vector<std::string> sources = texts(first);
