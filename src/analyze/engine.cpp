@@ -135,11 +135,17 @@ struct Engine::Impl {
       const Action* a = &r.action;
       if (a->kind == Action::vmap) {
         const Action* chosen = nullptr;
-        for (const auto& sub : a->vmap_entries)
-          if (eval_rule(sub, p)) {
-            chosen = &sub.action;
-            break;
-          }
+        std::optional<uint64_t> key = a->vmap_index ? a->vmap_index->key(p) : std::nullopt;
+        if (key) {
+          auto hit = a->vmap_index->first.find(*key);
+          if (hit != a->vmap_index->first.end()) chosen = &a->vmap_entries[hit->second].action;
+        } else {
+          for (const auto& sub : a->vmap_entries)
+            if (eval_rule(sub, p)) {
+              chosen = &sub.action;
+              break;
+            }
+        }
         if (!chosen) continue;
         a = chosen;
       }

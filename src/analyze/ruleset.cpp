@@ -1230,6 +1230,19 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
         if (is_tcp_flags(k)) rule.tests_tcp_flags = true;
       std::vector<Json> keys = key.contains("concat") ? std::vector<Json>(key["concat"].begin(), key["concat"].end())
                                                       : std::vector<Json>{key};
+      // A map of numbers (service ports) keyed by one expression is looked up.
+      std::shared_ptr<Action::VmapIndex> index;
+      if (keys.size() == 1 && !is_tcp_flags(keys[0])) {
+        std::string dep;
+        if (auto f = left_expr(keys[0], c, dep)) {
+          index = std::make_shared<Action::VmapIndex>();
+          index->key = [f = *f](const Packet& p) -> std::optional<uint64_t> {
+            LVal l = f(p);
+            if (l.state != LVal::value || !std::holds_alternative<uint64_t>(l.v)) return std::nullopt;
+            return std::get<uint64_t>(l.v);
+          };
+        }
+      }
       for (const auto& el : *elems) {
         if (!el.is_array() || el.size() != 2) continue;
         Rule sub;
@@ -1244,11 +1257,17 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
           auto cond = match_cond(Json{{"left", keys[i]}, {"right", parts[i]}, {"op", "=="}}, c, why);
           if (cond) sub.conds.push_back(*cond);
           else sub.conds.push_back([why](const Packet&, std::string& w) { w = why; return Tri::unknown; });
+          if (!cond) index.reset();
         }
         sub.text = rule.text;
         sub.origin = rule.origin;
         rule.action.vmap_entries.push_back(std::move(sub));
+        if (index && el[0].is_number_integer() && el[0].get<int64_t>() >= 0)
+          index->first.try_emplace(static_cast<uint64_t>(el[0].get<int64_t>()), rule.action.vmap_entries.size() - 1);
+        else
+          index.reset();
       }
+      rule.action.vmap_index = std::move(index);
       break;
     } else if (e.contains("limit") || e.contains("quota") || e.contains("meter") || e.contains("connlimit")) {
       unknown_cond(fmt::format("{} depends on traffic history", e.begin().key()));

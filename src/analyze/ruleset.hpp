@@ -3,6 +3,8 @@
 // parameters) and iptables-legacy rules, IPv4 and IPv6. The engine walks
 // these; it never looks at nft JSON or libiptc structures again.
 #pragma once
+#include <cstdint>
+#include <unordered_map>
 #include <functional>
 #include <map>
 #include <memory>
@@ -89,6 +91,15 @@ struct Action {
   std::optional<std::pair<unsigned, unsigned>> port_range;  // dnat to a port range (port is its first)
   std::string reason;               // unknown: why
   std::vector<Rule> vmap_entries;   // vmap: one pseudo-rule per element
+  // vmap keyed by one expression whose elements are all numbers (a map of
+  // service ports): the key's value when it is a number (nullopt: unknown
+  // or not a number, so the entries are scanned), and the first entry per
+  // value. Exactly what scanning the entries gives, in one lookup.
+  struct VmapIndex {
+    std::function<std::optional<uint64_t>(const struct Packet&)> key;
+    std::unordered_map<uint64_t, std::size_t> first;
+  };
+  std::shared_ptr<const VmapIndex> vmap_index;
 };
 
 using Cond = std::function<Tri(const Packet&, std::string& why)>;
