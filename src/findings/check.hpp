@@ -34,6 +34,10 @@ struct Example {
   std::string text() const { return destination.empty() ? cls->label : cls->label + " to " + destination; }
 };
 
+// At most this many examples in a finding's evidence; the total is given
+// beside them (a port open to thousands of classes is not a 1 MB finding).
+inline constexpr std::size_t kMaxExamples = 100;
+
 bool via_proxy(const Outcome& o);
 // Examples in the order a reader should see them: anyone first, then named
 // prefixes, addresses inside Docker's own subnets last.

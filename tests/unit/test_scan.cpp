@@ -110,3 +110,32 @@ TEST_CASE("given a DNAT to an address no container holds and no DOCKER-USER jump
   for (const auto& f : r.findings)
     if (f.rule_id == "DFA013") CHECK(f.message.find("172.17.0.77:80") != std::string::npos);
 }
+
+TEST_CASE("given a published port that several input rules drop, then one finding names them all") {
+  // A hosting node's tenant chains each reject at input: one DFA001 per
+  // published port, at the first rule, naming the others, not one per rule.
+  Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  auto& rs = doc["nftables"]["ruleset"];
+  rs.push_back(Json::parse(R"({"table": {"family": "inet", "name": "lan", "handle": 900}})"));
+  rs.push_back(Json::parse(R"({"chain": {"family": "inet", "table": "lan", "name": "input", "handle": 901, "type": "filter",
+                                         "hook": "input", "prio": -5, "policy": "accept"}})"));
+  rs.push_back(Json::parse(R"({"rule": {"family": "inet", "table": "lan", "chain": "input", "handle": 902, "expr": [
+      {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}},
+                 "right": {"prefix": {"addr": "198.51.100.0", "len": 24}}}},
+      {"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 8080}},
+      {"drop": null}]}})"));
+  dfa::Snapshot snap{doc};
+  dfa::Engine engine(snap);
+  dfa::ScanResult r = dfa::run_scan(engine);
+  int dfa001 = 0;
+  for (const auto& f : r.findings)
+    if (f.rule_id == "DFA001") {
+      ++dfa001;
+      CAPTURE(f.message);
+      CHECK(f.evidence["blocking_rules"].size() == 2);
+      CHECK(f.message.find("and 1 other input rule(s) drop it") != std::string::npos);
+      CHECK(f.evidence["reached_by"].size() >= 2);
+      CHECK(!f.flow.empty());
+    }
+  CHECK(dfa001 == 1);
+}

@@ -11,7 +11,6 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
     if (en.kind != EntryKind::published) continue;
     std::map<std::string, std::vector<Example>> bypassed;  // blocking rule -> source classes
     std::map<std::string, ExposureCell> example;
-    std::map<std::string, std::vector<Step>> example_flow;  // the DNAT path, for SARIF codeFlows
     // The input rule that would drop it, per walk and destination: classes
     // that share a walk are alike for every packet to this port, with or
     // without NAT, so one walk without NAT stands for all of them.
@@ -37,26 +36,40 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
         if (!blocked_by[slot]) continue;
         const std::string& by = *blocked_by[slot];
         bypassed[by].push_back({cls, c.destination});
-        if (example.emplace(by, c).second)
-          example_flow[by] = engine.run(cls->source, *dst, en.port, en.proto, true).steps;
+        example.emplace(by, c);
       }
-    for (auto& [by, examples] : bypassed) {
-      std::vector<Example> first = ordered(std::move(examples), s);
-      std::vector<std::string> sources = texts(first);
-      const ExposureCell& c = example.at(by);
-      Json ev;
-      ev["published"] = en.what;
-      ev["blocking_rule"] = by;
-      ev["reached_by"] = sources;
-      ev["target"] = c.outcome->target;
-      ev["decided_by"] = c.outcome->decided_by;
-      add(out, "DFA001",
-          fmt::format("{} is reachable from {} source class(es) (e.g. {} to {}) although {} drops it: Docker's DNAT "
-                      "forwards the packet before the input hook; {} decides",
-                      en.what, sources.size(), first.front().cls->label, first.front().destination, by,
-                      c.outcome->decided_by),
-          {"", 0, logical_of(by)}, fmt::format("{}|{}", en.what, by), ev, example_flow[by]);
+    if (bypassed.empty()) continue;
+    // One finding per published port, located at the first input rule it
+    // bypasses and naming every other one: a host with 200 tenant chains has
+    // one finding per port, not 200.
+    const std::string& by = bypassed.begin()->first;
+    std::vector<Example> all;
+    std::vector<std::string> rules;
+    for (auto& [r, examples] : bypassed) {
+      rules.push_back(r);
+      all.insert(all.end(), examples.begin(), examples.end());
     }
+    std::vector<Example> first = ordered(std::move(all), s);
+    const std::size_t total = first.size();
+    if (first.size() > kMaxExamples) first.resize(kMaxExamples);
+    std::vector<std::string> sources = texts(first);
+    const ExposureCell& c = example.at(by);
+    Json ev;
+    ev["published"] = en.what;
+    ev["blocking_rule"] = by;
+    if (rules.size() > 1) ev["blocking_rules"] = rules;
+    ev["reached_by"] = sources;
+    if (total > sources.size()) ev["reached_by_total"] = total;
+    ev["target"] = c.outcome->target;
+    ev["decided_by"] = c.outcome->decided_by;
+    std::string others = rules.size() > 1 ? fmt::format(" and {} other input rule(s)", rules.size() - 1) : "";
+    add(out, "DFA001",
+        fmt::format("{} is reachable from {} source class(es) (e.g. {} to {}) although {}{} drop{} it: Docker's DNAT "
+                    "forwards the packet before the input hook; {} decides",
+                    en.what, total, first.front().cls->label, first.front().destination, by, others,
+                    rules.size() > 1 ? "" : "s", c.outcome->decided_by),
+        {"", 0, logical_of(by)}, fmt::format("{}|{}", en.what, by), ev,
+        engine.run(c.source_class.source, c.destination_addr, en.port, en.proto, true).steps);
   }
 }
 
