@@ -314,31 +314,23 @@ struct NftReach {
   std::set<std::string> sets;    // "family table name"
 };
 
-NftReach nft_reach(const Json& ruleset) {
-  auto text = [](const Json& o, const char* k) -> std::string {
-    auto it = o.find(k);
-    return it != o.end() && it->is_string() ? it->get<std::string>() : "";
-  };
-  auto key = [](const std::string& f, const std::string& t, const std::string& n) { return f + ' ' + t + ' ' + n; };
-  std::map<std::string, std::vector<const Json*>> rules_of, maps;
+struct ReachScan {
+  std::map<std::string, std::vector<const Json*>> rules_of, maps;  // "family table name"
   std::vector<std::string> todo;
   NftReach r;
-  for (const auto& o : ruleset) {
-    if (auto c = o.find("chain"); c != o.end() && c->is_object()) {
-      if (c->contains("hook")) todo.push_back(key(text(*c, "family"), text(*c, "table"), text(*c, "name")));
-    } else if (auto ru = o.find("rule"); ru != o.end() && ru->is_object()) {
-      rules_of[key(text(*ru, "family"), text(*ru, "table"), text(*ru, "chain"))].push_back(&*ru);
-    } else if (auto m = o.find("map"); m != o.end() && m->is_object()) {
-      maps[key(text(*m, "family"), text(*m, "table"), text(*m, "name"))].push_back(&*m);
-    }
+  static std::string key(std::string_view f, std::string_view t, std::string_view n) {
+    std::string k;
+    k.reserve(f.size() + t.size() + n.size() + 2);
+    k.append(f).append(1, ' ').append(t).append(1, ' ').append(n);
+    return k;
   }
-  // Jump and goto targets and "@name" references anywhere in j.
-  std::function<void(const Json&, const std::string&, const std::string&)> scan = [&](const Json& j, const std::string& f,
-                                                                                      const std::string& t) {
+  // Jump and goto targets and "@name" references anywhere in j (a rule of
+  // family f, table t): every place a verdict or a set can hide.
+  void scan(const Json& j, std::string_view f, std::string_view t) {
     if (j.is_string()) {
       const std::string& v = j.get_ref<const std::string&>();
       if (v.size() > 1 && v[0] == '@') {
-        std::string k = key(f, t, v.substr(1));
+        std::string k = key(f, t, std::string_view(v).substr(1));
         if (r.sets.insert(k).second)
           if (auto m = maps.find(k); m != maps.end())
             for (const Json* mj : m->second)
@@ -348,23 +340,51 @@ NftReach nft_reach(const Json& ruleset) {
     }
     if (j.is_object()) {
       for (auto it = j.begin(); it != j.end(); ++it) {
-        if ((it.key() == "jump" || it.key() == "goto") && it.value().is_object())
+        // Lengths first: this runs on every member of every rule.
+        const std::string_view k = it.key();
+        if (k.size() == 4 && (k == "jump" || k == "goto") && it.value().is_object())
           if (auto tg = it.value().find("target"); tg != it.value().end() && tg->is_string())
-            todo.push_back(key(f, t, tg->get<std::string>()));
-        if (it.key() != "raw" && it.key() != "text") scan(it.value(), f, t);
+            todo.push_back(key(f, t, tg->get_ref<const std::string&>()));
+        if ((k.size() == 3 && k == "raw") || (k.size() == 4 && k == "text")) continue;
+        if (it.value().is_structured() || it.value().is_string()) scan(it.value(), f, t);
       }
     } else if (j.is_array()) {
-      for (const auto& v : j) scan(v, f, t);
+      for (const auto& v : j)
+        if (v.is_structured() || v.is_string()) scan(v, f, t);
     }
-  };
-  while (!todo.empty()) {
-    std::string c = std::move(todo.back());
-    todo.pop_back();
-    if (!r.chains.insert(c).second) continue;
-    if (auto it = rules_of.find(c); it != rules_of.end())
-      for (const Json* ru : it->second) scan(*ru, text(*ru, "family"), text(*ru, "table"));
   }
-  return r;
+};
+
+NftReach nft_reach(const Json& ruleset) {
+  static const std::string none;
+  auto text = [](const Json& o, const char* k) -> const std::string& {
+    auto it = o.find(k);
+    return it != o.end() && it->is_string() ? it->get_ref<const std::string&>() : none;
+  };
+  ReachScan rs;
+  std::vector<const Json*>* chain_rules = nullptr;  // the chain of the previous rule
+  const Json* prev = nullptr;
+  for (const auto& o : ruleset) {
+    if (auto c = o.find("chain"); c != o.end() && c->is_object()) {
+      if (c->contains("hook")) rs.todo.push_back(ReachScan::key(text(*c, "family"), text(*c, "table"), text(*c, "name")));
+    } else if (auto ru = o.find("rule"); ru != o.end() && ru->is_object()) {
+      // A ruleset lists each chain's rules together: one key per chain.
+      if (!prev || !same_nft_chain(*prev, *ru))
+        chain_rules = &rs.rules_of[ReachScan::key(text(*ru, "family"), text(*ru, "table"), text(*ru, "chain"))];
+      prev = &*ru;
+      chain_rules->push_back(&*ru);
+    } else if (auto m = o.find("map"); m != o.end() && m->is_object()) {
+      rs.maps[ReachScan::key(text(*m, "family"), text(*m, "table"), text(*m, "name"))].push_back(&*m);
+    }
+  }
+  while (!rs.todo.empty()) {
+    std::string c = std::move(rs.todo.back());
+    rs.todo.pop_back();
+    if (!rs.r.chains.insert(c).second) continue;
+    if (auto it = rs.rules_of.find(c); it != rs.rules_of.end())
+      for (const Json* ru : it->second) rs.scan(*ru, text(*ru, "family"), text(*ru, "table"));
+  }
+  return std::move(rs.r);
 }
 
 // A map's value for people: "accept", "jump tenant3", or its JSON.
