@@ -390,7 +390,9 @@ NftReach nft_reach(const Json& ruleset) {
 // A map's value for people: "accept", "jump tenant3", or its JSON.
 std::string verdict_text(const Json& v) {
   if (v.is_object() && v.size() == 1) {
-    const auto& [k, arg] = *v.items().begin();
+    auto it = v.begin();
+    const std::string& k = it.key();
+    const Json& arg = it.value();
     if (arg.is_null()) return k;
     if (arg.is_object())
       if (auto t = arg.find("target"); t != arg.end() && t->is_string()) return k + " " + t->get<std::string>();
