@@ -4,6 +4,8 @@
 #   lab_up PREFIX            creates the namespaces and starts dockerd
 #     LAB_BACKEND=nft|legacy  which iptables Docker drives (default nft)
 #     LAB_DAEMON_JSON='{...}' daemon.json content (default {})
+#     LAB_DOCKER=20.10|26.1|28.5  which Docker runs (default 20.10, Debian 12's;
+#                             the others are fetched by docker-version.sh)
 #   lab_docker ARGS...        docker CLI against the lab's daemon
 #   lab_host CMD...           run CMD in the Docker host's namespace
 #   lab_wan CMD... / lab_lan CMD...   run CMD on an outside host
@@ -22,6 +24,7 @@
 
 LAB_BACKEND=${LAB_BACKEND:-nft}
 LAB_DAEMON_JSON=${LAB_DAEMON_JSON:-'{}'}
+LAB_DOCKER=${LAB_DOCKER:-20.10}
 
 lab__uniq() { printf '%s%04x%04x' "$1" $$ $((RANDOM)); }
 
@@ -99,6 +102,8 @@ lab_up() {
     ln -sf "/usr/sbin/$t-$LAB_BACKEND-restore" "$LAB_DIR/bin/$t-restore"
   done
   printf '%s\n' "$LAB_DAEMON_JSON" >"$LAB_DIR/daemon.json"
+  LAB_DOCKER_BIN=$(bash "$(dirname "${BASH_SOURCE[0]}")/docker-version.sh" bindir "$LAB_DOCKER") || return 1
+  export LAB_DOCKER LAB_DOCKER_BIN
   lab_dockerd_start || return 1
   lab__busybox_image
 }
@@ -108,7 +113,7 @@ lab_up() {
 # Starts dockerd in the lab host's namespace with the lab's own roots, socket
 # and config file, and waits until it answers.
 lab_dockerd_start() {
-  PATH="$LAB_DIR/bin:$PATH" nsenter --net="/run/netns/$LAB_HOST" dockerd \
+  PATH="$LAB_DIR/bin:$LAB_DOCKER_BIN:$PATH" nsenter --net="/run/netns/$LAB_HOST" dockerd \
     --data-root "$LAB_DIR/data" --exec-root "$LAB_DIR/exec" -H "unix://$LAB_DIR/docker.sock" \
     --config-file "$LAB_DIR/daemon.json" --pidfile "$LAB_DIR/docker.pid" >>"$LAB_DIR/dockerd.log" 2>&1 &
   local i

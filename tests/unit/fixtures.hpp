@@ -1,9 +1,12 @@
 #pragma once
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "model/json_io.hpp"
 
@@ -26,4 +29,32 @@ inline dfa::Json fixture_json(const std::string& rel) {
 inline void check_golden(const std::string& rel, const std::string& got) {
   if (std::getenv("DFA_REGEN") != nullptr) std::ofstream(fixture_path(rel)) << got;
   CHECK(got == fixture_text(rel));
+}
+
+// A lab recording: fixtures/scenarios/NAME (Docker 20.10, the first one
+// recorded) or NAME/docker-VERSION (tests/lab/scenario.sh, DFA_LAB_DOCKER).
+struct LabRecording {
+  std::string scenario;  // NAME
+  std::string version;   // "20.10", "28.5", ...
+  // The path under fixtures/scenarios: NAME or NAME/docker-VERSION.
+  std::string name() const { return version == "20.10" ? scenario : scenario + "/docker-" + version; }
+  // The same Docker version's recording of another scenario.
+  std::string of(const std::string& other) const { return LabRecording{other, version}.name(); }
+};
+
+// Every recording of every lab scenario, in a stable order.
+inline std::vector<LabRecording> lab_recordings() {
+  std::vector<LabRecording> out;
+  for (const auto& dir : std::filesystem::directory_iterator(fixture_path("scenarios"))) {
+    if (!std::filesystem::exists(dir.path() / "observed.json")) continue;
+    std::string scenario = dir.path().filename().string();
+    out.push_back({scenario, "20.10"});
+    for (const auto& sub : std::filesystem::directory_iterator(dir.path())) {
+      std::string n = sub.path().filename().string();
+      if (sub.is_directory() && n.rfind("docker-", 0) == 0 && std::filesystem::exists(sub.path() / "observed.json"))
+        out.push_back({scenario, n.substr(7)});
+    }
+  }
+  std::sort(out.begin(), out.end(), [](const LabRecording& a, const LabRecording& b) { return a.name() < b.name(); });
+  return out;
 }

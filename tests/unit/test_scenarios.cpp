@@ -35,13 +35,11 @@ dfa::Source source_of(const std::string& name, int family) {
 }  // namespace
 
 TEST_CASE("given each lab scenario's snapshot, then explain reproduces every observed cell") {
-  std::filesystem::path root = fixture_path("scenarios");
   int scenarios = 0, cells = 0;
-  for (const auto& dir : std::filesystem::directory_iterator(root)) {
-    if (!std::filesystem::exists(dir.path() / "observed.json")) continue;
+  for (const auto& rec : lab_recordings()) {
     ++scenarios;
-    std::string name = dir.path().filename().string();
-    auto snap = dfa::load_snapshot((dir.path() / "snapshot.json").string());
+    std::string name = rec.name();
+    auto snap = dfa::load_snapshot(fixture_path("scenarios/" + name + "/snapshot.json"));
     REQUIRE_MESSAGE(snap.ok(), (snap.ok() ? "" : snap.error().message));
     dfa::Engine engine(*snap);
     Json observed = fixture_json("scenarios/" + name + "/observed.json");
@@ -67,11 +65,10 @@ TEST_CASE("given each lab scenario's snapshot, then explain reproduces every obs
 }
 
 TEST_CASE("given each lab scenario, then exposure agrees with every observed cell from outside hosts") {
-  std::filesystem::path root = fixture_path("scenarios");
   int checked = 0;
-  for (const auto& dir : std::filesystem::directory_iterator(root)) {
-    std::string name = dir.path().filename().string();
-    auto snap = dfa::load_snapshot((dir.path() / "snapshot.json").string());
+  for (const auto& rec : lab_recordings()) {
+    std::string name = rec.name();
+    auto snap = dfa::load_snapshot(fixture_path("scenarios/" + name + "/snapshot.json"));
     REQUIRE(snap.ok());
     dfa::Engine engine(*snap);
     dfa::Exposure x = dfa::compute_exposure(engine);
@@ -105,16 +102,15 @@ TEST_CASE("given each lab scenario, then exposure agrees with every observed cel
 TEST_CASE("given each lab scenario, then the streamed exposure JSON is the document to_json builds") {
   // exposure --format json streams (write_json); scan embeds to_json. The
   // two must not drift apart, and the streamed text must parse.
-  std::filesystem::path root = fixture_path("scenarios");
   int compared = 0;
-  for (const auto& dir : std::filesystem::directory_iterator(root)) {
-    auto snap = dfa::load_snapshot((dir.path() / "snapshot.json").string());
+  for (const auto& rec : lab_recordings()) {
+    auto snap = dfa::load_snapshot(fixture_path("scenarios/" + rec.name() + "/snapshot.json"));
     REQUIRE(snap.ok());
     dfa::Engine engine(*snap);
     dfa::Exposure x = dfa::compute_exposure(engine);
     std::string streamed;
     dfa::write_json(x, [&](std::string_view b) { streamed += b; });
-    CAPTURE(dir.path().filename().string());
+    CAPTURE(rec.name());
     CHECK(streamed == dfa::dump_json(dfa::to_json(x)));
     CHECK(Json::parse(streamed)["entries"].size() == x.entries.size());
     ++compared;
@@ -177,11 +173,11 @@ std::pair<dfa::Outcome, dfa::Outcome> with_quarter_dropped(Json doc, const char*
 
 TEST_CASE("given each lab scenario, then every exposure cell is what its own class's walk gives") {
   int cells = 0;
-  for (const auto& dir : std::filesystem::directory_iterator(fixture_path("scenarios"))) {
-    auto snap = dfa::load_snapshot((dir.path() / "snapshot.json").string());
+  for (const auto& rec : lab_recordings()) {
+    auto snap = dfa::load_snapshot(fixture_path("scenarios/" + rec.name() + "/snapshot.json"));
     REQUIRE(snap.ok());
     dfa::Engine engine(*snap);
-    CAPTURE(dir.path().filename().string());
+    CAPTURE(rec.name());
     cells += check_cells_walk_alone(engine, dfa::compute_exposure(engine));
   }
   CHECK(cells > 1000);
@@ -313,8 +309,8 @@ TEST_CASE("given each lab scenario, then an untraced walk knows what its trace s
   // trace (one per class and destination costs most of a scan); the flag must
   // say what the steps say, with and without NAT, for every cell.
   int walks = 0, at_input = 0;
-  for (const auto& dir : std::filesystem::directory_iterator(fixture_path("scenarios"))) {
-    auto snap = dfa::load_snapshot((dir.path() / "snapshot.json").string());
+  for (const auto& rec : lab_recordings()) {
+    auto snap = dfa::load_snapshot(fixture_path("scenarios/" + rec.name() + "/snapshot.json"));
     REQUIRE(snap.ok());
     dfa::Engine engine(*snap);
     dfa::Exposure x = dfa::compute_exposure(engine);
@@ -327,7 +323,7 @@ TEST_CASE("given each lab scenario, then an untraced walk knows what its trace s
             dfa::Outcome bare = engine.run(src, en.destination_addrs[k], en.port, en.proto, false, skip_nat);
             bool seen = std::any_of(traced.steps.begin(), traced.steps.end(),
                                     [](const dfa::Step& st) { return st.hook == "input" && st.drops; });
-            CAPTURE(dir.path().filename().string());
+            CAPTURE(rec.name());
             CAPTURE(en.what);
             CAPTURE((*en.classes)[ci].label);
             CHECK(traced.dropped_at_input == seen);

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Docker versions for the lab, from Debian's own packages.
+#
+#   docker-version.sh bindir VERSION   prints a directory to put first on PATH
+#                                      for dockerd VERSION (fetching it once)
+#   docker-version.sh list             the versions the lab knows
+#
+# 20.10 is Debian 12's docker.io, installed by ci/install-deps.sh. The newer
+# ones are downloaded with apt-get through a private sources list that names
+# their suite on the machine's own Debian mirror (read from its apt sources),
+# with private lists, cache and status: the system's package lists and
+# installed packages stay untouched. They are unpacked with dpkg-deb -x into
+# the cache ($DFA_DOCKER_CACHE, default /var/cache/dfa-lab/docker) and run on
+# Debian 12: their dockerd, containerd, shim and docker-proxy do; unstable's
+# runc needs a newer glibc, so the directory holds a link to Debian 12's runc,
+# found before theirs.
+set -euo pipefail
+
+cache=${DFA_DOCKER_CACHE:-/var/cache/dfa-lab/docker}
+
+suite_of() {
+  case $1 in
+    20.10) echo bookworm ;;
+    26.1) echo trixie ;;
+    28.5) echo sid ;;
+    *) echo "docker-version.sh: unknown Docker version '$1' (known: 20.10 26.1 28.5)" >&2; return 1 ;;
+  esac
+}
+
+# The first Debian mirror the machine's apt sources name (one-line or deb822).
+mirror() {
+  local m
+  m=$(grep -hoE '^(deb|URIs:)[[:space:]]+(\[[^]]*\][[:space:]]+)?https?://[^[:space:]]+/debian/?([[:space:]]|$)' \
+    /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
+    grep -oE 'https?://[^[:space:]]+' | grep -v security | head -1 || true)
+  echo "${m:-http://deb.debian.org/debian}"
+}
+
+fetch() { # VERSION SUITE DIR
+  local version=$1 suite=$2 dir=$3 work
+  work=$(mktemp -d "${TMPDIR:-/tmp}/dfa-docker-fetch.XXXXXX")
+  trap 'rm -rf "$work"' RETURN
+  mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
+  : >"$work/status"
+  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(mirror) $suite main" >"$work/sources.list"
+  local opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
+    -o "Dir::State::Lists=$work/lists" -o "Dir::State::Status=$work/status"
+    -o "Dir::Cache=$work/cache" -o Debug::NoLocking=1 -o APT::Sandbox::User=root -qq)
+  apt-get "${opts[@]}" update >&2
+  (cd "$work/debs" && apt-get "${opts[@]}" download docker.io containerd >&2)
+  local deb got
+  got=$(dpkg-deb -f "$work/debs"/docker.io_*.deb Version)
+  case $got in
+    "$version".*) ;;
+    *) echo "docker-version.sh: $suite now carries docker.io $got, not $version" >&2; return 1 ;;
+  esac
+  rm -rf "$dir.new" && mkdir -p "$dir.new/root"
+  for deb in "$work/debs"/*.deb; do dpkg-deb -x "$deb" "$dir.new/root"; done
+  mkdir -p "$dir.new/bin"
+  local b
+  for b in dockerd docker-proxy docker-init containerd containerd-shim-runc-v2 ctr; do
+    for p in "$dir.new/root/usr/sbin/$b" "$dir.new/root/usr/bin/$b"; do
+      [ -e "$p" ] && ln -sf "$p" "$dir.new/bin/$b" && break
+    done
+  done
+  [ -e "$dir.new/root/usr/bin/tini-static" ] || rm -f "$dir.new/bin/docker-init"
+  ln -sf "$(command -v runc)" "$dir.new/bin/runc"
+  echo "$got" >"$dir.new/version"
+  # The links name the final directory.
+  for b in "$dir.new/bin"/*; do
+    [ "$(basename "$b")" = runc ] && continue
+    ln -sf "$(readlink "$b" | sed "s#^$dir.new/#$dir/#")" "$b"
+  done
+  rm -rf "$dir" && mv "$dir.new" "$dir"
+}
+
+case ${1:-} in
+  list) echo "20.10 26.1 28.5" ;;
+  bindir)
+    version=${2:?usage: docker-version.sh bindir VERSION}
+    suite=$(suite_of "$version")
+    if [ "$version" = 20.10 ]; then
+      v=$(dockerd --version 2>/dev/null || true)
+      case $v in *" 20.10."*) ;; *) echo "docker-version.sh: dockerd on PATH is not 20.10: $v" >&2; exit 1 ;; esac
+      echo /usr/sbin
+      exit 0
+    fi
+    dir=$cache/$version
+    if [ ! -x "$dir/bin/dockerd" ]; then
+      mkdir -p "$cache"
+      exec 9>"$cache/.lock"
+      flock 9
+      [ -x "$dir/bin/dockerd" ] || fetch "$version" "$suite" "$dir"
+    fi
+    echo "$dir/bin"
+    ;;
+  *) echo "usage: docker-version.sh bindir VERSION | list" >&2; exit 2 ;;
+esac
