@@ -8,13 +8,17 @@ normalizes results.
 
 Sources: wan and lan (outside hosts; lan routes the Docker subnets to the
 host, a neighbour doing direct routing), host (the Docker host itself), and
-one container per Docker network (container:NAME).
+one container per Docker network (container:NAME). Containers also probe the
+outside hosts (egress: wan and lan answer on tcp 80 with their name), in each
+family their network has.
 """
 import json
 import re
 import sys
 
 WAN = {"v4": ["203.0.113.1"], "v6": ["2001:db8:1::1"]}
+# Outside hosts as egress targets: (address, family); each answers on tcp 80.
+OUTSIDE = [("203.0.113.2", 4), ("198.51.100.2", 4), ("2001:db8:1::2", 6), ("2001:db8:2::2", 6)]
 HOST_V4 = ["203.0.113.1", "198.51.100.1", "127.0.0.1"]
 HOST_V6 = ["2001:db8:1::1", "2001:db8:2::1", "::1"]
 EXTRA_PORTS = [("tcp", 80), ("tcp", 443)]  # every lab web server listens there
@@ -72,7 +76,9 @@ def plan(snap):
             if n["network"] in seen or not n["ipv4"]:
                 continue
             seen.add(n["network"])
-            out[f"container:{c['name']}"] = targets({t for t in host_targets if t[0] not in loopback} | direct)
+            families = {4} | ({6} if n.get("ipv6") else set())
+            egress = {(a, 80, "tcp") for a, fam in OUTSIDE if fam in families}
+            out[f"container:{c['name']}"] = targets({t for t in host_targets if t[0] not in loopback} | direct | egress)
     return out
 
 

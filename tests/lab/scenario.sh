@@ -6,6 +6,10 @@
 #   scenario.sh record NAME   write fixtures/scenarios/NAME/{snapshot,observed}.json
 #   scenario.sh check NAME    run afresh and compare with the committed files
 #
+# DFA_LAB_DOCKER=VERSION (20.10, 26.1, 28.5; tests/lab/docker-version.sh)
+# runs the scenario on that Docker; its files are then in NAME/docker-VERSION/
+# (20.10's, the first recorded, stay in NAME/).
+#
 # A scenario file sets SCENARIO_BACKEND (nft|legacy), SCENARIO_DAEMON_JSON
 # and defines scenario_setup, which uses the lab functions (docs/lab.md).
 set -euo pipefail
@@ -18,6 +22,9 @@ source "$DFA_SRC/tests/lib.sh"
 source "$DFA_SRC/tests/lab/lab.sh"
 dir="$DFA_SRC/fixtures/scenarios/$name"
 [ -f "$dir/scenario.sh" ] || dfa_fail "no scenario $dir/scenario.sh"
+docker_version=${DFA_LAB_DOCKER:-20.10}
+out_dir=$dir
+[ "$docker_version" = 20.10 ] || out_dir=$dir/docker-$docker_version
 dfa_require_netns
 command -v dockerd >/dev/null || dfa_skip "dockerd is not installed"
 SCENARIO_BACKEND=nft
@@ -25,7 +32,7 @@ SCENARIO_DAEMON_JSON='{}'
 source "$dir/scenario.sh"
 dfa_tmpdir tmp
 dfa_on_exit lab_down
-LAB_BACKEND=$SCENARIO_BACKEND LAB_DAEMON_JSON=$SCENARIO_DAEMON_JSON lab_up sc || dfa_fail "lab did not come up"
+LAB_DOCKER=$docker_version LAB_BACKEND=$SCENARIO_BACKEND LAB_DAEMON_JSON=$SCENARIO_DAEMON_JSON lab_up sc || dfa_fail "lab did not come up"
 scenario_setup
 lab_settle # docker-proxy, late rules, IPv6 duplicate address detection
 
@@ -41,6 +48,15 @@ for source, targets in json.load(open(f"{d}/plan.json")).items():
     json.dump(targets, open(f"{d}/targets-{source.replace(':', '_')}.json", "w"))
 PY
 probe=$DFA_SRC/tests/lab/probe.py
+# The outside hosts answer containers' egress probes (matrix.py); in a
+# subshell, so that lab_down's kill makes no job notice.
+(lab_wan python3 "$DFA_SRC/tests/lab/tcp_answer.py" wan 80 >/dev/null 2>&1 &)
+(lab_lan python3 "$DFA_SRC/tests/lab/tcp_answer.py" lan 80 >/dev/null 2>&1 &)
+for i in $(seq 1 50); do
+  lab_wan python3 -c 'import socket; socket.create_connection(("203.0.113.2", 80), 1)' 2>/dev/null &&
+    lab_lan python3 -c 'import socket; socket.create_connection(("198.51.100.2", 80), 1)' 2>/dev/null && break
+  sleep 0.1
+done
 pids=()
 for f in "$tmp"/targets-*.json; do
   src=$(basename "$f" .json)
@@ -64,24 +80,25 @@ sed -i "s#$LAB_DIR#/run/dfa-lab#g" "$tmp/snapshot.json"
 
 case $mode in
   record)
-    cp "$tmp/snapshot.json" "$tmp/observed.json" "$dir/"
-    echo "recorded $name: $(grep -c '"result": "open"' "$dir/observed.json") open of $(grep -c '"result"' "$dir/observed.json") cells"
+    mkdir -p "$out_dir"
+    cp "$tmp/snapshot.json" "$tmp/observed.json" "$out_dir/"
+    echo "recorded $name on Docker $docker_version: $(grep -c '"result": "open"' "$out_dir/observed.json") open of $(grep -c '"result"' "$out_dir/observed.json") cells"
     ;;
   check)
     rc=0
-    if ! diff -u "$dir/observed.json" "$tmp/observed.json" >"$tmp/observed.diff"; then
+    if ! diff -u "$out_dir/observed.json" "$tmp/observed.json" >"$tmp/observed.diff"; then
       echo "FAIL $name: observed reachability differs from the committed matrix:"
       head -60 "$tmp/observed.diff"
       rc=1
     fi
-    python3 "$DFA_SRC/tests/lab/matrix.py" normalize "$dir/snapshot.json" /run/dfa-lab >"$tmp/want.norm"
+    python3 "$DFA_SRC/tests/lab/matrix.py" normalize "$out_dir/snapshot.json" /run/dfa-lab >"$tmp/want.norm"
     python3 "$DFA_SRC/tests/lab/matrix.py" normalize "$tmp/snapshot.json" /run/dfa-lab >"$tmp/got.norm"
     if ! diff -u "$tmp/want.norm" "$tmp/got.norm" >"$tmp/snapshot.diff"; then
       echo "FAIL $name: the snapshot differs from the committed one (after normalizing):"
       head -60 "$tmp/snapshot.diff"
       rc=1
     fi
-    [ $rc = 0 ] && echo "ok $name: $(grep -c '"result"' "$tmp/observed.json") cells as committed"
+    [ $rc = 0 ] && echo "ok $name on Docker $docker_version: $(grep -c '"result"' "$tmp/observed.json") cells as committed"
     exit $rc
     ;;
   *) dfa_fail "unknown mode $mode" ;;
