@@ -259,6 +259,14 @@ struct Engine::Impl {
     auto run_nat_chains = [&]() -> bool {
       nat_done = true;
       pass_conntrack(p);
+      // A reply to a source-NATed request gets its own address back here:
+      // conntrack undoes the SNAT at the NAT priority of prerouting, so
+      // chains before it (raw, mangle) saw the translated address.
+      if (p.reply && hook == "prerouting" && p.snat_from) {
+        if (trace) step(hook, "nat", "", "", fmt::format("conntrack undoes the source NAT: the reply is now addressed to {}", p.snat_from->str()));
+        p.daddr = *p.snat_from;
+        p.snat_from.reset();
+      }
       if (!nat_allowed || nat_order->empty() || skip_nat) return true;
       if (p.untracked) {
         step(hook, "nat", "", "", "nat chains do not run: the packet is untracked (notrack)");
@@ -303,6 +311,17 @@ struct Engine::Impl {
           p.daddr = hook == "output" ? *IpAddr::parse(p.family == 6 ? "::1" : "127.0.0.1") : primary_addr(p.iif, p.family);
           if (a.port) p.dport = a.port;
           p.dnat_done = true;
+        } else if (!dst && a.kind == Action::snat && !p.reply) {
+          // Chains after this one see the translated source, and so does
+          // the reply until conntrack undoes it (above).
+          std::optional<IpAddr> to = a.addr;
+          if (a.masquerade && !p.oif.empty()) to = primary_addr(p.oif, p.family);
+          if (to && to->family == p.family) {
+            if (!p.snat_from) p.snat_from = p.saddr;
+            p.saddr = *to;
+          } else {
+            p.snat_unknown = fmt::format("{}: {}", r.by, a.reason.empty() ? "the translated address is not known" : a.reason);
+          }
         }
         return true;  // the first chain that binds wins
       }
@@ -335,6 +354,8 @@ struct Engine::Impl {
                d.pick(fmt::format("{} has conntrack's priority -200: whether conntrack runs before it is not visible",
                                   b->label())))
         pass_conntrack(p);
+      if (p.reply && !nat_done && !p.snat_unknown.empty() && hook == "prerouting")
+        taint(p.snat_unknown + ": what the reply is addressed to before conntrack undoes the source NAT is not known");
       ChainResult r = run_chain(*b, p, hook);
       if (r.k == ChainResult::drop) {
         drop(std::string(r.by));
@@ -599,6 +620,8 @@ struct Engine::Impl {
     r.later = p.later;
     if (p.untracked)
       r.ct_unknown = "the request was untracked (notrack): what conntrack makes of the reply is not modeled";
+    r.snat_from = p.snat_from;  // r.daddr is the translated source until prerouting's NAT priority
+    r.snat_unknown = p.snat_unknown;
     r.dnat_done = p.dnat_done;
     r.orig_daddr = p.orig_daddr;
     r.orig_dport = p.orig_dport;
@@ -631,6 +654,10 @@ struct Engine::Impl {
   // through the bridge port that leads to the container or neighbour.
   bool reply_from_outside(const Packet& p, const ContainerAddr* from = nullptr) {
     rewritten(p, false);
+    if (p.bridged_unseen) {
+      if (trace) step("reply", "", "", "", "the reply is bridged back: the ip hooks do not see it either");
+      return true;
+    }
     Packet r = reply_of(p);
     auto done = [&] {
       rewritten(r, true);
@@ -868,12 +895,15 @@ struct Engine::Impl {
       int score = -1;
       if (so.addr == p.daddr) score = 3;
       else if (so.family == p.family && ((so.family == 4 && so.addr == any4) || (so.family == 6 && so.addr == any6))) score = 2;
-      else if (so.family == 6 && p.family == 4 && so.addr == any6) score = 1;  // dual-stack wildcard
+      else if (so.family == 6 && p.family == 4 && so.addr == any6 && so.v6only != true) score = 1;  // dual-stack wildcard
       if (score > best_score) {
         best_score = score;
         best = &so;
       }
     }
+    if (best && best_score == 1 && !best->v6only)
+      taint(fmt::format("whether [::]:{}/{} ({}) takes IPv4 too (IPV6_V6ONLY) is not in the snapshot", p.dport, p.proto,
+                        best->process.empty() ? "owner unknown" : best->process));
     if (!best) {
       std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
       if (trace) step("socket", "", "", "", fmt::format("no socket listening on {}:{}/{}", a, p.dport, p.proto));
@@ -891,7 +921,7 @@ struct Engine::Impl {
     if (!p.local_origin && p.iif != "lo") check_nd(p.iif, next_hop(p.saddr));
     last_accept = accepted_by;
     if (proc == "docker-proxy") {
-      proxy(p, best->address);
+      proxy(p, *best);
       return;
     }
     if (proc == "dockerd") {
@@ -910,38 +940,49 @@ struct Engine::Impl {
 
   // docker-proxy forwards to the container that published this port, as a
   // new connection from the host.
-  void proxy(const Packet& in, const std::string& bound) {
+  void proxy(const Packet& in, const Engine::SocketEntry& so) {
+    if (so.proxy_addr && so.proxy_port) {
+      // Its own argv says where: the container's IPv6 address for an IPv6
+      // binding on Docker 28 when the container has one, IPv4 otherwise.
+      proxy_connect(in, so.address, *so.proxy_addr, so.proxy_port, " (its argv)");
+      return;
+    }
     if (!e.snap_.docker) {
       d.pick("docker-proxy without Docker API data: its container is unknown");
       out.result = Outcome::Result::uncertain;
       return;
     }
-    auto targets = e.proxy_targets_.find({in.proto, bound});
+    auto targets = e.proxy_targets_.find({in.proto, so.address});
     static const std::vector<Engine::ProxyTarget> no_targets;
     for (const auto& t : targets == e.proxy_targets_.end() ? no_targets : targets->second) {
-      // The proxy connects to the container's address on its first network (IPv4).
+      // Without its argv: the container's address on its first network
+      // (IPv4), as Docker 20.10 does.
       if (in.dport < t.lo || in.dport > t.hi || !t.container) continue;
-      unsigned cport = t.container_port + (in.dport - t.lo);
-      if (trace) step("docker-proxy", "", "", "", fmt::format("connects to {}:{}", t.container->str(), cport));
-      Packet q;
-      q.family = 4;
-      q.proto = in.proto;
-      q.daddr = *t.container;
-      q.dport = cport;
-      q.local_origin = true;
-      q.later = in.later;
-      q.tcp_flags = in.tcp_flags;
-      std::string in_accept = last_accept;
-      local_out(q, std::nullopt);
-      if (out.result == Outcome::Result::delivered) {
-        out.decided_by = in_accept;
-        out.target += fmt::format(" via docker-proxy on {}:{}",
-                                  bound.find(':') != std::string::npos ? "[" + bound + "]" : bound, in.dport);
-      }
+      proxy_connect(in, so.address, *t.container, t.container_port + (in.dport - t.lo), "");
       return;
     }
     out.result = Outcome::Result::dropped;
     out.decided_by = "docker-proxy has no container behind this port";
+  }
+
+  // docker-proxy's own connection to the container, from the host.
+  void proxy_connect(const Packet& in, const std::string& bound, const IpAddr& to, unsigned port, const char* how) {
+    if (trace) step("docker-proxy", "", "", "", fmt::format("connects to {}:{}{}", to.str(), port, how));
+    Packet q;
+    q.family = to.family;
+    q.proto = in.proto;
+    q.daddr = to;
+    q.dport = port;
+    q.local_origin = true;
+    q.later = in.later;
+    q.tcp_flags = in.tcp_flags;
+    std::string in_accept = last_accept;
+    local_out(q, std::nullopt);
+    if (out.result == Outcome::Result::delivered) {
+      out.decided_by = in_accept;
+      out.target += fmt::format(" via docker-proxy on {}:{}", bound.find(':') != std::string::npos ? "[" + bound + "]" : bound,
+                                in.dport);
+    }
   }
 
   // A packet the host sends: output, then either the loopback round trip or
@@ -1033,6 +1074,7 @@ struct Engine::Impl {
       if (!bridge_nf_call(p.family)) {
         if (trace)
           step("bridge", p.iif, "", "", std::string(bridge_nf_knob(p.family)) + " is not 1: the ip hooks do not see bridged traffic");
+        p.bridged_unseen = true;
         deliver_container(p, *dst);
         return;
       }
@@ -1090,6 +1132,9 @@ Engine::Engine(const Snapshot& s) : snap_(s), host_(build_host_view(s)), rules_(
       se.family = so.family;
       se.port = so.port;
       se.process = so.process.value_or("");
+      se.v6only = so.v6only;
+      se.proxy_addr = so.proxy_addr;
+      se.proxy_port = so.proxy_port;
       sockets_by_port_[{se.proto, se.port}].push_back(sockets_.size());
       sockets_.push_back(std::move(se));
     }

@@ -789,7 +789,7 @@ Action xt_target_action(const Json& t) {
   const Json params = t.value("params", Json::object());
   if (name == "DNAT") {
     a.kind = Action::dnat;
-    if (!parse_nat_dest(params.value("to_destination", ""), a)) {
+    if (!parse_nat_dest(string_member(params, "to_destination"), a)) {
       a.kind = Action::unknown;
       a.reason = "DNAT to an address range";
     }
@@ -797,8 +797,15 @@ Action xt_target_action(const Json& t) {
     a.kind = Action::redirect;
     std::string ports = params.value("to_ports", "");
     if (!ports.empty()) a.port = static_cast<unsigned>(std::stoul(ports));
-  } else if (name == "MASQUERADE" || name == "SNAT") {
+  } else if (name == "MASQUERADE") {
     a.kind = Action::snat;
+    a.masquerade = true;
+  } else if (name == "SNAT") {
+    a.kind = Action::snat;
+    std::string to = string_member(params, "to_source");
+    Action d;
+    if (parse_nat_dest(to, d)) a.addr = d.addr;
+    else a.reason = "SNAT to " + (to.empty() ? std::string("an unknown address") : to);
   } else if (name == "REJECT") {
     a.kind = Action::reject;
   } else {
@@ -1208,8 +1215,16 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
       if (e["redirect"].is_object() && e["redirect"].contains("port") && e["redirect"]["port"].is_number())
         rule.action.port = e["redirect"]["port"].get<unsigned>();
       break;
-    } else if (e.contains("snat") || e.contains("masquerade")) {
+    } else if (e.contains("masquerade")) {
       rule.action.kind = Action::snat;
+      rule.action.masquerade = true;
+      break;
+    } else if (e.contains("snat")) {
+      rule.action.kind = Action::snat;
+      const Json& d = e["snat"];
+      if (d.is_object() && d.contains("addr") && d["addr"].is_string())
+        rule.action.addr = IpAddr::parse(d["addr"].get<std::string>());
+      if (!rule.action.addr) rule.action.reason = "snat to " + (d.is_object() && d.contains("addr") ? d["addr"].dump() : std::string("an unknown address"));
       break;
     } else if (e.contains("queue")) {
       rule.action.kind = Action::queue;

@@ -32,6 +32,9 @@ struct Packet {
   // which one is not in the snapshot (a bridge with several ports); says why.
   std::string physin_unknown, physout_unknown;
   bool bridged = false;         // bridged frame seen by the ip hooks (br_netfilter)
+  // Bridged between two ports of one bridge without br_netfilter calling
+  // the ip hooks: neither the frame nor its reply meets any ip hook.
+  bool bridged_unseen = false;
   bool local_origin = false;
   // Conntrack: the first packet of a new connection, and its original tuple.
   // ct is false until the packet passes conntrack (priority -200 at
@@ -65,6 +68,14 @@ struct Packet {
   IpAddr orig_daddr;
   unsigned orig_dport = 0;
   bool dnat_done = false;
+  // Source NAT. A request: the source it had before SNAT/masquerade at
+  // postrouting (saddr is then the translated one). A reply: the address
+  // conntrack puts back as its destination at the NAT priority (-100) of
+  // prerouting; chains before it see the reply addressed to the translated
+  // address. snat_unknown: the translated address is not known (a range or
+  // an expression); says which rule.
+  std::optional<IpAddr> snat_from;
+  std::string snat_unknown;
   // The packet mark and the connection mark. A rule that sets one from
   // something the model does not follow makes it unknown (and every later
   // test of it uncertain), naming that rule.
@@ -86,7 +97,10 @@ struct Action {
   enum Kind { none, accept, drop, reject, ret, jump, go, dnat, redirect, snat, queue, vmap, unknown } kind = none;
   std::string chain;                // jump/goto target
   const struct Chain* target = nullptr;  // jump/goto: that chain in the rule's table, once the table is built
-  std::optional<IpAddr> addr;       // dnat target address
+  std::optional<IpAddr> addr;       // dnat target address; snat's address when it names one
+  // snat: masquerade (the address of the way out), or snat to addr; with
+  // neither, the address is a range or an expression (reason says which).
+  bool masquerade = false;
   unsigned port = 0;                // dnat/redirect port (0: keep)
   std::optional<std::pair<unsigned, unsigned>> port_range;  // dnat to a port range (port is its first)
   std::string reason;               // unknown: why
