@@ -77,6 +77,9 @@ class Engine {
     int family = 4;
     IpAddr addr;
     unsigned port = 0;
+    std::optional<bool> v6only;  // IPv6: IPV6_V6ONLY; nullopt: not in the snapshot
+    std::optional<IpAddr> proxy_addr;  // docker-proxy: where its argv says it forwards
+    unsigned proxy_port = 0;
   };
   const Snapshot& snap_;
   HostView host_;

@@ -11,6 +11,9 @@
 #include <linux/fib_rules.h>
 #include <linux/if.h>
 #include <linux/if_link.h>
+#include <linux/inet_diag.h>
+#include <linux/sock_diag.h>
+#include <netinet/in.h>
 #include <linux/rtnetlink.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
@@ -273,6 +276,50 @@ Json read_sysctls(const Json& links) {
   return s;
 }
 
+// inode -> IPV6_V6ONLY of every listening TCP and unconnected UDP IPv6
+// socket, from sock_diag (INET_DIAG_SKV6ONLY): /proc/net/tcp6 does not carry
+// the flag, and whether [::]:P takes IPv4 too depends on it (docker-proxy
+// sets it for its [::] sockets since Docker 28). Returns an error or "".
+std::string v6only_by_inode(std::map<unsigned long, bool>& out) {
+  std::unique_ptr<mnl_socket, int (*)(mnl_socket*)> nl(mnl_socket_open(NETLINK_SOCK_DIAG), mnl_socket_close);
+  if (!nl) return fmt::format("sock_diag: {}", std::strerror(errno));
+  if (mnl_socket_bind(nl.get(), 0, MNL_SOCKET_AUTOPID) < 0) return fmt::format("sock_diag bind: {}", std::strerror(errno));
+  std::vector<char> buf(MNL_SOCKET_BUFFER_SIZE * 4);
+  for (int proto : {IPPROTO_TCP, IPPROTO_UDP}) {
+    nlmsghdr* nlh = mnl_nlmsg_put_header(buf.data());
+    nlh->nlmsg_type = SOCK_DIAG_BY_FAMILY;
+    nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+    nlh->nlmsg_seq = static_cast<uint32_t>(time(nullptr)) + static_cast<uint32_t>(proto);
+    auto* req = static_cast<inet_diag_req_v2*>(mnl_nlmsg_put_extra_header(nlh, sizeof(inet_diag_req_v2)));
+    req->sdiag_family = AF_INET6;
+    req->sdiag_protocol = static_cast<uint8_t>(proto);
+    // TCP: listening (state 10); UDP: unconnected sockets are in state 7 (close).
+    req->idiag_states = proto == IPPROTO_TCP ? (1u << 10) : (1u << 7);
+    unsigned portid = mnl_socket_get_portid(nl.get());
+    if (mnl_socket_sendto(nl.get(), nlh, nlh->nlmsg_len) < 0) return fmt::format("sock_diag send: {}", std::strerror(errno));
+    auto cb = [](const nlmsghdr* n, void* d) -> int {
+      if (n->nlmsg_len < NLMSG_LENGTH(sizeof(inet_diag_msg))) return MNL_CB_OK;
+      const auto* m = static_cast<const inet_diag_msg*>(mnl_nlmsg_get_payload(n));
+      AttrMap a = attrs(n, sizeof(inet_diag_msg));
+      if (auto it = a.find(INET_DIAG_SKV6ONLY); it != a.end() && mnl_attr_get_payload_len(it->second) >= 1)
+        (*static_cast<std::map<unsigned long, bool>*>(d))[m->idiag_inode] = mnl_attr_get_u8(it->second) != 0;
+      return MNL_CB_OK;
+    };
+    uint32_t seq = nlh->nlmsg_seq;
+    for (;;) {
+      ssize_t n = mnl_socket_recvfrom(nl.get(), buf.data(), buf.size());
+      if (n <= 0) {
+        if (n < 0) return fmt::format("sock_diag recv: {}", std::strerror(errno));
+        break;
+      }
+      int r = mnl_cb_run(buf.data(), static_cast<size_t>(n), seq, portid, cb, &out);
+      if (r < 0) return fmt::format("sock_diag dump: {}", std::strerror(errno));
+      if (r == MNL_CB_STOP) break;
+    }
+  }
+  return "";
+}
+
 // socket inode -> (pid, process name), from every /proc/PID/fd we may read.
 struct Owners {
   std::map<unsigned long, std::pair<int, std::string>> by_inode;
@@ -330,6 +377,11 @@ std::string read_sockets(Json& out, bool& owners_complete) {
     }
     all.insert(all.end(), socks->begin(), socks->end());
   }
+  std::map<unsigned long, bool> v6only;
+  std::string v6err;
+  if (std::any_of(all.begin(), all.end(), [](const ProcSocket& s) { return s.family == 6; }))
+    v6err = v6only_by_inode(v6only);
+  if (!v6err.empty()) errors.push_back(v6err + " (IPV6_V6ONLY of IPv6 sockets unknown)");
   std::sort(all.begin(), all.end(), [](const ProcSocket& a, const ProcSocket& b) {
     return std::tie(a.proto, a.family, a.port, a.address) < std::tie(b.proto, b.family, b.port, b.address);
   });
@@ -340,10 +392,20 @@ std::string read_sockets(Json& out, bool& owners_complete) {
     j["address"] = s.address;
     j["port"] = s.port;
     j["inode"] = s.inode;
+    if (s.family == 6) {
+      auto v = v6only.find(s.inode);
+      j["v6only"] = v == v6only.end() ? Json(nullptr) : Json(v->second);
+    }
     j["uid"] = s.uid;
     auto it = owners.by_inode.find(s.inode);
     j["pid"] = it == owners.by_inode.end() ? Json(nullptr) : Json(it->second.first);
     j["process"] = it == owners.by_inode.end() ? Json(nullptr) : Json(it->second.second);
+    // Where docker-proxy forwards: its own argv says (Docker 28 sends an
+    // IPv6 binding to the container's IPv6 address, 20.10 to its IPv4 one).
+    if (it != owners.by_inode.end() && it->second.second == "docker-proxy")
+      if (auto raw = read_text_file(fmt::format("/proc/{}/cmdline", it->second.first)))
+        if (auto t = docker_proxy_target(split_cmdline(*raw)))
+          j["proxy_to"] = Json{{"address", t->container_ip}, {"port", t->container_port}};
     out.push_back(std::move(j));
   }
   return fmt::format("{}", fmt::join(errors, "; "));

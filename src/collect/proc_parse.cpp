@@ -1,5 +1,7 @@
 #include "collect/proc_parse.hpp"
 
+#include <algorithm>
+
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
@@ -96,6 +98,28 @@ Result<std::vector<ProcSocket>> parse_proc_net_sockets(std::string_view text, st
     if (keep) out.push_back(std::move(s));
   }
   return out;
+}
+
+std::optional<ProxyTarget> docker_proxy_target(const std::vector<std::string>& argv) {
+  std::optional<std::string> ip, port;
+  for (std::size_t i = 1; i < argv.size(); ++i) {
+    std::string_view a = argv[i];
+    if (a.starts_with("--")) a.remove_prefix(2);
+    else if (a.starts_with("-")) a.remove_prefix(1);
+    else continue;
+    std::string_view name = a.substr(0, a.find('='));
+    std::optional<std::string> value;
+    if (a.find('=') != std::string_view::npos) value = std::string(a.substr(a.find('=') + 1));
+    else if (i + 1 < argv.size()) value = argv[i + 1];
+    if (name == "container-ip") ip = value;
+    else if (name == "container-port") port = value;
+  }
+  if (!ip || !port || port->empty() || port->size() > 5 ||
+      !std::all_of(port->begin(), port->end(), [](char c) { return c >= '0' && c <= '9'; }))
+    return std::nullopt;
+  unsigned n = static_cast<unsigned>(std::stoul(*port));
+  if (n > 65535) return std::nullopt;
+  return ProxyTarget{*ip, n};
 }
 
 std::vector<std::string> split_cmdline(std::string_view raw) {

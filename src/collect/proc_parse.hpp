@@ -33,6 +33,15 @@ Result<std::vector<ProcSocket>> parse_proc_net_sockets(std::string_view text, st
 
 std::vector<std::string> split_cmdline(std::string_view raw);  // NUL-separated argv
 
+// Where a docker-proxy process forwards to, from its argv
+// (`-container-ip ADDR -container-port N`, Go's flag syntax: one or two
+// dashes, `-flag value` or `-flag=value`). nullopt when either is missing.
+struct ProxyTarget {
+  std::string container_ip;
+  unsigned container_port = 0;
+};
+std::optional<ProxyTarget> docker_proxy_target(const std::vector<std::string>& argv);
+
 // What an nftables configuration file does that matters to Docker: a
 // `flush ruleset` (which destroys Docker's tables on every reload), includes.
 Json scan_nftables_config(std::string_view text);

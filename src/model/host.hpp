@@ -58,8 +58,16 @@ struct ListeningSocket {
   std::optional<IpAddr> addr;  // address parsed
   unsigned port = 0;
   std::uint64_t inode = 0;
+  // IPv6 sockets: IPV6_V6ONLY (a [::] socket without it takes IPv4 too);
+  // nullopt when the snapshot does not say (collected before it did, or
+  // sock_diag was not available).
+  std::optional<bool> v6only;
   std::optional<std::uint64_t> uid, pid;
   std::optional<std::string> process;  // nullopt: the owner could not be seen
+  // docker-proxy: the container address and port it forwards to (its argv);
+  // nullopt when not recorded.
+  std::optional<IpAddr> proxy_addr;
+  unsigned proxy_port = 0;
 };
 
 struct NftablesConfig {

@@ -102,9 +102,14 @@ HostFacts lower_host(const Json& h) {
     x.addr = IpAddr::parse(x.address);
     x.port = num<unsigned>(s, "port");
     x.inode = num<std::uint64_t>(s, "inode");
+    if (auto it = s.find("v6only"); it != s.end() && it->is_boolean()) x.v6only = it->get<bool>();
     if (auto it = s.find("uid"); it != s.end() && it->is_number()) x.uid = it->get<std::uint64_t>();
     if (auto it = s.find("pid"); it != s.end() && it->is_number()) x.pid = it->get<std::uint64_t>();
     if (auto it = s.find("process"); it != s.end() && it->is_string()) x.process = it->get<std::string>();
+    if (auto it = s.find("proxy_to"); it != s.end() && it->is_object()) {
+      x.proxy_addr = IpAddr::parse(str(*it, "address"));
+      x.proxy_port = num<unsigned>(*it, "port");
+    }
     f.listening_sockets.push_back(std::move(x));
   }
   f.socket_owners_complete = flag(h, "socket_owners_complete", true);

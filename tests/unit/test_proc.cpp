@@ -53,3 +53,20 @@ TEST_CASE("given a NUL-separated cmdline, then argv is split") {
   REQUIRE(argv.size() == 2);
   CHECK(argv[1] == "--iptables=false");
 }
+
+TEST_CASE("given docker-proxy's argv, then its container address and port are read, in Go's flag forms") {
+  // The long form (flags then values, a trailing boolean flag) and the "=" form.
+  auto t = dfa::docker_proxy_target({"/usr/sbin/docker-proxy", "-proto", "tcp", "-host-ip", "::", "-host-port", "8080",
+                                     "-container-ip", "fd00:1::2", "-container-port", "80", "-use-listen-fd"});
+  REQUIRE(t);
+  CHECK(t->container_ip == "fd00:1::2");
+  CHECK(t->container_port == 80);
+  t = dfa::docker_proxy_target({"docker-proxy", "--container-ip=172.17.0.2", "--container-port=8443"});
+  REQUIRE(t);
+  CHECK(t->container_ip == "172.17.0.2");
+  CHECK(t->container_port == 8443);
+  CHECK_FALSE(dfa::docker_proxy_target({"docker-proxy", "-container-ip", "172.17.0.2"}));
+  CHECK_FALSE(dfa::docker_proxy_target({"docker-proxy", "-container-ip", "172.17.0.2", "-container-port", "99999"}));
+  CHECK_FALSE(dfa::docker_proxy_target({"docker-proxy", "-container-ip", "172.17.0.2", "-container-port", "8x"}));
+  CHECK_FALSE(dfa::docker_proxy_target({"docker-proxy", "-container-ip", "172.17.0.2", "-container-port"}));
+}
