@@ -471,7 +471,10 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
         warn(fmt::format("{} published port(s) are not proven closed with the guard loaded: the analysis is uncertain "
                          "(listed at the end of the script)",
                          v.uncertain_after));
-      return int(holes_after || v.uncertain_after ? kExitFindings : kExitOk);
+      if (v.egress_cut)
+        warn(fmt::format("the table would cut {} container connection(s) to outside hosts (listed at the end of the script)",
+                         v.egress_cut));
+      return int(holes_after || v.uncertain_after || v.egress_cut ? kExitFindings : kExitOk);
     });
   };
 }

@@ -298,6 +298,11 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
   std::vector<std::string> ext(ext_set.begin(), ext_set.end());
 
   GChain raw{"raw_prerouting", "prerouting", -300, "raw", {}};
+  // After conntrack (-200), before NAT (-100): a new connection is told from
+  // the reply to a container's own connection, which on a network without
+  // masquerade (IPv6 without ip6tables, routed mode) comes back addressed to
+  // the container (the lab found a raw drop cutting that egress).
+  GChain pre{"prerouting", "prerouting", -150, "mangle", {}};
   GChain fwd{"forward", "forward", -10, "filter - 10", {}};
   GChain in{"input", "input", -10, "filter - 10", {}};
   GChain published{"published", "", 0, "", {}};
@@ -319,9 +324,9 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       std::sort(ps.begin(), ps.end(), [](const Prefix& a, const Prefix& b) { return a.str() < b.str(); });
       ps.erase(std::unique(ps.begin(), ps.end(), [](const Prefix& a, const Prefix& b) { return a.str() == b.str(); }),
                ps.end());
-      raw.rules.push_back({{iifname(ext), addr_match(fam, "daddr", ps), verdict("drop")},
-                           fmt::format("container addresses (IPv{}) from outside: only published ports, through Docker's DNAT, "
-                                       "may reach containers",
+      pre.rules.push_back({{iifname(ext), addr_match(fam, "daddr", ps), ct_state_new(), verdict("drop")},
+                           fmt::format("new connections to container addresses (IPv{}) from outside: only published ports, "
+                                       "through Docker's DNAT, may reach containers; replies to theirs pass",
                                        fam)});
     }
 
@@ -513,7 +518,7 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
   }
 
   std::vector<GChain> chains;
-  for (GChain* c : {&raw, &fwd, &in})
+  for (GChain* c : {&raw, &pre, &fwd, &in})
     if (!c->rules.empty()) chains.push_back(*c);
   if (!published.rules.empty()) chains.push_back(published);
   for (auto& c : port_chains) chains.push_back(std::move(c));
@@ -763,6 +768,32 @@ Verification verify_guard(const Snapshot& s, const ScanResult& before, const Rem
       v.report += fmt::format("#   not proven closed: {} (the analysis is uncertain for {} outside source class(es))\n",
                               what, n.uncertain);
     }
+  // Container egress: every running container's own connection to an
+  // outside host (one per arrival interface and family, TCP 443 and UDP 53)
+  // that works without the table must work with it.
+  {
+    Engine without(s);
+    std::set<std::pair<std::string, int>> seen;
+    std::vector<IpAddr> outside;
+    for (const auto& c : before.exposure.classes)
+      if (c.remote() && c.source.addr && seen.insert({c.source.iif, c.source.addr->family}).second)
+        outside.push_back(*c.source.addr);
+    if (s.docker)
+      for (const Container* c : s.docker->running())
+        for (const IpAddr& a : outside)
+          for (const auto& [proto, port] : {std::pair{"tcp", 443u}, std::pair{"udp", 53u}}) {
+            Source src;
+            src.kind = Source::Kind::container;
+            src.container = c->name;
+            if (without.run(src, a, port, proto, false).result != Outcome::Result::delivered) continue;
+            Outcome o = engine.run(src, a, port, proto, false);
+            if (o.result == Outcome::Result::delivered) continue;
+            ++v.egress_cut;
+            v.report += fmt::format("#   cuts container egress: {} to {}:{}/{} ({})\n", c->name,
+                                    a.family == 6 ? "[" + a.str() + "]" : a.str(), port, proto,
+                                    o.result == Outcome::Result::uncertain ? "uncertain" : o.decided_by);
+          }
+  }
   for (const auto& f : before.findings) v.holes_before += is_hole(f, r.style);
   for (const auto& f : v.after.findings)
     if (is_hole(f, r.style)) {

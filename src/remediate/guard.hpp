@@ -71,6 +71,9 @@ struct Verification {
   // Published ports some outside source class may still reach: the analysis
   // is uncertain there, so the table is not proven to close them.
   int uncertain_after = 0;
+  // Connections a container opened to an outside host that worked before
+  // and not with the table loaded: a table that cuts them is refused.
+  int egress_cut = 0;
   std::string report;
 };
 Verification verify_guard(const Snapshot& s, const ScanResult& before, const Remediation& r);

@@ -50,6 +50,15 @@ std::map<std::string, dfa::Outcome::Result> cells(const dfa::Exposure& x) {
 // guard or the owner table loaded.
 bool base_scenario(const std::string& name) { return !name.ends_with("-guarded") && !name.ends_with("-owned"); }
 
+// The findings of a lab recording that are holes of the style.
+int holes(const std::string& scenario, const std::string& style) {
+  auto snap = dfa::load_snapshot(fixture_path("scenarios/" + scenario + "/snapshot.json"));
+  REQUIRE(snap.ok());
+  dfa::Engine e(*snap);
+  dfa::ScanResult r = dfa::run_scan(e);
+  return static_cast<int>(std::count_if(r.findings.begin(), r.findings.end(), [&](const auto& f) { return dfa::is_hole(f, style); }));
+}
+
 // scan on the snapshot of a remediated lab host (the kernel's own listing of
 // the loaded table) finds no hole of the style.
 void check_no_hole(const std::string& scenario, const std::string& style) {
@@ -67,14 +76,15 @@ void check_no_hole(const std::string& scenario, const std::string& style) {
 
 TEST_CASE("given each lab scenario, then the guard script is the golden one and closes every hole") {
   int n = 0;
-  for (const auto& dir : std::filesystem::directory_iterator(fixture_path("scenarios"))) {
-    std::string name = dir.path().filename().string();
-    if (!base_scenario(name)) continue;
+  for (const auto& rec : lab_recordings()) {
+    std::string name = rec.name();
+    if (!base_scenario(rec.scenario)) continue;
     CAPTURE(name);
     Guarded g = guard(name);
     std::string got = g.rem.script + g.v.report;
     check_golden("scenarios/" + name + "/guard.nft", got);
     CHECK(g.v.holes_after == 0);
+    CHECK(g.v.egress_cut == 0);  // the lab's egress probes hold this to real packets
     // Never a flush, one table of its own, replaced atomically.
     CHECK(got.find("flush") == std::string::npos);
     CHECK(got.find("table inet dockfw_guard\ndelete table inet dockfw_guard\ntable inet dockfw_guard {") != std::string::npos);
@@ -84,9 +94,9 @@ TEST_CASE("given each lab scenario, then the guard script is the golden one and 
 }
 
 TEST_CASE("given each lab scenario, then the guard changes nothing for the host and the containers") {
-  for (const auto& dir : std::filesystem::directory_iterator(fixture_path("scenarios"))) {
-    std::string name = dir.path().filename().string();
-    if (!base_scenario(name)) continue;
+  for (const auto& rec : lab_recordings()) {
+    std::string name = rec.name();
+    if (!base_scenario(rec.scenario)) continue;
     CAPTURE(name);
     Guarded g = guard(name);
     auto before = cells(g.before.exposure), after = cells(g.v.after.exposure);
@@ -161,10 +171,10 @@ TEST_CASE("given a policy file, then the published port is open only to the pref
 
 TEST_CASE("given each guarded lab scenario, then real packets found the holes closed and nothing else changed") {
   int n = 0;
-  for (const auto& dir : std::filesystem::directory_iterator(fixture_path("scenarios"))) {
-    std::string name = dir.path().filename().string();
-    if (!name.ends_with("-guarded")) continue;
-    std::string base = name.substr(0, name.size() - std::string("-guarded").size());
+  for (const auto& rec : lab_recordings()) {
+    std::string name = rec.name();
+    if (!rec.scenario.ends_with("-guarded")) continue;
+    std::string base = rec.of(rec.scenario.substr(0, rec.scenario.size() - std::string("-guarded").size()));
     CAPTURE(name);
     ++n;
     auto index = [](const Json& obs) {
@@ -190,7 +200,9 @@ TEST_CASE("given each guarded lab scenario, then real packets found the holes cl
         ++closed;
       }
     }
-    CHECK(closed > 0);
+    // Where the base host had a hole, real packets must show something
+    // closed (Docker 28's raw drops already close some of 20.10's holes).
+    if (holes(base, "guard") > 0) CHECK(closed > 0);
     check_no_hole(name, "guard");
   }
   CHECK(n >= 7);
@@ -222,9 +234,9 @@ TEST_CASE("given Docker with iptables false, then the owner script is the golden
 
 TEST_CASE("given each owned lab scenario, then real packets reach the published port and no longer the containers directly") {
   int n = 0;
-  for (const auto& dir : std::filesystem::directory_iterator(fixture_path("scenarios"))) {
-    std::string name = dir.path().filename().string();
-    if (!name.ends_with("-owned")) continue;
+  for (const auto& rec : lab_recordings()) {
+    std::string name = rec.name();
+    if (!rec.scenario.ends_with("-owned")) continue;
     CAPTURE(name);
     ++n;
     std::map<std::string, std::string> after;
