@@ -10,33 +10,42 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
   if (s.docker) {
     for (const Container* cp : s.docker->running()) {
       const Container& c = *cp;
-      std::set<unsigned> published;
-      for (const PortBinding& b : c.ports) published.insert(b.container_port);
+      // Published container ports with their protocol (a UDP port is probed
+      // as UDP: rules often tell the two apart).
+      std::set<std::pair<unsigned, std::string>> published;
+      for (const PortBinding& b : c.ports) published.insert({b.container_port, b.protocol});
       for (const ContainerNetwork& n : c.networks)
         for (const std::string* k : {&n.ipv4, &n.ipv6}) {
           auto a = IpAddr::parse(*k);
           if (!a) continue;
-          std::vector<std::pair<unsigned, std::string>> ports;
-          for (unsigned p : published) ports.emplace_back(p, "published");
-          ports.emplace_back(1, "unpublished");
-          for (const auto& [port, kind] : ports) {
+          struct Probe {
+            unsigned port;
+            std::string proto, kind;
+          };
+          std::vector<Probe> ports;
+          for (const auto& [p, proto] : published) ports.push_back({p, proto, "published"});
+          ports.push_back({1, "tcp", "unpublished"});
+          for (const auto& [port, proto, kind] : ports) {
             std::vector<Example> examples;
             for (const auto& cls : x.classes) {
               if (!cls.remote() || !cls.source.addr || cls.source.addr->family != a->family) continue;
-              Outcome o = engine.run(cls.source, *a, port, "tcp", false);
+              Outcome o = engine.run(cls.source, *a, port, proto, false);
               if (o.result == Outcome::Result::delivered) examples.push_back({&cls, ""});
             }
             if (examples.empty()) continue;
             std::vector<std::string> reached = texts(ordered(std::move(examples), s));
             std::string where = a->family == 6 ? "[" + a->str() + "]" : a->str();
+            // TCP keeps the identity and text it always had; UDP says so.
+            std::string udp = proto == "udp" ? "/udp" : "";
             add(out, "DFA005",
-                fmt::format("container {} is reachable directly at {}:{} ({} port{}) from {}", c.name, where,
-                            kind == "published" ? std::to_string(port) : std::string("*"), kind,
+                fmt::format("container {} is reachable directly at {}:{}{} ({} port{}) from {}", c.name, where,
+                            kind == "published" ? std::to_string(port) : std::string("*"), udp, kind,
                             kind == "published" ? "" : "s", reached.front()),
                 {"", 0, "docker:" + c.name},
-                fmt::format("{}|{}|{}", c.name, n.network, kind == "published" ? std::to_string(port) : "unpublished"),
+                fmt::format("{}|{}|{}{}", c.name, n.network, kind == "published" ? std::to_string(port) : "unpublished", udp),
                 Json{{"address", a->str()},
                      {"port", kind == "published" ? Json(port) : Json("unpublished")},
+                     {"protocol", proto},
                      {"reached_by", reached}});
           }
         }
