@@ -14,7 +14,7 @@ std::string nft_dnat_target(const Json& rule) {
     }
     if (auto x = e.find("xt"); x != e.end() && x->value("name", "") == "DNAT") {
       if (!x->value("decoded", false)) return "(undecoded)";
-      return x->at("params").value("to_destination", "?");
+      return string_member(x->at("params"), "to_destination", "?");
     }
   }
   return "";

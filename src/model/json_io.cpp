@@ -262,6 +262,12 @@ const Json& array_member(const Json& j, const char* key) {
   return it != j.end() && it->is_array() ? *it : empty;
 }
 
+std::string string_member(const Json& j, const char* key, const std::string& fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
 std::string dump_json(const Json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

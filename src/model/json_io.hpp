@@ -50,6 +50,9 @@ Result<Json> read_json_file(const std::string& path, std::size_t max_bytes = max
 // The array member `key` of j, or an empty array: lets loops read optional
 // members without copying them (Json::value() returns a copy).
 const Json& array_member(const Json& j, const char* key);
+// The string member `key` of an object j, or fallback when j is not an
+// object or the member is absent or not a string (Json::value() throws then).
+std::string string_member(const Json& j, const char* key, const std::string& fallback = "");
 
 // Deterministic dump: two-space indent, invalid UTF-8 replaced, trailing newline.
 // indent < 0: compact, one line.

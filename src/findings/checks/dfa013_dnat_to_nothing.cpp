@@ -39,7 +39,7 @@ void dfa013(const CheckContext& cx, std::vector<Finding>& out) {
               check_dest(d->contains("port") ? a + ":" + (*d)["port"].dump() : a, origin);
             }
             if (auto x = e.find("xt"); x != e.end() && x->value("name", "") == "DNAT" && x->value("decoded", false))
-              check_dest(x->value("params", Json::object()).value("to_destination", ""), origin);
+              check_dest(string_member(x->value("params", Json::object()), "to_destination"), origin);
           }
         }
     if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object())
@@ -48,7 +48,7 @@ void dfa013(const CheckContext& cx, std::vector<Finding>& out) {
           for (const auto& c : array_member(t, "chains"))
             for (const auto& r : array_member(c, "rules"))
               if (r["target"].value("name", "") == "DNAT" && r["target"].value("decoded", false))
-                check_dest(r["target"].value("params", Json::object()).value("to_destination", ""),
+                check_dest(string_member(r["target"].value("params", Json::object()), "to_destination"),
                            fmt::format("iptables-legacy {} {} {}", fam, t.value("name", ""), c.value("name", "")));
   }
 }
