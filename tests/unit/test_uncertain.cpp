@@ -134,16 +134,23 @@ TEST_CASE("given a physdev test of a port name on a bridge with several ports, t
   // Scenario 11 (icc off, br_netfilter on): alpha's packets to beta on
   // docker0 meet the forward hook, where Docker drops them. Which of
   // docker0's two ports is beta's is not in the snapshot, so an accept of
-  // "--physdev-out vethb5236bb" before Docker's drop may or may not apply;
+  // "--physdev-out PORT" before Docker's drop may or may not apply;
   // with one port on the bridge the name is known and the accept decides.
   Json doc = fixture_json("scenarios/11-icc-brnf-on/snapshot.json");
+  // docker0's two ports, as recorded: the test keeps the first, removes the second.
+  std::vector<std::string> ports;
+  for (const auto& i : doc["host"]["interfaces"])
+    if (i.value("master", "") == "docker0") ports.push_back(i["name"]);
+  REQUIRE(ports.size() == 2);
   Json* first = find_rule(doc, "filter", "FORWARD");
   REQUIRE(first);
   Json physdev = *first;
   physdev["handle"] = 98;
   physdev["expr"] = Json::parse(R"([{"xt": {"type": "match", "name": "physdev", "revision": 0, "decoded": true,
-      "params": {"physdev_out": "vethb5236bb", "physdev_out_invert": false}, "text": " --physdev-out vethb5236bb"}},
+      "params": {"physdev_out": "PORT", "physdev_out_invert": false}, "text": " --physdev-out PORT"}},
       {"accept": null}])");
+  physdev["expr"][0]["xt"]["params"]["physdev_out"] = ports[0];
+  physdev["expr"][0]["xt"]["text"] = " --physdev-out " + ports[0];
   auto& rs = doc["nftables"]["ruleset"];
   for (auto it = rs.begin(); it != rs.end(); ++it)
     if (it->contains("rule") && &(*it)["rule"] == first) {
@@ -162,7 +169,7 @@ TEST_CASE("given a physdev test of a port name on a bridge with several ports, t
   // One port left on the bridge: it is beta's, and the accept applies.
   auto& ifs = doc["host"]["interfaces"];
   for (auto it = ifs.begin(); it != ifs.end(); ++it)
-    if ((*it)["name"] == "veth2d81596") {
+    if ((*it)["name"] == ports[1]) {
       ifs.erase(it);
       break;
     }
