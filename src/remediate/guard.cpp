@@ -312,12 +312,22 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
     raw.rules.push_back({{iifname_not("lo"), addr_match(4, "daddr", {*Prefix::parse("127.0.0.0/8")}), verdict("drop")},
                          "127.0.0.0/8 from another host (moby#45610, route_localnet): never legitimate"});
   // Container subnets of Docker's bridge networks, reached from outside without a published port.
+  // A network whose gateway mode opens its containers' addresses on purpose
+  // (Docker 28: routed, nat-unprotected; DFA014) is left as Docker was told.
   std::map<int, std::vector<Prefix>> subnets;
   if (s.docker)
     for (const DockerNetwork& n : s.docker->networks) {
       if (n.driver != "bridge") continue;
       for (const auto& sn : n.subnets)
-        if (auto p = Prefix::parse(sn.subnet)) subnets[p->addr.family].push_back(p->network());
+        if (auto p = Prefix::parse(sn.subnet)) {
+          const std::string& mode = p->addr.family == 6 ? n.gateway_mode_ipv6 : n.gateway_mode_ipv4;
+          if (mode == "routed" || mode == "nat-unprotected") {
+            rem.intent.push_back(fmt::format("{} (network {}): left open to direct routing, as its gateway mode {} says",
+                                             p->network().str(), n.name, mode));
+            continue;
+          }
+          subnets[p->addr.family].push_back(p->network());
+        }
     }
   if (policy.deny_direct_routing && !ext.empty())
     for (auto& [fam, ps] : subnets) {

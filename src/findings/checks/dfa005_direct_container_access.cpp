@@ -1,4 +1,6 @@
 // DFA005: container addresses reachable directly from outside.
+// DFA014: the same where the network's gateway mode opens them on purpose
+// (routed: published ports; nat-unprotected: every port).
 #include "findings/check.hpp"
 
 namespace dfa::checks {
@@ -18,6 +20,11 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
         for (const std::string* k : {&n.ipv4, &n.ipv6}) {
           auto a = IpAddr::parse(*k);
           if (!a) continue;
+          const DockerNetwork* net = s.docker->network(n.network);
+          std::string mode = !net ? "" : a->family == 6 ? net->gateway_mode_ipv6 : net->gateway_mode_ipv4;
+          auto by_design = [&](const std::string& kind) {
+            return mode == "nat-unprotected" || (mode == "routed" && kind == "published");
+          };
           struct Probe {
             unsigned port;
             std::string proto, kind;
@@ -37,15 +44,20 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
             std::string where = a->family == 6 ? "[" + a->str() + "]" : a->str();
             // TCP keeps the identity and text it always had; UDP says so.
             std::string udp = proto == "udp" ? "/udp" : "";
-            add(out, "DFA005",
-                fmt::format("container {} is reachable directly at {}:{}{} ({} port{}) from {}", c.name, where,
+            bool designed = by_design(kind);
+            add(out, designed ? "DFA014" : "DFA005",
+                fmt::format("container {} is reachable directly at {}:{}{} ({} port{}) from {}{}", c.name, where,
                             kind == "published" ? std::to_string(port) : std::string("*"), udp, kind,
-                            kind == "published" ? "" : "s", reached.front()),
+                            kind == "published" ? "" : "s", reached.front(),
+                            designed ? fmt::format(", as network {}'s gateway mode {} (com.docker.network.bridge.gateway_mode_ipv{}) provides",
+                                                   n.network, mode, a->family)
+                                     : ""),
                 {"", 0, "docker:" + c.name},
                 fmt::format("{}|{}|{}{}", c.name, n.network, kind == "published" ? std::to_string(port) : "unpublished", udp),
                 Json{{"address", a->str()},
                      {"port", kind == "published" ? Json(port) : Json("unpublished")},
                      {"protocol", proto},
+                     {"gateway_mode", mode},
                      {"reached_by", reached}});
           }
         }
