@@ -29,7 +29,12 @@ dfa_require_netns
 command -v dockerd >/dev/null || dfa_skip "dockerd is not installed"
 SCENARIO_BACKEND=nft
 SCENARIO_DAEMON_JSON='{}'
+SCENARIO_DOCKER_VERSIONS=""
 source "$dir/scenario.sh"
+# A scenario of features older Dockers lack names the versions it runs on.
+if [ -n "$SCENARIO_DOCKER_VERSIONS" ] && [[ " $SCENARIO_DOCKER_VERSIONS " != *" $docker_version "* ]]; then
+  dfa_skip "scenario $name runs on Docker $SCENARIO_DOCKER_VERSIONS only"
+fi
 dfa_tmpdir tmp
 dfa_on_exit lab_down
 LAB_DOCKER=$docker_version LAB_BACKEND=$SCENARIO_BACKEND LAB_DAEMON_JSON=$SCENARIO_DAEMON_JSON lab_up sc || dfa_fail "lab did not come up"
