@@ -26,8 +26,11 @@ printf '{"schema_version": 1, "suppressions": [{"rule": "DFA003", "match": "web"
 "$DFA_BIN" scan --snapshot "$scenarios/01-bypass-nft/snapshot.json" --format sarif --fail-on none \
   --suppressions "$tmp/sup.json" -o "$tmp/suppressed-01.sarif"
 grep -q '"suppressions"' "$tmp/suppressed-01.sarif" || { echo "FAIL suppressed-01: no suppressions in the SARIF"; exit 1; }
-for dir in "$scenarios"/*/; do
-  "$DFA_BIN" scan --snapshot "$dir/snapshot.json" --format sarif --fail-on none -o "$tmp/$(basename "$dir").sarif"
+# Every recording of every Docker version (NAME/ and NAME/docker-VERSION/).
+for snap in "$scenarios"/*/snapshot.json "$scenarios"/*/docker-*/snapshot.json; do
+  rel=${snap#"$scenarios"/}
+  rel=${rel%/snapshot.json}
+  "$DFA_BIN" scan --snapshot "$snap" --format sarif --fail-on none -o "$tmp/${rel//\//_}.sarif"
 done
 for f in "$tmp"/*.sarif; do
   name=$(basename "$f" .sarif)

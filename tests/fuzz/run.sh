@@ -16,7 +16,8 @@ seed() {  # seed TARGET CORPUS_DIR: the fixtures that are valid inputs of TARGET
   local t=$1 dir=$2
   mkdir -p "$dir"
   case $t in
-    snapshot) for f in "$src"/fixtures/scenarios/*/snapshot.json; do cp "$f" "$dir/$(basename "$(dirname "$f")").json"; done ;;
+    snapshot) for f in "$src"/fixtures/scenarios/*/snapshot.json "$src"/fixtures/scenarios/*/docker-*/snapshot.json; do
+        r=${f#"$src"/fixtures/scenarios/}; r=${r%/snapshot.json}; cp "$f" "$dir/${r//\//_}.json"; done ;;
     baseline)
       for s in 01-bypass-nft 07-forward-guard 10-ipv6-ip6tables; do
         "$build/dockfw-audit" baseline save "$dir/$s.json" --snapshot "$src/fixtures/scenarios/$s/snapshot.json"
