@@ -456,7 +456,7 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
         rem = make_guard(engine, before.exposure, policy);
       }
       timing("guard");
-      Verification v = verify_guard(s, before, rem);
+      Verification v = verify_guard(engine, before, rem);
       timing("proof");
       auto w = write_text_file(*out, rem.script + v.report);
       timing("output");

@@ -320,7 +320,7 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       if (n.driver != "bridge") continue;
       for (const auto& sn : n.subnets)
         if (auto p = Prefix::parse(sn.subnet)) {
-          const std::string& mode = p->addr.family == 6 ? n.gateway_mode_ipv6 : n.gateway_mode_ipv4;
+          const std::string& mode = n.gateway_mode(p->addr.family);
           if (mode == "routed" || mode == "nat-unprotected") {
             rem.intent.push_back(fmt::format("{} (network {}): left open to direct routing, as its gateway mode {} says",
                                              p->network().str(), n.name, mode));
@@ -762,8 +762,9 @@ std::string outside_text(const OutsideCount& c) {
 }
 }  // namespace
 
-Verification verify_guard(const Snapshot& s, const ScanResult& before, const Remediation& r) {
+Verification verify_guard(const Engine& without, const ScanResult& before, const Remediation& r) {
   Verification v;
+  const Snapshot& s = without.snapshot();
   Snapshot guarded = with_remediation(s, r);
   Engine engine(guarded);
   v.after = run_scan(engine);
@@ -782,7 +783,6 @@ Verification verify_guard(const Snapshot& s, const ScanResult& before, const Rem
   // outside host (one per arrival interface and family, TCP 443 and UDP 53)
   // that works without the table must work with it.
   {
-    Engine without(s);
     std::set<std::pair<std::string, int>> seen;
     std::vector<IpAddr> outside;
     for (const auto& c : before.exposure.classes)

@@ -76,7 +76,8 @@ struct Verification {
   int egress_cut = 0;
   std::string report;
 };
-Verification verify_guard(const Snapshot& s, const ScanResult& before, const Remediation& r);
+// engine: the one `before` was computed with (the snapshot without the table).
+Verification verify_guard(const Engine& engine, const ScanResult& before, const Remediation& r);
 bool is_hole(const Finding& f, const std::string& style = "guard");
 
 }  // namespace dfa

@@ -6,6 +6,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto policy = dfa::parse_guard_policy(dfa::fuzz::text_of(data, size), "fuzz.json");
   if (!policy) return 0;
   dfa::Remediation rem = dfa::make_guard(*s.engine, s.scan.exposure, *policy);
-  (void)dfa::verify_guard(s.snapshot, s.scan, rem);
+  (void)dfa::verify_guard(*s.engine, s.scan, rem);
   return 0;
 }

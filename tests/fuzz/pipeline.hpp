@@ -29,7 +29,7 @@ inline bool run_snapshot_pipeline(std::string_view text, bool with_remediate = t
   (void)compare_baselines(base, base, scan.findings);
   if (with_remediate) {
     Remediation rem = make_guard(engine, scan.exposure, GuardPolicy{});
-    (void)verify_guard(s, scan, rem);
+    (void)verify_guard(engine, scan, rem);
   }
   return true;
 }
