@@ -53,6 +53,7 @@ struct DockerNetwork {
   std::string compose_project;
   std::optional<bool> enable_icc, enable_ip_masquerade;
   std::string host_binding_ipv4, gateway_mode_ipv4, gateway_mode_ipv6;
+  const std::string& gateway_mode(int family) const { return family == 6 ? gateway_mode_ipv6 : gateway_mode_ipv4; }
 };
 
 struct DockerState {

@@ -21,10 +21,7 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
           auto a = IpAddr::parse(*k);
           if (!a) continue;
           const DockerNetwork* net = s.docker->network(n.network);
-          std::string mode = !net ? "" : a->family == 6 ? net->gateway_mode_ipv6 : net->gateway_mode_ipv4;
-          auto by_design = [&](const std::string& kind) {
-            return mode == "nat-unprotected" || (mode == "routed" && kind == "published");
-          };
+          std::string mode = net ? net->gateway_mode(a->family) : "";
           struct Probe {
             unsigned port;
             std::string proto, kind;
@@ -44,7 +41,7 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
             std::string where = a->family == 6 ? "[" + a->str() + "]" : a->str();
             // TCP keeps the identity and text it always had; UDP says so.
             std::string udp = proto == "udp" ? "/udp" : "";
-            bool designed = by_design(kind);
+            bool designed = mode == "nat-unprotected" || (mode == "routed" && kind == "published");
             add(out, designed ? "DFA014" : "DFA005",
                 fmt::format("container {} is reachable directly at {}:{}{} ({} port{}) from {}{}", c.name, where,
                             kind == "published" ? std::to_string(port) : std::string("*"), udp, kind,
