@@ -314,13 +314,17 @@ struct Engine::Impl {
         } else if (!dst && a.kind == Action::snat && !p.reply) {
           // Chains after this one see the translated source, and so does
           // the reply until conntrack undoes it (above).
-          std::optional<IpAddr> to = a.addr;
-          if (a.masquerade && !p.oif.empty()) to = primary_addr(p.oif, p.family);
+          // Masquerade takes an address of the way out.
+          std::optional<IpAddr> to = a.masquerade ? iface_addr(p.oif, p.family) : a.addr;
           if (to && to->family == p.family) {
             if (!p.snat_from) p.snat_from = p.saddr;
             p.saddr = *to;
+          } else if (a.masquerade) {
+            taint(fmt::format("{}: masquerade out of {}, which has no IPv{} address: what the kernel does is not modeled",
+                              r.by, p.oif.empty() ? "an unknown device" : p.oif, p.family));
           } else {
-            p.snat_unknown = fmt::format("{}: {}", r.by, a.reason.empty() ? "the translated address is not known" : a.reason);
+            p.snat_unknown =
+                fmt::format("{}: {}", r.by, a.reason.empty() ? "the translated address is not known" : a.reason);
           }
         }
         return true;  // the first chain that binds wins
@@ -368,12 +372,16 @@ struct Engine::Impl {
     return true;
   }
 
-  IpAddr primary_addr(const std::string& iface, int family) const {
+  // The first address of the family on iface (not IPv6 link-local), if any.
+  std::optional<IpAddr> iface_addr(const std::string& iface, int family) const {
     auto it = e.host_.iface_addrs.find(iface);
     if (it != e.host_.iface_addrs.end())
       for (const auto& a : it->second)
         if (a.family == family && !(family == 6 && a.b[0] == 0xfe && (a.b[1] & 0xc0) == 0x80)) return a;
-    return *IpAddr::parse(family == 6 ? "::1" : "127.0.0.1");
+    return std::nullopt;
+  }
+  IpAddr primary_addr(const std::string& iface, int family) const {
+    return iface_addr(iface, family).value_or(*IpAddr::parse(family == 6 ? "::1" : "127.0.0.1"));
   }
 
   // ---- routing ------------------------------------------------------------

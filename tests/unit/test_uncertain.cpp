@@ -307,3 +307,21 @@ TEST_CASE("given strict rp_filter and a mark rule that routes the way back elsew
   h["policy_rules"].erase(h["policy_rules"].size() - 1);
   CHECK(run(doc, "203.0.113.2", "203.0.113.1", 8080).result == dfa::Outcome::Result::delivered);
 }
+
+TEST_CASE("given a container's egress masqueraded out of a device without an address, then the outcome is uncertain") {
+  // Scenario 1 on Docker 28.5: web reaches wan through Docker's MASQUERADE
+  // (the lab's egress probe). With eth0's IPv4 address gone, masquerade has
+  // no address to take: not modeled, so not delivered with certainty.
+  Json doc = fixture_json("scenarios/01-bypass-nft/docker-28.5/snapshot.json");
+  CHECK(from_container(doc, "web", "203.0.113.2", 80).result == dfa::Outcome::Result::delivered);
+  for (auto& i : doc["host"]["interfaces"])
+    if (i["name"] == "eth0") {
+      Json kept = Json::array();
+      for (const auto& a : i["addresses"])
+        if (a["family"] != 4) kept.push_back(a);
+      i["addresses"] = kept;
+    }
+  dfa::Outcome o = from_container(doc, "web", "203.0.113.2", 80);
+  CHECK(o.result == dfa::Outcome::Result::uncertain);
+  CHECK(o.decided_by.find("masquerade out of eth0, which has no IPv4 address") != std::string::npos);
+}
