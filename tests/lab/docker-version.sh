@@ -57,20 +57,16 @@ fetch() { # VERSION SUITE DIR
   rm -rf "$dir.new" && mkdir -p "$dir.new/root"
   for deb in "$work/debs"/*.deb; do dpkg-deb -x "$deb" "$dir.new/root"; done
   mkdir -p "$dir.new/bin"
-  local b
-  for b in dockerd docker-proxy docker-init containerd containerd-shim-runc-v2 ctr; do
-    for p in "$dir.new/root/usr/sbin/$b" "$dir.new/root/usr/bin/$b"; do
-      [ -e "$p" ] && ln -sf "$p" "$dir.new/bin/$b" && break
+  # The links name the final directory (they resolve once it is moved there).
+  # docker-init links to tini-static, which is not fetched: no link for it.
+  local b p
+  for b in dockerd docker-proxy containerd containerd-shim-runc-v2 ctr; do
+    for p in usr/sbin/$b usr/bin/$b; do
+      [ -e "$dir.new/root/$p" ] && ln -sf "$dir/root/$p" "$dir.new/bin/$b" && break
     done
   done
-  [ -e "$dir.new/root/usr/bin/tini-static" ] || rm -f "$dir.new/bin/docker-init"
   ln -sf "$(command -v runc)" "$dir.new/bin/runc"
   echo "$got" >"$dir.new/version"
-  # The links name the final directory.
-  for b in "$dir.new/bin"/*; do
-    [ "$(basename "$b")" = runc ] && continue
-    ln -sf "$(readlink "$b" | sed "s#^$dir.new/#$dir/#")" "$b"
-  done
   rm -rf "$dir" && mv "$dir.new" "$dir"
 }
 
