@@ -90,6 +90,8 @@ std::string render_summary(const Snapshot& s) {
                        docker->engine_version.empty() ? "?" : docker->engine_version,
                        docker->api_version.empty() ? "?" : docker->api_version, docker->containers.size(),
                        docker->networks.size());
+    if (!docker->firewall_backend.empty())
+      out += fmt::format("  firewall backend (as the daemon says): {}\n", docker->firewall_backend);
     for (const Container& c : docker->containers) {
       std::string addrs;
       for (const ContainerNetwork& n : c.networks)

@@ -154,6 +154,14 @@ Collected read_docker_api(const CollectOptions& o) {
   data["api_version"] = version->value("ApiVersion", "");
   data["os"] = version->value("Os", "");
   data["arch"] = version->value("Arch", "");
+  // Which firewall the daemon drives (API 1.49+, Docker 28.2 on: "iptables",
+  // "nftables", with "+firewalld" when firewalld runs). Older daemons do not
+  // say; an /info the client cannot read leaves it unsaid too, since the
+  // containers below are what this collector is for.
+  HttpError info_err{CollectorStatus::error, ""};
+  if (auto info = client.get("/info", info_err); info && info->is_object())
+    if (auto fb = info->find("FirewallBackend"); fb != info->end() && fb->is_object())
+      if (auto d = fb->find("Driver"); d != fb->end() && d->is_string()) data["firewall_backend"] = *d;
 
   auto list = client.get("/containers/json?all=1", err);
   if (!list || !list->is_array()) return {{err.status, err.message.empty() ? "unexpected container list" : err.message}, nullptr};

@@ -58,6 +58,7 @@ struct DockerNetwork {
 
 struct DockerState {
   std::string endpoint, engine_version, api_version, os, arch;
+  std::string firewall_backend;  // as /info says ("nftables+firewalld"); "" when the daemon does not say
   std::vector<Container> containers;  // by name
   std::vector<DockerNetwork> networks;
 

@@ -133,6 +133,7 @@ DockerState lower_docker_api(const Json& d) {
   s.api_version = str(d, "api_version");
   s.os = str(d, "os");
   s.arch = str(d, "arch");
+  s.firewall_backend = str(d, "firewall_backend");
   for (const auto& c : list(d, "containers")) {
     Container x;
     x.id = str(c, "id");

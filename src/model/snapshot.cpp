@@ -125,7 +125,7 @@ const Shape& docker_api_shape() {
                                        opt("container_port_end", uint(65535)), opt("host_port_end", uint(65535))});
   static const Shape s = object({
       opt("endpoint", str()), opt("engine_version", str()), opt("api_version", str()), opt("os", str()),
-      opt("arch", str()),
+      opt("arch", str()), opt("firewall_backend", str()),
       req("containers",
           array(object({
               opt("id", str()), req("name", str()), opt("image", str()), opt("state", str()),
