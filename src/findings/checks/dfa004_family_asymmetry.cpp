@@ -1,29 +1,53 @@
-// DFA004: the same published port, open from anywhere over one family only.
+// DFA004: the same published port, open from anywhere over one family and
+// closed over the other, for arrivals on the same interface (a DOCKER-USER
+// or forward rule written for IPv4 only, IPv6 reaching docker-proxy).
+#include <fmt/ranges.h>
+
 #include "findings/check.hpp"
 
 namespace dfa::checks {
 
 void dfa004(const CheckContext& cx, std::vector<Finding>& out) {
   const Exposure& x = cx.exposure;
-  std::map<std::pair<std::string, std::string>, std::map<int, bool>>
-      open_any;  // (web, :8080->80/tcp) -> family -> open
+  enum class State { closed, uncertain, open };
+  // (web, :8080->80/tcp) -> arrival interface -> family -> what an unnamed source gets
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::map<int, State>>> any;
   for (const auto& en : x.entries) {
     if (en.kind != EntryKind::published) continue;
-    bool open = false;
-    for (const auto& c : en.cells())
-      if (c.source_class.unnamed && c.outcome->result == Outcome::Result::delivered &&
-          !c.destination_addr.is_loopback())
-        open = true;
-    open_any[{en.owner, fmt::format(":{}->{}/{}", en.port, en.target_port, en.proto)}][en.family] |= open;
-  }
-  for (const auto& [key, fams] : open_any)
-    if (fams.size() == 2 && fams.at(4) != fams.at(6)) {
-      std::string what = key.first + " " + key.second;
-      add(out, "DFA004",
-          fmt::format("{} is open from any address over IPv{} and closed over IPv{}", what, fams.at(4) ? 4 : 6,
-                      fams.at(4) ? 6 : 4),
-          {"", 0, "docker:" + key.first}, what, Json{{"ipv4_open", fams.at(4)}, {"ipv6_open", fams.at(6)}});
+    auto& by_iface = any[{en.owner, fmt::format(":{}->{}/{}", en.port, en.target_port, en.proto)}];
+    for (const auto& c : en.cells()) {
+      if (!c.source_class.unnamed || c.destination_addr.is_loopback()) continue;
+      State st = c.outcome->result == Outcome::Result::delivered   ? State::open
+                 : c.outcome->result == Outcome::Result::uncertain ? State::uncertain
+                                                                   : State::closed;
+      auto [it, fresh] = by_iface[c.source_class.source.iif].try_emplace(en.family, st);
+      if (!fresh) it->second = std::max(it->second, st);
     }
+  }
+  for (const auto& [key, by_iface] : any) {
+    std::vector<std::string> ifaces;
+    int open_family = 0;
+    bool mixed = false;
+    for (const auto& [iface, fams] : by_iface) {
+      if (fams.size() != 2) continue;
+      State v4 = fams.at(4), v6 = fams.at(6);
+      if (v4 == State::uncertain || v6 == State::uncertain || v4 == v6) continue;
+      int fam = v4 == State::open ? 4 : 6;
+      if (open_family && open_family != fam) mixed = true;
+      open_family = fam;
+      ifaces.push_back(iface);
+    }
+    if (ifaces.empty()) continue;
+    std::string what = key.first + " " + key.second;
+    std::string where = fmt::format("{}", fmt::join(ifaces, ", "));
+    add(out, "DFA004",
+        mixed ? fmt::format("{} is open from any address over one family and closed over the other, on {}", what,
+                            where)
+              : fmt::format("{} is open from any address over IPv{} and closed over IPv{}, on {}", what,
+                            open_family, open_family == 4 ? 6 : 4, where),
+        {"", 0, "docker:" + key.first}, what,
+        Json{{"interfaces", ifaces}, {"open_family", mixed ? Json(nullptr) : Json(open_family)}});
+  }
 }
 
 }  // namespace dfa::checks
