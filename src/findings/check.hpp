@@ -22,6 +22,8 @@ struct CheckContext {
   // Whether Docker writes its rules (iptables), and where that is set.
   std::optional<bool> iptables;
   Location iptables_where;
+  // Which firewall Docker writes its rules with.
+  FirewallBackend backend;
 };
 
 namespace checks {
@@ -49,6 +51,15 @@ std::string logical_of(const std::string& origin);
 std::string stable_origin(const std::string& origin);
 // A daemon.json setting and where it is set; null when not set.
 const Json* daemon_setting(const Snapshot& s, const char* key, int& line, std::string& file);
+// The filter tables iptables writes (iptables-nft's "nft:ip/filter",
+// "nft:ip6/filter"; "iptables-legacy:ipv4/filter", ...): per chain, how many
+// rules it holds and which chains it jumps or goes to.
+struct XtChain {
+  std::size_t rules = 0;
+  std::vector<std::string> targets;
+};
+using XtFilterTables = std::map<std::string, std::map<std::string, XtChain>>;
+XtFilterTables xt_filter_tables(const Snapshot& s);
 void add(std::vector<Finding>& out, std::string id, std::string message, Location loc, std::string identity,
          Json evidence = Json::object(), std::vector<Step> flow = {});
 
@@ -67,6 +78,7 @@ void dfa010(const CheckContext& cx, std::vector<Finding>& out);
 void dfa011(const CheckContext& cx, std::vector<Finding>& out);
 void dfa012(const CheckContext& cx, std::vector<Finding>& out);
 void dfa013(const CheckContext& cx, std::vector<Finding>& out);
+void dfa015(const CheckContext& cx, std::vector<Finding>& out);
 
 }  // namespace checks
 }  // namespace dfa

@@ -72,6 +72,39 @@ const Json* daemon_setting(const Snapshot& s, const char* key, int& line, std::s
   return &*it;
 }
 
+XtFilterTables xt_filter_tables(const Snapshot& s) {
+  XtFilterTables tables;
+  if (const Json* nft = s.section("nftables")) {
+    for (const auto& o : nft->at("ruleset")) {
+      if (auto c = o.find("chain"); c != o.end() && c->value("table", "") == "filter" &&
+                                    (c->value("family", "") == "ip" || c->value("family", "") == "ip6"))
+        tables[fmt::format("nft:{}/filter", c->value("family", ""))][c->value("name", "")];
+      auto r = o.find("rule");
+      if (r == o.end() || r->value("table", "") != "filter" ||
+          (r->value("family", "") != "ip" && r->value("family", "") != "ip6"))
+        continue;
+      XtChain& chain = tables[fmt::format("nft:{}/filter", r->value("family", ""))][r->value("chain", "")];
+      ++chain.rules;
+      for (const auto& e : array_member(*r, "expr"))
+        for (const char* verdict : {"jump", "goto"})
+          if (auto j = e.find(verdict); j != e.end() && j->is_object()) chain.targets.push_back(j->value("target", ""));
+    }
+  }
+  if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object())
+    for (const char* fam : {"ipv4", "ipv6"})
+      for (const auto& t : array_member(s.doc["iptables_legacy"][fam], "tables")) {
+        if (t.value("name", "") != "filter") continue;
+        auto& chains = tables[fmt::format("iptables-legacy:{}/filter", fam)];
+        for (const auto& c : array_member(t, "chains")) {
+          XtChain& chain = chains[c.value("name", "")];
+          for (const auto& r : array_member(c, "rules")) {
+            ++chain.rules;
+            if (r["target"].value("kind", "") == "jump") chain.targets.push_back(r["target"].value("name", ""));
+          }
+        }
+      }
+  return tables;
+}
 
 void add(std::vector<Finding>& out, std::string id, std::string message, Location loc, std::string identity,
          Json evidence, std::vector<Step> flow) {
@@ -106,6 +139,35 @@ std::optional<bool> docker_flag(const Snapshot& s, const char* key, Location& wh
   return std::nullopt;
 }
 
+FirewallBackend docker_firewall_backend(const Snapshot& s) {
+  FirewallBackend b;
+  auto is_nft = [](std::string_view v) { return v.substr(0, 8) == "nftables"; };
+  if (s.section("docker_api") && s.docker && !s.docker->firewall_backend.empty()) {
+    b.said = s.docker->firewall_backend;
+    b.nftables = is_nft(b.said);
+    b.where.logical = "docker-api:/info FirewallBackend";
+    return b;
+  }
+  if (s.section("docker_config") && s.daemon && s.daemon->dockerd) {
+    const auto& flags = s.daemon->dockerd->flags;
+    if (auto it = flags.find("firewall-backend"); it != flags.end() && !it->second.empty()) {
+      b.said = it->second.back();
+      b.nftables = is_nft(b.said);
+      b.where.logical = "dockerd:--firewall-backend";
+      return b;
+    }
+  }
+  int line = 0;
+  std::string file;
+  if (const Json* v = checks::daemon_setting(s, "firewall-backend", line, file); v && v->is_string()) {
+    b.said = v->get<std::string>();
+    b.nftables = is_nft(b.said);
+    b.where.file = file;
+    b.where.line = line;
+  }
+  return b;
+}
+
 namespace {
 // Every check, by the catalogue rule it reports.
 struct Check {
@@ -126,12 +188,14 @@ constexpr Check kChecks[] = {
     {"DFA011", checks::dfa011},
     {"DFA012", checks::dfa012},
     {"DFA013", checks::dfa013},
+    {"DFA015", checks::dfa015},
 };
 }  // namespace
 
 std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
-  CheckContext cx{engine, x, engine.snapshot(), std::nullopt, {}};
+  CheckContext cx{engine, x, engine.snapshot(), std::nullopt, {}, {}};
   cx.iptables = docker_flag(cx.snapshot, "iptables", cx.iptables_where);
+  cx.backend = docker_firewall_backend(cx.snapshot);
   std::vector<Finding> out;
   // DFA_TIMING=1: what each check cost (docs/benchmarks.md).
   static const bool timing = std::getenv("DFA_TIMING") != nullptr;

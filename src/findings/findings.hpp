@@ -49,6 +49,15 @@ struct Finding {
 // A boolean setting dockerd runs with (its command-line flag wins over
 // daemon.json), and where it is set; nullopt when set nowhere.
 std::optional<bool> docker_flag(const Snapshot& s, const char* key, Location& where);
+// Which firewall Docker writes its rules with (Docker 29: "firewall-backend"):
+// what the daemon says in /info, else its --firewall-backend flag, else
+// daemon.json, else iptables, Docker's default (where is then empty).
+struct FirewallBackend {
+  bool nftables = false;
+  std::string said;  // as written ("nftables+firewalld"); "" for the default
+  Location where;
+};
+FirewallBackend docker_firewall_backend(const Snapshot& s);
 
 // Runs every check. Findings come sorted by rule id, then identity.
 std::vector<Finding> run_checks(const Engine& engine, const Exposure& exposure);
