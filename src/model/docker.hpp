@@ -3,6 +3,7 @@
 // once from the checked JSON. Questions every layer asks (which containers
 // run, which bridge a network uses) are answered here, once.
 #pragma once
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -54,6 +55,26 @@ struct DockerNetwork {
   std::optional<bool> enable_icc, enable_ip_masquerade;
   std::string host_binding_ipv4, gateway_mode_ipv4, gateway_mode_ipv6;
   const std::string& gateway_mode(int family) const { return family == 6 ? gateway_mode_ipv6 : gateway_mode_ipv4; }
+  // Docker 28: host interfaces whose packets may reach the containers'
+  // addresses directly (com.docker.network.bridge.trusted_host_interfaces,
+  // colon-separated).
+  std::vector<std::string> trusted_host_interfaces() const {
+    std::vector<std::string> out;
+    auto it = options.find("com.docker.network.bridge.trusted_host_interfaces");
+    if (it == options.end()) return out;
+    std::string_view v = it->second;
+    while (!v.empty()) {
+      auto colon = v.find(':');
+      if (colon) out.emplace_back(v.substr(0, colon));
+      if (colon == std::string_view::npos) break;
+      v.remove_prefix(colon + 1);
+    }
+    return out;
+  }
+  bool trusts(std::string_view iface) const {
+    auto t = trusted_host_interfaces();
+    return !iface.empty() && std::find(t.begin(), t.end(), iface) != t.end();
+  }
 };
 
 struct DockerState {

@@ -312,12 +312,18 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
     raw.rules.push_back({{iifname_not("lo"), addr_match(4, "daddr", {*Prefix::parse("127.0.0.0/8")}), verdict("drop")},
                          "127.0.0.0/8 from another host (moby#45610, route_localnet): never legitimate"});
   // Container subnets of Docker's bridge networks, reached from outside without a published port.
-  // A network whose gateway mode opens its containers' addresses on purpose
-  // (Docker 28: routed, nat-unprotected; DFA014) is left as Docker was told.
-  std::map<int, std::vector<Prefix>> subnets;
+  // What Docker was told to open stays open (DFA014): a network whose
+  // gateway mode opens its containers' addresses (Docker 28: routed,
+  // nat-unprotected), the host interfaces a network trusts
+  // (trusted_host_interfaces), and with allow-direct-routing the published
+  // container ports. Subnets are grouped by the interfaces they are guarded on.
+  std::map<std::pair<int, std::vector<std::string>>, std::vector<Prefix>> subnets;  // (family, interfaces)
   if (s.docker)
     for (const DockerNetwork& n : s.docker->networks) {
       if (n.driver != "bridge") continue;
+      std::vector<std::string> guarded_on;
+      for (const auto& i : ext)
+        if (!n.trusts(i)) guarded_on.push_back(i);
       for (const auto& sn : n.subnets)
         if (auto p = Prefix::parse(sn.subnet)) {
           const std::string& mode = n.gateway_mode(p->addr.family);
@@ -326,15 +332,41 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
                                              p->network().str(), n.name, mode));
             continue;
           }
-          subnets[p->addr.family].push_back(p->network());
+          if (guarded_on.size() != ext.size())
+            rem.intent.push_back(fmt::format("{} (network {}): left open to direct routing from {}, the interfaces it "
+                                             "trusts (com.docker.network.bridge.trusted_host_interfaces)",
+                                             p->network().str(), n.name, fmt::join(n.trusted_host_interfaces(), ", ")));
+          if (!guarded_on.empty()) subnets[{p->addr.family, guarded_on}].push_back(p->network());
         }
     }
+  Location direct_where;
+  if (policy.deny_direct_routing && docker_flag(s, "allow-direct-routing", direct_where).value_or(false) && s.docker) {
+    // Published container ports, by their own address: Docker was told to
+    // let routed packets reach them.
+    for (const Container* c : s.docker->running())
+      for (const ContainerNetwork& cn : c->networks) {
+        const DockerNetwork* net = s.docker->network(cn.network);
+        for (const std::string* k : {&cn.ipv4, &cn.ipv6}) {
+          auto a = IpAddr::parse(*k);
+          if (!a || !net || net->driver != "bridge" || net->gateway_mode(a->family) == "routed") continue;
+          std::set<std::pair<unsigned, std::string>> done;
+          for (const PortBinding& b : c->ports)
+            if (done.insert({b.container_port, b.protocol}).second)
+              pre.rules.push_back({{iifname(ext), addr_match(a->family, "daddr", {Prefix{*a, a->bytes() * 8}}),
+                                    dport(b.protocol, b.container_port), verdict("return")},
+                                   fmt::format("{} {}:{}/{}: published, and allow-direct-routing lets hosts that "
+                                               "route to it reach it by its own address",
+                                               c->name, a->str(), b.container_port, b.protocol)});
+        }
+      }
+  }
   if (policy.deny_direct_routing && !ext.empty())
-    for (auto& [fam, ps] : subnets) {
+    for (auto& [key, ps] : subnets) {
+      const auto& [fam, ifaces] = key;
       std::sort(ps.begin(), ps.end(), [](const Prefix& a, const Prefix& b) { return a.str() < b.str(); });
       ps.erase(std::unique(ps.begin(), ps.end(), [](const Prefix& a, const Prefix& b) { return a.str() == b.str(); }),
                ps.end());
-      pre.rules.push_back({{iifname(ext), addr_match(fam, "daddr", ps), ct_state_new(), verdict("drop")},
+      pre.rules.push_back({{iifname(ifaces), addr_match(fam, "daddr", ps), ct_state_new(), verdict("drop")},
                            fmt::format("new connections to container addresses (IPv{}) from outside: only published ports, "
                                        "through Docker's DNAT, may reach containers; replies to theirs pass",
                                        fam)});

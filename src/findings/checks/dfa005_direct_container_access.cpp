@@ -1,6 +1,9 @@
 // DFA005: container addresses reachable directly from outside.
-// DFA014: the same where the network's gateway mode opens them on purpose
-// (routed: published ports; nat-unprotected: every port).
+// DFA014: the same where Docker was told to open them: the network's
+// gateway mode (routed: published ports; nat-unprotected: every port), its
+// trusted_host_interfaces (published ports, from those interfaces: Docker
+// still drops the others, as the lab shows), or the daemon's
+// allow-direct-routing (published ports).
 #include "findings/check.hpp"
 
 namespace dfa::checks {
@@ -9,6 +12,11 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
   const Snapshot& s = cx.snapshot;
   const Engine& engine = cx.engine;
   const Exposure& x = cx.exposure;
+  Location direct_where;
+  const bool allow_direct = docker_flag(s, "allow-direct-routing", direct_where).value_or(false);
+  const std::string direct_at = direct_where.file.empty()
+                                    ? direct_where.logical
+                                    : fmt::format("{}:{}", direct_where.file, direct_where.line);
   if (s.docker) {
     for (const Container* cp : s.docker->running()) {
       const Container& c = *cp;
@@ -30,32 +38,49 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
           for (const auto& [p, proto] : published) ports.push_back({p, proto, "published"});
           ports.push_back({1, "tcp", "unpublished"});
           for (const auto& [port, proto, kind] : ports) {
-            std::vector<Example> examples;
+            const bool published_port = kind == "published";
+            // What opens the address to a class on purpose ("" for nothing):
+            // the identity suffix and the text that says so.
+            auto designed_by = [&](const SourceClass& cls) -> std::pair<std::string, std::string> {
+              if (mode == "nat-unprotected" || (mode == "routed" && published_port))
+                return {"", fmt::format("network {}'s gateway mode {} (com.docker.network.bridge.gateway_mode_ipv{})",
+                                        n.network, mode, a->family)};
+              if (net && net->trusts(cls.source.iif) && published_port)
+                return {"|trusted",
+                        fmt::format("network {}'s trusted host interface {} "
+                                    "(com.docker.network.bridge.trusted_host_interfaces)",
+                                    n.network, cls.source.iif)};
+              if (allow_direct && published_port && mode != "routed")
+                return {"|allow-direct-routing", fmt::format("\"allow-direct-routing\": true ({})", direct_at)};
+              return {"-", ""};
+            };
+            // Per reason ("-": none), the classes that reach the address.
+            std::map<std::pair<std::string, std::string>, std::vector<Example>> by_reason;
             for (const auto& cls : x.classes) {
               if (!cls.remote() || !cls.source.addr || cls.source.addr->family != a->family) continue;
               Outcome o = engine.run(cls.source, *a, port, proto, false);
-              if (o.result == Outcome::Result::delivered) examples.push_back({&cls, ""});
+              if (o.result == Outcome::Result::delivered) by_reason[designed_by(cls)].push_back({&cls, ""});
             }
-            if (examples.empty()) continue;
-            std::vector<std::string> reached = texts(ordered(std::move(examples), s));
-            std::string where = a->family == 6 ? "[" + a->str() + "]" : a->str();
-            // TCP keeps the identity and text it always had; UDP says so.
-            std::string udp = proto == "udp" ? "/udp" : "";
-            bool designed = mode == "nat-unprotected" || (mode == "routed" && kind == "published");
-            add(out, designed ? "DFA014" : "DFA005",
-                fmt::format("container {} is reachable directly at {}:{}{} ({} port{}) from {}{}", c.name, where,
-                            kind == "published" ? std::to_string(port) : std::string("*"), udp, kind,
-                            kind == "published" ? "" : "s", reached.front(),
-                            designed ? fmt::format(", as network {}'s gateway mode {} (com.docker.network.bridge.gateway_mode_ipv{}) provides",
-                                                   n.network, mode, a->family)
-                                     : ""),
-                {"", 0, "docker:" + c.name},
-                fmt::format("{}|{}|{}{}", c.name, n.network, kind == "published" ? std::to_string(port) : "unpublished", udp),
-                Json{{"address", a->str()},
-                     {"port", kind == "published" ? Json(port) : Json("unpublished")},
-                     {"protocol", proto},
-                     {"gateway_mode", mode},
-                     {"reached_by", reached}});
+            for (auto& [reason, examples] : by_reason) {
+              const bool designed = reason.first != "-";
+              std::vector<std::string> reached = texts(ordered(std::move(examples), s));
+              std::string where = a->family == 6 ? "[" + a->str() + "]" : a->str();
+              // TCP keeps the identity and text it always had; UDP says so.
+              std::string udp = proto == "udp" ? "/udp" : "";
+              add(out, designed ? "DFA014" : "DFA005",
+                  fmt::format("container {} is reachable directly at {}:{}{} ({} port{}) from {}{}", c.name, where,
+                              published_port ? std::to_string(port) : std::string("*"), udp, kind,
+                              published_port ? "" : "s", reached.front(),
+                              designed ? fmt::format(", as {} provides", reason.second) : ""),
+                  {"", 0, "docker:" + c.name},
+                  fmt::format("{}|{}|{}{}{}", c.name, n.network, published_port ? std::to_string(port) : "unpublished",
+                              udp, designed ? reason.first : ""),
+                  Json{{"address", a->str()},
+                       {"port", published_port ? Json(port) : Json("unpublished")},
+                       {"protocol", proto},
+                       {"gateway_mode", mode},
+                       {"reached_by", reached}});
+            }
           }
         }
     }
