@@ -4,8 +4,9 @@
 #   lab_up PREFIX            creates the namespaces and starts dockerd
 #     LAB_BACKEND=nft|legacy  which iptables Docker drives (default nft)
 #     LAB_DAEMON_JSON='{...}' daemon.json content (default {})
-#     LAB_DOCKER=20.10|26.1|28.5  which Docker runs (default 20.10, Debian 12's;
-#                             the others are fetched by docker-version.sh)
+#     LAB_DOCKER=20.10|26.1|28.5|29  which Docker runs (default 20.10, Debian 12's;
+#                             the others are fetched by docker-version.sh; 29 is
+#                             a replay, see lab__docker29_sync)
 #   lab_docker ARGS...        docker CLI against the lab's daemon
 #   lab_host CMD...           run CMD in the Docker host's namespace
 #   lab_wan CMD... / lab_lan CMD...   run CMD on an outside host
@@ -31,7 +32,50 @@ lab__uniq() { printf '%s%04x%04x' "$1" $$ $((RANDOM)); }
 lab_host() { ip netns exec "$LAB_HOST" "$@"; }
 lab_wan() { ip netns exec "$LAB_WAN" "$@"; }
 lab_lan() { ip netns exec "$LAB_LAN" "$@"; }
-lab_docker() { docker -H "unix://$LAB_DIR/docker.sock" "$@"; }
+lab_docker() {
+  docker -H "unix://$LAB_DIR/docker.sock" "$@" || return
+  # Docker 29 writes its tables as containers and networks come and go.
+  if [ "$LAB_DOCKER" = 29 ]; then
+    case "$1 ${2:-}" in
+      run* | start* | restart* | stop* | rm* | kill* | "network create" | "network connect" | "network disconnect" | "network rm")
+        lab__docker29_sync ;;
+    esac
+  fi
+}
+
+# Docker 29 (firewall-backend nftables) has no Debian package: the lab runs
+# 28.5's dockerd with "iptables": false and "ip6tables": false (bridges,
+# containers and docker-proxy, no rules) and loads the tables Docker 29
+# writes for the same networks and containers (tests/lab/docker29.py, after
+# moby's generated documentation of them). daemon.json then says what Docker
+# 29 reads, and DOCKER_FIREWALL_BACKEND=nftables makes /info say so
+# (docs/lab.md).
+lab__docker29_sync() {
+  local d=$LAB_DIR/docker29
+  mkdir -p "$d"
+  docker -H "unix://$LAB_DIR/docker.sock" network inspect $(docker -H "unix://$LAB_DIR/docker.sock" network ls -q) >"$d/networks.json" &&
+    { docker -H "unix://$LAB_DIR/docker.sock" inspect $(docker -H "unix://$LAB_DIR/docker.sock" ps -q) 2>/dev/null || echo '[]'; } >"$d/containers.json" &&
+    printf '%s\n' "$LAB_DAEMON_JSON" >"$d/daemon.json" &&
+    python3 "$(dirname "${BASH_SOURCE[0]}")/docker29.py" "$d/networks.json" "$d/containers.json" "$d/daemon.json" >"$d/tables.nft" &&
+    lab_host nft -f "$d/tables.nft" || { echo "lab: Docker 29's tables did not load ($d/tables.nft)" >&2; return 1; }
+}
+
+# The daemon.json dockerd reads (28.5's, for a Docker 29 replay) and the one
+# left in place for dockfw-audit to read.
+lab__daemon_json_for_dockerd() {
+  if [ "$LAB_DOCKER" = 29 ]; then
+    python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d.update({"iptables": False, "ip6tables": False}); print(json.dumps(d))' "$LAB_DAEMON_JSON"
+  else
+    printf '%s\n' "$LAB_DAEMON_JSON"
+  fi
+}
+lab__daemon_json_as_configured() {
+  if [ "$LAB_DOCKER" = 29 ]; then
+    python3 -c 'import json,sys; d=json.loads(sys.argv[1]); d["firewall-backend"] = "nftables"; print(json.dumps(d))' "$LAB_DAEMON_JSON"
+  else
+    printf '%s\n' "$LAB_DAEMON_JSON"
+  fi
+}
 
 lab__link() { # NS_A IF_A NS_B IF_B
   ip link add "$2" netns "$1" type veth peer name "$4" netns "$3"
@@ -101,8 +145,13 @@ lab_up() {
     ln -sf "/usr/sbin/$t-$LAB_BACKEND-save" "$LAB_DIR/bin/$t-save"
     ln -sf "/usr/sbin/$t-$LAB_BACKEND-restore" "$LAB_DIR/bin/$t-restore"
   done
-  printf '%s\n' "$LAB_DAEMON_JSON" >"$LAB_DIR/daemon.json"
-  LAB_DOCKER_BIN=$(bash "$(dirname "${BASH_SOURCE[0]}")/docker-version.sh" bindir "$LAB_DOCKER") || return 1
+  local binver=$LAB_DOCKER
+  if [ "$LAB_DOCKER" = 29 ]; then
+    binver=28.5
+    # Docker 29 with nftables does not enable forwarding: the admin did.
+    ip netns exec "$LAB_HOST" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+  fi
+  LAB_DOCKER_BIN=$(bash "$(dirname "${BASH_SOURCE[0]}")/docker-version.sh" bindir "$binver") || return 1
   export LAB_DOCKER LAB_DOCKER_BIN
   lab_dockerd_start || return 1
   lab__busybox_image
@@ -113,7 +162,10 @@ lab_up() {
 # Starts dockerd in the lab host's namespace with the lab's own roots, socket
 # and config file, and waits until it answers.
 lab_dockerd_start() {
-  PATH="$LAB_DIR/bin:$LAB_DOCKER_BIN:$PATH" nsenter --net="/run/netns/$LAB_HOST" dockerd \
+  lab__daemon_json_for_dockerd >"$LAB_DIR/daemon.json"
+  local env=()
+  [ "$LAB_DOCKER" = 29 ] && env=(DOCKER_FIREWALL_BACKEND=nftables)
+  env "${env[@]}" PATH="$LAB_DIR/bin:$LAB_DOCKER_BIN:$PATH" nsenter --net="/run/netns/$LAB_HOST" dockerd \
     --data-root "$LAB_DIR/data" --exec-root "$LAB_DIR/exec" -H "unix://$LAB_DIR/docker.sock" \
     --config-file "$LAB_DIR/daemon.json" --pidfile "$LAB_DIR/docker.pid" >>"$LAB_DIR/dockerd.log" 2>&1 &
   local i
@@ -124,6 +176,8 @@ lab_dockerd_start() {
     sleep 0.2
   done
   lab_docker version >/dev/null 2>&1 || { echo "dockerd did not start:"; tail -40 "$LAB_DIR/dockerd.log"; return 1; }
+  lab__daemon_json_as_configured >"$LAB_DIR/daemon.json"
+  if [ "$LAB_DOCKER" = 29 ]; then lab__docker29_sync || return 1; fi
 }
 
 # Stops dockerd (containers without a restart policy stay stopped, as on a

@@ -139,3 +139,37 @@ TEST_CASE("given a published port that several input rules drop, then one findin
     }
   CHECK(dfa001 == 1);
 }
+
+TEST_CASE("given Docker's nftables backend and a DOCKER-USER nothing jumps to, then DFA015 reports it, and only then") {
+  // Scenario 16 (Docker 29 replay): the admin's DOCKER-USER restricts 8080
+  // to the LAN, but no packet meets it; real packets: wan reaches 8080.
+  auto ids_of = [](const Json& doc) {
+    dfa::Snapshot s{doc};
+    dfa::Engine engine(s);
+    std::multiset<std::string> ids;
+    for (const auto& f : dfa::run_scan(engine).findings) ids.insert(f.rule_id);
+    return ids;
+  };
+  const Json base = fixture_json("scenarios/16-docker29-user-migration/docker-29/snapshot.json");
+  CHECK(ids_of(base).count("DFA015") == 1);
+  CHECK(ids_of(base).count("DFA012") == 0);
+
+  // The backend said by daemon.json alone (a daemon that does not say it in /info).
+  Json said_by_file = base;
+  said_by_file["docker_api"].erase("firewall_backend");
+  CHECK(ids_of(said_by_file).count("DFA015") == 1);
+
+  // Docker on iptables: DOCKER-USER is Docker's own business (DFA012's).
+  Json iptables = said_by_file;
+  iptables["docker_config"]["daemon_json"]["content"].erase("firewall-backend");
+  CHECK(ids_of(iptables).count("DFA015") == 0);
+
+  // A jump left from the iptables days still runs the chain: not DFA015.
+  Json jumped = base;
+  auto& rs = jumped["nftables"]["ruleset"];
+  rs.push_back(Json::parse(R"({"chain": {"family": "ip", "table": "filter", "name": "FORWARD", "handle": 990,
+                                         "type": "filter", "hook": "forward", "prio": 0, "policy": "accept"}})"));
+  rs.push_back(Json::parse(R"({"rule": {"family": "ip", "table": "filter", "chain": "FORWARD", "handle": 991,
+                                        "expr": [{"jump": {"target": "DOCKER-USER"}}]}})"));
+  CHECK(ids_of(jumped).count("DFA015") == 0);
+}
