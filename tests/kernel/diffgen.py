@@ -15,7 +15,9 @@ well: notrack, payload rewrites of the destination port, sets filled from
 the packet path and their lookups, packet marks, TCP flags tests (on SYN,
 SYN|ACK and later ACKs), chains on every hook at priorities around
 conntrack's (-200) and NAT chains competing at nearby priorities, netdev
-ingress chains, bridge-family chains, and policy routing (routing.sh: ip
+ingress chains, bridge-family chains, Docker 29's nftables shapes (verdict
+maps keyed by interface, fib-local jumps into DNAT, raw drops of direct
+access), and policy routing (routing.sh: ip
 rules by destination, input device and mark; blackhole, unreachable and
 lookups of a table of their own).
 """
@@ -134,6 +136,45 @@ if r.random() < 0.1:
                  "policy accept;")
     lines.append(f"\t\ttcp dport {r.choice(PORTS + CPORTS)} drop")
     lines.append("\t}")
+    lines.append("}")
+if r.random() < 0.35:
+    # Docker 29's shapes (firewall-backend nftables, docs/lab.md): a forward
+    # base chain that jumps through a verdict map keyed by interface name
+    # (named or anonymous), a prerouting NAT chain that jumps on fib local
+    # into a DNAT chain, and Docker 28/29's raw drop of direct access.
+    fam, dest = r.choice([("ip", "172.17.0.2"), ("ip6", "[fd00:d0c::2]")])
+    lines.append(f"table {fam} dk {{")
+    lines.append(f"\tset dyn {{ type {'ipv6_addr' if fam == 'ip6' else 'ipv4_addr'}; flags dynamic; }}")
+    named = r.random() < 0.5
+    if named:
+        lines.append("\tmap fwd_in { type ifname : verdict; elements = { \"docker0\" : jump d_in } }")
+    lines.append("\tchain d_in {")
+    if r.random() < 0.7:
+        lines.append("\t\tct state established,related accept")
+    for _ in range(r.randint(1, 3)):
+        lines.append("\t\t" + nft_rule(fam, [], False))
+    if r.random() < 0.7:
+        lines.append("\t\tdrop")
+    lines.append("\t}")
+    lines.append("\tchain d_fwd {")
+    lines.append("\t\ttype filter hook forward priority filter; policy accept;")
+    lines.append("\t\toifname vmap @fwd_in" if named else
+                 f'\t\toifname vmap {{ "docker0" : jump d_in, "eth0" : {r.choice(["accept", "drop", "continue"])} }}')
+    lines.append("\t}")
+    if r.random() < 0.6:
+        lines.append("\tchain d_pao {")
+        lines.append(f'\t\tiifname != "docker0" tcp dport {r.choice(PORTS)} dnat to {dest}:{r.choice(CPORTS)}')
+        lines.append("\t}")
+        lines.append("\tchain d_pre {")
+        lines.append("\t\ttype nat hook prerouting priority dstnat; policy accept;")
+        lines.append("\t\tfib daddr type local jump d_pao")
+        lines.append("\t}")
+    if r.random() < 0.5:
+        addr = dest.strip("[]")
+        lines.append("\tchain d_raw {")
+        lines.append("\t\ttype filter hook prerouting priority raw; policy accept;")
+        lines.append(f'\t\t{fam} daddr {addr} iifname != "docker0" drop')
+        lines.append("\t}")
     lines.append("}")
 (out / "ruleset.nft").write_text("\n".join(lines) + "\n")
 
