@@ -260,14 +260,19 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
       if (f->is_string()) flags.push_back(f->get<std::string>());
       else for (const auto& x : *f) flags.push_back(x.get<std::string>());
     }
-    bool daddr = std::find(flags.begin(), flags.end(), "daddr") != flags.end();
-    bool iif = std::find(flags.begin(), flags.end(), "iif") != flags.end();
-    if (!daddr) return std::nullopt;
+    auto has = [&](const char* f) { return std::find(flags.begin(), flags.end(), f) != flags.end(); };
+    // The type of the packet's destination or (Docker 29's "MASQUERADE FROM
+    // HOST": fib saddr type local) source address, as the kernel's
+    // inet_dev_addr_type answers: local when the host holds it (on the
+    // input device with iif). oif and mark are not modeled.
+    bool daddr = has("daddr"), saddr = has("saddr"), iif = has("iif");
+    if (daddr == saddr || has("oif") || has("mark")) return std::nullopt;
     const HostView* h = &c.host;
-    return [h, iif](const Packet& p) {
-      bool local = iif ? h->is_local_on(p.daddr, p.iif) : h->is_local(p.daddr);
+    return [h, iif, saddr](const Packet& p) {
+      const IpAddr& a = saddr ? p.saddr : p.daddr;
+      bool local = iif ? h->is_local_on(a, p.iif) : h->is_local(a);
       if (local) return val("local");
-      bool mc = p.family == 4 ? (p.daddr.b[0] >= 224 && p.daddr.b[0] <= 239) : p.daddr.b[0] == 0xff;
+      bool mc = p.family == 4 ? (a.b[0] >= 224 && a.b[0] <= 239) : a.b[0] == 0xff;
       return val(mc ? "multicast" : "unicast");
     };
   }
