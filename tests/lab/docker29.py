@@ -93,7 +93,8 @@ def render(networks, containers, daemon):
             if not proxy and not n["internal"]:
                 post_in.append('fib saddr type local counter masquerade comment "MASQUERADE FROM HOST"')
             for c, addr in n["endpoints"]:
-                if n["mode"] == "nat":
+                # As 28.5 does (scenario 19): no raw drop for an internal network's endpoints.
+                if n["mode"] == "nat" and not n["internal"]:
                     raw.append(f'{kw} daddr {addr} iifname != "{b}" counter drop comment "DROP DIRECT ACCESS"')
                 if n["internal"]:
                     continue
