@@ -52,7 +52,7 @@ def nft_match(fam):
     if k == "dportrange":
         return f"tcp dport {r.choice(['22-80', '8000-9000', '5000-8080'])}"
     if k == "fiblocal":
-        return f"fib daddr type {r.choice(['local', '!= local'])}"
+        return f"fib {r.choice(['daddr', 'saddr'])} type {r.choice(['local', '!= local'])}"
     if k == "ctnew":
         return r.choice(["ct state new", "ct state untracked", "ct state invalid"])
     if k == "flags":
