@@ -173,3 +173,26 @@ TEST_CASE("given Docker's nftables backend and a DOCKER-USER nothing jumps to, t
                                         "expr": [{"jump": {"target": "DOCKER-USER"}}]}})"));
   CHECK(ids_of(jumped).count("DFA015") == 0);
 }
+
+TEST_CASE("given a published port whose IPv6 path is uncertain, then DFA004 does not call it closed") {
+  // Scenario 1: IPv4 bypasses the input drop, IPv6 meets it: DFA004. An
+  // accept on an expression the walk cannot decide, before the drop, makes
+  // IPv6 uncertain: neither open nor closed, so no asymmetry is claimed.
+  auto dfa004 = [](const Json& doc) {
+    dfa::Snapshot s{doc};
+    dfa::Engine engine(s);
+    int n = 0;
+    for (const auto& f : dfa::run_scan(engine).findings) n += f.rule_id == "DFA004";
+    return n;
+  };
+  Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  REQUIRE(dfa004(doc) == 1);
+  auto& rs = doc["nftables"]["ruleset"];
+  for (auto it = rs.begin(); it != rs.end(); ++it)
+    if (it->contains("rule") && (*it)["rule"]["family"] == "inet" && (*it)["rule"]["chain"] == "input") {
+      rs.insert(it, Json::parse(R"({"rule": {"family": "inet", "table": "filter", "chain": "input", "handle": 90,
+        "expr": [{"match": {"op": "==", "left": {"osf": {"key": "name"}}, "right": "Linux"}}, {"accept": null}]}})"));
+      break;
+    }
+  CHECK(dfa004(doc) == 0);
+}
