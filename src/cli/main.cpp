@@ -58,13 +58,23 @@ void add_live_options(CLI::App* cmd, LiveOptions& o, bool with_snapshot) {
       ->capture_default_str();
 }
 
-// Collects live and reports every collector that did not succeed.
+// -v: notes as well as warnings on standard error.
+bool g_verbose = false;
+
+// Collects live and reports every collector that did not succeed. A part
+// of the host that is simply not there (no iptables-legacy tables, the
+// usual case) is a note, printed with -v only, so that cron and systemd
+// runs stay quiet; a Docker part that is absent, denied or failed, and
+// anything denied or failed, is a warning.
 CollectSummary collect_live(const CollectOptions& o) {
   CollectSummary s = collect_snapshot(o);
   for (auto name : kCollectors) {
     auto r = s.snapshot.collector(name);
-    if (r.status != CollectorStatus::ok || !r.reason.empty())
-      warn(fmt::format("{}: {}: {}", name, to_string(r.status), r.reason.empty() ? "-" : r.reason));
+    if (r.status == CollectorStatus::ok && r.reason.empty()) continue;
+    bool docker = std::string_view(name).substr(0, 6) == "docker";
+    bool note = r.status == CollectorStatus::ok || (r.status == CollectorStatus::absent && !docker);
+    if (note && !g_verbose) continue;
+    warn(fmt::format("{}: {}: {}", name, to_string(r.status), r.reason.empty() ? "-" : r.reason));
   }
   return s;
 }
@@ -273,7 +283,7 @@ void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_def
   cmd->add_option("-o,--output", r.out, "Write the report here ('-' for standard output)")->capture_default_str();
   cmd->add_option("--fail-on", r.fail_on,
                   "Exit 1 when a finding is at least this severe: none, info, low, medium, high, critical")
-      ->check(CLI::IsMember({"none", "info", "low", "medium", "high", "critical"}))
+      ->transform(CLI::IsMember({"none", "info", "low", "medium", "high", "critical"}, CLI::ignore_case))
       ->capture_default_str();
   cmd->add_option("--suppressions", r.suppressions,
                   "Accepted findings (docs/drift.md): reported as suppressed, not counted for the exit code");
@@ -514,7 +524,44 @@ int main(int argc, char** argv) {
                "and which firewall rule decides.\nExit codes: 0 ok, 1 findings, 2 usage or input error, "
                "3 collection failed, 4 output not written."};
   app.set_version_flag("--version", fmt::format("dockfw-audit {}", kVersion));
+  app.add_flag("-v,--verbose", g_verbose, "Also print notes (collectors that found nothing to read) on standard error");
   app.require_subcommand(1);
+  // A mistyped command gets its name said back, and the nearest command.
+  if (argc > 1 && argv[1][0] != '-') {
+    std::string_view word = argv[1];
+    const Command* nearest = nullptr;
+    std::size_t best = 3;  // at most two edits away
+    auto distance = [](std::string_view a, std::string_view b) {
+      std::vector<std::size_t> d(b.size() + 1);
+      for (std::size_t j = 0; j <= b.size(); ++j) d[j] = j;
+      for (std::size_t i = 1; i <= a.size(); ++i) {
+        std::size_t diag = d[0];
+        d[0] = i;
+        for (std::size_t j = 1; j <= b.size(); ++j) {
+          std::size_t up = d[j];
+          d[j] = std::min({d[j] + 1, d[j - 1] + 1, diag + (a[i - 1] != b[j - 1])});
+          diag = up;
+        }
+      }
+      return d[b.size()];
+    };
+    bool known = false;
+    std::string names;
+    for (const auto& c : commands()) {
+      known |= word == c.name;
+      names += fmt::format("{}{}", names.empty() ? "" : ", ", c.name);
+      if (std::size_t dist = distance(word, c.name); dist < best) {
+        best = dist;
+        nearest = &c;
+      }
+    }
+    if (!known) {
+      std::fprintf(stderr, "dockfw-audit: unknown command \"%.*s\"%s; the commands are: %s (--help)\n",
+                   static_cast<int>(word.size()), word.data(),
+                   nearest ? fmt::format(" (did you mean \"{}\"?)", nearest->name).c_str() : "", names.c_str());
+      return kExitUsage;
+    }
+  }
   std::vector<std::pair<CLI::App*, std::function<int()>>> runners;
   for (const auto& c : commands()) {
     CLI::App* sub = app.add_subcommand(c.name, c.summary);

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <ctime>
+#include <chrono>
 #include <regex>
 
 namespace dfa {
@@ -55,9 +56,14 @@ std::vector<std::size_t> element_offsets(std::string_view t, std::string_view ke
   return out;
 }
 
+// YYYY-MM-DD naming a day of the calendar (2027-02-31 is not one).
 bool valid_date(const std::string& s) {
-  static const std::regex re("^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$");
-  return std::regex_match(s, re);
+  static const std::regex re("^[0-9]{4}-[0-9]{2}-[0-9]{2}$");
+  if (!std::regex_match(s, re)) return false;
+  std::chrono::year_month_day d{std::chrono::year{std::stoi(s.substr(0, 4))},
+                                std::chrono::month{static_cast<unsigned>(std::stoi(s.substr(5, 2)))},
+                                std::chrono::day{static_cast<unsigned>(std::stoi(s.substr(8, 2)))}};
+  return d.ok();
 }
 
 }  // namespace

@@ -173,6 +173,9 @@ expect scan-fail-high 1 "" -- "$DFA_BIN" scan --snapshot "$snap1" -o "$tmp/scan.
 expect scan-fail-critical 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on critical -o "$tmp/scan.txt"
 expect scan-fail-none 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on none --format sarif -o "$tmp/scan.sarif"
 expect scan-fail-bogus 2 "fail-on" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on severe
+expect scan-fail-uppercase 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on CRITICAL -o "$tmp/scan.txt"
+expect command-mistyped 2 'unknown command "scna" \(did you mean "scan"\?\)' -- "$DFA_BIN" scna --snapshot "$snap1"
+expect command-unknown 2 'unknown command "frobnicate"; the commands are: scan, collect' -- "$DFA_BIN" frobnicate
 expect scan-format-bogus 2 "format" -- "$DFA_BIN" scan --snapshot "$snap1" --format xml
 expect scan-unwritable 4 "$tmp/nope/r.txt: cannot write" -- "$DFA_BIN" scan --snapshot "$snap1" -o "$tmp/nope/r.txt"
 expect scan-bad-snapshot 2 "$tmp/newer.json: /schema_version" -- "$DFA_BIN" scan --snapshot "$tmp/newer.json"
@@ -198,6 +201,8 @@ expect baseline-is-snapshot 2 "$snap1: /kind: not a dockfw-audit baseline" -- "$
 expect baseline-unwritable 4 "cannot write" -- "$DFA_BIN" baseline save "$tmp/nope/base.json" --snapshot "$snap1"
 expect baseline-no-file 2 "" -- "$DFA_BIN" baseline save --snapshot "$snap1"
 printf '{\n  "schema_version": 1,\n  "suppressions": [\n    {"rule": "DFA003" "justification": "x"}\n  ]\n}\n' >"$tmp/sup-syntax.json"
+printf '{"schema_version": 1, "suppressions": [{"rule": "DFA003", "justification": "x", "expires": "2027-02-31"}]}\n' >"$tmp/sup-date.json"
+expect suppressions-no-such-day 2 'must be a date YYYY-MM-DD, found "2027-02-31"' -- "$DFA_BIN" scan --snapshot "$snap1" --suppressions "$tmp/sup-date.json"
 expect suppressions-syntax 2 "$tmp/sup-syntax.json:4:23: " -- "$DFA_BIN" scan --snapshot "$snap1" --suppressions "$tmp/sup-syntax.json"
 printf '{"schema_version": 1, "suppressions": [\n  {"rule": "DFA003", "justification": ""}]}\n' >"$tmp/sup-empty.json"
 expect suppressions-no-justification 2 "$tmp/sup-empty.json:2:3: suppression 1: \"justification\" is required" -- \
