@@ -46,14 +46,21 @@ fail() {
   echo "FAIL $*"
   failures=$((failures + 1))
 }
+# ... and with only the capabilities the unit keeps (CapabilityBoundingSet):
+# a capability it needs and lacks would make a collector "denied" and the
+# run noisy, so every quiet run below checks the set too.
+caps=$(sed -n 's/^CapabilityBoundingSet=//p' "$unit" | tr 'A-Z' 'a-z' | sed 's/cap_/+/g; s/ /,/g')
+[ -n "$caps" ] || dfa_fail "no CapabilityBoundingSet in $unit"
 # run_unit [EXTRA OPTIONS]: sets rc; standard output in $tmp/out.
 run_unit() {
   rc=0
-  DFA_OPTIONS="$common $*" lab_host bash -c "$cmdline" >"$tmp/out" 2>"$tmp/err" || rc=$?
+  DFA_OPTIONS="$common $*" lab_host setpriv --bounding-set "-all,$caps" --inh-caps=-all \
+    bash -c "$cmdline" >"$tmp/out" 2>"$tmp/err" || rc=$?
 }
 quiet() {
   run_unit
-  if [ "$rc" != 0 ] || [ -s "$tmp/out" ]; then
+  # Nothing on either stream: a timer's journal and cron's mail take both.
+  if [ "$rc" != 0 ] || [ -s "$tmp/out" ] || [ -s "$tmp/err" ]; then
     fail "$1: want no output and exit 0, got exit $rc:"
     head -20 "$tmp/out" "$tmp/err"
   else
@@ -167,7 +174,8 @@ cron=${cron//\/var\/lib\/dockfw-audit\/baseline.json/\$DFA_BASELINE}
 cron=${cron//\/var\/lib\/prometheus\/node-exporter\/dockfw_audit.prom/\$DFA_PROM}
 rc=0
 lab_host bash -c "$cron $common" >"$tmp/out" 2>"$tmp/err" || rc=$?
-{ [ "$rc" = 0 ] && [ ! -s "$tmp/out" ]; } && echo "ok   cron entry: quiet, exit 0" || fail "cron entry: exit $rc: $(head -5 "$tmp/out" "$tmp/err")"
+# Quiet means nothing on either stream: cron mails standard error too.
+{ [ "$rc" = 0 ] && [ ! -s "$tmp/out" ] && [ ! -s "$tmp/err" ]; } && echo "ok   cron entry: quiet, exit 0" || fail "cron entry: exit $rc: $(head -5 "$tmp/out" "$tmp/err")"
 
 # The unit files themselves are valid for systemd (with the binary's real path).
 if command -v systemd-analyze >/dev/null; then
@@ -179,6 +187,14 @@ if command -v systemd-analyze >/dev/null; then
     echo "ok   systemd-analyze verify"
   else
     fail "systemd-analyze verify: $out"
+  fi
+  # Hardened: systemd's own exposure rating of the service below 4 ("OK").
+  level=$(cd "$tmp/units" && systemd-analyze security --offline=true ./dockfw-audit-drift.service 2>/dev/null |
+    sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')
+  if [ -n "$level" ] && awk -v l="$level" 'BEGIN { exit !(l < 4) }'; then
+    echo "ok   systemd-analyze security: $level"
+  else
+    fail "systemd-analyze security: exposure ${level:-unknown}, want below 4"
   fi
 fi
 echo "drift: $failures failures"
