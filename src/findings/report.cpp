@@ -23,6 +23,9 @@ ScanResult run_scan(const Engine& engine) {
   ScanResult r;
   r.exposure = compute_exposure(engine);
   r.findings = run_checks(engine, r.exposure);
+  const Snapshot& s = engine.snapshot();
+  if (s.host) r.hostname = s.host->hostname;
+  r.collected_at = string_member(s.doc, "collected_at");
   return r;
 }
 
@@ -142,6 +145,7 @@ Json to_json(const ScanResult& r) {
   Json j;
   j["schema_version"] = 1;
   j["tool"] = {{"name", "dockfw-audit"}, {"version", kVersion}};
+  j["host"] = {{"hostname", r.hostname}, {"collected_at", r.collected_at}};
   j["summary"] = severity_summary(r.findings);
   Json fs = Json::array();
   for (const auto& f : r.findings) fs.push_back(finding_json(f));

@@ -11,6 +11,8 @@ namespace dfa {
 struct ScanResult {
   std::vector<Finding> findings;
   Exposure exposure;
+  // Which host, read when: from the snapshot ("" when it does not say).
+  std::string hostname, collected_at;
 };
 
 std::string render_text(const ScanResult& r, bool colour);

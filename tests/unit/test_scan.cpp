@@ -196,3 +196,13 @@ TEST_CASE("given a published port whose IPv6 path is uncertain, then DFA004 does
     }
   CHECK(dfa004(doc) == 0);
 }
+
+TEST_CASE("given a scan, then its JSON says which host and when its snapshot was read") {
+  Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  dfa::Snapshot s{doc};
+  dfa::Engine engine(s);
+  Json j = dfa::to_json(dfa::run_scan(engine));
+  CHECK(j["host"]["hostname"] == doc["host"]["hostname"]);
+  CHECK(j["host"]["collected_at"] == doc["collected_at"]);
+  CHECK(!j["host"]["collected_at"].get<std::string>().empty());
+}
