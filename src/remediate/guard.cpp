@@ -340,7 +340,8 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
         }
     }
   Location direct_where;
-  if (policy.deny_direct_routing && docker_flag(s, "allow-direct-routing", direct_where).value_or(false) && s.docker) {
+  if (policy.deny_direct_routing && !ext.empty() && docker_flag(s, "allow-direct-routing", direct_where).value_or(false) &&
+      s.docker) {
     // Published container ports, by their own address: Docker was told to
     // let routed packets reach them.
     for (const Container* c : s.docker->running())
