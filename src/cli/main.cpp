@@ -279,7 +279,9 @@ struct ReportOptions {
 
 void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_default) {
   r.fail_on = fail_on_default;
-  cmd->add_option("--format", r.format, "text, json or sarif")->check(CLI::IsMember({"text", "json", "sarif"}))->capture_default_str();
+  cmd->add_option("--format", r.format, "text, json, jsonl (one finding per line, for log shippers) or sarif")
+      ->check(CLI::IsMember({"text", "json", "jsonl", "sarif"}))
+      ->capture_default_str();
   cmd->add_option("-o,--output", r.out, "Write the report here ('-' for standard output)")->capture_default_str();
   cmd->add_option("--fail-on", r.fail_on,
                   "Exit 1 when a finding is at least this severe: none, info, low, medium, high, critical")
@@ -307,7 +309,16 @@ int finish_report(const ReportOptions& o, const std::string& command, std::vecto
   }
   std::string body;
   if (o.format == "json") body = dump_json(json());
-  else if (o.format == "sarif") body = dump_json(to_sarif(findings));
+  else if (o.format == "jsonl") {
+    // One finding a line, each whole: what the command was and on which host.
+    Json full = json();
+    for (const auto& f : findings) {
+      Json line = finding_json(f);
+      line["command"] = command;
+      if (auto h = full.find("host"); h != full.end()) line["host"] = *h;
+      body += dump_json(line, -1);
+    }
+  } else if (o.format == "sarif") body = dump_json(to_sarif(findings));
   else body = text(o.out == "-" && isatty(1) && !std::getenv("NO_COLOR"));
   if (!(body.empty() && o.out == "-")) {
     auto w = write_text_file(o.out, body);

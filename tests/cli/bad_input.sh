@@ -173,6 +173,17 @@ expect scan-fail-high 1 "" -- "$DFA_BIN" scan --snapshot "$snap1" -o "$tmp/scan.
 expect scan-fail-critical 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on critical -o "$tmp/scan.txt"
 expect scan-fail-none 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on none --format sarif -o "$tmp/scan.sarif"
 expect scan-fail-bogus 2 "fail-on" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on severe
+expect scan-jsonl 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --format jsonl --fail-on none -o "$tmp/scan.jsonl"
+"$DFA_BIN" scan --snapshot "$snap1" --format json --fail-on none -o "$tmp/scan-whole.json"
+if python3 - "$tmp/scan.jsonl" "$tmp/scan-whole.json" <<'PY'; then echo "ok   scan-jsonl-lines"; else echo "FAIL scan-jsonl-lines"; failures=$((failures + 1)); fi
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1])]
+whole = json.load(open(sys.argv[2]))
+assert len(lines) == len(whole["findings"]) > 0, (len(lines), len(whole["findings"]))
+for l, f in zip(lines, whole["findings"]):
+    assert l["command"] == "scan" and l["host"] == whole["host"], l
+    assert {k: v for k, v in l.items() if k not in ("command", "host")} == f, l["rule_id"]
+PY
 expect scan-fail-uppercase 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on CRITICAL -o "$tmp/scan.txt"
 expect command-mistyped 2 'unknown command "scna" \(did you mean "scan"\?\)' -- "$DFA_BIN" scna --snapshot "$snap1"
 expect command-unknown 2 'unknown command "frobnicate"; the commands are: scan, collect' -- "$DFA_BIN" frobnicate
