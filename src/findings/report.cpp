@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 
 #include "dfa/version.hpp"
@@ -82,13 +83,22 @@ std::string render_findings_text(const std::string& what, const std::vector<Find
     for (auto& ch : head) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
     const char* col = sev >= Severity::high ? "\033[1;31m" : sev == Severity::medium ? "\033[1;33m" : "\033[1;36m";
     s += colour ? fmt::format("\n{}{}\033[0m\n", col, head) : fmt::format("\n{}\n", head);
-    for (const auto& f : fs) {
+    // Per rule, its title once, every finding of it, then its fix once
+    // (a fix repeated for each published port is read once, not ten times).
+    std::vector<const Finding*> shown;
+    for (const auto& f : fs)
+      if (!f.is_suppressed() && find_rule(f.rule_id)->severity == sev) shown.push_back(&f);
+    std::stable_sort(shown.begin(), shown.end(),
+                     [](const Finding* a, const Finding* b) { return a->rule_id < b->rule_id; });
+    for (std::size_t i = 0; i < shown.size(); ++i) {
+      const Finding& f = *shown[i];
       const RuleDef* rule = find_rule(f.rule_id);
-      if (rule->severity != sev || f.is_suppressed()) continue;
-      s += fmt::format("  {} {}\n    {}\n    at: {}\n", rule->id, rule->title, f.message, where(f.location));
+      if (i == 0 || shown[i - 1]->rule_id != f.rule_id) s += fmt::format("  {} {}\n", rule->id, rule->title);
+      s += fmt::format("    {}\n      at: {}\n", f.message, where(f.location));
       if (f.suppression_expired)
-        s += fmt::format("    suppression expired on {}: {}\n", f.suppression_expires, f.suppressed);
-      if (sev > Severity::info) s += fmt::format("    fix: {}\n", rule->fix);
+        s += fmt::format("      suppression expired on {}: {}\n", f.suppression_expires, f.suppressed);
+      bool last_of_rule = i + 1 == shown.size() || shown[i + 1]->rule_id != f.rule_id;
+      if (last_of_rule && sev > Severity::info) s += fmt::format("    fix: {}\n", rule->fix);
     }
   }
   if (suppressed) {
