@@ -536,6 +536,7 @@ int main(int argc, char** argv) {
                "3 collection failed, 4 output not written."};
   app.set_version_flag("--version", fmt::format("dockfw-audit {}", kVersion));
   app.add_flag("-v,--verbose", g_verbose, "Also print notes (collectors that found nothing to read) on standard error");
+  app.fallthrough();  // -v after the command too
   app.require_subcommand(1);
   // A mistyped command gets its name said back, and the nearest command.
   if (argc > 1 && argv[1][0] != '-') {
