@@ -530,7 +530,12 @@ void docker_changes(const Json& base, const Json& now, const Side& b, const Side
     for (const auto& k : keys) {
       Json a = cw.contains(k) ? cw[k] : Json(), c = ci.contains(k) ? ci[k] : Json();
       if (a == c) continue;
-      int line = ci.contains(k) ? is["key_lines"].value(k, 0) : was["key_lines"].value(k, 0);
+      // key_lines is optional in a baseline (its shape): a missing one is line 0.
+      auto line_of = [&k](const Json& side) {
+        auto kl = side.find("key_lines");
+        return kl != side.end() && kl->is_object() ? kl->value(k, 0) : 0;
+      };
+      int line = ci.contains(k) ? line_of(is) : line_of(was);
       add("daemon.json " + k,
           fmt::format("{} \"{}\": {} -> {} (dockerd applies it when it next starts)", path, k, short_json(a), short_json(c)),
           path, line, {{"key", k}, {"before", a}, {"now", c}});
@@ -538,7 +543,13 @@ void docker_changes(const Json& base, const Json& now, const Side& b, const Side
   }
   const Json& dw = base["docker"]["dockerd"];
   const Json& di = now["docker"]["dockerd"];
-  Json aw = dw.is_object() ? dw["argv"] : Json(), ai = di.is_object() ? di["argv"] : Json();
+  // argv is optional in a baseline's dockerd (its shape): without it, not running as far as it says.
+  auto argv_of = [](const Json& d) {
+    if (!d.is_object()) return Json();
+    auto it = d.find("argv");
+    return it == d.end() ? Json() : *it;
+  };
+  Json aw = argv_of(dw), ai = argv_of(di);
   if (aw != ai) {
     auto words = [](const Json& a) {
       if (!a.is_array()) return std::string("(not running)");
