@@ -230,7 +230,7 @@ Result<Json> parse_baseline(std::string_view text, const std::string& path) {
     return input_error(fmt::format("{}: {}: {}", path, ptr, what));
   };
   if (!j->is_object()) return fail("", "expected an object (a baseline from dockfw-audit baseline save)");
-  if (j->value("kind", "") != "dockfw-audit-baseline")
+  if (string_member(*j, "kind") != "dockfw-audit-baseline")
     return fail("/kind", "not a dockfw-audit baseline (expected \"dockfw-audit-baseline\")");
   auto v = j->find("schema_version");
   if (v == j->end() || !v->is_number_integer()) return fail("/schema_version", "expected an integer");
@@ -252,6 +252,8 @@ Result<Json> parse_baseline(std::string_view text, const std::string& path) {
       return fail(std::string("/") + name, fmt::format("expected {}, found {}", type == Json::value_t::array ? "an array" : "an object",
                                                        it->type_name()));
   }
+  for (const auto& [fam, ps] : (*j)["source_prefixes"].items())
+    if (fam != "4" && fam != "6") return fail("/source_prefixes/" + fam, "expected a family, \"4\" or \"6\"");
   const Json& cls = (*j)["source_classes"];
   for (std::size_t i = 0; i < cls.size(); ++i)
     if (!cls[i].is_object() || !cls[i].contains("label") || !cls[i]["label"].is_string())
@@ -339,7 +341,7 @@ struct Side {
       if (c.contains("iif")) reps[c.value("label", "")] = {c.value("representative", ""), c.value("iif", "")};
     for (const auto& [fam, ps] : b["source_prefixes"].items())
       for (const auto& p : ps)
-        if (auto pr = Prefix::parse(p.get<std::string>())) parts[std::stoi(fam)].prefixes.push_back(*pr);
+        if (auto pr = Prefix::parse(p.get<std::string>())) parts[fam == "6" ? 6 : 4].prefixes.push_back(*pr);
     for (const auto& [k, v] : b["collectors"].items()) collectors[k] = v.is_string() ? v.get<std::string>() : "";
   }
   static std::string key(const std::string& what, const std::string& dst, const std::string& src) {
