@@ -159,6 +159,15 @@ TEST_CASE("given Docker's nftables backend and a DOCKER-USER nothing jumps to, t
   said_by_file["docker_api"].erase("firewall_backend");
   CHECK(ids_of(said_by_file).count("DFA015") == 1);
 
+  // The backend said by dockerd's flag alone (it wins over daemon.json).
+  Json said_by_flag = said_by_file;
+  said_by_flag["docker_config"]["daemon_json"]["content"]["firewall-backend"] = "iptables";
+  said_by_flag["docker_config"]["dockerd"]["flags"]["firewall-backend"] = Json::array({"nftables"});
+  CHECK(ids_of(said_by_flag).count("DFA015") == 1);
+  said_by_flag["docker_config"]["dockerd"]["flags"]["firewall-backend"] = Json::array({"iptables"});
+  said_by_flag["docker_config"]["daemon_json"]["content"]["firewall-backend"] = "nftables";
+  CHECK(ids_of(said_by_flag).count("DFA015") == 0);
+
   // Docker on iptables: DOCKER-USER is Docker's own business (DFA012's).
   Json iptables = said_by_file;
   iptables["docker_config"]["daemon_json"]["content"].erase("firewall-backend");
