@@ -295,10 +295,10 @@ void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_def
 
 // Applies --suppressions, writes the report and the metrics, and returns the
 // exit code. `text` renders the text format (drift prints nothing when
-// nothing changed).
+// nothing changed). `host` (null when unknown) goes on every jsonl line.
 int finish_report(const ReportOptions& o, const std::string& command, std::vector<Finding>& findings,
                   const Exposure& exposure, const std::function<Json()>& json,
-                  const std::function<std::string(bool colour)>& text) {
+                  const std::function<std::string(bool colour)>& text, const Json& host = Json()) {
   if (!o.suppressions.empty()) {
     auto sup = load_suppressions(o.suppressions);
     if (!sup) {
@@ -310,12 +310,12 @@ int finish_report(const ReportOptions& o, const std::string& command, std::vecto
   std::string body;
   if (o.format == "json") body = dump_json(json());
   else if (o.format == "jsonl") {
-    // One finding a line, each whole: what the command was and on which host.
-    Json full = json();
+    // One finding a line, each whole: what the command was and on which host
+    // (not the whole JSON report, whose exposure can run to hundreds of MB).
     for (const auto& f : findings) {
       Json line = finding_json(f);
       line["command"] = command;
-      if (auto h = full.find("host"); h != full.end()) line["host"] = *h;
+      if (!host.is_null()) line["host"] = host;
       body += dump_json(line, -1);
     }
   } else if (o.format == "sarif") body = dump_json(to_sarif(findings));
@@ -353,7 +353,7 @@ std::function<int()> setup_scan(CLI::App* cmd) {
       timing("scan");
       int code = finish_report(
           *r, "scan", res.findings, res.exposure, [&] { return to_json(res); },
-          [&](bool colour) { return render_text(res, colour); });
+          [&](bool colour) { return render_text(res, colour); }, host_json(res));
       timing("output");
       return code;
     });

@@ -151,11 +151,13 @@ Json finding_json(const Finding& f) {
   return j;
 }
 
+Json host_json(const ScanResult& r) { return {{"hostname", r.hostname}, {"collected_at", r.collected_at}}; }
+
 Json to_json(const ScanResult& r) {
   Json j;
   j["schema_version"] = 1;
   j["tool"] = {{"name", "dockfw-audit"}, {"version", kVersion}};
-  j["host"] = {{"hostname", r.hostname}, {"collected_at", r.collected_at}};
+  j["host"] = host_json(r);
   j["summary"] = severity_summary(r.findings);
   Json fs = Json::array();
   for (const auto& f : r.findings) fs.push_back(finding_json(f));

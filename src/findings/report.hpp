@@ -17,6 +17,8 @@ struct ScanResult {
 
 std::string render_text(const ScanResult& r, bool colour);
 Json to_json(const ScanResult& r);
+// Which host and when its snapshot was read: scan JSON's and jsonl's "host".
+Json host_json(const ScanResult& r);
 Json to_sarif(const ScanResult& r);
 // What scan reports on: the exposure and every check of the catalogue on it.
 ScanResult run_scan(const Engine& engine);
