@@ -10,6 +10,7 @@ pkgs=(
   nftables iptables iproute2 util-linux procps curl python3
   docker.io busybox-static
   clang libclang-rt-14-dev
+  zsh man-db groff-base
 )
 # npm runs Microsoft's SARIF validator in the tests; use the machine's own
 # Node.js where there is one, Debian's otherwise.

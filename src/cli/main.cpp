@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "cli/exit_codes.hpp"
+#include "cli/docs_gen.hpp"
 #include "cli/summary.hpp"
 #include "analyze/endpoint.hpp"
 #include "analyze/engine.hpp"
@@ -42,24 +43,29 @@ struct LiveOptions {
 
 void add_live_options(CLI::App* cmd, LiveOptions& o, bool with_snapshot) {
   if (with_snapshot)
-    cmd->add_option("--snapshot", o.snapshot, "Analyze this snapshot file instead of the live host");
+    cmd->add_option("--snapshot", o.snapshot, "Analyze this snapshot file instead of the live host")->type_name("FILE");
   cmd->add_option_function<std::string>(
          "--daemon-config",
          [&o](const std::string& p) {
            o.collect.daemon_config = p;
            o.collect.daemon_config_explicit = true;
          },
-         "daemon.json to read (default: the running dockerd's --config-file, else /etc/docker/daemon.json)");
+         "daemon.json to read (default: the running dockerd's --config-file, else /etc/docker/daemon.json)")
+      ->type_name("FILE");
   cmd->add_option("--docker-host", o.collect.docker_host,
                   "Docker API endpoint, unix:///PATH or tcp://HOST:PORT (default: $DOCKER_HOST, then "
-                  "unix:///var/run/docker.sock)");
+                  "unix:///var/run/docker.sock)")->type_name("URL");
   cmd->add_option("--nftables-config", o.collect.nftables_config,
-                  "System nftables configuration file to inspect")
+                  "System nftables configuration file to inspect")->type_name("FILE")
       ->capture_default_str();
 }
 
-// -v: notes as well as warnings on standard error.
+// -v: notes as well as warnings on standard error; -q: neither, and no
+// report on standard output; --color: auto (a terminal without NO_COLOR),
+// always or never.
 bool g_verbose = false;
+bool g_quiet = false;
+std::string g_color = "auto";
 
 // Collects live and reports every collector that did not succeed. A part
 // of the host that is simply not there (no iptables-legacy tables, the
@@ -73,7 +79,7 @@ CollectSummary collect_live(const CollectOptions& o) {
     if (r.status == CollectorStatus::ok && r.reason.empty()) continue;
     bool docker = std::string_view(name).substr(0, 6) == "docker";
     bool note = r.status == CollectorStatus::ok || (r.status == CollectorStatus::absent && !docker);
-    if (note && !g_verbose) continue;
+    if ((note && !g_verbose) || g_quiet) continue;
     warn(fmt::format("{}: {}: {}", name, to_string(r.status), r.reason.empty() ? "-" : r.reason));
   }
   return s;
@@ -141,7 +147,7 @@ std::function<int()> setup_collect(CLI::App* cmd) {
   auto strict = std::make_shared<bool>(false);
   auto pretty = std::make_shared<bool>(false);
   cmd->add_flag("--pretty", *pretty, "Indent the snapshot for reading (larger; default is one compact line)");
-  cmd->add_option("-o,--output", *out, "Write the snapshot here ('-' for standard output)")->capture_default_str();
+  cmd->add_option("-o,--output", *out, "Write the snapshot here ('-' for standard output)")->type_name("FILE")->capture_default_str();
   cmd->add_flag("--strict", *strict,
                 "Exit 3 when any collector was denied or failed (default: only when nothing could be collected)");
   add_live_options(cmd, *o, false);
@@ -196,9 +202,9 @@ std::function<int()> setup_explain(CLI::App* cmd) {
   auto to = std::make_shared<std::string>();
   auto iif = std::make_shared<std::string>();
   auto format = std::make_shared<std::string>("text");
-  cmd->add_option("--from", *from, "Source: an address (a remote host), host, host:ADDR, or container:NAME")->required();
-  cmd->add_option("--to", *to, "Destination ADDR:PORT/PROTO, IPv6 as [ADDR]:PORT/PROTO (PROTO tcp or udp)")->required();
-  cmd->add_option("--iif", *iif, "Interface a remote packet arrives on (default: from the routes)");
+  cmd->add_option("--from", *from, "Source: an address (a remote host), host, host:ADDR, or container:NAME")->type_name("SOURCE")->required();
+  cmd->add_option("--to", *to, "Destination ADDR:PORT/PROTO, IPv6 as [ADDR]:PORT/PROTO (PROTO tcp or udp)")->type_name("ADDR:PORT/PROTO")->required();
+  cmd->add_option("--iif", *iif, "Interface a remote packet arrives on (default: from the routes)")->type_name("IFACE");
   cmd->add_option("--format", *format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
   add_live_options(cmd, *o, true);
   return [o, from, to, iif, format]() {
@@ -282,15 +288,15 @@ void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_def
   cmd->add_option("--format", r.format, "text, json, jsonl (one finding per line, for log shippers) or sarif")
       ->check(CLI::IsMember({"text", "json", "jsonl", "sarif"}))
       ->capture_default_str();
-  cmd->add_option("-o,--output", r.out, "Write the report here ('-' for standard output)")->capture_default_str();
+  cmd->add_option("-o,--output", r.out, "Write the report here ('-' for standard output)")->type_name("FILE")->capture_default_str();
   cmd->add_option("--fail-on", r.fail_on,
                   "Exit 1 when a finding is at least this severe: none, info, low, medium, high, critical")
       ->transform(CLI::IsMember({"none", "info", "low", "medium", "high", "critical"}, CLI::ignore_case))
       ->capture_default_str();
   cmd->add_option("--suppressions", r.suppressions,
-                  "Accepted findings (docs/drift.md): reported as suppressed, not counted for the exit code");
+                  "Accepted findings (docs/drift.md): reported as suppressed, not counted for the exit code")->type_name("FILE");
   cmd->add_option("--prometheus", r.prometheus,
-                  "Also write node_exporter textfile metrics here (counts by severity, exposure, time of this run)");
+                  "Also write node_exporter textfile metrics here (counts by severity, exposure, time of this run)")->type_name("FILE")->type_name("FILE");
 }
 
 // Applies --suppressions, writes the report and the metrics, and returns the
@@ -319,7 +325,8 @@ int finish_report(const ReportOptions& o, const std::string& command, std::vecto
       body += dump_json(line, -1);
     }
   } else if (o.format == "sarif") body = dump_json(to_sarif(findings));
-  else body = text(o.out == "-" && isatty(1) && !std::getenv("NO_COLOR"));
+  else
+    body = text(g_color == "always" || (g_color == "auto" && o.out == "-" && isatty(1) && !std::getenv("NO_COLOR")));
   if (!(body.empty() && o.out == "-")) {
     auto w = write_text_file(o.out, body);
     if (!w) {
@@ -390,7 +397,7 @@ std::function<int()> setup_drift(CLI::App* cmd) {
   auto o = std::make_shared<LiveOptions>();
   auto r = std::make_shared<ReportOptions>();
   auto baseline = std::make_shared<std::string>();
-  cmd->add_option("--baseline", *baseline, "The baseline to compare with (from dockfw-audit baseline save)")->required();
+  cmd->add_option("--baseline", *baseline, "The baseline to compare with (from dockfw-audit baseline save)")->type_name("FILE")->required();
   add_report_options(cmd, *r, "info");
   add_live_options(cmd, *o, true);
   return [o, r, baseline]() {
@@ -447,8 +454,8 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
       ->check(CLI::IsMember({"guard", "owner"}))
       ->capture_default_str();
   cmd->add_option("--policy", *policy_file,
-                  "Intended exposure (docs/remediate.md); default: inferred from the host's own filter rules");
-  cmd->add_option("-o,--output", *out, "Write the nftables script here ('-' for standard output)")->capture_default_str();
+                  "Intended exposure (docs/remediate.md); default: inferred from the host's own filter rules")->type_name("FILE");
+  cmd->add_option("-o,--output", *out, "Write the nftables script here ('-' for standard output)")->type_name("FILE")->capture_default_str();
   add_live_options(cmd, *o, true);
   return [o, style, policy_file, out]() {
     GuardPolicy policy;
@@ -500,6 +507,16 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
   };
 }
 
+std::function<int()> setup_completion(CLI::App* cmd) {
+  auto shell = std::make_shared<std::string>();
+  cmd->add_option("SHELL", *shell, "bash or zsh")->required()->check(CLI::IsMember({"bash", "zsh"}));
+  CLI::App* app = cmd->get_parent();
+  return [shell, app]() {
+    std::fputs((*shell == "bash" ? bash_completion(*app) : zsh_completion(*app)).c_str(), stdout);
+    return stdout_written();
+  };
+}
+
 const std::vector<Command>& commands() {
   static const std::vector<Command> table = {
       {"scan", "Find what is wrong: exposure, bypassed filters, risky settings; text, JSON or SARIF, exit 1 at --fail-on",
@@ -518,6 +535,8 @@ const std::vector<Command>& commands() {
        setup_drift},
       {"remediate", "Write an nftables table that closes the holes scan finds, verified on the snapshot first",
        setup_remediate},
+      {"completion", "Print a completion script: source <(dockfw-audit completion bash), or zsh's fpath",
+       setup_completion},
   };
   return table;
 }
@@ -536,6 +555,12 @@ int main(int argc, char** argv) {
                "3 collection failed, 4 output not written."};
   app.set_version_flag("--version", fmt::format("dockfw-audit {}", kVersion));
   app.add_flag("-v,--verbose", g_verbose, "Also print notes (collectors that found nothing to read) on standard error");
+  app.add_flag("-q,--quiet", g_quiet,
+               "Print no report on standard output and no collector warnings: the exit code is the answer "
+               "(files named with -o are still written; errors are still printed)");
+  app.add_option("--color", g_color, "Colour in text reports: auto (a terminal, and NO_COLOR unset), always or never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->capture_default_str();
   app.fallthrough();  // -v after the command too
   app.require_subcommand(1);
   // A mistyped command gets its name said back, and the nearest command.
@@ -579,6 +604,11 @@ int main(int argc, char** argv) {
     CLI::App* sub = app.add_subcommand(c.name, c.summary);
     runners.emplace_back(sub, c.setup(sub));
   }
+  // The man page, from this same table (the build writes dockfw-audit.8).
+  if (argc == 3 && std::string_view(argv[1]) == "--man-page") {
+    std::fputs(man_page(app, kVersion, argv[2]).c_str(), stdout);
+    return stdout_written();
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -588,6 +618,11 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return kExitUsage;
+  }
+  // Quiet: standard output goes nowhere, whatever writes to it.
+  if (g_quiet && !std::freopen("/dev/null", "w", stdout)) {
+    warn(fmt::format("-q: cannot open /dev/null: {}", std::strerror(errno)));
+    return kExitOutputFailed;
   }
   for (auto& [sub, run] : runners)
     if (sub->parsed()) {
