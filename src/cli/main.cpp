@@ -22,6 +22,7 @@
 #include "analyze/endpoint.hpp"
 #include "analyze/engine.hpp"
 #include "analyze/exposure.hpp"
+#include "findings/artifact.hpp"
 #include "findings/report.hpp"
 #include "collect/collect.hpp"
 #include "drift/baseline.hpp"
@@ -281,6 +282,8 @@ struct ReportOptions {
   std::string fail_on;
   std::string suppressions;
   std::string prometheus;
+  std::string artifact;    // also write the host artifact here; SARIF points at its lines
+  std::string sarif_root;  // SARIF URIs relative to this directory
 };
 
 void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_default) {
@@ -296,7 +299,16 @@ void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_def
   cmd->add_option("--suppressions", r.suppressions,
                   "Accepted findings (docs/drift.md): reported as suppressed, not counted for the exit code")->type_name("FILE");
   cmd->add_option("--prometheus", r.prometheus,
-                  "Also write node_exporter textfile metrics here (counts by severity, exposure, time of this run)")->type_name("FILE")->type_name("FILE");
+                  "Also write node_exporter textfile metrics here (counts by severity, exposure, time of this run)")
+      ->type_name("FILE");
+  cmd->add_option("--artifact", r.artifact,
+                  "Also write the host's rules and state here as text, one rule a line (nft listing, iptables-save, "
+                  "Docker, sysctls): SARIF results point at its lines, for code scanning")
+      ->type_name("FILE");
+  cmd->add_option("--sarif-root", r.sarif_root,
+                  "Write SARIF file locations relative to this directory, the repository's root (default: the "
+                  "--artifact path as given, other files as absolute URIs)")
+      ->type_name("DIR")->type_name("FILE");
 }
 
 // Applies --suppressions, writes the report and the metrics, and returns the
@@ -304,7 +316,8 @@ void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_def
 // nothing changed). `host` (null when unknown) goes on every jsonl line.
 int finish_report(const ReportOptions& o, const std::string& command, std::vector<Finding>& findings,
                   const Exposure& exposure, const std::function<Json()>& json,
-                  const std::function<std::string(bool colour)>& text, const Json& host = Json()) {
+                  const std::function<std::string(bool colour)>& text, const Snapshot& snapshot,
+                  const Json& host = Json()) {
   if (!o.suppressions.empty()) {
     auto sup = load_suppressions(o.suppressions);
     if (!sup) {
@@ -312,6 +325,16 @@ int finish_report(const ReportOptions& o, const std::string& command, std::vecto
       return int(kExitUsage);
     }
     apply_suppressions(findings, *sup, today_utc());
+  }
+  // The host artifact first: the SARIF points at its lines.
+  std::optional<HostArtifact> artifact;
+  if (!o.artifact.empty()) {
+    artifact = make_host_artifact(snapshot, exposure);
+    auto w = write_text_file(o.artifact, artifact->text);
+    if (!w) {
+      warn(w.error().message);
+      return int(kExitOutputFailed);
+    }
   }
   std::string body;
   if (o.format == "json") body = dump_json(json());
@@ -324,7 +347,29 @@ int finish_report(const ReportOptions& o, const std::string& command, std::vecto
       if (!host.is_null()) line["host"] = host;
       body += dump_json(line, -1);
     }
-  } else if (o.format == "sarif") body = dump_json(to_sarif(findings));
+  } else if (o.format == "sarif") {
+    SarifPlaces places;
+    if (artifact) {
+      places.artifact = &*artifact;
+      places.artifact_path = o.artifact;
+    }
+    if (!o.sarif_root.empty()) {
+      // Both made absolute, so that the artifact's path and the files the
+      // findings name compare with the root.
+      char* real = realpath(o.sarif_root.c_str(), nullptr);
+      if (!real) {
+        warn(fmt::format("--sarif-root {}: {}", o.sarif_root, std::strerror(errno)));
+        return int(kExitUsage);
+      }
+      places.root = real;
+      std::free(real);
+      if (artifact && o.artifact[0] != '/') {
+        char cwd[4096];
+        if (getcwd(cwd, sizeof cwd)) places.artifact_path = fmt::format("{}/{}", cwd, o.artifact);
+      }
+    }
+    body = dump_json(to_sarif(findings, places));
+  }
   else
     body = text(g_color == "always" || (g_color == "auto" && o.out == "-" && isatty(1) && !std::getenv("NO_COLOR")));
   if (!(body.empty() && o.out == "-")) {
@@ -360,7 +405,7 @@ std::function<int()> setup_scan(CLI::App* cmd) {
       timing("scan");
       int code = finish_report(
           *r, "scan", res.findings, res.exposure, [&] { return to_json(res); },
-          [&](bool colour) { return render_text(res, colour); }, host_json(res));
+          [&](bool colour) { return render_text(res, colour); }, s, host_json(res));
       timing("output");
       return code;
     });
@@ -436,7 +481,7 @@ std::function<int()> setup_drift(CLI::App* cmd) {
             fmt::format("dockfw-audit drift since the baseline of {}", (*base).value("snapshot_collected_at", "?")),
             changes, colour, "change");
       };
-      int code = finish_report(*r, "drift", changes, now.exposure, json, text);
+      int code = finish_report(*r, "drift", changes, now.exposure, json, text, s);
       timing("output");
       return code;
     });

@@ -28,6 +28,7 @@ struct Location {
   std::string file;      // a file such as /etc/docker/daemon.json
   int line = 0;
   std::string logical;   // e.g. "nft:inet/filter/input", "sysctl:net.ipv4.conf.all.route_localnet"
+  std::string rule{};    // the rule itself when one is the cause: "nft inet filter input #3" (no handle)
 };
 
 struct Finding {

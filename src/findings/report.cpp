@@ -1,5 +1,7 @@
 #include "findings/report.hpp"
 
+#include "findings/artifact.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -166,7 +168,7 @@ Json to_json(const ScanResult& r) {
   return j;
 }
 
-Json to_sarif(const std::vector<Finding>& findings) {
+Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places) {
   Json rules = Json::array();
   std::map<std::string, std::size_t> index;
   for (const auto& def : catalogue()) {
@@ -181,23 +183,47 @@ Json to_sarif(const std::vector<Finding>& findings) {
     if (!def.references.empty()) rule["helpUri"] = def.references.front();
     rules.push_back(std::move(rule));
   }
+  // A file's URI: relative to the root when under it (what code scanning
+  // shows), else absolute. Without a root the artifact's path stays as given.
+  std::string root = places.root;
+  if (!root.empty() && root.back() != '/') root += '/';
+  auto uri_of = [&](const std::string& path, bool artifact) -> Json {
+    if (!root.empty() && path.rfind(root, 0) == 0) return {{"uri", path.substr(root.size())}, {"uriBaseId", "SRCROOT"}};
+    if (artifact && root.empty() && !path.empty() && path[0] != '/') return {{"uri", path}, {"uriBaseId", "SRCROOT"}};
+    return {{"uri", "file://" + path}};
+  };
+  auto physical = [&](const Json& artifact_location, int line) {
+    Json phys = {{"artifactLocation", artifact_location}};
+    if (line > 0) phys["region"] = {{"startLine", line}};
+    return phys;
+  };
+  const Json artifact_uri = places.artifact ? uri_of(places.artifact_path, true) : Json();
+  // The artifact's line of a location, 0 when there is none.
+  auto artifact_line = [&](const Location& l) { return places.artifact ? places.artifact->line_of(l) : 0; };
   Json results = Json::array();
   for (const auto& f : findings) {
     const RuleDef* def = find_rule(f.rule_id);
     Json loc;
-    if (!f.location.file.empty()) {
-      Json phys = {{"artifactLocation", {{"uri", "file://" + f.location.file}}}};
-      if (f.location.line > 0) phys["region"] = {{"startLine", f.location.line}};
-      loc["physicalLocation"] = std::move(phys);
-    } else {
-      loc["logicalLocations"] = Json::array({{{"fullyQualifiedName", f.location.logical}, {"kind", "namespace"}}});
+    bool file_in_root = !f.location.file.empty() && !root.empty() && f.location.file.rfind(root, 0) == 0;
+    if (int line = artifact_line(f.location); line > 0 && !file_in_root) {
+      loc["physicalLocation"] = physical(artifact_uri, line);
+    } else if (!f.location.file.empty()) {
+      loc["physicalLocation"] = physical(uri_of(f.location.file, false), f.location.line);
     }
+    if (!f.location.logical.empty())
+      loc["logicalLocations"] = Json::array({{{"fullyQualifiedName", f.location.logical}, {"kind", "namespace"}}});
+    Json related = Json::array();
+    if (loc.contains("physicalLocation") && !file_in_root && !f.location.file.empty() && artifact_line(f.location) > 0)
+      related.push_back({{"id", 1},
+                         {"physicalLocation", physical(uri_of(f.location.file, false), f.location.line)},
+                         {"message", {{"text", "the file on the host"}}}});
     Json res = {{"ruleId", f.rule_id},
                 {"ruleIndex", index.at(f.rule_id)},
                 {"level", sarif_level(def->severity)},
                 {"message", {{"text", f.message}}},
                 {"locations", Json::array({loc})},
                 {"partialFingerprints", {{"dockfwAuditIdentity/v1", fingerprint(f)}}}};
+    if (!related.empty()) res["relatedLocations"] = std::move(related);
     if (f.is_suppressed())
       res["suppressions"] = Json::array({{{"kind", "external"}, {"status", "accepted"}, {"justification", f.suppressed}}});
     if (!f.flow.empty()) {
@@ -207,6 +233,9 @@ Json to_sarif(const std::vector<Finding>& findings) {
         Json l = {{"message", {{"text", text}}}};
         std::string fq = st.origin.empty() ? st.where : st.origin;
         if (!fq.empty()) l["logicalLocations"] = Json::array({{{"fullyQualifiedName", fq}, {"kind", "function"}}});
+        // The rule's line in the artifact ("nft inet filter input #3 (handle 5)" without its handle).
+        if (int line = artifact_line({"", 0, "", st.origin.substr(0, st.origin.find(" (handle"))}); line > 0)
+          l["physicalLocation"] = physical(artifact_uri, line);
         tl.push_back({{"location", std::move(l)}});
       }
       res["codeFlows"] = Json::array({{{"threadFlows", Json::array({{{"locations", std::move(tl)}}})}}});
@@ -218,9 +247,10 @@ Json to_sarif(const std::vector<Finding>& findings) {
                                     {"rules", std::move(rules)}}}}},
               {"results", std::move(results)},
               {"columnKind", "unicodeCodePoints"}};
+  if (!root.empty()) run["originalUriBaseIds"] = {{"SRCROOT", {{"uri", "file://" + root}}}};
   return {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"}, {"version", "2.1.0"}, {"runs", Json::array({run})}};
 }
 
-Json to_sarif(const ScanResult& r) { return to_sarif(r.findings); }
+Json to_sarif(const ScanResult& r, const SarifPlaces& places) { return to_sarif(r.findings, places); }
 
 }  // namespace dfa

@@ -8,6 +8,16 @@
 
 namespace dfa {
 
+// Where SARIF's file locations point (docs/findings.md, "SARIF for code
+// scanning"). With a host artifact (artifact.hpp) written beside the report,
+// a result whose cause lives in the kernel points at the artifact's line;
+// paths under `root` are written relative to it, the others as file:// URIs.
+struct HostArtifact;
+struct SarifPlaces {
+  const HostArtifact* artifact = nullptr;
+  std::string artifact_path;  // as written
+  std::string root;           // "" : the artifact's path as given, other files absolute
+};
 struct ScanResult {
   std::vector<Finding> findings;
   Exposure exposure;
@@ -19,7 +29,7 @@ std::string render_text(const ScanResult& r, bool colour);
 Json to_json(const ScanResult& r);
 // Which host and when its snapshot was read: scan JSON's and jsonl's "host".
 Json host_json(const ScanResult& r);
-Json to_sarif(const ScanResult& r);
+Json to_sarif(const ScanResult& r, const SarifPlaces& places = {});
 // What scan reports on: the exposure and every check of the catalogue on it.
 ScanResult run_scan(const Engine& engine);
 
@@ -30,7 +40,7 @@ std::string render_findings_text(const std::string& what, const std::vector<Find
 // Counts by severity, suppressed ones apart; `noun` names the total.
 Json severity_summary(const std::vector<Finding>& fs, const std::string& noun = "findings");
 Json finding_json(const Finding& f);
-Json to_sarif(const std::vector<Finding>& findings);
+Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places = {});
 // 64-bit FNV-1a as 16 hex digits: the same across runs, builds and hosts.
 std::string stable_hash(std::string_view s);
 std::string fingerprint(const Finding& f);  // stable hash of rule id and identity

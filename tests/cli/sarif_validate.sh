@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # SARIF from scan on every lab scenario, from drift and with suppressions must pass Microsoft's SARIF multitool
-# (npm @microsoft/sarif-multitool) with no errors. Skips (77) without npm.
+# (npm @microsoft/sarif-multitool) with no errors, its GitHub rule kind (Ghas) enabled; and, written with
+# --artifact and --sarif-root as a CI job would, at least 90% of the results must have a file location
+# that code scanning shows: a relative URI to a file that exists, at a line it has. Skips (77) without npm.
 set -euo pipefail
 source "$DFA_SRC/tests/lib.sh"
 command -v npm >/dev/null || dfa_skip "npm is not installed"
@@ -21,20 +23,53 @@ failures=0
 scenarios=$DFA_SRC/fixtures/scenarios
 "$DFA_BIN" baseline save "$tmp/base.json" --snapshot "$scenarios/07-forward-guard/snapshot.json"
 "$DFA_BIN" drift --baseline "$tmp/base.json" --snapshot "$scenarios/01-bypass-nft/snapshot.json" --format sarif \
-  --fail-on none -o "$tmp/drift-07-to-01.sarif"
+  --fail-on none -o "$tmp/drift-07-to-01.sarif" --artifact "$tmp/drift-07-to-01.host.txt" --sarif-root "$tmp"
 printf '{"schema_version": 1, "suppressions": [{"rule": "DFA003", "match": "web", "justification": "lab"}]}' >"$tmp/sup.json"
 "$DFA_BIN" scan --snapshot "$scenarios/01-bypass-nft/snapshot.json" --format sarif --fail-on none \
   --suppressions "$tmp/sup.json" -o "$tmp/suppressed-01.sarif"
 grep -q '"suppressions"' "$tmp/suppressed-01.sarif" || { echo "FAIL suppressed-01: no suppressions in the SARIF"; exit 1; }
+mkdir -p "$tmp/artifacts"
 # Every recording of every Docker version (NAME/ and NAME/docker-VERSION/).
 for snap in "$scenarios"/*/snapshot.json "$scenarios"/*/docker-*/snapshot.json; do
   rel=${snap#"$scenarios"/}
   rel=${rel%/snapshot.json}
-  "$DFA_BIN" scan --snapshot "$snap" --format sarif --fail-on none -o "$tmp/${rel//\//_}.sarif"
+  (cd "$tmp" && "$DFA_BIN" scan --snapshot "$snap" --format sarif --fail-on none -o "${rel//\//_}.sarif" \
+    --artifact "artifacts/${rel//\//_}.txt" --sarif-root .)
 done
+# Where code scanning can show a result (GitHub's GH1001/GH1005: a physical
+# location whose URI is relative to the repository).
+python3 - "$tmp" <<'PY' || failures=$((failures + 1))
+import json, os, sys
+root = sys.argv[1]
+total = shown = 0
+for name in sorted(os.listdir(root)):
+    if not name.endswith(".sarif") or name.startswith("suppressed"):
+        continue
+    for res in json.load(open(os.path.join(root, name)))["runs"][0]["results"]:
+        total += 1
+        phys = res["locations"][0].get("physicalLocation")
+        if not phys:
+            continue
+        uri = phys["artifactLocation"]["uri"]
+        if uri.startswith("file:") or uri.startswith("/"):
+            continue
+        path = os.path.join(root, uri)
+        if not os.path.isfile(path):
+            sys.exit(f"FAIL {name}: {uri} does not exist")
+        line = phys.get("region", {}).get("startLine", 1)
+        with open(path) as f:
+            n = sum(1 for _ in f)
+        if not 1 <= line <= n:
+            sys.exit(f"FAIL {name}: {uri} has {n} lines, the result points at {line}")
+        shown += 1
+share = shown / total if total else 0
+print(f"sarif locations: {shown} of {total} results ({share:.0%}) point at a line of a file beside the report")
+if total == 0 or share < 0.9:
+    sys.exit("FAIL fewer than 90% of SARIF results have a file location")
+PY
 for f in "$tmp"/*.sarif; do
   name=$(basename "$f" .sarif)
-  if ! out=$(cd "$tool_dir" && npx --no-install sarif-multitool validate "$f" 2>&1); then
+  if ! out=$(cd "$tool_dir" && npx --no-install sarif-multitool validate --rule-kind '"Ghas;Sarif"' "$f" 2>&1); then
     echo "FAIL $name: the multitool did not run: $out"
     failures=$((failures + 1))
   elif grep -qE ': error |error SARIF|ERROR' <<<"$out"; then

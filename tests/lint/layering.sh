@@ -31,6 +31,7 @@ allowed=(
   src/findings/checks/dfa002_legacy_beside_nftables.cpp  # reads legacy and nft rule JSON (next: the rule IR)
   src/findings/checks/dfa013_dnat_to_nothing.cpp         # reads DNAT targets from rule JSON (next: the rule IR)
   src/findings/report.cpp src/findings/report.hpp    # JSON and SARIF reporters
+  src/findings/artifact.cpp                          # renders the rule JSON as text (a reporter; next: the rule IR)
   src/drift/baseline.cpp src/drift/baseline.hpp      # the baseline is JSON end to end (next: a typed Baseline)
   src/drift/metrics.cpp                              # severity counts come as JSON
   src/drift/suppress.cpp                             # reads its file

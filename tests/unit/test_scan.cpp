@@ -5,22 +5,67 @@
 
 #include <filesystem>
 #include <set>
+#include <sstream>
 
+#include "findings/artifact.hpp"
 #include "findings/report.hpp"
 #include "fixtures.hpp"
 
 using dfa::Json;
 
 namespace {
+const dfa::Snapshot* last_snapshot = nullptr;
 dfa::ScanResult scan(const std::string& scenario) {
   auto snap = dfa::load_snapshot(fixture_path("scenarios/" + scenario + "/snapshot.json"));
   REQUIRE(snap.ok());
   static std::vector<std::unique_ptr<dfa::Snapshot>> keep;  // the engine refers to its snapshot
   keep.push_back(std::make_unique<dfa::Snapshot>(std::move(*snap)));
+  last_snapshot = keep.back().get();
   dfa::Engine engine(*keep.back());
   return dfa::run_scan(engine);
 }
+
+// Line n (1-based) of text, "" past its end.
+std::string line_of(const std::string& text, int n) {
+  std::istringstream in(text);
+  std::string line;
+  for (int i = 0; i < n; ++i)
+    if (!std::getline(in, line)) return "";
+  return line;
+}
 }  // namespace
+
+TEST_CASE("given the host artifact, then each SARIF result points at the line of its cause") {
+  // scenario 01: the input rule the DNAT bypasses, the container; 12: the sysctl.
+  for (const std::string sc : {"01-bypass-nft", "12-route-localnet", "02-bypass-legacy"}) {
+    auto r = scan(sc);
+    dfa::HostArtifact art = dfa::make_host_artifact(*last_snapshot, r.exposure);
+    Json s = dfa::to_sarif(r, {&art, "host.txt", ""});
+    for (const auto& res : s["runs"][0]["results"]) {
+      CAPTURE(sc);
+      CAPTURE(res.dump());
+      const Json& phys = res["locations"][0]["physicalLocation"];
+      REQUIRE(phys["artifactLocation"]["uri"] == "host.txt");
+      std::string line = line_of(art.text, phys["region"]["startLine"].get<int>());
+      std::string id = res["ruleId"];
+      if (id == "DFA001") CHECK(line.find("tcp dport 8080 drop") != std::string::npos);
+      if (id == "DFA003" || id == "DFA005") CHECK(line.rfind("container web ", 0) == 0);
+      if (id == "DFA007") CHECK(line.find("route_localnet = 1") != std::string::npos);
+      if (id == "DFA002") CHECK(line == ":DOCKER -");
+      // The packet path's rules point at their own lines.
+      for (const auto& tl : res.value("codeFlows", Json::array()))
+        for (const auto& step : tl["threadFlows"][0]["locations"]) {
+          const Json& l = step["location"];
+          if (!l.contains("physicalLocation")) continue;
+          std::string fq = l["logicalLocations"][0]["fullyQualifiedName"];
+          std::string rule_line = line_of(art.text, l["physicalLocation"]["region"]["startLine"].get<int>());
+          CAPTURE(fq);
+          CHECK(!rule_line.empty());
+          CHECK(rule_line.find("chain ") == std::string::npos);  // a rule, not a chain header
+        }
+    }
+  }
+}
 
 TEST_CASE("given each lab scenario, then scan reports exactly the golden findings") {
   int n = 0;

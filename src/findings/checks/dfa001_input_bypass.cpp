@@ -68,7 +68,7 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
                     "forwards the packet before the input hook; {} decides",
                     en.what, total, first.front().cls->label, first.front().destination, by, others,
                     rules.size() > 1 ? "" : "s", c.outcome->decided_by),
-        {"", 0, logical_of(by)}, fmt::format("{}|{}", en.what, by), ev,
+        {"", 0, logical_of(by), by}, fmt::format("{}|{}", en.what, by), ev,
         engine.run(c.source_class.source, c.destination_addr, en.port, en.proto, true).steps);
   }
 }
