@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# The integration files work with the tools they are for: the Prometheus
+# rules pass promtool's check and their unit tests, and every metric they use
+# is one dockfw-audit writes; the Ansible playbook passes ansible-playbook
+# --syntax-check; the GitHub Actions example is YAML whose dockfw-audit
+# options all exist and which uploads SARIF. Skips (77) without the tools.
+set -euo pipefail
+source "$DFA_SRC/tests/lib.sh"
+for t in promtool ansible-playbook python3; do
+  command -v "$t" >/dev/null || dfa_skip "$t is not installed (ci/install-deps.sh installs it)"
+done
+dfa_tmpdir tmp
+rules=$DFA_SRC/packaging/prometheus
+promtool check rules "$rules/dockfw-audit.rules.yml" >"$tmp/check" 2>&1 || dfa_fail "promtool check rules: $(cat "$tmp/check")"
+(cd "$rules" && promtool test rules dockfw-audit.rules.test.yml) >"$tmp/test" 2>&1 ||
+  dfa_fail "promtool test rules: $(cat "$tmp/test")"
+
+# Every metric the rules use is one the tool writes.
+"$DFA_BIN" scan --snapshot "$DFA_SRC/fixtures/scenarios/01-bypass-nft/snapshot.json" --fail-on none -o /dev/null \
+  --prometheus "$tmp/metrics.prom"
+for m in $(grep -o 'dockfw_audit_[a-z_]*' "$rules/dockfw-audit.rules.yml" | sort -u); do
+  grep -q "^# TYPE $m " "$tmp/metrics.prom" || dfa_fail "the rules use $m, which dockfw-audit does not write"
+done
+
+ansible-playbook -i localhost, --syntax-check "$DFA_SRC/docs/examples/ansible-playbook.yml" >"$tmp/ansible" 2>&1 ||
+  dfa_fail "ansible-playbook --syntax-check: $(cat "$tmp/ansible")"
+
+python3 - "$DFA_SRC/docs/examples/github-actions.yml" "$DFA_BIN" <<'PY' || dfa_fail "the GitHub Actions example"
+import re, subprocess, sys, yaml
+wf = yaml.safe_load(open(sys.argv[1]))
+steps = wf["jobs"]["scan"]["steps"]
+uses = [s.get("uses", "") for s in steps]
+assert any(u.startswith("github/codeql-action/upload-sarif@") for u in uses), "no upload-sarif step"
+run = "\n".join(s.get("run", "") for s in steps)
+calls = re.findall(r"dockfw-audit (\w+)((?:[^\n]|\\\n)*)", run)
+assert calls, "no dockfw-audit command"
+for cmd, args in calls:
+    help_text = subprocess.run([sys.argv[2], cmd, "--help"], capture_output=True, text=True, check=True).stdout
+    for opt in re.findall(r"(?<![\w-])(--[a-z][a-z-]*)", args):
+        assert opt in help_text, f"dockfw-audit {cmd} has no option {opt}"
+print("ok workflow: upload-sarif, and", ", ".join(sorted({c for c, _ in calls})), "with options that exist")
+PY
+echo "ok integration: promtool rules and tests, ansible syntax, GitHub Actions example"
