@@ -11,7 +11,7 @@ pkgs=(
   docker.io busybox-static
   clang libclang-rt-14-dev
   zsh man-db groff-base
-  prometheus ansible-core python3-yaml
+  prometheus ansible-core python3-yaml python3-jsonschema
 )
 # npm runs Microsoft's SARIF validator in the tests; use the machine's own
 # Node.js where there is one, Debian's otherwise.

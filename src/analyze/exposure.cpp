@@ -889,7 +889,7 @@ Json to_json(const Exposure& x) {
   return j;
 }
 
-void write_json(const Exposure& x, const std::function<void(std::string_view)>& out) {
+void write_json(const Exposure& x, const std::function<void(std::string_view)>& out, std::string_view head) {
   // The same text as dump_json(to_json(x)), written as it is made: the
   // document of a large host is millions of source labels (each label is
   // escaped once).
@@ -909,7 +909,9 @@ void write_json(const Exposure& x, const std::function<void(std::string_view)>& 
     for (std::size_t i = 0; i < v.size(); ++i) fmt::format_to(std::back_inserter(b), "{}  {}{}\n", indent, quoted(v[i]), i + 1 < v.size() ? "," : "");
     fmt::format_to(std::back_inserter(b), "{}]", indent);
   };
-  b += "{\n  \"schema_version\": 1,\n  \"source_classes\": ";
+  b += "{\n  \"schema_version\": 1,\n";
+  b += head;
+  b += "  \"source_classes\": ";
   if (x.classes.empty()) b += "[]";
   else {
     b += "[\n";

@@ -139,7 +139,9 @@ Exposure compute_exposure(const Engine& e);
 Json to_json(const Exposure& x);
 // The text of dump_json(to_json(x)), handed to out piece by piece as it is
 // made (no document in memory: a large host's is millions of labels).
-void write_json(const Exposure& x, const std::function<void(std::string_view)>& out);
+// `head`: members placed after schema_version, each as `  "name": value,\n`
+// (the exposure command's tool and host).
+void write_json(const Exposure& x, const std::function<void(std::string_view)>& out, std::string_view head = {});
 std::string render_text(const Exposure& x);
 // One line per published port or socket: where it is open and to how many
 // source classes (the table at the end of a scan report).

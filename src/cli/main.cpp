@@ -237,6 +237,8 @@ std::function<int()> setup_explain(CLI::App* cmd) {
       if (*format == "json") {
         Json j;
         j["schema_version"] = 1;
+        j["tool"] = tool_json();
+        j["host"] = host_json(s);
         j["from"] = *from;
         j["to"] = *to;
         j.update(to_json(out));
@@ -265,7 +267,9 @@ std::function<int()> setup_exposure(CLI::App* cmd) {
       const Exposure& x = *kept;
       timing("exposure");
       if (*format == "json")
-        write_json(x, [](std::string_view b) { std::fwrite(b.data(), 1, b.size(), stdout); });
+        write_json(
+            x, [](std::string_view b) { std::fwrite(b.data(), 1, b.size(), stdout); },
+            fmt::format("  \"tool\": {},\n  \"host\": {},\n", tool_json().dump(), host_json(s).dump()));
       else
         std::fputs(render_text(x).c_str(), stdout);
       int code = stdout_written();
@@ -465,7 +469,8 @@ std::function<int()> setup_drift(CLI::App* cmd) {
         Json j;
         j["schema_version"] = 1;
         j["kind"] = "drift";
-        j["tool"] = {{"name", "dockfw-audit"}, {"version", kVersion}};
+        j["tool"] = tool_json();
+        j["host"] = host_json(s);
         j["baseline"] = {{"path", *baseline}, {"snapshot_collected_at", (*base).value("snapshot_collected_at", "")}};
         j["snapshot_collected_at"] = s.doc.value("collected_at", "");
         j["summary"] = severity_summary(changes, "changes");
@@ -650,6 +655,12 @@ int main(int argc, char** argv) {
     runners.emplace_back(sub, c.setup(sub));
   }
   // The man page, from this same table (the build writes dockfw-audit.8).
+  // The snapshot's JSON Schema, from the shapes the reader checks
+  // (docs/schemas/snapshot.schema.json is this output; a test compares).
+  if (argc == 2 && std::string_view(argv[1]) == "--snapshot-schema") {
+    std::fputs(dump_json(snapshot_json_schema(), 2).c_str(), stdout);
+    return stdout_written();
+  }
   if (argc == 3 && std::string_view(argv[1]) == "--man-page") {
     std::fputs(man_page(app, kVersion, argv[2]).c_str(), stdout);
     return stdout_written();

@@ -154,11 +154,15 @@ Json finding_json(const Finding& f) {
 }
 
 Json host_json(const ScanResult& r) { return {{"hostname", r.hostname}, {"collected_at", r.collected_at}}; }
+Json host_json(const Snapshot& s) {
+  return {{"hostname", s.host ? s.host->hostname : std::string()}, {"collected_at", string_member(s.doc, "collected_at")}};
+}
+Json tool_json() { return {{"name", "dockfw-audit"}, {"version", kVersion}}; }
 
 Json to_json(const ScanResult& r) {
   Json j;
   j["schema_version"] = 1;
-  j["tool"] = {{"name", "dockfw-audit"}, {"version", kVersion}};
+  j["tool"] = tool_json();
   j["host"] = host_json(r);
   j["summary"] = severity_summary(r.findings);
   Json fs = Json::array();

@@ -29,6 +29,8 @@ std::string render_text(const ScanResult& r, bool colour);
 Json to_json(const ScanResult& r);
 // Which host and when its snapshot was read: scan JSON's and jsonl's "host".
 Json host_json(const ScanResult& r);
+Json host_json(const Snapshot& s);  // the same from the snapshot
+Json tool_json();                   // {"name": "dockfw-audit", "version": ...}
 Json to_sarif(const ScanResult& r, const SarifPlaces& places = {});
 // What scan reports on: the exposure and every check of the catalogue on it.
 ScanResult run_scan(const Engine& engine);

@@ -53,6 +53,43 @@ Member req(const char* key, Shape s) { return {key, std::make_shared<const Shape
 
 }  // namespace shape
 
+Json to_json_schema(const Shape& s) {
+  Json j = Json::object();
+  switch (s.type) {
+    case Shape::Type::any: break;
+    case Shape::Type::string: j["type"] = "string"; break;
+    case Shape::Type::boolean: j["type"] = "boolean"; break;
+    case Shape::Type::uint:
+      j["type"] = "integer";
+      j["minimum"] = 0;
+      if (s.max != std::numeric_limits<std::uint64_t>::max()) j["maximum"] = s.max;
+      break;
+    case Shape::Type::integer: j["type"] = "integer"; break;
+    case Shape::Type::object: {
+      j["type"] = "object";
+      Json props = Json::object(), required = Json::array();
+      for (const Member& m : s.members) {
+        props[m.key] = to_json_schema(*m.shape);
+        if (m.required) required.push_back(m.key);
+      }
+      if (!props.empty()) j["properties"] = std::move(props);
+      if (!required.empty()) j["required"] = std::move(required);
+      break;
+    }
+    case Shape::Type::array:
+      j["type"] = "array";
+      j["items"] = to_json_schema(*s.elem);
+      break;
+    case Shape::Type::map:
+      j["type"] = "object";
+      j["additionalProperties"] = to_json_schema(*s.elem);
+      break;
+  }
+  if (s.nullable && j.contains("type")) j["type"] = Json::array({j["type"], "null"});
+  if (s.alt) j = {{"anyOf", Json::array({j, to_json_schema(*s.alt)})}};
+  return j;
+}
+
 std::string pointer_token(std::string_view key) {
   std::string t;
   for (char c : key) {

@@ -68,6 +68,10 @@ class JsonPath {
 // The first mismatch as "/pointer: what", or nullopt when j fits.
 std::optional<std::string> check_shape(const Shape& s, const Json& j, JsonPath& path);
 std::optional<std::string> check_shape(const Shape& s, const Json& j, const std::string& pointer);
+// The shape as a JSON Schema (draft 2020-12) fragment: the same contract the
+// reader checks, published (docs/schemas/snapshot.schema.json).
+Json to_json_schema(const Shape& s);
+
 // One reference token of a JSON pointer, escaped (RFC 6901: ~ and /).
 std::string pointer_token(std::string_view key);
 

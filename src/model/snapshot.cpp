@@ -308,6 +308,51 @@ Result<bool> validate_snapshot(const Json& doc, const std::string& name) {
   return true;
 }
 
+Json snapshot_json_schema() {
+  using namespace shape;
+  Json objects = Json::object();
+  for (const char* kind : {"table", "chain", "rule", "set", "map", "element"})
+    objects[kind] = to_json_schema(*nft_object_shape(kind));
+  static const Shape nft_top = object({opt("version", str()), opt("json_schema_version", uint()),
+                                       opt("generation", uint()), req("ruleset", array(object({}))),
+                                       opt("undecoded_xt", array(any()))});
+  Json nft = to_json_schema(nft_top);
+  // Each ruleset entry is an object of one member naming its kind; the
+  // kinds the readers use have their shape, the others pass.
+  nft["properties"]["ruleset"]["items"] = {{"type", "object"},
+                                          {"minProperties", 1},
+                                          {"maxProperties", 1},
+                                          {"properties", std::move(objects)}};
+  auto section = [](Json j) {
+    if (j.contains("type")) j["type"] = Json::array({j["type"], "null"});
+    return j;
+  };
+  Json collector = {{"type", "object"},
+                    {"required", {"status"}},
+                    {"properties",
+                     {{"status", {{"enum", {"ok", "absent", "denied", "error"}}}}, {"reason", {{"type", "string"}}}}}};
+  return {
+      {"$schema", "https://json-schema.org/draft/2020-12/schema"},
+      {"$id", "https://dockfw-audit.invalid/schemas/snapshot.schema.json"},
+      {"title", "dockfw-audit snapshot"},
+      {"description",
+       "What dockfw-audit collect writes (docs/snapshot.md). Generated from the shapes the reader checks "
+       "(src/model/snapshot.cpp): a snapshot this schema accepts is one the tool reads. A collector whose status is "
+       "ok has its section."},
+      {"type", "object"},
+      {"required", {"schema_version", "collectors"}},
+      {"properties",
+       {{"schema_version", {{"type", "integer"}, {"minimum", 1}, {"maximum", kSnapshotSchemaVersion}}},
+        {"tool", {{"type", "object"}}},
+        {"collected_at", {{"type", "string"}}},
+        {"collectors", {{"type", "object"}, {"additionalProperties", collector}}},
+        {"host", section(to_json_schema(host_shape()))},
+        {"nftables", section(std::move(nft))},
+        {"iptables_legacy", section(to_json_schema(legacy_shape()))},
+        {"docker_config", section(to_json_schema(docker_config_shape()))},
+        {"docker_api", section(to_json_schema(docker_api_shape()))}}}};
+}
+
 Result<Snapshot> load_snapshot(const std::string& path) {
   auto j = read_json_file(path);
   if (!j) return j.error();

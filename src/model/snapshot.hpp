@@ -63,5 +63,8 @@ DockerDaemon lower_docker_config(const Json& section);
 // offending value, e.g. "snap.json: /nftables/ruleset/3: expected an object".
 Result<bool> validate_snapshot(const Json& doc, const std::string& name);
 Result<Snapshot> load_snapshot(const std::string& path);
+// The JSON Schema (draft 2020-12) of what validate_snapshot accepts, made from
+// the same shapes (docs/schemas/snapshot.schema.json is this, checked by a test).
+Json snapshot_json_schema();
 
 }  // namespace dfa
