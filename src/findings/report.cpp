@@ -191,8 +191,9 @@ Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places) {
   // shows), else absolute. Without a root the artifact's path stays as given.
   std::string root = places.root;
   if (!root.empty() && root.back() != '/') root += '/';
+  auto in_root = [&](const std::string& path) { return !root.empty() && path.rfind(root, 0) == 0; };
   auto uri_of = [&](const std::string& path, bool artifact) -> Json {
-    if (!root.empty() && path.rfind(root, 0) == 0) return {{"uri", path.substr(root.size())}, {"uriBaseId", "SRCROOT"}};
+    if (in_root(path)) return {{"uri", path.substr(root.size())}, {"uriBaseId", "SRCROOT"}};
     if (artifact && root.empty() && !path.empty() && path[0] != '/') return {{"uri", path}, {"uriBaseId", "SRCROOT"}};
     return {{"uri", "file://" + path}};
   };
@@ -208,19 +209,22 @@ Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places) {
   for (const auto& f : findings) {
     const RuleDef* def = find_rule(f.rule_id);
     Json loc;
-    bool file_in_root = !f.location.file.empty() && !root.empty() && f.location.file.rfind(root, 0) == 0;
-    if (int line = artifact_line(f.location); line > 0 && !file_in_root) {
+    // A file under the root is shown itself; otherwise the artifact's line,
+    // with the file on the host (if any) kept as a related location.
+    const bool has_file = !f.location.file.empty();
+    const int line = has_file && in_root(f.location.file) ? 0 : artifact_line(f.location);
+    Json related = Json::array();
+    if (line > 0) {
       loc["physicalLocation"] = physical(artifact_uri, line);
-    } else if (!f.location.file.empty()) {
+      if (has_file)
+        related.push_back({{"id", 1},
+                           {"physicalLocation", physical(uri_of(f.location.file, false), f.location.line)},
+                           {"message", {{"text", "the file on the host"}}}});
+    } else if (has_file) {
       loc["physicalLocation"] = physical(uri_of(f.location.file, false), f.location.line);
     }
     if (!f.location.logical.empty())
       loc["logicalLocations"] = Json::array({{{"fullyQualifiedName", f.location.logical}, {"kind", "namespace"}}});
-    Json related = Json::array();
-    if (loc.contains("physicalLocation") && !file_in_root && !f.location.file.empty() && artifact_line(f.location) > 0)
-      related.push_back({{"id", 1},
-                         {"physicalLocation", physical(uri_of(f.location.file, false), f.location.line)},
-                         {"message", {{"text", "the file on the host"}}}});
     Json res = {{"ruleId", f.rule_id},
                 {"ruleIndex", index.at(f.rule_id)},
                 {"level", sarif_level(def->severity)},

@@ -233,11 +233,15 @@ std::optional<std::string> check_statement(const Json& stmt, JsonPath& path) {
   return e;
 }
 
+// The nftables section around its ruleset (each entry is checked by kind).
+const Shape& nftables_shape() {
+  static const Shape s = object({opt("version", str()), opt("json_schema_version", uint()), opt("generation", uint()),
+                                 req("ruleset", array(object({}))), opt("undecoded_xt", array(any()))});
+  return s;
+}
+
 std::optional<std::string> check_nftables(const Json& s) {
-  static const Shape top = object({opt("version", str()), opt("json_schema_version", uint()),
-                                   opt("generation", uint()), req("ruleset", array(object({}))),
-                                   opt("undecoded_xt", array(any()))});
-  if (auto e = check_shape(top, s, "/nftables")) return e;
+  if (auto e = check_shape(nftables_shape(), s, "/nftables")) return e;
   const Json& rs = s["ruleset"];
   JsonPath path([] { return std::string("/nftables/ruleset"); });
   for (std::size_t i = 0; i < rs.size(); ++i) {
@@ -313,20 +317,13 @@ Json snapshot_json_schema() {
   Json objects = Json::object();
   for (const char* kind : {"table", "chain", "rule", "set", "map", "element"})
     objects[kind] = to_json_schema(*nft_object_shape(kind));
-  static const Shape nft_top = object({opt("version", str()), opt("json_schema_version", uint()),
-                                       opt("generation", uint()), req("ruleset", array(object({}))),
-                                       opt("undecoded_xt", array(any()))});
-  Json nft = to_json_schema(nft_top);
+  Json nft = to_json_schema(nullable(nftables_shape()));
   // Each ruleset entry is an object of one member naming its kind; the
   // kinds the readers use have their shape, the others pass.
   nft["properties"]["ruleset"]["items"] = {{"type", "object"},
                                           {"minProperties", 1},
                                           {"maxProperties", 1},
                                           {"properties", std::move(objects)}};
-  auto section = [](Json j) {
-    if (j.contains("type")) j["type"] = Json::array({j["type"], "null"});
-    return j;
-  };
   Json collector = {{"type", "object"},
                     {"required", {"status"}},
                     {"properties",
@@ -346,11 +343,11 @@ Json snapshot_json_schema() {
         {"tool", {{"type", "object"}}},
         {"collected_at", {{"type", "string"}}},
         {"collectors", {{"type", "object"}, {"additionalProperties", collector}}},
-        {"host", section(to_json_schema(host_shape()))},
-        {"nftables", section(std::move(nft))},
-        {"iptables_legacy", section(to_json_schema(legacy_shape()))},
-        {"docker_config", section(to_json_schema(docker_config_shape()))},
-        {"docker_api", section(to_json_schema(docker_api_shape()))}}}};
+        {"host", to_json_schema(nullable(host_shape()))},
+        {"nftables", std::move(nft)},
+        {"iptables_legacy", to_json_schema(nullable(legacy_shape()))},
+        {"docker_config", to_json_schema(nullable(docker_config_shape()))},
+        {"docker_api", to_json_schema(nullable(docker_api_shape()))}}}};
 }
 
 Result<Snapshot> load_snapshot(const std::string& path) {
