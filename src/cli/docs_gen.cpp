@@ -190,6 +190,7 @@ std::string bash_completion(CLI::App& app) {
       v += fmt::format("      {}) COMPREPLY=({}); return;;\n", fmt::join(switches(*o), "|"),
                        !c.empty()                   ? fmt::format("$(compgen -W '{}' -- \"$cur\")", fmt::join(c, " "))
                        : value_name(*o) == "FILE" ? std::string("$(compgen -f -- \"$cur\")")
+                       : value_name(*o) == "DIR"  ? std::string("$(compgen -d -- \"$cur\")")
                                                   : std::string());
     }
     return v;
@@ -254,6 +255,7 @@ std::string zsh_completion(CLI::App& app) {
         action = fmt::format(":{}:{}", quote(value_name(*o)),
                              !c.empty()                   ? fmt::format("({})", fmt::join(c, " "))
                              : value_name(*o) == "FILE" ? std::string("_files")
+                             : value_name(*o) == "DIR"  ? std::string("_files -/")
                                                         : std::string(" "));
       }
       out += fmt::format("    '{}[{}]{}' \\\n", head, quote(o->get_description()), action);

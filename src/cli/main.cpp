@@ -312,7 +312,7 @@ void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_def
   cmd->add_option("--sarif-root", r.sarif_root,
                   "Write SARIF file locations relative to this directory, the repository's root (default: the "
                   "--artifact path as given, other files as absolute URIs)")
-      ->type_name("DIR")->type_name("FILE");
+      ->type_name("DIR");
 }
 
 // Applies --suppressions, writes the report and the metrics, and returns the
@@ -358,19 +358,23 @@ int finish_report(const ReportOptions& o, const std::string& command, std::vecto
       places.artifact_path = o.artifact;
     }
     if (!o.sarif_root.empty()) {
-      // Both made absolute, so that the artifact's path and the files the
-      // findings name compare with the root.
-      char* real = realpath(o.sarif_root.c_str(), nullptr);
-      if (!real) {
+      // The root and the artifact (written above, so it exists) resolved
+      // alike, so that one compares with the other ("../x" and links too).
+      auto resolved = [](const std::string& path) -> std::optional<std::string> {
+        char* real = realpath(path.c_str(), nullptr);
+        if (!real) return std::nullopt;
+        std::string r = real;
+        std::free(real);
+        return r;
+      };
+      auto root = resolved(o.sarif_root);
+      if (!root) {
         warn(fmt::format("--sarif-root {}: {}", o.sarif_root, std::strerror(errno)));
         return int(kExitUsage);
       }
-      places.root = real;
-      std::free(real);
-      if (artifact && o.artifact[0] != '/') {
-        char cwd[4096];
-        if (getcwd(cwd, sizeof cwd)) places.artifact_path = fmt::format("{}/{}", cwd, o.artifact);
-      }
+      places.root = *root;
+      if (artifact)
+        if (auto a = resolved(o.artifact)) places.artifact_path = *a;
     }
     body = dump_json(to_sarif(findings, places));
   }

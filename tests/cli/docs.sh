@@ -39,6 +39,9 @@ complete_words dockfw-audit scan --format "" | sort | tr '\n' ' ' | grep -q "^js
 complete_words dockfw-audit --color "" | grep -qx never || dfa_fail "bash: --color offers no values"
 complete_words dockfw-audit -v drift --fail | grep -qx -- --fail-on || dfa_fail "bash: drift --fail does not complete"
 complete_words dockfw-audit baseline "" | grep -qx save || dfa_fail "bash: baseline offers no save"
+mkdir -p "$tmp/somedir" && touch "$tmp/somefile"
+offered=$(cd "$tmp" && complete_words dockfw-audit scan --sarif-root some)
+[ "$offered" = somedir ] || dfa_fail "bash: --sarif-root offers '$offered' (want the directory only)"
 if command -v zsh >/dev/null; then
   zsh -n "$tmp/_comp" || dfa_fail "zsh completion does not parse"
 fi
