@@ -10,7 +10,8 @@ pkgs=(
   nftables iptables iproute2 util-linux procps curl python3
   docker.io busybox-static
   clang libclang-rt-14-dev
-  zsh man-db groff-base
+  zsh man-db groff-base graphviz
+  chromium fonts-dejavu-core python3-pil
   prometheus ansible-core python3-yaml python3-jsonschema
 )
 # npm runs Microsoft's SARIF validator in the tests; use the machine's own

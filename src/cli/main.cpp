@@ -23,6 +23,7 @@
 #include "analyze/engine.hpp"
 #include "analyze/exposure.hpp"
 #include "findings/artifact.hpp"
+#include "findings/graph.hpp"
 #include "findings/report.hpp"
 #include "collect/collect.hpp"
 #include "drift/baseline.hpp"
@@ -206,7 +207,9 @@ std::function<int()> setup_explain(CLI::App* cmd) {
   cmd->add_option("--from", *from, "Source: an address (a remote host), host, host:ADDR, or container:NAME")->type_name("SOURCE")->required();
   cmd->add_option("--to", *to, "Destination ADDR:PORT/PROTO, IPv6 as [ADDR]:PORT/PROTO (PROTO tcp or udp)")->type_name("ADDR:PORT/PROTO")->required();
   cmd->add_option("--iif", *iif, "Interface a remote packet arrives on (default: from the routes)")->type_name("IFACE");
-  cmd->add_option("--format", *format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  cmd->add_option("--format", *format, "text, json, dot (Graphviz) or mermaid: a picture of the path, hooks as clusters")
+      ->check(CLI::IsMember({"text", "json", "dot", "mermaid"}))
+      ->capture_default_str();
   add_live_options(cmd, *o, true);
   return [o, from, to, iif, format]() {
     auto src = parse_source(*from, *iif);
@@ -243,6 +246,9 @@ std::function<int()> setup_explain(CLI::App* cmd) {
         j["to"] = *to;
         j.update(to_json(out));
         std::fputs(dump_json(j).c_str(), stdout);
+      } else if (*format == "dot" || *format == "mermaid") {
+        std::fputs(render_graph(out, *from, *to, *format == "dot" ? GraphFormat::dot : GraphFormat::mermaid).c_str(),
+                   stdout);
       } else {
         std::printf("%s -> %s\n%s", from->c_str(), to->c_str(), render_text(out).c_str());
       }
