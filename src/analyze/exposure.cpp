@@ -1,5 +1,7 @@
 #include "analyze/exposure.hpp"
 
+#include "analyze/audience.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -829,17 +831,6 @@ Exposure compute_exposure(const Engine& e) {
   return x;
 }
 
-namespace {
-
-// Cells of one entry grouped: one group per destination and outcome, with
-// every source class that gets it (a host with many classes stays readable).
-// Groups come in the order of their first cell.
-struct CellGroup {
-  std::size_t destination;
-  const Outcome* outcome;
-  std::vector<std::uint32_t> sources;  // class indexes
-};
-
 std::vector<CellGroup> group_cells(const ExposureEntry& en) {
   std::vector<CellGroup> groups;
   std::unordered_map<std::string, std::size_t> index;
@@ -861,8 +852,26 @@ std::vector<CellGroup> group_cells(const ExposureEntry& en) {
   return groups;
 }
 
+namespace {
+
 std::string quoted(const std::string& s) {
   return Json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// An entry's audience summary (analyze/audience.hpp): what text and HTML
+// show first, with the same counts.
+Json summary_json(const ExposureEntry& en) {
+  EntrySummary sum = summarize(en);
+  Json audiences = Json::array();
+  for (const auto& row : sum.rows)
+    audiences.push_back({{"audience", to_string(row.who)},
+                         {"state", to_string(row.state())},
+                         {"open", row.of(Reach::open).size()},
+                         {"uncertain", row.of(Reach::uncertain).size()},
+                         {"closed", row.of(Reach::closed).size()},
+                         {"text", describe(en, row)}});
+  return {{"sources", sum.sources}, {"open", sum.open}, {"uncertain", sum.uncertain},
+          {"headline", sum.headline()}, {"audiences", std::move(audiences)}};
 }
 
 }  // namespace
@@ -883,7 +892,11 @@ Json to_json(const Exposure& x) {
                        {"target", g.outcome->target}, {"decided_by", g.outcome->decided_by},
                        {"uncertain", g.outcome->uncertain}, {"sources", std::move(sources)}});
     }
-    entries.push_back({{"kind", to_string(en.kind)}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
+    entries.push_back({{"kind", to_string(en.kind)},
+                       {"what", en.what},
+                       {"family", en.family},
+                       {"summary", summary_json(en)},
+                       {"cells", std::move(cells)}});
   }
   j["entries"] = std::move(entries);
   return j;
@@ -930,9 +943,12 @@ void write_json(const Exposure& x, const std::function<void(std::string_view)>& 
       auto& lab = labels[en.classes.get()];
       if (lab.empty() && en.classes)
         for (const auto& c : *en.classes) lab.push_back(quoted(c.label));
+      std::string summary = summary_json(en).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
+      for (std::size_t at = 0; (at = summary.find('\n', at)) != std::string::npos; at += 7) summary.replace(at, 1, "\n      ");
       fmt::format_to(std::back_inserter(b),
-                     "    {{\n      \"kind\": {},\n      \"what\": {},\n      \"family\": {},\n      \"cells\": ",
-                     quoted(std::string(to_string(en.kind))), quoted(en.what), en.family);
+                     "    {{\n      \"kind\": {},\n      \"what\": {},\n      \"family\": {},\n      \"summary\": {},\n"
+                     "      \"cells\": ",
+                     quoted(std::string(to_string(en.kind))), quoted(en.what), en.family, summary);
       auto groups = group_cells(en);
       if (groups.empty()) b += "[]";
       else {
@@ -965,10 +981,27 @@ void write_json(const Exposure& x, const std::function<void(std::string_view)>& 
   flush(true);
 }
 
+namespace {
+std::string entry_heading(const ExposureEntry& en) {
+  return fmt::format("{} {} (IPv{})", en.kind == EntryKind::published ? "published" : "host socket", en.what, en.family);
+}
+
+// The audience rows of an entry, one per line under its heading; an entry
+// closed to every source is its heading alone.
+void audience_lines(std::string& s, const ExposureEntry& en, const EntrySummary& sum, std::string_view indent) {
+  if (!sum.open && !sum.uncertain) return;
+  for (const auto& row : sum.rows)
+    s += fmt::format("{}{:<13} {}\n", indent, to_string(row.who), describe(en, row));
+}
+}  // namespace
+
 std::string render_text(const Exposure& x) {
   std::string s;
   for (const auto& en : x.entries) {
-    s += fmt::format("{} {} (IPv{})\n", en.kind == EntryKind::published ? "published" : "host socket", en.what, en.family);
+    EntrySummary sum = summarize(en);
+    s += fmt::format("{}: {}\n", entry_heading(en), sum.headline());
+    audience_lines(s, en, sum, "    ");
+    s += "  by destination:\n";
     for (const auto& g : group_cells(en)) {
       const Outcome& o = *g.outcome;
       std::string mark = o.result == Outcome::Result::delivered ? "OPEN"
@@ -991,33 +1024,9 @@ std::string render_text(const Exposure& x) {
 std::string render_open_table(const Exposure& x) {
   std::string s;
   for (const auto& en : x.entries) {
-    std::set<std::string> open_from, uncertain_from;
-    std::set<std::string> classes;
-    for (std::size_t ci = 0; ci < en.walk.size(); ++ci) {
-      const std::string& label = (*en.classes)[ci].label;
-      classes.insert(label);
-      for (std::size_t k = 0; k < en.destinations.size(); ++k) {
-        const Outcome& o = *en.outcomes[en.walk[ci] * en.destinations.size() + k];
-        if (o.result == Outcome::Result::delivered) open_from.insert(label);
-        if (o.result == Outcome::Result::uncertain) uncertain_from.insert(label);
-      }
-    }
-    for (const auto& o : open_from) uncertain_from.erase(o);
-    // Uncertain is never closed: an entry no class is proven to reach but
-    // some may is "not proven closed".
-    std::string what = !open_from.empty() ? fmt::format("open to {} of {} source classes", open_from.size(), classes.size())
-                       : uncertain_from.empty() ? "closed to every source class"
-                                                : "not proven closed";
-    if (!uncertain_from.empty())
-      what += fmt::format("{} uncertain for {} of {} source classes", open_from.empty() ? ":" : ",", uncertain_from.size(),
-                          classes.size());
-    std::vector<std::string> examples(open_from.begin(), open_from.end());
-    // "any other address" first: it is the one that means "everyone".
-    std::stable_partition(examples.begin(), examples.end(),
-                          [](const std::string& l) { return l.rfind("any other", 0) == 0; });
-    if (examples.size() > 3) examples.resize(3);
-    s += fmt::format("  {:<44} {}{}\n", en.what + (en.kind == EntryKind::socket ? " (host)" : ""), what,
-                     examples.empty() ? "" : fmt::format(" (e.g. {})", fmt::join(examples, "; ")));
+    EntrySummary sum = summarize(en);
+    s += fmt::format("  {}: {}\n", entry_heading(en), sum.headline());
+    audience_lines(s, en, sum, "      ");
   }
   return s;
 }

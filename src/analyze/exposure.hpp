@@ -94,6 +94,17 @@ struct ExposureEntry {
   Cells cells() const { return Cells(*this); }
 };
 
+// Cells of one entry grouped: one group per destination and outcome (result,
+// target, deciding rule, what is uncertain), with every source class that
+// gets it (a host with many classes stays readable). Groups come in the
+// order of their first cell.
+struct CellGroup {
+  std::size_t destination;
+  const Outcome* outcome;
+  std::vector<std::uint32_t> sources;  // class indexes
+};
+std::vector<CellGroup> group_cells(const ExposureEntry& en);
+
 // Addresses the rules test as one (a named set, the addresses of a map that
 // share a value, a run of single-address rules with the same verdict): alike
 // for every rule, so one class, not one per element. A packet's source is a

@@ -24,6 +24,7 @@
 #include "analyze/exposure.hpp"
 #include "findings/artifact.hpp"
 #include "findings/graph.hpp"
+#include "findings/html.hpp"
 #include "findings/report.hpp"
 #include "collect/collect.hpp"
 #include "drift/baseline.hpp"
@@ -298,8 +299,10 @@ struct ReportOptions {
 
 void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_default) {
   r.fail_on = fail_on_default;
-  cmd->add_option("--format", r.format, "text, json, jsonl (one finding per line, for log shippers) or sarif")
-      ->check(CLI::IsMember({"text", "json", "jsonl", "sarif"}))
+  cmd->add_option("--format", r.format,
+                  "text, json, jsonl (one finding per line, for log shippers), sarif, or html (one self-contained page: "
+                  "the exposure matrix, the findings and their paths)")
+      ->check(CLI::IsMember({"text", "json", "jsonl", "sarif", "html"}))
       ->capture_default_str();
   cmd->add_option("-o,--output", r.out, "Write the report here ('-' for standard output)")->type_name("FILE")->capture_default_str();
   cmd->add_option("--fail-on", r.fail_on,
@@ -327,7 +330,7 @@ void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_def
 int finish_report(const ReportOptions& o, const std::string& command, std::vector<Finding>& findings,
                   const Exposure& exposure, const std::function<Json()>& json,
                   const std::function<std::string(bool colour)>& text, const Snapshot& snapshot,
-                  const Json& host = Json()) {
+                  const Json& host = Json(), const std::string& title = "") {
   if (!o.suppressions.empty()) {
     auto sup = load_suppressions(o.suppressions);
     if (!sup) {
@@ -384,7 +387,16 @@ int finish_report(const ReportOptions& o, const std::string& command, std::vecto
     }
     body = dump_json(to_sarif(findings, places));
   }
-  else
+  else if (o.format == "html") {
+    HtmlReport h;
+    h.title = title.empty() ? "dockfw-audit " + command : title;
+    h.noun = command == "drift" ? "Changes" : "Findings";
+    if (snapshot.host) h.hostname = snapshot.host->hostname;
+    h.collected_at = snapshot.doc.value("collected_at", "");
+    h.findings = &findings;
+    h.exposure = &exposure;
+    body = render_html(h);
+  } else
     body = text(g_color == "always" || (g_color == "auto" && o.out == "-" && isatty(1) && !std::getenv("NO_COLOR")));
   if (!(body.empty() && o.out == "-")) {
     auto w = write_text_file(o.out, body);
@@ -489,14 +501,14 @@ std::function<int()> setup_drift(CLI::App* cmd) {
         j["changes"] = std::move(cs);
         return j;
       };
+      std::string title =
+          fmt::format("dockfw-audit drift since the baseline of {}", (*base).value("snapshot_collected_at", "?"));
       auto text = [&](bool colour) {
         bool any = std::any_of(changes.begin(), changes.end(), [](const Finding& f) { return !f.is_suppressed(); });
         if (!any) return std::string();  // quiet when nothing changed: cron mails only on change
-        return render_findings_text(
-            fmt::format("dockfw-audit drift since the baseline of {}", (*base).value("snapshot_collected_at", "?")),
-            changes, colour, "change");
+        return render_findings_text(title, changes, colour, "change");
       };
-      int code = finish_report(*r, "drift", changes, now.exposure, json, text, s);
+      int code = finish_report(*r, "drift", changes, now.exposure, json, text, s, Json(), title);
       timing("output");
       return code;
     });

@@ -376,14 +376,36 @@ std::string state_word(const std::string& outcome) {
   return outcome;
 }
 
+// One change of one entry: every destination it happened at, with the
+// sources at each (a port on four host addresses is one finding, not four).
 struct Group {
-  std::vector<std::string> sources;
+  std::map<std::string, std::vector<std::string>> sources;  // destination -> sources
   std::set<std::string> before, decided_by;
 };
 
+// "203.0.113.1:8080/tcp, 198.51.100.1:8080/tcp from A; B" when every
+// destination has the same sources, else "D1 from A; D2 from B".
+std::string where_from(Group& g) {
+  // Sorted, anyone first: the same sources read the same at every destination.
+  for (auto& [dst, srcs] : g.sources)
+    std::sort(srcs.begin(), srcs.end(), [](const std::string& a, const std::string& b) {
+      bool ia = a.rfind("any other", 0) == 0, ib = b.rfind("any other", 0) == 0;
+      return ia != ib ? ia : a < b;
+    });
+  const auto& first = g.sources.begin()->second;
+  bool same = std::all_of(g.sources.begin(), g.sources.end(), [&](const auto& kv) { return kv.second == first; });
+  std::vector<std::string> dsts, parts;
+  for (const auto& [dst, srcs] : g.sources) {
+    dsts.push_back(dst);
+    parts.push_back(fmt::format("{} from {}", dst, fmt::join(srcs, "; ")));
+  }
+  if (same) return fmt::format("{} from {}", fmt::join(dsts, ", "), fmt::join(first, "; "));
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
 void exposure_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
-  // (rule, what, destination) -> group
-  std::map<std::tuple<std::string, std::string, std::string>, Group> groups;
+  // (rule, what) -> group
+  std::map<std::pair<std::string, std::string>, Group> groups;
   auto split = [](const std::string& k) {
     auto a = k.find('\x1f'), c = k.find('\x1f', a + 1);
     return std::tuple{k.substr(0, a), k.substr(a + 1, c - a - 1), k.substr(c + 1)};
@@ -396,8 +418,8 @@ void exposure_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
     if (cell.outcome == "delivered" && before != "delivered") rule = "DFA101";
     else if (cell.outcome == "uncertain" && before != "uncertain") rule = "DFA103";
     if (!rule) continue;
-    Group& g = groups[{rule, what, dst}];
-    g.sources.push_back(src);
+    Group& g = groups[{rule, what}];
+    g.sources[dst].push_back(src);
     g.before.insert(state_word(before));
     if (!cell.decided_by.empty()) g.decided_by.insert(cell.decided_by);
   }
@@ -407,27 +429,29 @@ void exposure_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
     const Side::Cell* is = n.find(what, dst, src, b);
     std::string after = is ? is->outcome : "";
     if (after == "delivered" || after == "uncertain") continue;  // uncertain: DFA103 above
-    Group& g = groups[{"DFA102", what, dst}];
-    g.sources.push_back(src);
+    Group& g = groups[{"DFA102", what}];
+    g.sources[dst].push_back(src);
     g.before.insert(state_word(after));  // for closed ones: what it is now
     if (is && !is->decided_by.empty()) g.decided_by.insert(is->decided_by);
   }
   for (auto& [key, g] : groups) {
-    auto& [rule, what, dst] = key;
+    auto& [rule, what] = key;
     Finding f;
     f.rule_id = rule;
-    std::string from = fmt::format("{}", fmt::join(g.sources, "; "));
+    std::string at = where_from(g);
     std::string states = fmt::format("{}", fmt::join(g.before, ", "));
     if (rule == "DFA101")
-      f.message = fmt::format("{}: {} is now open from {} (at the baseline: {})", what, dst, from, states);
+      f.message = fmt::format("{} is now open at {} (at the baseline: {})", what, at, states);
     else if (rule == "DFA103")
-      f.message = fmt::format("{}: {} is now uncertain from {} (at the baseline: {})", what, dst, from, states);
+      f.message = fmt::format("{} is now uncertain at {} (at the baseline: {})", what, at, states);
     else
-      f.message = fmt::format("{}: {} was open from {} at the baseline and is now {}", what, dst, from, states);
+      f.message = fmt::format("{} was open at {} at the baseline and is now {}", what, at, states);
     if (!g.decided_by.empty()) f.message += fmt::format("; decided by {}", fmt::join(g.decided_by, "; "));
-    f.identity = fmt::format("{}|{}", what, dst);
+    f.identity = what;
     f.location.logical = "exposure:" + what;
-    f.evidence = {{"what", what}, {"destination", dst}, {"sources", g.sources}};
+    Json dsts = Json::array();
+    for (const auto& [dst, srcs] : g.sources) dsts.push_back({{"destination", dst}, {"sources", srcs}});
+    f.evidence = {{"what", what}, {"destinations", std::move(dsts)}};
     out.push_back(std::move(f));
   }
 }

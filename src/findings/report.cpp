@@ -114,8 +114,11 @@ std::string render_findings_text(const std::string& what, const std::vector<Find
 }
 
 std::string render_text(const ScanResult& r, bool colour) {
-  return render_findings_text("dockfw-audit scan", r.findings, colour) +
-         "\nExposure (dockfw-audit exposure for every cell):\n" + render_open_table(r.exposure);
+  // Who reaches what first (the answer), then the findings (what is wrong).
+  std::string findings = render_findings_text("dockfw-audit scan", r.findings, colour);
+  auto head = findings.find('\n') + 1;
+  return findings.substr(0, head) + "\nExposure (dockfw-audit exposure: every destination and deciding rule):\n" +
+         render_open_table(r.exposure) + findings.substr(head);
 }
 
 Json severity_summary(const std::vector<Finding>& fs, const std::string& noun) {

@@ -804,12 +804,12 @@ Verification verify_guard(const Engine& without, const ScanResult& before, const
   auto open_before = open_outside(before.exposure), open_after = open_outside(v.after.exposure);
   v.report = "\n# Verified on the snapshot with this table loaded (dockfw-audit scan on it):\n";
   for (const auto& [what, n] : open_before)
-    v.report += fmt::format("#   {}: open to {} outside source class(es), {} after\n", what, outside_text(n),
+    v.report += fmt::format("#   {}: open to {} outside sources, {} after\n", what, outside_text(n),
                             outside_text(open_after[what]));
   for (const auto& [what, n] : open_after)
     if (n.uncertain) {
       ++v.uncertain_after;
-      v.report += fmt::format("#   not proven closed: {} (the analysis is uncertain for {} outside source class(es))\n",
+      v.report += fmt::format("#   not proven closed: {} (the analysis is uncertain for {} outside sources)\n",
                               what, n.uncertain);
     }
   // Container egress: every running container's own connection to an

@@ -34,7 +34,7 @@ complete_words() {  # WORDS... (the last is the one being completed)
     _ "$tmp/comp.bash" "$@"
 }
 complete_words dockfw-audit sc | grep -qx scan || dfa_fail "bash: 'sc' does not complete to scan"
-complete_words dockfw-audit scan --format "" | sort | tr '\n' ' ' | grep -q "^json jsonl sarif text $" ||
+complete_words dockfw-audit scan --format "" | sort | tr '\n' ' ' | grep -q "^html json jsonl sarif text $" ||
   dfa_fail "bash: scan --format offers: $(complete_words dockfw-audit scan --format "" | tr '\n' ' ')"
 complete_words dockfw-audit --color "" | grep -qx never || dfa_fail "bash: --color offers no values"
 complete_words dockfw-audit -v drift --fail | grep -qx -- --fail-on || dfa_fail "bash: drift --fail does not complete"

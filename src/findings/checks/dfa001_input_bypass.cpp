@@ -49,6 +49,9 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
       rules.push_back(r);
       all.insert(all.end(), examples.begin(), examples.end());
     }
+    // Counted as every report counts: sources (classes), not cells.
+    std::set<const SourceClass*> reaching;
+    for (const auto& e : all) reaching.insert(e.cls);
     std::vector<Example> first = ordered(std::move(all), s);
     const std::size_t total = first.size();
     if (first.size() > kMaxExamples) first.resize(kMaxExamples);
@@ -64,9 +67,9 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
     ev["decided_by"] = c.outcome->decided_by;
     std::string others = rules.size() > 1 ? fmt::format(" and {} other input rule(s)", rules.size() - 1) : "";
     add(out, "DFA001",
-        fmt::format("{} is reachable from {} source class(es) (e.g. {} to {}) although {}{} drop{} it: Docker's DNAT "
+        fmt::format("{} is reachable from {} of {} sources (e.g. {} to {}) although {}{} drop{} it: Docker's DNAT "
                     "forwards the packet before the input hook; {} decides",
-                    en.what, total, first.front().cls->label, first.front().destination, by, others,
+                    en.what, reaching.size(), en.walk.size(), first.front().cls->label, first.front().destination, by, others,
                     rules.size() > 1 ? "" : "s", c.outcome->decided_by),
         {"", 0, logical_of(by), by}, fmt::format("{}|{}", en.what, by), ev,
         engine.run(c.source_class.source, c.destination_addr, en.port, en.proto, true).steps);

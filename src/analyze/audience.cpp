@@ -1,0 +1,144 @@
+#include "analyze/audience.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+namespace dfa {
+
+std::string_view to_string(Audience a) {
+  switch (a) {
+    case Audience::any: return "any address";
+    case Audience::networks: return "networks";
+    case Audience::host: return "the host";
+    case Audience::containers: return "containers";
+  }
+  return "?";
+}
+
+std::string_view to_string(Reach r) {
+  switch (r) {
+    case Reach::open: return "open";
+    case Reach::uncertain: return "uncertain";
+    case Reach::closed: return "closed";
+  }
+  return "?";
+}
+
+Audience audience_of(const SourceClass& c) {
+  switch (c.source.kind) {
+    case Source::Kind::host: return Audience::host;
+    case Source::Kind::container: return Audience::containers;
+    case Source::Kind::remote: break;
+  }
+  return c.unnamed ? Audience::any : Audience::networks;
+}
+
+Reach AudienceRow::state() const {
+  if (!of(Reach::open).empty()) return Reach::open;
+  if (!of(Reach::uncertain).empty()) return Reach::uncertain;
+  return Reach::closed;
+}
+
+std::string EntrySummary::headline() const {
+  if (open)
+    return uncertain ? fmt::format("open to {} of {} sources, uncertain for {}", open, sources, uncertain)
+                     : fmt::format("open to {} of {} sources", open, sources);
+  if (uncertain) return fmt::format("not proven closed: uncertain for {} of {} sources", uncertain, sources);
+  return sources ? fmt::format("closed to all {} sources", sources) : "no sources";
+}
+
+EntrySummary summarize(const ExposureEntry& en) {
+  EntrySummary s;
+  std::array<AudienceRow, 4> rows;
+  std::array<bool, 4> present{};
+  const std::size_t nd = en.destinations.size();
+  // Per walk (classes sharing one are alike): its reach over the destinations.
+  std::vector<Reach> of_walk;
+  for (std::size_t w = 0; nd && w * nd < en.outcomes.size(); ++w) {
+    Reach r = Reach::closed;
+    for (std::size_t k = 0; k < nd; ++k) {
+      auto res = en.outcomes[w * nd + k]->result;
+      if (res == Outcome::Result::delivered) r = Reach::open;
+      else if (res == Outcome::Result::uncertain && r == Reach::closed) r = Reach::uncertain;
+    }
+    of_walk.push_back(r);
+  }
+  for (std::size_t ci = 0; ci < en.walk.size(); ++ci) {
+    const SourceClass& c = (*en.classes)[ci];
+    auto a = static_cast<std::size_t>(audience_of(c));
+    Reach r = en.walk[ci] < of_walk.size() ? of_walk[en.walk[ci]] : Reach::closed;
+    rows[a].who = static_cast<Audience>(a);
+    present[a] = true;
+    rows[a].by_reach[static_cast<std::size_t>(r)].push_back(ci);
+    ++s.sources;
+    if (r == Reach::open) ++s.open;
+    if (r == Reach::uncertain) ++s.uncertain;
+  }
+  for (std::size_t a = 0; a < rows.size(); ++a)
+    if (present[a]) s.rows.push_back(std::move(rows[a]));
+  return s;
+}
+
+namespace {
+// A remote class's label without its " on IFACE".
+std::string_view what_of(const SourceClass& c) {
+  std::string_view l = c.label;
+  std::string suffix = " on " + c.source.iif;
+  if (l.size() > suffix.size() && l.substr(l.size() - suffix.size()) == suffix) l.remove_suffix(suffix.size());
+  return l;
+}
+}  // namespace
+
+std::string describe(const ExposureEntry& en, const AudienceRow& row, Reach r) {
+  const auto& idx = row.of(r);
+  if (idx.empty()) return "";
+  const auto& classes = *en.classes;
+  switch (row.who) {
+    case Audience::host: return "";
+    case Audience::containers: {
+      std::vector<std::string> nets;
+      for (auto ci : idx) {
+        std::string_view l = classes[ci].label;
+        if (l.rfind("containers on ", 0) == 0) l.remove_prefix(14);
+        nets.emplace_back(l);
+      }
+      return fmt::format("on {}", fmt::join(nets, ", "));
+    }
+    case Audience::any: {
+      std::vector<std::string> ifs;
+      for (auto ci : idx) ifs.push_back(classes[ci].source.iif);
+      return fmt::format("on {}", fmt::join(ifs, ", "));
+    }
+    case Audience::networks: break;
+  }
+  // Networks: each named once with the interfaces it arrives on; when every
+  // one arrives on the same interfaces, they are said once at the end.
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<std::string>> ifs;
+  for (auto ci : idx) {
+    std::string w(what_of(classes[ci]));
+    auto [it, fresh] = ifs.try_emplace(w);
+    if (fresh) order.push_back(w);
+    it->second.push_back(classes[ci].source.iif);
+  }
+  bool same = std::all_of(ifs.begin(), ifs.end(), [&](const auto& kv) { return kv.second == ifs.begin()->second; });
+  if (same) return fmt::format("{} on {}", fmt::join(order, ", "), fmt::join(ifs.begin()->second, ", "));
+  std::vector<std::string> parts;
+  for (const auto& w : order) parts.push_back(fmt::format("{} on {}", w, fmt::join(ifs[w], ", ")));
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
+std::string describe(const ExposureEntry& en, const AudienceRow& row) {
+  std::vector<std::string> parts;
+  for (Reach r : {Reach::open, Reach::uncertain, Reach::closed}) {
+    if (row.of(r).empty()) continue;
+    std::string word = r == Reach::open ? "OPEN" : r == Reach::uncertain ? "UNCERTAIN" : "closed";
+    std::string d = describe(en, row, r);
+    parts.push_back(d.empty() ? word : word + " " + d);
+  }
+  return fmt::format("{}", fmt::join(parts, "; "));
+}
+
+}  // namespace dfa
