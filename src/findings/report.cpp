@@ -255,6 +255,7 @@ Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places) {
   }
   Json run = {{"tool", {{"driver", {{"name", "dockfw-audit"},
                                     {"version", kVersion},
+                                    {"semanticVersion", kVersion},
                                     {"rules", std::move(rules)}}}}},
               {"results", std::move(results)},
               {"columnKind", "unicodeCodePoints"}};

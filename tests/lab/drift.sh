@@ -107,7 +107,7 @@ lab_run_web db -p 9090:80
 sleep 0.5
 run_unit --format json
 [ "$rc" = 1 ] || fail "new port: exit $rc, want 1"
-changed "new port" DFA101 high "db 0.0.0.0:9090->80/tcp: 203.0.113.1:9090/tcp is now open from" "203.0.113.0/24 on eth0" \
+changed "new port" DFA101 high "db 0.0.0.0:9090->80/tcp is now open at" "203.0.113.1:9090/tcp" "203.0.113.0/24 on eth0" \
   "(at the baseline: not there)"
 changed "new port" DFA107 low "container db appeared"
 expect_probe "new port" wan 203.0.113.1 9090 "open db"
@@ -123,7 +123,7 @@ lab_dockerd_restart || dfa_fail "dockerd did not restart"
 sleep 0.5
 run_unit --format json
 [ "$rc" = 1 ] || fail "dockerd restart: exit $rc, want 1"
-changed "dockerd restart" DFA102 info "web 0.0.0.0:8080->80/tcp: 203.0.113.1:8080/tcp was open from"
+changed "dockerd restart" DFA102 info "web 0.0.0.0:8080->80/tcp was open at" "203.0.113.1:8080/tcp"
 changed "dockerd restart" DFA107 low "container web stopped"
 changed "dockerd restart" DFA108 info "no longer found: DFA001"
 expect_probe "dockerd restart" wan 203.0.113.1 8080 "closed"
@@ -136,7 +136,7 @@ quiet "web started again"
 lab_host nft -f "$LAB_DIR/nftables.conf"
 run_unit --format json
 [ "$rc" = 1 ] || fail "nftables reload: exit $rc, want 1"
-changed "nftables reload" DFA102 info "web 0.0.0.0:8080->80/tcp: 203.0.113.1:8080/tcp was open from"
+changed "nftables reload" DFA102 info "web 0.0.0.0:8080->80/tcp was open at" "203.0.113.1:8080/tcp"
 changed "nftables reload" DFA104 low "nft ip nat chain DOCKER: is gone"
 expect_probe "nftables reload" wan 203.0.113.1 8080 "closed"
 # Restarting Docker brings its rules back, but not all of them: Docker 20.10
