@@ -44,6 +44,7 @@ struct Engine::Impl {
   std::string from_ctr;     // the source container, when the packet starts in one
   bool trace = true;
   bool skip_nat = false;
+  VisitedChains* visited = nullptr;  // every chain entered, when asked
 
   std::string sysctl(const std::string& key) const {
     auto it = e.sysctls_.find(key);
@@ -55,6 +56,7 @@ struct Engine::Impl {
   void step(std::string_view hook, std::string_view where, std::string_view rule, std::string_view origin,
             std::string_view verdict, bool drops = false) {
     if (drops && hook == "input") out.dropped_at_input = true;
+    if (drops && (hook == "input" || hook == "prerouting" || hook == "forward")) out.dropped_in_filter = true;
     if (!trace) return;
     out.steps.push_back(
         {std::string(hook), std::string(where), std::string(rule), std::string(origin), std::string(verdict), drops});
@@ -98,6 +100,7 @@ struct Engine::Impl {
     };
     std::vector<Frame> stack;
     const Chain* cur = b.start;
+    if (visited && cur) visited->push_back({&b, cur});
     std::size_t i = 0;
     auto policy = [&]() {
       if (trace) step(hook, b.label(), "", "", "policy " + b.policy, b.policy == "drop");
@@ -175,6 +178,7 @@ struct Engine::Impl {
             stack.push_back({cur, i});
           }
           cur = target;
+          if (visited) visited->push_back({&b, cur});
           i = 0;
           continue;
         }
@@ -1260,7 +1264,7 @@ std::vector<std::string> Engine::container_names() const {
 }
 
 Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto, bool trace,
-                    bool skip_nat) const {
+                    bool skip_nat, VisitedChains* visited) const {
   std::vector<std::vector<bool>> todo{{}};
   std::vector<Outcome> results;
   std::vector<std::string> points;
@@ -1270,7 +1274,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     todo.pop_back();
     ++walks;
     Decider d{choices, 0, {}};
-    Impl w{*this, d, {}, {}, {}, {}, trace, skip_nat};
+    Impl w{*this, d, {}, {}, {}, {}, trace, skip_nat, visited};
     if (!global_taint_.empty()) w.taint(global_taint_);
     Packet p;
     p.family = dst.family;

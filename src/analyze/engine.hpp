@@ -41,8 +41,15 @@ struct Outcome {
   // packet of this walk (a step of hook input that drops): known without a
   // trace, so checks need not trace every walk to ask.
   bool dropped_at_input = false;
+  // Likewise for the filter hooks a guard can act before: a step of hook
+  // prerouting, input or forward that drops.
+  bool dropped_in_filter = false;
 };
 std::string to_string(Outcome::Result r);
+
+// The chains a walk entered (base chain, and the chain of its table: the
+// base chain's own or one jumped or gone to), in order, with repeats.
+using VisitedChains = std::vector<std::pair<const BaseChain*, const Chain*>>;
 
 class Engine {
  public:
@@ -54,8 +61,10 @@ class Engine {
   // trace false the steps are not recorded (exposure needs only verdicts).
   // skip_nat: as if no nat chain existed (what the filter chains alone would
   // do with the packet, e.g. the input chain a DNAT bypasses).
+  // visited: when given, every chain the walk (each of its choices) enters
+  // is appended.
   Outcome run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto,
-              bool trace = true, bool skip_nat = false) const;
+              bool trace = true, bool skip_nat = false, VisitedChains* visited = nullptr) const;
 
   const Snapshot& snapshot() const { return snap_; }
   std::vector<std::string> container_names() const;

@@ -191,21 +191,30 @@ struct Mentions {
   std::vector<IpAddr> addrs;
   bool legacy_run = false;
 
-  void mention(const Json& r, bool legacy) {
+  // chain: the chain of the rule r, which only a walk entering that chain
+  // can test; nullptr for anything else (a set read element by element, a
+  // table), which counts for every walk.
+  void mention(const Json& r, bool legacy, const std::string* chain) {
     std::vector<Prefix> here, as_dst;
     mentioned_by_position(r, legacy, here, as_dst);
     if (here.empty() && as_dst.empty()) return;
     auto c = dport_constraint(r, legacy);
+    auto where = [&](SourcePartition::Ports& pp) {
+      if (!chain) pp.unattributed = true;
+      else if (pp.chains.empty() || pp.chains.back() != *chain) pp.chains.push_back(*chain);
+    };
     for (const auto& p : here) {
       auto& pp = ports[p.network().str()];
       if (!c) pp.any = true;
       else pp.ranges.insert(pp.ranges.end(), c->begin(), c->end());
+      where(pp);
       prefixes.push_back(p);
     }
     for (const auto& p : as_dst) {
       auto& pp = ports[p.network().str()];
       if (!c) pp.reply_any = true;
       else pp.reply_ranges.insert(pp.reply_ranges.end(), c->begin(), c->end());
+      where(pp);
       prefixes.push_back(p);
     }
   }
@@ -222,7 +231,7 @@ struct Mentions {
         sets.push_back(std::move(st));
       }
     } else {
-      for (const Json* r : rules) mention(*r, legacy_run);
+      for (const Json* r : rules) mention(*r, legacy_run, chain);
     }
     rules.clear();
     addrs.clear();
@@ -250,7 +259,7 @@ struct Mentions {
     auto t = single_address_test(r, legacy, legacy_family);
     if (!t) {
       flush();
-      mention(r, legacy);
+      mention(r, legacy, &chain_label);
       return;
     }
     auto v = verdict_of(r, legacy);
@@ -500,14 +509,14 @@ Mentioned nft_mentions(const Snapshot& s) {
         const char* kind = o.contains("set") ? "set" : o.contains("map") ? "map" : nullptr;
         auto st = kind ? o.find(kind) : o.end();
         if (st == o.end() || !st->is_object()) {
-          m.mention(o, false);  // tables, chains, flowtables: no port of their own
+          m.mention(o, false, nullptr);  // tables, chains, flowtables: no port of their own
         } else {
           if (!reach.sets.count(text(*st, "family") + ' ' + text(*st, "table") + ' ' + text(*st, "name"))) continue;
           if (auto groups = address_sets(o, kind)) {
             for (auto& g : *groups)
               if (!g.addrs.empty()) out.sets.push_back(std::move(g));
           } else {
-            m.mention(o, false);  // element by element; no port of its own
+            m.mention(o, false, nullptr);  // element by element; no port of its own
           }
         }
       }
@@ -571,7 +580,11 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
         if (a.family == family && a.scope == "global")
           if (auto p = Prefix::parse(fmt::format("{}/{}", a.address, a.prefix_len))) {
             ps.push_back(p->network());
-            port_of[p->network().str()].any = true;  // the host's own networks matter for every port
+            // The host's own networks matter for every port and every walk
+            // (routing, martians, replies).
+            auto& pp = port_of[p->network().str()];
+            pp.any = true;
+            pp.unattributed = true;
           }
       if (external) ifaces.push_back(name);
     }
@@ -601,7 +614,7 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
   part.sets = std::move(sets);
   for (const auto& p : ps) {
     auto it = port_of.find(p.network().str());
-    part.prefix_ports.push_back(it == port_of.end() ? SourcePartition::Ports{true, {}, false, {}} : it->second);
+    part.prefix_ports.push_back(it == port_of.end() ? SourcePartition::Ports{true, {}, false, {}, {}, true} : it->second);
   }
   std::vector<SourceClass>& out = part.classes;
   for (const auto& iface : ifaces)
@@ -649,20 +662,28 @@ Exposure compute_exposure(const Engine& e) {
   Exposure x;
   const Snapshot& s = e.snapshot();
   std::map<int, SourcePartition> parts;
-  // Per family: the classes (shared by the entries), and per class the
-  // prefixes and address sets its representative is in.
-  struct Family {
-    std::shared_ptr<const std::vector<SourceClass>> classes;
-    std::vector<std::vector<std::uint32_t>> prefixes, sets;
-  };
-  std::map<int, Family> fams;
+  // Per family: the classes (shared by the entries), and what walk sharing
+  // needs to know of them.
+  std::map<int, std::shared_ptr<ClassFacts>> fams;
   const Mentioned nft = nft_mentions(s);
   for (int fam : {4, 6}) {
     parts[fam] = partition_of(e, fam, nft);
     const SourcePartition& part = parts[fam];
     for (const auto& c : part.classes) x.classes.push_back(c);
-    Family& f = fams[fam];
+    auto fp = std::make_shared<ClassFacts>();
+    fams[fam] = fp;
+    ClassFacts& f = *fp;
     f.classes = std::make_shared<const std::vector<SourceClass>>(part.classes);
+    for (const auto& pp : part.prefix_ports) {
+      f.unattributed.push_back(pp.unattributed);
+      f.prefix_chains.emplace_back();
+      for (const auto& label : pp.chains) {
+        auto [it, fresh] = f.chain_id.try_emplace(label, static_cast<std::uint32_t>(f.chain_id.size()));
+        if (fresh) f.chain_prefixes.emplace_back();
+        f.prefix_chains.back().push_back(it->second);
+        f.chain_prefixes[it->second].push_back(static_cast<std::uint32_t>(f.prefix_chains.size() - 1));
+      }
+    }
     PrefixIndex index(part.prefixes);
     for (const auto& c : part.classes) {
       f.prefixes.emplace_back();
@@ -737,7 +758,7 @@ Exposure compute_exposure(const Engine& e) {
     // rule mentions without a destination port, or with one the packet can
     // have. Remote classes alike in all of them (and in every address set)
     // take the same path, so one walk stands for all of them.
-    std::vector<bool> relevant(part.prefixes.size());
+    std::vector<char> relevant(part.prefixes.size());
     for (std::size_t i = 0; i < part.prefixes.size(); ++i) {
       const auto& pp = part.prefix_ports[i];
       bool r = pp.any || pp.reply_any;
@@ -751,8 +772,9 @@ Exposure compute_exposure(const Engine& e) {
         if (lo <= client_port && client_port <= hi) r = true;
       relevant[i] = r;
     }
-    const Family& f = fams.at(en.family);
-    en.classes = f.classes;
+    en.facts = fams.at(en.family);
+    en.classes = en.facts->classes;
+    en.relevant = std::move(relevant);
     en.port = port;
     en.proto = proto;
     en.destination_addrs = dsts;
@@ -760,34 +782,31 @@ Exposure compute_exposure(const Engine& e) {
       // Remote sources include loopback destinations: a neighbour on the
       // link can address 127.0.0.1 to the host (moby#45610).
       en.destinations.push_back(fmt::format("{}:{}/{}", d.family == 6 ? "[" + d.str() + "]" : d.str(), port, proto));
-    std::unordered_map<std::string, std::uint32_t> walk_of;  // class key -> walk
-    std::vector<std::size_t> first;                          // walk -> its first class
+    // A remote class takes an earlier walk's path where SharedWalks says so
+    // (prefixes named only in chains that walk never entered, such as tenant
+    // chains on input for a port whose packets are forwarded, split nothing);
+    // the host and containers are walked each.
+    SharedWalks shared(en);
+    std::unordered_map<std::string, std::uint32_t> other_walk;
     en.walk.reserve(part.classes.size());
+    std::uint32_t walks = 0;
+    VisitedChains visited;
     for (std::size_t ci = 0; ci < part.classes.size(); ++ci) {
       const SourceClass& c = part.classes[ci];
-      // The key: the interface, the relevant prefixes and the address sets
-      // the class is in, as raw indexes (made for every class of every entry).
-      std::string key;
-      if (c.source.kind == Source::Kind::remote && c.source.addr) {
-        auto put = [&](std::uint32_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
-        key = c.source.iif;
-        key += '\0';
-        for (auto i : f.prefixes[ci])
-          if (relevant[i]) put(i);
-        put(UINT32_MAX);
-        for (auto i : f.sets[ci]) put(i);
-      } else {
-        key = "#" + c.label;
+      std::optional<std::uint32_t> w = shared.find(ci);
+      if (!w && c.source.kind != Source::Kind::remote)
+        if (auto it = other_walk.find(c.label); it != other_walk.end()) w = it->second;
+      if (!w) {
+        visited.clear();
+        for (const auto& d : dsts)
+          en.outcomes.push_back(std::make_shared<const Outcome>(
+              e.run(c.source, d, port, proto, false, false, &visited)));  // explain shows the path
+        w = walks++;
+        if (c.source.kind == Source::Kind::remote) shared.add(ci, *w, visited);
+        else other_walk.emplace(c.label, *w);
       }
-      auto [g, fresh] = walk_of.try_emplace(std::move(key), static_cast<std::uint32_t>(first.size()));
-      if (fresh) first.push_back(ci);
-      en.walk.push_back(g->second);
+      en.walk.push_back(*w);
     }
-    en.outcomes.reserve(first.size() * dsts.size());
-    for (std::size_t ci : first)
-      for (const auto& d : dsts)
-        en.outcomes.push_back(std::make_shared<const Outcome>(
-            e.run(part.classes[ci].source, d, port, proto, false)));  // explain shows the path
   };
   if (s.docker)
     for (const Container* c : s.docker->running())
@@ -829,6 +848,106 @@ Exposure compute_exposure(const Engine& e) {
     }
   x.partitions = std::move(parts);
   return x;
+}
+
+std::string SharedWalks::key(std::size_t ci, const std::string* allowed) const {
+  const ClassFacts& f = *en_.facts;
+  const SourceClass& c = (*f.classes)[ci];
+  std::string key;
+  auto put = [&](std::uint32_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
+  key = c.source.iif;
+  key += '\0';
+  for (auto i : f.prefixes[ci])
+    if (en_.relevant[i] && (!allowed || (*allowed)[i])) put(i);
+  put(UINT32_MAX);
+  for (auto i : f.sets[ci]) put(i);
+  return key;
+}
+
+std::optional<std::uint32_t> SharedWalks::find(std::size_t ci) const {
+  const SourceClass& c = (*en_.facts->classes)[ci];
+  if (c.source.kind != Source::Kind::remote || !c.source.addr) return std::nullopt;
+  if (auto it = exact_.find(key(ci, nullptr)); it != exact_.end()) return it->second;
+  constexpr std::size_t kTried = 8;
+  for (std::size_t n = 0; n < order_.size() && n < kTried; ++n) {
+    const Scope& sc = scopes_[order_[n]];
+    if (auto it = sc.walks.find(key(ci, &sc.allowed)); it != sc.walks.end()) {
+      std::rotate(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(n), order_.begin() + static_cast<std::ptrdiff_t>(n) + 1);
+      return it->second;
+    }
+  }
+  return std::nullopt;
+}
+
+void SharedWalks::add(std::size_t ci, std::uint32_t id, const VisitedChains& v) {
+  const ClassFacts& f = *en_.facts;
+  const SourceClass& c = (*f.classes)[ci];
+  if (c.source.kind != Source::Kind::remote || !c.source.addr) return;
+  exact_.emplace(key(ci, nullptr), id);
+  // The prefixes the walk could test: named by a rule of a chain it
+  // entered, or unattributed; and only those that matter for this port.
+  if (base_.empty()) {
+    base_.assign(f.prefix_chains.size(), '\0');
+    for (std::size_t i = 0; i < base_.size(); ++i) base_[i] = en_.relevant[i] && f.unattributed[i];
+  }
+  std::vector<std::uint32_t> entered;
+  for (const auto& bc : v) {
+    auto [it, fresh] = f.chain_id_of.try_emplace(bc, UINT32_MAX);
+    if (fresh)
+      if (auto l = f.chain_id.find(chain_label(*bc.first, *bc.second)); l != f.chain_id.end()) it->second = l->second;
+    if (it->second != UINT32_MAX) entered.push_back(it->second);
+  }
+  std::sort(entered.begin(), entered.end());
+  entered.erase(std::unique(entered.begin(), entered.end()), entered.end());
+  std::string allowed = base_;
+  for (auto cid : entered)
+    for (auto i : f.chain_prefixes[cid])
+      if (en_.relevant[i]) allowed[i] = 1;
+  // A few scopes cover the walks of most hosts; past that, a walk is kept
+  // under its exact key only (less sharing, never a wrong one).
+  constexpr std::size_t kMaxScopes = 64;
+  auto it = scope_of_.find(allowed);
+  if (it == scope_of_.end()) {
+    if (scopes_.size() >= kMaxScopes) return;
+    it = scope_of_.emplace(allowed, scopes_.size()).first;
+    scopes_.push_back({std::move(allowed), {}});
+    order_.insert(order_.begin(), it->second);
+  }
+  Scope& sc = scopes_[it->second];
+  sc.walks.emplace(key(ci, &sc.allowed), id);
+}
+
+struct ExposureEntry::BareWalks {
+  std::vector<SharedWalks> shared;                 // per destination
+  std::vector<std::vector<Bare>> outcomes;         // per destination: per walk
+  std::map<std::pair<std::size_t, std::size_t>, Bare> others;  // the host, containers: (class, destination)
+  std::set<std::string> deciders;                  // decided_by, interned
+  Bare keep(const Outcome& o) {
+    return {o.result, o.dropped_at_input, o.dropped_in_filter, &*deciders.insert(o.decided_by).first};
+  }
+};
+
+ExposureEntry::Bare ExposureEntry::bare_walk(const Engine& e, std::size_t ci, std::size_t k) const {
+  if (!bare_) {
+    bare_ = std::make_shared<BareWalks>();
+    bare_->shared.reserve(destinations.size());
+    for (std::size_t d = 0; d < destinations.size(); ++d) bare_->shared.emplace_back(*this);
+    bare_->outcomes.resize(destinations.size());
+  }
+  BareWalks& b = *bare_;
+  const Source& src = (*classes)[ci].source;
+  if (src.kind != Source::Kind::remote || !src.addr) {
+    auto it = b.others.find({ci, k});
+    if (it == b.others.end())
+      it = b.others.emplace(std::pair{ci, k}, b.keep(e.run(src, destination_addrs[k], port, proto, false, true))).first;
+    return it->second;
+  }
+  if (auto w = b.shared[k].find(ci)) return b.outcomes[k][*w];
+  VisitedChains visited;
+  Bare r = b.keep(e.run(src, destination_addrs[k], port, proto, false, true, &visited));
+  b.shared[k].add(ci, static_cast<std::uint32_t>(b.outcomes[k].size()), visited);
+  b.outcomes[k].push_back(r);
+  return r;
 }
 
 std::vector<CellGroup> group_cells(const ExposureEntry& en) {

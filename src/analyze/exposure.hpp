@@ -13,6 +13,7 @@
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "analyze/engine.hpp"
@@ -42,6 +43,21 @@ struct ExposureCell {
   const std::shared_ptr<const Outcome>& outcome;
 };
 
+// What walk sharing knows of one family's classes (compute_exposure):
+// per class, the prefixes and address sets its representative is in; per
+// prefix, the chains whose rules name it (numbered), or that it counts for
+// every walk (a host network, a set read element by element).
+struct ClassFacts {
+  std::shared_ptr<const std::vector<SourceClass>> classes;
+  std::vector<std::vector<std::uint32_t>> prefixes, sets;  // per class
+  std::vector<char> unattributed;                          // per prefix
+  std::vector<std::vector<std::uint32_t>> prefix_chains;   // per prefix
+  std::vector<std::vector<std::uint32_t>> chain_prefixes;  // per chain: the prefixes its rules name
+  std::unordered_map<std::string, std::uint32_t> chain_id;  // chain label -> number
+  // The chains walks enter, looked up once: their number, or UINT32_MAX.
+  mutable std::map<std::pair<const BaseChain*, const Chain*>, std::uint32_t> chain_id_of;
+};
+
 enum class EntryKind { published, socket };
 std::string_view to_string(EntryKind k);  // "published", "socket"
 
@@ -61,7 +77,25 @@ struct ExposureEntry {
   std::shared_ptr<const std::vector<SourceClass>> classes;  // the family's classes
   std::vector<std::string> destinations;  // "ADDR:PORT/PROTO" per address, for people
   std::vector<IpAddr> destination_addrs;  // the same addresses
-  std::vector<std::uint32_t> walk;  // per class: its walk
+  std::vector<std::uint32_t> walk;  // per class: its walk (classes on one walk share every outcome)
+  // For SharedWalks: the family's class facts, and per prefix whether a rule
+  // that names it can match a packet to this port (or to a port DNAT makes
+  // of it, or the reply's).
+  std::shared_ptr<const ClassFacts> facts;
+  std::vector<char> relevant;
+
+  // The walk of class ci's representative to destination k without Docker's
+  // NAT (what the filters alone would do: DFA001, remediate's intent),
+  // untraced; walked once per SharedWalks group and destination and kept
+  // for whoever asks next. The entry must stay where it is meanwhile.
+  struct Bare {
+    Outcome::Result result = Outcome::Result::dropped;
+    bool dropped_at_input = false, dropped_in_filter = false;
+    const std::string* decided_by = nullptr;  // interned
+  };
+  Bare bare_walk(const Engine& e, std::size_t ci, std::size_t k) const;
+  struct BareWalks;
+  mutable std::shared_ptr<BareWalks> bare_;
   std::vector<std::shared_ptr<const Outcome>> outcomes;  // walk * destinations + destination
 
   ExposureCell cell(std::size_t cls, std::size_t dst) const {
@@ -105,6 +139,42 @@ struct CellGroup {
 };
 std::vector<CellGroup> group_cells(const ExposureEntry& en);
 
+// Walks shared between the remote classes of one entry, for packets to its
+// port: a class takes the path of a recorded walk when it agrees with that
+// walk's representative on every prefix the walk could test (those named by
+// the rules of the chains it entered, the unattributed ones, every address
+// set) and arrives on the same interface. Every test on that path then
+// answers the same for both, step by step, so the path, the outcome and the
+// deciding rule are the same (docs/analyzer.md, "Source classes"). Holds for
+// any walk of the entry's port, with or without NAT or a guard, as long as
+// the walks recorded in one SharedWalks are of one kind and one destination.
+class SharedWalks {
+ public:
+  explicit SharedWalks(const ExposureEntry& en) : en_(en) {}
+  // The id of a recorded walk class ci takes the path of, or nullopt (also
+  // for the host and containers, which are walked each).
+  std::optional<std::uint32_t> find(std::size_t ci) const;
+  // Records the walk `id` of class ci, which entered the chains v.
+  void add(std::size_t ci, std::uint32_t id, const VisitedChains& v);
+
+ private:
+  std::string key(std::size_t ci, const std::string* allowed) const;
+  struct Scope {
+    std::string allowed;                                   // per prefix: '\1' when its walks could test it
+    std::unordered_map<std::string, std::uint32_t> walks;  // key under `allowed` -> walk
+  };
+  const ExposureEntry& en_;
+  std::vector<Scope> scopes_;
+  std::unordered_map<std::string, std::size_t> scope_of_;  // allowed -> its scope
+  // Scopes by their last hit, most recent first: find tries a few of them
+  // (a miss costs a walk, never a wrong answer).
+  mutable std::vector<std::size_t> order_;
+  // Every walk also under its class's key with every relevant prefix: a
+  // class equal to it there is alike for any walk of this port.
+  std::unordered_map<std::string, std::uint32_t> exact_;
+  std::string base_;  // the relevant unattributed prefixes (made by the first add)
+};
+
 // Addresses the rules test as one (a named set, the addresses of a map that
 // share a value, a run of single-address rules with the same verdict): alike
 // for every rule, so one class, not one per element. A packet's source is a
@@ -132,6 +202,12 @@ struct SourcePartition {
     std::vector<std::pair<unsigned, unsigned>> ranges;
     bool reply_any = false;
     std::vector<std::pair<unsigned, unsigned>> reply_ranges;
+    // Where it is mentioned: the chains whose rules name it ("nft inet
+    // filter input"), which only a walk entering one of them can test; or
+    // unattributed (a host network, a set read element by element), which
+    // counts for every walk.
+    std::vector<std::string> chains;
+    bool unattributed = false;
   };
   std::vector<Ports> prefix_ports;
   std::vector<SourceClass> classes;

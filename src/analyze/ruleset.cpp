@@ -32,11 +32,14 @@ bool HostView::is_local_on(const IpAddr& a, const std::string& iface) const {
 }
 
 namespace {
-std::string make_label(const BaseChain& b) {
-  return b.source == "nft" ? fmt::format("nft {} {} {}", b.family, b.table, b.chain)
-                           : fmt::format("iptables-legacy {} {} {}", b.family, b.table, b.chain);
+std::string chain_label_of(const BaseChain& b, std::string_view chain) {
+  return b.source == "nft" ? fmt::format("nft {} {} {}", b.family, b.table, chain)
+                           : fmt::format("iptables-legacy {} {} {}", b.family, b.table, chain);
 }
+std::string make_label(const BaseChain& b) { return chain_label_of(b, b.chain); }
 }  // namespace
+
+std::string chain_label(const BaseChain& b, const Chain& c) { return chain_label_of(b, c.name); }
 
 bool BaseChain::applies_to(int fam) const {
   if (family == "inet") return true;

@@ -215,6 +215,9 @@ struct BaseChain {
   const std::string& label() const { return label_text; }  // "nft inet filter input" / "iptables-legacy ipv4 nat PREROUTING"
   bool applies_to(int family) const;
 };
+// "nft inet filter input", "iptables-legacy ipv4 filter DOCKER": a chain of
+// b's table as the source partition names it (exposure.cpp).
+std::string chain_label(const BaseChain& b, const Chain& c);
 
 struct Ruleset {
   // (source, family, table) -> chains

@@ -129,12 +129,9 @@ struct PortKey {
   bool operator<(const PortKey& o) const { return std::tie(port, proto) < std::tie(o.port, o.proto); }
 };
 
-bool filter_dropped(const Outcome& o) {
-  if (o.result != Outcome::Result::dropped) return false;
-  return std::any_of(o.steps.begin(), o.steps.end(), [](const Step& st) {
-    return (st.hook == "prerouting" || st.hook == "input" || st.hook == "forward") && st.drops;
-  });
-}
+// Dropped by a rule or policy of a filter hook (prerouting, input, forward):
+// known without a trace (Outcome::dropped_in_filter).
+bool filter_dropped(const Outcome& o) { return o.result == Outcome::Result::dropped && o.dropped_in_filter; }
 
 // The rules of a port chain from the policy file: allowed prefixes return,
 // everything else from outside is dropped. False (and no rules) when the
@@ -396,28 +393,38 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       std::map<std::string, int> closed;  // label -> 1 closed, 0 open, -1 undecided
       std::map<std::string, int> set_closed;  // the same, for members of address sets
       for (const auto* en : entries) {
-        // Per walk and destination: classes that share a walk are alike for
-        // every packet to this port, with or without NAT (one trace each).
+        // The real path when the filters dropped it there, else the path
+        // without Docker's NAT (shared with DFA001: ExposureEntry::bare_walk).
+        // Real paths are walked again (exposure's outcomes do not say where
+        // a packet was dropped), once per shared walk and destination.
         const std::size_t nd = en->destinations.size();
-        std::vector<int> verdict_of(en->outcomes.size(), 2);  // 2: not traced yet
+        std::vector<SharedWalks> shared_real(nd, SharedWalks(*en));
+        std::vector<std::vector<bool>> real_of(nd);  // walk -> dropped by a filter hook
+        VisitedChains visited;
         for (std::size_t ci = 0; ci < en->walk.size(); ++ci)
           for (std::size_t k = 0; k < nd; ++k) {
             const ExposureCell c = en->cell(ci, k);
             bool member = set_classes.count(c.source) > 0;
             if (!member && !classes.count(c.source)) continue;
             if (c.destination_addr.is_loopback()) continue;  // the raw rule's business
-            const IpAddr* daddr = &c.destination_addr;
-            int& verdict_here = verdict_of[en->walk[ci] * nd + k];
-            if (verdict_here != 2) {
-              // traced already
-            } else if (c.outcome->result == Outcome::Result::uncertain) {
+            auto real_filter_drop = [&]() -> bool {
+              if (auto w = shared_real[k].find(ci)) return real_of[k][*w];
+              visited.clear();
+              Outcome o = engine.run(c.source_class.source, c.destination_addr, pk.port, pk.proto, false, false, &visited);
+              shared_real[k].add(ci, static_cast<std::uint32_t>(real_of[k].size()), visited);
+              real_of[k].push_back(filter_dropped(o));
+              return real_of[k].back();
+            };
+            int verdict_here;
+            if (c.outcome->result == Outcome::Result::uncertain) {
               verdict_here = -1;
-            } else if (c.outcome->result == Outcome::Result::dropped &&
-                       filter_dropped(engine.run(c.source_class.source, *daddr, pk.port, pk.proto, true))) {
-              verdict_here = 1;  // exposure keeps no steps: traced again to see who dropped it
+            } else if (c.outcome->result == Outcome::Result::dropped && real_filter_drop()) {
+              verdict_here = 1;
             } else {
-              Outcome bare = engine.run(c.source_class.source, *daddr, pk.port, pk.proto, true, true);
-              verdict_here = bare.result == Outcome::Result::uncertain ? -1 : filter_dropped(bare) ? 1 : 0;
+              const ExposureEntry::Bare bare = en->bare_walk(engine, ci, k);
+              verdict_here = bare.result == Outcome::Result::uncertain                                  ? -1
+                             : bare.result == Outcome::Result::dropped && bare.dropped_in_filter ? 1
+                                                                                                   : 0;
             }
             auto [it, fresh] = (member ? set_closed : closed).emplace(c.source, verdict_here);
             // Every destination must agree; otherwise the class stays as it is.

@@ -304,16 +304,24 @@ TEST_CASE("given a named interval set and map, then each is one branch and every
   CHECK(dropped > 30);  // the blocklist and the map's drops are met, not only the rest
 }
 
-TEST_CASE("given each lab scenario, then an untraced walk knows what its trace shows: a drop at the input hook") {
-  // DFA001 asks whether the walk without NAT is dropped at input, without a
-  // trace (one per class and destination costs most of a scan); the flag must
-  // say what the steps say, with and without NAT, for every cell.
-  int walks = 0, at_input = 0;
+// Each lab recording with its engine and exposure, for a test to walk.
+template <class F>
+void each_exposure(F&& f) {
   for (const auto& rec : lab_recordings()) {
     auto snap = dfa::load_snapshot(fixture_path("scenarios/" + rec.name() + "/snapshot.json"));
     REQUIRE(snap.ok());
     dfa::Engine engine(*snap);
     dfa::Exposure x = dfa::compute_exposure(engine);
+    f(rec.name(), engine, x);
+  }
+}
+
+TEST_CASE("given each lab scenario, then an untraced walk knows what its trace shows: a drop at the input hook") {
+  // DFA001 asks whether the walk without NAT is dropped at input, without a
+  // trace (one per class and destination costs most of a scan); the flag must
+  // say what the steps say, with and without NAT, for every cell.
+  int walks = 0, at_input = 0;
+  each_exposure([&](const std::string& name, const dfa::Engine& engine, const dfa::Exposure& x) {
     for (const auto& en : x.entries)
       for (std::size_t ci = 0; ci < en.walk.size(); ++ci)
         for (std::size_t k = 0; k < en.destinations.size(); ++k)
@@ -323,7 +331,12 @@ TEST_CASE("given each lab scenario, then an untraced walk knows what its trace s
             dfa::Outcome bare = engine.run(src, en.destination_addrs[k], en.port, en.proto, false, skip_nat);
             bool seen = std::any_of(traced.steps.begin(), traced.steps.end(),
                                     [](const dfa::Step& st) { return st.hook == "input" && st.drops; });
-            CAPTURE(rec.name());
+            bool in_filter = std::any_of(traced.steps.begin(), traced.steps.end(), [](const dfa::Step& st) {
+              return (st.hook == "prerouting" || st.hook == "input" || st.hook == "forward") && st.drops;
+            });
+            CHECK(traced.dropped_in_filter == in_filter);
+            CHECK(bare.dropped_in_filter == in_filter);
+            CAPTURE(name);
             CAPTURE(en.what);
             CAPTURE((*en.classes)[ci].label);
             CHECK(traced.dropped_at_input == seen);
@@ -332,7 +345,43 @@ TEST_CASE("given each lab scenario, then an untraced walk knows what its trace s
             ++walks;
             at_input += seen;
           }
-  }
+  });
   CHECK(walks > 1000);
   CHECK(at_input > 20);
+}
+
+TEST_CASE("given each lab scenario, then walks without NAT shared by SharedWalks are what each class's own walk gives") {
+  // DFA001 and remediate's intent walk a packet without Docker's NAT once
+  // per shared walk: every class that SharedWalks says takes a recorded
+  // walk's path must give that walk's outcome and deciding rule.
+  int checked = 0, shared_hits = 0;
+  each_exposure([&](const std::string& name, const dfa::Engine& engine, const dfa::Exposure& x) {
+    for (const auto& en : x.entries)
+      for (std::size_t k = 0; k < en.destinations.size(); ++k) {
+        dfa::SharedWalks shared(en);
+        std::vector<dfa::Outcome> walks;
+        for (std::size_t ci = 0; ci < en.walk.size(); ++ci) {
+          const auto& src = (*en.classes)[ci].source;
+          if (src.kind != dfa::Source::Kind::remote) continue;
+          dfa::VisitedChains visited;
+          dfa::Outcome own = engine.run(src, en.destination_addrs[k], en.port, en.proto, false, true, &visited);
+          if (auto w = shared.find(ci)) {
+            CAPTURE(name);
+            CAPTURE(en.what);
+            CAPTURE((*en.classes)[ci].label);
+            CHECK(own.result == walks[*w].result);
+            CHECK(own.decided_by == walks[*w].decided_by);
+            CHECK(own.dropped_at_input == walks[*w].dropped_at_input);
+            ++shared_hits;
+          } else {
+            shared.add(ci, static_cast<std::uint32_t>(walks.size()), visited);
+            walks.push_back(own);
+          }
+          ++checked;
+        }
+      }
+  });
+  CHECK(checked > 1000);
+  CHECK(shared_hits > 100);
+  MESSAGE(checked << " walks without NAT, " << shared_hits << " of them shared");
 }

@@ -1,4 +1,6 @@
 // DFA001: delivered through DNAT although the input hook would drop it.
+#include <unordered_map>
+
 #include "findings/check.hpp"
 
 namespace dfa::checks {
@@ -11,12 +13,10 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
     if (en.kind != EntryKind::published) continue;
     std::map<std::string, std::vector<Example>> bypassed;  // blocking rule -> source classes
     std::map<std::string, ExposureCell> example;
-    // The input rule that would drop it, per walk and destination: classes
-    // that share a walk are alike for every packet to this port, with or
-    // without NAT, so one walk without NAT stands for all of them.
+    std::unordered_map<const std::string*, std::vector<Example>*> by_decider;
+    // The input rule that would drop it: the walk without NAT, shared
+    // between classes that take one path (ExposureEntry::bare_walk).
     const std::size_t nd = en.destinations.size();
-    std::vector<std::optional<std::string>> blocked_by(en.outcomes.size());
-    std::vector<bool> walked(en.outcomes.size());
     for (std::size_t ci = 0; ci < en.walk.size(); ++ci)
       for (std::size_t k = 0; k < nd; ++k) {
         const ExposureCell c = en.cell(ci, k);
@@ -24,19 +24,17 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
             c.outcome->container.empty())
           continue;
         const SourceClass* cls = &c.source_class;
-        const IpAddr* dst = &c.destination_addr;
-        if (dst->is_loopback()) continue;
-        const std::size_t slot = en.walk[ci] * nd + k;
-        if (!walked[slot]) {
-          walked[slot] = true;
-          Outcome without = engine.run(cls->source, *dst, en.port, en.proto, false, true);
-          bool at_input = without.result == Outcome::Result::dropped && without.dropped_at_input;
-          if (at_input) blocked_by[slot] = stable_origin(without.decided_by);
+        if (c.destination_addr.is_loopback()) continue;
+        const ExposureEntry::Bare without = en.bare_walk(engine, ci, k);
+        if (without.result != Outcome::Result::dropped || !without.dropped_at_input) continue;
+        // decided_by is interned: its blocking rule is named once.
+        auto [it, fresh] = by_decider.try_emplace(without.decided_by, nullptr);
+        if (fresh) {
+          std::string by = stable_origin(*without.decided_by);
+          it->second = &bypassed[by];
+          example.emplace(by, c);
         }
-        if (!blocked_by[slot]) continue;
-        const std::string& by = *blocked_by[slot];
-        bypassed[by].push_back({cls, c.destination});
-        example.emplace(by, c);
+        it->second->push_back({cls, c.destination});
       }
     if (bypassed.empty()) continue;
     // One finding per published port, located at the first input rule it
