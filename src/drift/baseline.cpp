@@ -322,21 +322,30 @@ namespace {
 // source of the other side belongs to.
 struct Side {
   struct Cell {
-    std::string outcome, decided_by;
+    std::string_view outcome, decided_by;  // interned in `texts`
   };
-  std::unordered_map<std::string, Cell> cells;  // what \x1f destination \x1f source (hashed: keys share long prefixes)
-  std::map<std::string, std::pair<std::string, std::string>> reps;  // label -> (address, iif), remote classes
+  using Group = std::unordered_map<std::string_view, Cell>;  // source class label -> its cell
+  // "what \x1f destination" -> its cells. Labels and texts are kept once in
+  // `texts` (a large host has millions of cells, a few thousand labels).
+  std::map<std::string, Group, std::less<>> cells;
+  std::set<std::string, std::less<>> texts;
+  std::map<std::string, std::pair<std::string, std::string>, std::less<>> reps;  // label -> (address, iif), remote classes
   std::map<int, SourcePartition> parts;
   std::map<std::string, std::string> collectors;
 
+  std::string_view intern(std::string s) { return *texts.insert(std::move(s)).first; }
+
   explicit Side(const Json& b) {
-    const Json& classes = b["source_classes"];
-    for (const auto& en : b["exposure"])
-      for (const auto& c : en["cells"])
-        for (const auto& i : c["sources"])
-          cells[key(en["what"].get<std::string>(), c["destination"].get<std::string>(),
-                    classes[i.get<std::size_t>()]["label"].get<std::string>())] = {c["outcome"].get<std::string>(),
-                                                                                  c.value("decided_by", "")};
+    std::vector<std::string_view> label_of;
+    for (const auto& c : b["source_classes"]) label_of.push_back(intern(c["label"].get<std::string>()));
+    for (const auto& en : b["exposure"]) {
+      const std::string what = en["what"].get<std::string>();
+      for (const auto& c : en["cells"]) {
+        Group& g = cells[what + '\x1f' + c["destination"].get<std::string>()];
+        Cell cell{intern(c["outcome"].get<std::string>()), intern(c.value("decided_by", ""))};
+        for (const auto& i : c["sources"]) g[label_of.at(i.get<std::size_t>())] = cell;
+      }
+    }
     for (const auto& c : b["source_classes"])
       if (c.contains("iif")) reps[c.value("label", "")] = {c.value("representative", ""), c.value("iif", "")};
     for (const auto& [fam, ps] : b["source_prefixes"].items())
@@ -344,13 +353,16 @@ struct Side {
         if (auto pr = Prefix::parse(p.get<std::string>())) parts[fam == "6" ? 6 : 4].prefixes.push_back(*pr);
     for (const auto& [k, v] : b["collectors"].items()) collectors[k] = v.is_string() ? v.get<std::string>() : "";
   }
-  static std::string key(const std::string& what, const std::string& dst, const std::string& src) {
-    return what + '\x1f' + dst + '\x1f' + src;
+  const Group* group(std::string_view what_dst) const {
+    auto it = cells.find(what_dst);
+    return it == cells.end() ? nullptr : &it->second;
   }
-  // The cell of this side for a cell of `other`: the same class by label, or
-  // the class of this side's partition that the other's representative falls in.
-  const Cell* find(const std::string& what, const std::string& dst, const std::string& src, const Side& other) const {
-    if (auto it = cells.find(key(what, dst, src)); it != cells.end()) return &it->second;
+  // The cell of this side's group g for a source class of `other`: the same
+  // class by label, or the class of this side's partition that the other's
+  // representative falls in.
+  const Cell* find(const Group* g, std::string_view src, const Side& other) const {
+    if (!g) return nullptr;
+    if (auto it = g->find(src); it != g->end()) return &it->second;
     auto r = other.reps.find(src);
     if (r == other.reps.end()) return nullptr;
     auto addr = IpAddr::parse(r->second.first);
@@ -358,8 +370,8 @@ struct Side {
     auto part = parts.find(addr->family);
     SourcePartition none;
     std::string label = (part == parts.end() ? none : part->second).label_of(*addr, r->second.second);
-    auto it = cells.find(key(what, dst, label));
-    return it == cells.end() ? nullptr : &it->second;
+    auto it = g->find(label);
+    return it == g->end() ? nullptr : &it->second;
   }
   // Read completely, or absent (nothing there): its part can be compared.
   // Denied or failed: unknown, so it is not (DFA103 says so instead).
@@ -406,33 +418,39 @@ std::string where_from(Group& g) {
 void exposure_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
   // (rule, what) -> group
   std::map<std::pair<std::string, std::string>, Group> groups;
-  auto split = [](const std::string& k) {
-    auto a = k.find('\x1f'), c = k.find('\x1f', a + 1);
-    return std::tuple{k.substr(0, a), k.substr(a + 1, c - a - 1), k.substr(c + 1)};
+  auto split = [](std::string_view wd) {
+    auto a = wd.find('\x1f');
+    return std::pair{std::string(wd.substr(0, a)), std::string(wd.substr(a + 1))};
   };
-  for (const auto& [k, cell] : n.cells) {
-    auto [what, dst, src] = split(k);
-    const Side::Cell* was = b.find(what, dst, src, n);
-    std::string before = was ? was->outcome : "";
-    const char* rule = nullptr;
-    if (cell.outcome == "delivered" && before != "delivered") rule = "DFA101";
-    else if (cell.outcome == "uncertain" && before != "uncertain") rule = "DFA103";
-    if (!rule) continue;
-    Group& g = groups[{rule, what}];
-    g.sources[dst].push_back(src);
-    g.before.insert(state_word(before));
-    if (!cell.decided_by.empty()) g.decided_by.insert(cell.decided_by);
+  for (const auto& [wd, cells] : n.cells) {
+    const Side::Group* there = b.group(wd);
+    for (const auto& [src, cell] : cells) {
+      const Side::Cell* was = b.find(there, src, n);
+      std::string_view before = was ? was->outcome : "";
+      const char* rule = nullptr;
+      if (cell.outcome == "delivered" && before != "delivered") rule = "DFA101";
+      else if (cell.outcome == "uncertain" && before != "uncertain") rule = "DFA103";
+      if (!rule) continue;
+      auto [what, dst] = split(wd);
+      Group& g = groups[{rule, what}];
+      g.sources[dst].emplace_back(src);
+      g.before.insert(state_word(std::string(before)));
+      if (!cell.decided_by.empty()) g.decided_by.emplace(cell.decided_by);
+    }
   }
-  for (const auto& [k, cell] : b.cells) {
-    if (cell.outcome != "delivered") continue;
-    auto [what, dst, src] = split(k);
-    const Side::Cell* is = n.find(what, dst, src, b);
-    std::string after = is ? is->outcome : "";
-    if (after == "delivered" || after == "uncertain") continue;  // uncertain: DFA103 above
-    Group& g = groups[{"DFA102", what}];
-    g.sources[dst].push_back(src);
-    g.before.insert(state_word(after));  // for closed ones: what it is now
-    if (is && !is->decided_by.empty()) g.decided_by.insert(is->decided_by);
+  for (const auto& [wd, cells] : b.cells) {
+    const Side::Group* here = n.group(wd);
+    for (const auto& [src, cell] : cells) {
+      if (cell.outcome != "delivered") continue;
+      const Side::Cell* is = n.find(here, src, b);
+      std::string_view after = is ? is->outcome : "";
+      if (after == "delivered" || after == "uncertain") continue;  // uncertain: DFA103 above
+      auto [what, dst] = split(wd);
+      Group& g = groups[{"DFA102", what}];
+      g.sources[dst].emplace_back(src);
+      g.before.insert(state_word(std::string(after)));  // for closed ones: what it is now
+      if (is && !is->decided_by.empty()) g.decided_by.emplace(is->decided_by);
+    }
   }
   for (auto& [key, g] : groups) {
     auto& [rule, what] = key;
