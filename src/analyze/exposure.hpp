@@ -94,6 +94,7 @@ struct ExposureEntry {
     const std::string* decided_by = nullptr;  // interned
   };
   Bare bare_walk(const Engine& e, std::size_t ci, std::size_t k) const;
+  void forget_bare_walks() const { bare_.reset(); }
   struct BareWalks;
   mutable std::shared_ptr<BareWalks> bare_;
   std::vector<std::shared_ptr<const Outcome>> outcomes;  // walk * destinations + destination
@@ -220,6 +221,9 @@ struct Exposure {
   // The partition of each family the cells were computed with (their
   // classes are in `classes` too): what baselines and remediation reuse.
   std::map<int, SourcePartition> partitions;
+  // Keep each entry's walks without NAT after the checks (remediate asks
+  // for them again); otherwise a check drops an entry's when done with it.
+  bool keep_bare_walks = false;
 };
 SourcePartition source_classes(const Engine& e, int family);
 Exposure compute_exposure(const Engine& e);

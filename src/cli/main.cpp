@@ -542,7 +542,7 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
     return with_snapshot(*o, [&](const Snapshot& s) {
       Engine engine(s);
       timing("engine");
-      ScanResult before = run_scan(engine);
+      ScanResult before = run_scan(engine, true);
       timing("scan");
       Remediation rem;
       if (*style == "owner") {

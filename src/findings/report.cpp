@@ -22,9 +22,10 @@ std::string stable_hash(std::string_view s) {
 
 std::string fingerprint(const Finding& f) { return stable_hash(f.rule_id + "|" + f.identity); }
 
-ScanResult run_scan(const Engine& engine) {
+ScanResult run_scan(const Engine& engine, bool keep_bare_walks) {
   ScanResult r;
   r.exposure = compute_exposure(engine);
+  r.exposure.keep_bare_walks = keep_bare_walks;
   r.findings = run_checks(engine, r.exposure);
   const Snapshot& s = engine.snapshot();
   if (s.host) r.hostname = s.host->hostname;

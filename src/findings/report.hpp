@@ -33,7 +33,9 @@ Json host_json(const Snapshot& s);  // the same from the snapshot
 Json tool_json();                   // {"name": "dockfw-audit", "version": ...}
 Json to_sarif(const ScanResult& r, const SarifPlaces& places = {});
 // What scan reports on: the exposure and every check of the catalogue on it.
-ScanResult run_scan(const Engine& engine);
+// keep_bare_walks: keep the walks without NAT the checks made, for
+// remediate's intent (memory the size of the exposure; Exposure::keep_bare_walks).
+ScanResult run_scan(const Engine& engine, bool keep_bare_walks = false);
 
 // The parts, shared with drift reports. `what` heads the text
 // ("dockfw-audit scan"); suppressed findings are listed apart at the end.

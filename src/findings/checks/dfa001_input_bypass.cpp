@@ -36,6 +36,7 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
         }
         it->second->push_back({cls, c.destination});
       }
+    if (!x.keep_bare_walks) en.forget_bare_walks();
     if (bypassed.empty()) continue;
     // One finding per published port, located at the first input rule it
     // bypasses and naming every other one: a host with 200 tenant chains has
