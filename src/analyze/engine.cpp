@@ -500,18 +500,20 @@ struct Engine::Impl {
       back.mark = mark;
       std::string no_route;
       const RouteEntry* rt = e.host_.is_local(p.saddr) ? nullptr : route(back, p.daddr, no_route);
+      // The texts name the route, not the address: every source of a class
+      // takes the same route back (routes split the classes), so a shared
+      // walk says what is true of each of them.
       if (!rt || rt->type != "unicast")
-        return fmt::format("kernel: reverse path filter (rp_filter {} on {}): no route back to {}", rpf, p.iif,
-                           p.saddr.str());
+        return fmt::format("kernel: reverse path filter (rp_filter {} on {}): no route back to the source", rpf, p.iif);
       if (rpf == 1 && rt->dev != p.iif) {
         if (rt->dev.empty()) {  // a multipath route: which devices it holds is not in the snapshot
-          taint(fmt::format("the route back to {} has several devices: whether strict rp_filter on {} passes it is "
+          taint(fmt::format("the route back ({}) has several devices: whether strict rp_filter on {} passes it is "
                             "not modeled",
-                            p.saddr.str(), p.iif));
+                            rt->dst.str(), p.iif));
           return "";
         }
-        return fmt::format("kernel: reverse path filter (rp_filter 1 on {}): the route back to {} leaves by {}", p.iif,
-                           p.saddr.str(), rt->dev);
+        return fmt::format("kernel: reverse path filter (rp_filter 1 on {}): the route back ({}) leaves by {}", p.iif,
+                           rt->dst.str(), rt->dev);
       }
       return "";
     };

@@ -588,6 +588,27 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
           }
       if (external) ifaces.push_back(name);
     }
+    // Routes (but the local table's) and policy rules: the way back to a
+    // source (replies, the reverse path filter) and the table a packet is
+    // routed by depend on which of their prefixes holds it, for every port
+    // and every walk. Link-local prefixes (fe80::/10, 169.254.0.0/16) are
+    // not split yet (docs/analyzer.md, "Not modeled yet").
+    auto routed = [&](const std::optional<Prefix>& p) {
+      if (!p || p->len == 0 || p->addr.family != family) return;
+      static const Prefix ll6 = *Prefix::parse("fe80::/10"), ll4 = *Prefix::parse("169.254.0.0/16");
+      if ((family == 6 ? ll6 : ll4).contains(p->addr)) return;
+      ps.push_back(p->network());
+      auto& pp = port_of[p->network().str()];
+      pp.any = true;
+      pp.unattributed = true;
+    };
+    for (const Route& r : s.host->routes)
+      if (r.family == family && r.table != "local") routed(r.dst_prefix);
+    for (const PolicyRule& r : s.host->policy_rules)
+      if (r.family == family) {
+        routed(r.src_prefix);
+        routed(r.dst_prefix);
+      }
   }
   ps.erase(std::remove_if(ps.begin(), ps.end(), [&](const Prefix& p) { return p.addr.family != family; }), ps.end());
   std::sort(ps.begin(), ps.end(), [](const Prefix& a, const Prefix& b) { return std::tie(a.addr, a.len) < std::tie(b.addr, b.len); });

@@ -385,3 +385,46 @@ TEST_CASE("given each lab scenario, then walks without NAT shared by SharedWalks
   CHECK(shared_hits > 100);
   MESSAGE(checked << " walks without NAT, " << shared_hits << " of them shared");
 }
+
+TEST_CASE("given a route to a prefix no rule names and strict rp_filter, then its sources are a class of their own") {
+  // Scenario 1 with 10.3.0.0/16 routed via eth1 and rp_filter 1: a packet
+  // from 10.3.0.5 arriving on eth1 passes the reverse path filter (the way
+  // back leaves by eth1), one from any other address on eth1 does not (the
+  // way back is the default route, eth0). A partition blind to routes put
+  // both in "any other IPv4 address on eth1" and called 10.3.0.5 closed.
+  Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  Json route;
+  for (const auto& r : doc["host"]["routes"])
+    if (r.value("family", 4) == 4 && r.value("table", "") == "main" && r.value("dst", "") == "198.51.100.0/24") route = r;
+  REQUIRE(route.is_object());
+  route["dst"] = "10.3.0.0/16";
+  route["gateway"] = "198.51.100.254";
+  doc["host"]["routes"].push_back(route);
+  for (auto& [k, v] : doc["host"]["sysctls"].items())
+    if (k.size() > 10 && k.substr(k.size() - 10) == "/rp_filter") v = "1";
+  dfa::Snapshot snap{doc};
+  dfa::Engine engine(snap);
+  dfa::Exposure x = dfa::compute_exposure(engine);
+  CHECK(check_cells_walk_alone(engine, x) > 50);
+  const dfa::IpAddr dst = *dfa::IpAddr::parse("203.0.113.1");
+  int seen = 0;
+  for (const auto& en : x.entries)
+    if (en.family == 4 && en.what.find(":8080->") != std::string::npos)
+      for (const auto& c : en.cells())
+        if (c.destination_addr == dst && c.source_class.source.iif == "eth1") {
+          if (c.source == "10.3.0.0/16 on eth1") {
+            CHECK(c.outcome->result == dfa::Outcome::Result::delivered);
+            ++seen;
+          }
+          if (c.source == "any other IPv4 address on eth1") {
+            CHECK(c.outcome->result == dfa::Outcome::Result::dropped);
+            ++seen;
+          }
+        }
+  CHECK(seen == 2);
+  // And the address itself, walked alone, is what its class says.
+  dfa::Source from;
+  from.addr = dfa::IpAddr::parse("10.3.0.5");
+  from.iif = "eth1";
+  CHECK(engine.run(from, dst, 8080, "tcp").result == dfa::Outcome::Result::delivered);
+}
