@@ -33,12 +33,15 @@ complete_words() {  # WORDS... (the last is the one being completed)
   bash -c 'source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _dockfw_audit; printf "%s\n" "${COMPREPLY[@]}"' \
     _ "$tmp/comp.bash" "$@"
 }
-complete_words dockfw-audit sc | grep -qx scan || dfa_fail "bash: 'sc' does not complete to scan"
-complete_words dockfw-audit scan --format "" | sort | tr '\n' ' ' | grep -q "^html json jsonl sarif text $" ||
-  dfa_fail "bash: scan --format offers: $(complete_words dockfw-audit scan --format "" | tr '\n' ' ')"
-complete_words dockfw-audit --color "" | grep -qx never || dfa_fail "bash: --color offers no values"
-complete_words dockfw-audit -v drift --fail | grep -qx -- --fail-on || dfa_fail "bash: drift --fail does not complete"
-complete_words dockfw-audit baseline "" | grep -qx save || dfa_fail "bash: baseline offers no save"
+# grep reads the offers from a here-string, never a pipe: with pipefail,
+# grep -q leaving at its first match would kill the writer (SIGPIPE) and
+# fail the check now and then.
+grep -qx scan <<<"$(complete_words dockfw-audit sc)" || dfa_fail "bash: 'sc' does not complete to scan"
+formats=$(complete_words dockfw-audit scan --format "" | sort | tr '\n' ' ')
+[ "$formats" = "html json jsonl sarif text " ] || dfa_fail "bash: scan --format offers: $formats"
+grep -qx never <<<"$(complete_words dockfw-audit --color "")" || dfa_fail "bash: --color offers no values"
+grep -qx -- --fail-on <<<"$(complete_words dockfw-audit -v drift --fail)" || dfa_fail "bash: drift --fail does not complete"
+grep -qx save <<<"$(complete_words dockfw-audit baseline "")" || dfa_fail "bash: baseline offers no save"
 mkdir -p "$tmp/somedir" && touch "$tmp/somefile"
 offered=$(cd "$tmp" && complete_words dockfw-audit scan --sarif-root some)
 [ "$offered" = somedir ] || dfa_fail "bash: --sarif-root offers '$offered' (want the directory only)"
@@ -56,5 +59,5 @@ set -e
 [ "$rc" = 1 ] && [ -z "$out" ] || dfa_fail "-q scan: exit $rc (want 1, the findings) and output '${out:0:80}' (want none)"
 "$bin" scan -q --snapshot "$snap" -o "$tmp/report.txt" || true
 grep -q "DFA001" "$tmp/report.txt" || dfa_fail "-q did not write the -o file"
-"$bin" scan --color always --fail-on none --snapshot "$snap" | grep -q $'\033\[' || dfa_fail "--color always: no colour"
+grep -q $'\033\[' <<<"$("$bin" scan --color always --fail-on none --snapshot "$snap")" || dfa_fail "--color always: no colour"
 ! "$bin" scan --color never --fail-on none --snapshot "$snap" | grep -q $'\033' || dfa_fail "--color never: colour"
