@@ -407,10 +407,13 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
             bool member = set_classes.count(c.source) > 0;
             if (!member && !classes.count(c.source)) continue;
             if (c.destination_addr.is_loopback()) continue;  // the raw rule's business
+            // (A structured binding cannot be captured by a lambda in C++20.)
+            const unsigned port = pk.port;
+            const std::string& proto = pk.proto;
             auto real_filter_drop = [&]() -> bool {
               if (auto w = shared_real[k].find(ci)) return real_of[k][*w];
               visited.clear();
-              Outcome o = engine.run(c.source_class.source, c.destination_addr, pk.port, pk.proto, false, false, &visited);
+              Outcome o = engine.run(c.source_class.source, c.destination_addr, port, proto, false, false, &visited);
               shared_real[k].add(ci, static_cast<std::uint32_t>(real_of[k].size()), visited);
               real_of[k].push_back(filter_dropped(o));
               return real_of[k].back();
