@@ -572,20 +572,22 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
     for (const DockerNetwork& n : s.docker->networks)
       if (!n.bridge.empty()) bridges.insert(n.bridge);
   HostView hv = build_host_view(s);
+  // A prefix that matters for every port and every walk, whatever chains the
+  // walk enters (the host's networks, routes, policy rules).
+  auto for_every_walk = [&](const Prefix& p) {
+    ps.push_back(p.network());
+    auto& pp = port_of[p.network().str()];
+    pp.any = true;
+    pp.unattributed = true;
+  };
   if (s.host) {
     for (const Interface& i : s.host->interfaces) {
       const std::string& name = i.name;
       bool external = !i.loopback && i.up && i.master.empty() && !bridges.count(name) && i.kind != "bridge";
       for (const InterfaceAddress& a : i.addresses)
         if (a.family == family && a.scope == "global")
-          if (auto p = Prefix::parse(fmt::format("{}/{}", a.address, a.prefix_len))) {
-            ps.push_back(p->network());
-            // The host's own networks matter for every port and every walk
-            // (routing, martians, replies).
-            auto& pp = port_of[p->network().str()];
-            pp.any = true;
-            pp.unattributed = true;
-          }
+          if (auto p = Prefix::parse(fmt::format("{}/{}", a.address, a.prefix_len)))
+            for_every_walk(*p);  // routing, martians, replies
       if (external) ifaces.push_back(name);
     }
     // Routes (but the local table's) and policy rules: the way back to a
@@ -596,11 +598,7 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
     auto routed = [&](const std::optional<Prefix>& p) {
       if (!p || p->len == 0 || p->addr.family != family) return;
       static const Prefix ll6 = *Prefix::parse("fe80::/10"), ll4 = *Prefix::parse("169.254.0.0/16");
-      if ((family == 6 ? ll6 : ll4).contains(p->addr)) return;
-      ps.push_back(p->network());
-      auto& pp = port_of[p->network().str()];
-      pp.any = true;
-      pp.unattributed = true;
+      if (!(family == 6 ? ll6 : ll4).contains(p->addr)) for_every_walk(*p);
     };
     for (const Route& r : s.host->routes)
       if (r.family == family && r.table != "local") routed(r.dst_prefix);
