@@ -899,6 +899,7 @@ struct Engine::Impl {
   }
 
   void socket_lookup(Packet& p) {
+    out.met_socket = true;
     const SocketEntry* best = nullptr;
     int best_score = -1;
     static const IpAddr any4 = *IpAddr::parse("0.0.0.0"), any6 = *IpAddr::parse("::");
@@ -1271,6 +1272,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
   std::vector<Outcome> results;
   std::vector<std::string> points;
   std::size_t walks = 0;
+  bool met_socket = false;  // any packet of any choice
   while (!todo.empty() && walks < 64) {
     std::vector<bool> choices = todo.back();
     todo.pop_back();
@@ -1309,6 +1311,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
       }
     };
     start(p);
+    met_socket = met_socket || w.out.met_socket;
     if (proto == "tcp" && rules_.tests_tcp_flags && w.out.result == Outcome::Result::delivered && w.unknown_end.empty()) {
       // Rules test TCP flags: the handshake's SYN and SYN|ACK passed; the
       // connection also needs its later packets (ACK) in both directions.
@@ -1320,6 +1323,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
       q.later = true;
       q.tcp_flags = 0x10;
       start(q);
+      met_socket = met_socket || w.out.met_socket;
       if (w.unknown_end.empty() && w.out.result == Outcome::Result::delivered) {
         w.out = std::move(first);
       } else {
@@ -1351,6 +1355,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     results.push_back(std::move(w.out));
   }
   Outcome o = results.front();  // the walk where nothing unknown matched
+  o.met_socket = met_socket;
   bool agree = todo.empty();
   for (const auto& r : results)
     if (r.result != o.result || r.target != o.target || r.process != o.process) agree = false;

@@ -44,6 +44,10 @@ struct Outcome {
   // Likewise for the filter hooks a guard can act before: a step of hook
   // prerouting, input or forward that drops.
   bool dropped_in_filter = false;
+  // The walk (one of its packets) met a socket lookup: what came after it
+  // depends on the port beyond what rules test (which socket, which
+  // container docker-proxy connects to).
+  bool met_socket = false;
 };
 std::string to_string(Outcome::Result r);
 

@@ -936,22 +936,77 @@ void SharedWalks::add(std::size_t ci, std::uint32_t id, const VisitedChains& v) 
   sc.walks.emplace(key(ci, &sc.allowed), id);
 }
 
+// Walks without NAT of one family's remote classes, shared between entries:
+// per (protocol, destination address) and class, the walks held with the
+// ports they hold for. decided_by is interned here for every entry, so it
+// outlives an entry's own walks (ExposureEntry::forget_bare_walks).
+struct ClassFacts::PortWalks {
+  struct Held {
+    unsigned lo = 0, hi = 0;  // the ports this walk stands for
+    ExposureEntry::Bare bare;
+  };
+  std::map<std::pair<std::string, IpAddr>, std::vector<std::vector<Held>>> by_destination;
+  std::set<std::string> deciders;
+  std::vector<std::vector<Held>>& of(const std::string& proto, const IpAddr& dst, std::size_t classes) {
+    auto& v = by_destination[{proto, dst}];
+    v.resize(classes);
+    return v;
+  }
+  static void hold(std::vector<Held>& held, std::pair<unsigned, unsigned> cell, const ExposureEntry::Bare& b) {
+    for (const auto& h : held)
+      if (h.lo <= cell.first && cell.second <= h.hi) return;
+    held.push_back({cell.first, cell.second, b});
+  }
+};
+
+namespace {
+// The ports every chain a walk entered treats as `port` (PortCuts): a walk
+// of the same class to any of them takes the same path, test by test, as
+// long as nothing besides the rules looked at the port, which holds until a
+// socket lookup. nullopt: a chain reads ports in a way not cut.
+std::optional<std::pair<unsigned, unsigned>> port_cell(const VisitedChains& v, unsigned port) {
+  unsigned lo = 0, hi = 65535;
+  const Chain* last = nullptr;
+  for (const auto& bc : v) {
+    const Chain* c = bc.second;
+    if (c == last) continue;
+    last = c;
+    if (c->ports.opaque) return std::nullopt;
+    auto [l, h] = c->ports.cell(port);
+    lo = std::max(lo, l);
+    hi = std::min(hi, h);
+  }
+  return std::pair{lo, hi};
+}
+}  // namespace
+
 struct ExposureEntry::BareWalks {
   std::vector<SharedWalks> shared;                 // per destination
   std::vector<std::vector<Bare>> outcomes;         // per destination: per walk
+  // per destination: per walk, the ports it stands for (nullopt: this one only)
+  std::vector<std::vector<std::optional<std::pair<unsigned, unsigned>>>> cells;
+  // per destination: the family's walks of other entries (ClassFacts::PortWalks), per class
+  std::vector<std::vector<std::vector<ClassFacts::PortWalks::Held>>*> across;
   std::map<std::pair<std::size_t, std::size_t>, Bare> others;  // the host, containers: (class, destination)
-  std::set<std::string> deciders;                  // decided_by, interned
+  std::set<std::string>* deciders = nullptr;       // decided_by, interned (the family's)
   Bare keep(const Outcome& o) {
-    return {o.result, o.dropped_at_input, o.dropped_in_filter, &*deciders.insert(o.decided_by).first};
+    return {o.result, o.dropped_at_input, o.dropped_in_filter, &*deciders->insert(o.decided_by).first};
   }
 };
 
 ExposureEntry::Bare ExposureEntry::bare_walk(const Engine& e, std::size_t ci, std::size_t k) const {
+  using PortWalks = ClassFacts::PortWalks;
   if (!bare_) {
+    if (!facts->port_walks) facts->port_walks = std::make_shared<PortWalks>();
     bare_ = std::make_shared<BareWalks>();
     bare_->shared.reserve(destinations.size());
-    for (std::size_t d = 0; d < destinations.size(); ++d) bare_->shared.emplace_back(*this);
+    for (std::size_t d = 0; d < destinations.size(); ++d) {
+      bare_->shared.emplace_back(*this);
+      bare_->across.push_back(&facts->port_walks->of(proto, destination_addrs[d], classes->size()));
+    }
     bare_->outcomes.resize(destinations.size());
+    bare_->cells.resize(destinations.size());
+    bare_->deciders = &facts->port_walks->deciders;
   }
   BareWalks& b = *bare_;
   const Source& src = (*classes)[ci].source;
@@ -961,11 +1016,23 @@ ExposureEntry::Bare ExposureEntry::bare_walk(const Engine& e, std::size_t ci, st
       it = b.others.emplace(std::pair{ci, k}, b.keep(e.run(src, destination_addrs[k], port, proto, false, true))).first;
     return it->second;
   }
-  if (auto w = b.shared[k].find(ci)) return b.outcomes[k][*w];
+  std::vector<PortWalks::Held>& held = (*b.across[k])[ci];
+  if (auto w = b.shared[k].find(ci)) {
+    // ci takes walk w's path to this port, so to w's other ports as well.
+    if (const auto& cell = b.cells[k][*w]) PortWalks::hold(held, *cell, b.outcomes[k][*w]);
+    return b.outcomes[k][*w];
+  }
+  for (const auto& h : held)
+    if (h.lo <= port && port <= h.hi) return h.bare;
   VisitedChains visited;
-  Bare r = b.keep(e.run(src, destination_addrs[k], port, proto, false, true, &visited));
+  Outcome o = e.run(src, destination_addrs[k], port, proto, false, true, &visited);
+  Bare r = b.keep(o);
+  std::optional<std::pair<unsigned, unsigned>> cell;
+  if (!o.met_socket) cell = port_cell(visited, port);
   b.shared[k].add(ci, static_cast<std::uint32_t>(b.outcomes[k].size()), visited);
   b.outcomes[k].push_back(r);
+  b.cells[k].push_back(cell);
+  if (cell) PortWalks::hold(held, *cell, r);
   return r;
 }
 

@@ -56,6 +56,10 @@ struct ClassFacts {
   std::unordered_map<std::string, std::uint32_t> chain_id;  // chain label -> number
   // The chains walks enter, looked up once: their number, or UINT32_MAX.
   mutable std::map<std::pair<const BaseChain*, const Chain*>, std::uint32_t> chain_id_of;
+  // Walks without NAT shared between the family's entries (other ports):
+  // ExposureEntry::bare_walk.
+  struct PortWalks;
+  mutable std::shared_ptr<PortWalks> port_walks;
 };
 
 enum class EntryKind { published, socket };
@@ -88,6 +92,9 @@ struct ExposureEntry {
   // NAT (what the filters alone would do: DFA001, remediate's intent),
   // untraced; walked once per SharedWalks group and destination and kept
   // for whoever asks next. The entry must stay where it is meanwhile.
+  // A walk that met no socket is shared with the family's other entries
+  // too, for every port that each chain it entered treats as this one
+  // (PortCuts): the same class then takes the same path to that port.
   struct Bare {
     Outcome::Result result = Outcome::Result::dropped;
     bool dropped_at_input = false, dropped_in_filter = false;

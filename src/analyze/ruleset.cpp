@@ -108,13 +108,45 @@ bool iface_match(std::string_view pattern, std::string_view name) {
   return pattern == name;
 }
 
+// What one rule's compiled tests do with the packet's ports (PortCuts):
+// every port expression compiled (leaves) must be one a test against
+// constants consumed, whose constants cut the port space; anything else
+// makes the rule's chain opaque.
+struct PortReads {
+  unsigned leaves = 0, consumed = 0;
+  bool opaque = false;
+  std::vector<unsigned> cuts;
+  // Ports lo..hi fare alike: cuts at lo and past hi.
+  void range(uint64_t lo, uint64_t hi) {
+    cuts.push_back(static_cast<unsigned>(std::min<uint64_t>(lo, 65536)));
+    cuts.push_back(static_cast<unsigned>(std::min<uint64_t>(hi, 65535) + 1));
+  }
+  // A port list as iptables writes it: "80", "7000:7002", "80,443,8000:8010".
+  void spec(const std::string& s);
+};
+
 struct Ctx {
   const HostView& host;
   const Json& ruleset;  // for named sets
   std::string family;   // nft table family
   std::string table;
   const std::set<std::string>* dynamic_sets = nullptr;  // "family table name" of sets filled from the packet path
+  PortReads* ports = nullptr;  // where the rule's port tests are noted, when asked
 };
+
+// Whether an expression is one of the port fields left_expr reads.
+bool is_port_leaf(const Json& e) {
+  if (!e.is_object()) return false;
+  if (auto pl = e.find("payload"); pl != e.end() && pl->is_object()) {
+    std::string proto = pl->value("protocol", ""), field = pl->value("field", "");
+    return (proto == "tcp" || proto == "udp" || proto == "th" || proto == "sctp") && (field == "dport" || field == "sport");
+  }
+  if (auto ct = e.find("ct"); ct != e.end() && ct->is_object()) {
+    std::string key = ct->value("key", "");
+    return key == "proto-dst" || key == "proto-src";
+  }
+  return false;
+}
 
 // The key of a named set in Ruleset::dynamic_sets.
 std::string set_key(const std::string& family, const std::string& table, const std::string& name) {
@@ -203,6 +235,7 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
     }
     if ((proto == "tcp" || proto == "udp" || proto == "th" || proto == "sctp") && (field == "dport" || field == "sport")) {
       proto_dep = proto;
+      if (c.ports) ++c.ports->leaves;
       bool dst = field == "dport";
       return [proto, dst](const Packet& p) {
         // The hidden dependency: "tcp dport" also means "meta l4proto tcp".
@@ -243,6 +276,7 @@ std::optional<LExpr> left_expr(const Json& e, const Ctx& c, std::string& proto_d
     };
     if (key == "status") return conn([](const Packet& p) { return val(p.dnat_done ? "dnat" : ""); });
     if (key == "direction") return conn([](const Packet& p) { return val(p.reply ? "reply" : "original"); });
+    if ((key == "proto-dst" || key == "proto-src") && dir != "reply" && c.ports) ++c.ports->leaves;
     if (key == "proto-dst" && dir != "reply") return conn([](const Packet& p) { return val(uint64_t{p.orig_dport}); });
     if (key == "proto-src" && dir != "reply")
       return conn([](const Packet& p) { return val(uint64_t{p.reply ? p.dport : p.sport}); });
@@ -472,6 +506,15 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
     index = std::move(ix);
     parsed.clear();
   }
+  if (c.ports && is_port_leaf(left)) {
+    // A port compared with constants: the rule tells apart only ports on
+    // either side of them. What this packet put in a set is not constant.
+    ++c.ports->consumed;
+    if (dyn) c.ports->opaque = true;
+    for (const Elem& e : is_set ? parsed : std::vector<Elem>{single})
+      if (e.kind == Elem::num || e.kind == Elem::num_range) c.ports->range(e.lo, e.hi);
+    if (rnum) c.ports->range(*rnum, *rnum);
+  }
   return [f, o, op, rnum, parsed, is_set, single, dyn, index](const Packet& p, std::string& why) -> Tri {
     LVal l = f(p);
     if (l.state == LVal::unknown) {
@@ -513,23 +556,41 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
 
 // ---- iptables matches (legacy rules and iptables-nft xt expressions) ------
 
-bool port_in(unsigned port, const std::string& spec) {
-  // "80", "7000:7002", and multiport lists "80,443,8000:8010"
+// Each part of an iptables port list ("80", "7000:7002", "80,443,8000:8010")
+// as its range; nullopt for a part that is not numbers.
+template <class F>
+void each_port_part(const std::string& spec, F&& f) {
   std::size_t i = 0;
   while (i <= spec.size()) {
     std::size_t j = spec.find(',', i);
     if (j == std::string::npos) j = spec.size();
     std::string part = spec.substr(i, j - i);
     auto colon = part.find(':');
+    std::optional<std::pair<unsigned, unsigned>> r;
     try {
       unsigned lo = static_cast<unsigned>(std::stoul(part.substr(0, colon)));
       unsigned hi = colon == std::string::npos ? lo : static_cast<unsigned>(std::stoul(part.substr(colon + 1)));
-      if (port >= lo && port <= hi) return true;
+      r = std::pair{lo, hi};
     } catch (...) {
     }
+    f(r);
     i = j + 1;
   }
-  return false;
+}
+
+void PortReads::spec(const std::string& s) {
+  each_port_part(s, [this](const std::optional<std::pair<unsigned, unsigned>>& r) {
+    if (r) range(r->first, r->second);
+    else opaque = true;  // port_in skips what it cannot read; be no wiser than it
+  });
+}
+
+bool port_in(unsigned port, const std::string& spec) {
+  bool hit = false;
+  each_port_part(spec, [&](const std::optional<std::pair<unsigned, unsigned>>& r) {
+    hit = hit || (r && port >= r->first && port <= r->second);
+  });
+  return hit;
 }
 
 Tri tri(bool b) { return b ? Tri::yes : Tri::no; }
@@ -554,7 +615,7 @@ bool xt_tests_tcp_flags(const Json& m) {
 
 // A decoded x_tables match as a condition; nullopt with a reason when not modeled.
 std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& host,
-                                  std::string& why_not) {
+                                  std::string& why_not, PortReads* ports) {
   std::string name = m.value("name", "");
   if (!m.value("decoded", false)) {
     why_not = fmt::format("match {} could not be decoded", name);
@@ -566,6 +627,9 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
   if (name == "tcp" || name == "udp") {
     std::string dport = P("dport"), sport = P("sport");
     bool di = B("dport_invert"), si = B("sport_invert");
+    if (ports)
+      for (const auto& spec : {dport, sport})
+        if (!spec.empty()) ports->spec(spec);
     if (params.contains("tcp_flags") || params.contains("tcp_option")) {
       // Flags: our probe's first packet is a SYN.
       std::string flags = P("tcp_flags");
@@ -600,6 +664,9 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
   if (name == "multiport") {
     std::string d = P("dports"), s = P("sports"), e = P("ports");
     bool iv = B("invert");
+    if (ports)
+      for (const auto& spec : {d, s, e})
+        if (!spec.empty()) ports->spec(spec);
     return [d, s, e, iv](const Packet& p, std::string&) {
       bool hit = !d.empty() ? port_in(p.dport, d) : !s.empty() ? port_in(p.sport, s) : (port_in(p.dport, e) || port_in(p.sport, e));
       return inv(tri(hit), iv);
@@ -638,6 +705,7 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
     }
     if (params.contains("origdstport")) {
       std::string spec = P("origdstport");
+      if (ports) ports->spec(spec);
       parts.push_back([spec](const Packet& p, std::string&) { return tri(port_in(p.orig_dport, spec)); });
     }
     if (params.contains("ctdir")) {
@@ -1187,7 +1255,7 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
       if (x.value("type", "") == "match") {
         if (xt_tests_tcp_flags(x)) rule.tests_tcp_flags = true;
         std::string why;
-        auto cond = xt_match_cond(x, c.family == "ip6" ? 6 : 4, c.host, why);
+        auto cond = xt_match_cond(x, c.family == "ip6" ? 6 : 4, c.host, why, c.ports);
         if (cond) add_cond(*cond);
         else unknown_cond(why);
       } else if (x.value("type", "") == "target") {
@@ -1258,6 +1326,9 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
       if (keys.size() == 1 && !is_tcp_flags(keys[0])) {
         std::string dep;
         if (auto f = left_expr(keys[0], c, dep)) {
+          // The lookup gives what the entries' own tests give (their
+          // constants are noted as each entry's test is built).
+          if (c.ports && is_port_leaf(keys[0])) ++c.ports->consumed;
           index = std::make_shared<Action::VmapIndex>();
           index->key = [f = *f](const Packet& p) -> std::optional<uint64_t> {
             LVal l = f(p);
@@ -1302,7 +1373,7 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
 }
 
 Rule build_legacy_rule(const Json& r, const std::string& table, const std::string& chain, int fam,
-                       const HostView& host) {
+                       const HostView& host, PortReads* ports) {
   Rule rule;
   rule.text = r.value("text", "");
   rule.origin = fmt::format("iptables-legacy {} {} {} #{}", legacy_family(fam), table, chain, r.value("index", 0));
@@ -1339,7 +1410,7 @@ Rule build_legacy_rule(const Json& r, const std::string& table, const std::strin
   for (const auto& m : array_member(r, "matches")) {
     if (xt_tests_tcp_flags(m)) rule.tests_tcp_flags = true;
     std::string why;
-    auto c = xt_match_cond(m, fam, host, why);
+    auto c = xt_match_cond(m, fam, host, why, ports);
     if (c) rule.conds.push_back(*c);
     else add_unknown(why);
   }
@@ -1549,6 +1620,24 @@ void index_ports(Chain& ch) {
   ch.index = std::move(idx);
 }
 
+// A rule's port tests into its chain's cuts (PortCuts). A rule that read a
+// port without a test against constants, or maps a port range by offset
+// (a DNAT or redirect to a range), makes the chain opaque.
+void note_port_reads(PortCuts& to, PortReads& r, const Rule& rule) {
+  if (to.opaque) return;
+  if (r.opaque || r.leaves != r.consumed || rule.action.port_range) {
+    to.opaque = true;
+    to.cuts.clear();
+    return;
+  }
+  std::vector<unsigned> merged;
+  std::sort(r.cuts.begin(), r.cuts.end());
+  merged.reserve(to.cuts.size() + r.cuts.size());
+  std::set_union(to.cuts.begin(), to.cuts.end(), r.cuts.begin(), r.cuts.end(), std::back_inserter(merged));
+  merged.erase(std::unique(merged.begin(), merged.end()), merged.end());
+  to.cuts = std::move(merged);
+}
+
 void index_runs(Chain& ch) {
   std::vector<Rule> out;
   out.reserve(ch.rules.size());
@@ -1585,6 +1674,13 @@ void index_runs(Chain& ch) {
 }
 
 }  // namespace
+
+std::pair<unsigned, unsigned> PortCuts::cell(unsigned port) const {
+  auto it = std::upper_bound(cuts.begin(), cuts.end(), port);
+  unsigned hi = it == cuts.end() ? 65535 : *it - 1;
+  unsigned lo = it == cuts.begin() ? 0 : *(it - 1);
+  return {lo, hi};
+}
 
 std::size_t PortIndex::next(const IpAddr& daddr, unsigned dport, std::size_t i, std::size_t end) const {
   std::size_t best = end;
@@ -1712,7 +1808,8 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
         pos = &positions[key + " " + chain];
       }
       prev = &*r;
-      Ctx ctx{host, objs, fam, table, &rs.dynamic_sets};
+      PortReads reads;
+      Ctx ctx{host, objs, fam, table, &rs.dynamic_sets, &reads};
       int at = ++*pos;
       Rule built = guarded_rule(
           [&] {
@@ -1724,6 +1821,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
           },
           [&] { return fmt::format("nft {} {} {} #{}", fam, table, r->value("chain", ""), at); });
       rs.tests_tcp_flags = rs.tests_tcp_flags || built.tests_tcp_flags;
+      note_port_reads(cur->ports, reads, built);
       cur->rules.push_back(std::move(built));
     }
     for (auto& [key, chains] : rs.tables)
@@ -1770,9 +1868,10 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
               if (m.value("name", "") == "conntrack" || m.value("name", "") == "state") rs.conntrack_active = true;
             std::string tn = r.at("target").value("name", "");
             if (tn == "DNAT" || tn == "SNAT" || tn == "MASQUERADE" || tn == "REDIRECT") rs.conntrack_active = true;
+            PortReads reads;
             Rule built = guarded_rule(
                 [&, fam = fam] {
-                  Rule b = build_legacy_rule(r, table, ch.name, fam, host);
+                  Rule b = build_legacy_rule(r, table, ch.name, fam, host, &reads);
                   b.addr_test = single_address_test(r, true, fam);
                   b.dports = single_ports(dport_constraint(r, true));
                   b.daddr = daddr_constraint(r, true);
@@ -1783,6 +1882,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
                                      ch.rules.size() + 1);
                 });
             rs.tests_tcp_flags = rs.tests_tcp_flags || built.tests_tcp_flags;
+            note_port_reads(ch.ports, reads, built);
             ch.rules.push_back(std::move(built));
           }
           index_runs(ch);

@@ -173,10 +173,24 @@ struct PortIndex {
   std::size_t next(const IpAddr& daddr, unsigned dport, std::size_t i, std::size_t end) const;
 };
 
+// What a chain's rules can tell apart in a packet's ports (destination,
+// source, and conntrack's copies of them): each port test against constants
+// cuts the port space, and two ports in one cell fare alike in every rule of
+// the chain. opaque: a rule reads a port some other way (a mask, a
+// concatenated set, a set filled from the packet, a port range mapped by
+// offset, a rule that could not be read), so no two ports are known alike.
+struct PortCuts {
+  bool opaque = false;
+  std::vector<unsigned> cuts;  // sorted, unique: a cut c parts c-1 from c
+  // The ports [lo, hi] that every rule of the chain treats as it treats port.
+  std::pair<unsigned, unsigned> cell(unsigned port) const;
+};
+
 struct Chain {
   std::string name;
   std::vector<Rule> rules;
   std::shared_ptr<const PortIndex> index;  // for long chains
+  PortCuts ports;
 };
 
 // The exact-address test of an nft rule object or a legacy rule, if that is
