@@ -688,6 +688,7 @@ Exposure compute_exposure(const Engine& e) {
   for (int fam : {4, 6}) {
     parts[fam] = partition_of(e, fam, nft);
     const SourcePartition& part = parts[fam];
+    x.class_base[fam] = static_cast<std::uint32_t>(x.classes.size());
     for (const auto& c : part.classes) x.classes.push_back(c);
     auto fp = std::make_shared<ClassFacts>();
     fams[fam] = fp;
@@ -1016,14 +1017,16 @@ ExposureEntry::Bare ExposureEntry::bare_walk(const Engine& e, std::size_t ci, st
       it = b.others.emplace(std::pair{ci, k}, b.keep(e.run(src, destination_addrs[k], port, proto, false, true))).first;
     return it->second;
   }
+  // The class's own walk to another port of this cell first: a look at a
+  // few cells, where SharedWalks makes a key.
   std::vector<PortWalks::Held>& held = (*b.across[k])[ci];
+  for (const auto& h : held)
+    if (h.lo <= port && port <= h.hi) return h.bare;
   if (auto w = b.shared[k].find(ci)) {
     // ci takes walk w's path to this port, so to w's other ports as well.
     if (const auto& cell = b.cells[k][*w]) PortWalks::hold(held, *cell, b.outcomes[k][*w]);
     return b.outcomes[k][*w];
   }
-  for (const auto& h : held)
-    if (h.lo <= port && port <= h.hi) return h.bare;
   VisitedChains visited;
   Outcome o = e.run(src, destination_addrs[k], port, proto, false, true, &visited);
   Bare r = b.keep(o);
@@ -1079,24 +1082,43 @@ Json summary_json(const ExposureEntry& en) {
           {"headline", sum.headline()}, {"audiences", std::move(audiences)}};
 }
 
+// The distinct sets of source classes cell groups name, numbered in the
+// order they are first met (indexes into Exposure::classes).
+class SourceSets {
+ public:
+  explicit SourceSets(const Exposure& x) : x_(x) {}
+  std::uint32_t of(const ExposureEntry& en, const CellGroup& g) {
+    std::uint32_t base = x_.class_base.at(en.family);
+    std::vector<std::uint32_t> v(g.sources);
+    for (auto& ci : v) ci += base;
+    auto [it, fresh] = id_.try_emplace(std::move(v), static_cast<std::uint32_t>(order_.size()));
+    if (fresh) order_.push_back(&it->first);
+    return it->second;
+  }
+  const std::vector<const std::vector<std::uint32_t>*>& sets() const { return order_; }
+
+ private:
+  const Exposure& x_;
+  std::map<std::vector<std::uint32_t>, std::uint32_t> id_;
+  std::vector<const std::vector<std::uint32_t>*> order_;
+};
+
 }  // namespace
 
 Json to_json(const Exposure& x) {
   Json j;
-  j["schema_version"] = 1;
+  j["schema_version"] = kExposureSchemaVersion;
   Json classes = Json::array();
   for (const auto& c : x.classes) classes.push_back({{"label", c.label}, {"representative", c.representative}});
   j["source_classes"] = std::move(classes);
+  SourceSets sets(x);
   Json entries = Json::array();
   for (const auto& en : x.entries) {
     Json cells = Json::array();
-    for (const auto& g : group_cells(en)) {
-      Json sources = Json::array();
-      for (auto ci : g.sources) sources.push_back((*en.classes)[ci].label);
+    for (const auto& g : group_cells(en))
       cells.push_back({{"destination", en.destinations[g.destination]}, {"outcome", to_string(g.outcome->result)},
                        {"target", g.outcome->target}, {"decided_by", g.outcome->decided_by},
-                       {"uncertain", g.outcome->uncertain}, {"sources", std::move(sources)}});
-    }
+                       {"uncertain", g.outcome->uncertain}, {"source_set", sets.of(en, g)}});
     entries.push_back({{"kind", to_string(en.kind)},
                        {"what", en.what},
                        {"family", en.family},
@@ -1104,6 +1126,9 @@ Json to_json(const Exposure& x) {
                        {"cells", std::move(cells)}});
   }
   j["entries"] = std::move(entries);
+  Json all = Json::array();
+  for (const auto* v : sets.sets()) all.push_back(*v);
+  j["source_sets"] = std::move(all);
   return j;
 }
 
@@ -1127,7 +1152,7 @@ void write_json(const Exposure& x, const std::function<void(std::string_view)>& 
     for (std::size_t i = 0; i < v.size(); ++i) fmt::format_to(std::back_inserter(b), "{}  {}{}\n", indent, quoted(v[i]), i + 1 < v.size() ? "," : "");
     fmt::format_to(std::back_inserter(b), "{}]", indent);
   };
-  b += "{\n  \"schema_version\": 1,\n";
+  fmt::format_to(std::back_inserter(b), "{{\n  \"schema_version\": {},\n", kExposureSchemaVersion);
   b += head;
   b += "  \"source_classes\": ";
   if (x.classes.empty()) b += "[]";
@@ -1139,15 +1164,12 @@ void write_json(const Exposure& x, const std::function<void(std::string_view)>& 
     b += "  ]";
   }
   b += ",\n  \"entries\": ";
+  SourceSets sets(x);
   if (x.entries.empty()) b += "[]";
   else {
     b += "[\n";
-    std::map<const std::vector<SourceClass>*, std::vector<std::string>> labels;  // quoted, per family
     for (std::size_t ei = 0; ei < x.entries.size(); ++ei) {
       const ExposureEntry& en = x.entries[ei];
-      auto& lab = labels[en.classes.get()];
-      if (lab.empty() && en.classes)
-        for (const auto& c : *en.classes) lab.push_back(quoted(c.label));
       std::string summary = summary_json(en).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
       for (std::size_t at = 0; (at = summary.find('\n', at)) != std::string::npos; at += 7) summary.replace(at, 1, "\n      ");
       fmt::format_to(std::back_inserter(b),
@@ -1166,18 +1188,30 @@ void write_json(const Exposure& x, const std::function<void(std::string_view)>& 
                          quoted(en.destinations[g.destination]), quoted(to_string(g.outcome->result)),
                          quoted(g.outcome->target), quoted(g.outcome->decided_by));
           strings(g.outcome->uncertain, "          ");
-          b += ",\n          \"sources\": [\n";
-          for (std::size_t i = 0; i < g.sources.size(); ++i) {
-            b += "            ";
-            b += lab[g.sources[i]];
-            b += i + 1 < g.sources.size() ? ",\n" : "\n";
-            flush(false);
-          }
-          fmt::format_to(std::back_inserter(b), "          ]\n        }}{}\n", gi + 1 < groups.size() ? "," : "");
+          fmt::format_to(std::back_inserter(b), ",\n          \"source_set\": {}\n        }}{}\n", sets.of(en, g),
+                         gi + 1 < groups.size() ? "," : "");
         }
         b += "      ]";
       }
       fmt::format_to(std::back_inserter(b), "\n    }}{}\n", ei + 1 < x.entries.size() ? "," : "");
+      flush(false);
+    }
+    b += "  ]";
+  }
+  // Each set as nlohmann's dump(2) writes an array of numbers.
+  b += ",\n  \"source_sets\": ";
+  if (sets.sets().empty()) b += "[]";
+  else {
+    b += "[\n";
+    for (std::size_t i = 0; i < sets.sets().size(); ++i) {
+      const auto& v = *sets.sets()[i];
+      if (v.empty()) b += "    []";
+      else {
+        b += "    [\n";
+        for (std::size_t k = 0; k < v.size(); ++k) fmt::format_to(std::back_inserter(b), "      {}{}\n", v[k], k + 1 < v.size() ? "," : "");
+        b += "    ]";
+      }
+      b += i + 1 < sets.sets().size() ? ",\n" : "\n";
       flush(false);
     }
     b += "  ]";

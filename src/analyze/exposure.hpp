@@ -224,6 +224,9 @@ struct SourcePartition {
 };
 struct Exposure {
   std::vector<SourceClass> classes;
+  // Where each family's classes start in `classes` (an entry's class ci is
+  // classes[class_base[family] + ci]).
+  std::map<int, std::uint32_t> class_base;
   std::vector<ExposureEntry> entries;
   // The partition of each family the cells were computed with (their
   // classes are in `classes` too): what baselines and remediation reuse.
@@ -234,6 +237,11 @@ struct Exposure {
 };
 SourcePartition source_classes(const Engine& e, int family);
 Exposure compute_exposure(const Engine& e);
+// JSON schema 2: every source class once (source_classes), every distinct
+// set of classes once (source_sets: indexes into source_classes), and each
+// cell group naming its set (source_set), so the document grows with entries
+// and distinct behaviours, not with classes times cells.
+inline constexpr int kExposureSchemaVersion = 2;
 Json to_json(const Exposure& x);
 // The text of dump_json(to_json(x)), handed to out piece by piece as it is
 // made (no document in memory: a large host's is millions of labels).

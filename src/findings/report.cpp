@@ -165,7 +165,7 @@ Json tool_json() { return {{"name", "dockfw-audit"}, {"version", kVersion}}; }
 
 Json to_json(const ScanResult& r) {
   Json j;
-  j["schema_version"] = 1;
+  j["schema_version"] = 2;  // 2: the exposure's schema 2 (source_sets)
   j["tool"] = tool_json();
   j["host"] = host_json(r);
   j["summary"] = severity_summary(r.findings);

@@ -32,12 +32,13 @@ def run(*args, ok=(0, 1)):
     return p.stdout
 
 
-def recount(entry):
+def recount(entry, sets):
     """The summary's counts from the entry's own cells: a source is open when
-    one of its cells is delivered, uncertain when none is and one is uncertain."""
+    one of its cells is delivered, uncertain when none is and one is uncertain.
+    A cell names its sources by set (schema 2: source_sets)."""
     state = {}
     for c in entry["cells"]:
-        for s in c["sources"]:
+        for s in sets[c["source_set"]]:
             now = {"delivered": "open", "uncertain": "uncertain"}.get(c["outcome"], "closed")
             was = state.get(s, "closed")
             state[s] = "open" if "open" in (was, now) else "uncertain" if "uncertain" in (was, now) else "closed"
@@ -117,6 +118,7 @@ for snap in snaps:
     stats["recordings"] += 1
     scan = json.loads(run("scan", "--snapshot", snap, "--format", "json", "--fail-on", "none") or "{}")
     entries = scan.get("exposure", {}).get("entries", [])
+    sets = scan.get("exposure", {}).get("source_sets", [])
     text = run("scan", "--snapshot", snap, "--fail-on", "none")
     exposure_text = run("exposure", "--snapshot", snap)
     page = os.path.join(tmp, "report.html")
@@ -130,9 +132,9 @@ for snap in snaps:
     for e in entries:
         stats["entries"] += 1
         key, s = (e["what"], e["family"]), e["summary"]
-        if (s["sources"], s["open"], s["uncertain"]) != recount(e):
+        if (s["sources"], s["open"], s["uncertain"]) != recount(e, sets):
             failures.append(f"{what}: {key}: summary {s['sources']}/{s['open']}/{s['uncertain']} "
-                            f"but its cells give {recount(e)}")
+                            f"but its cells give {recount(e, sets)}")
         if sum(a["open"] + a["uncertain"] + a["closed"] for a in s["audiences"]) != s["sources"]:
             failures.append(f"{what}: {key}: the audiences do not add up to {s['sources']} sources")
         for view, heads in (("scan text", scan_heads), ("exposure text", exp_heads)):
