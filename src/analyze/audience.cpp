@@ -123,10 +123,18 @@ std::string describe(const ExposureEntry& en, const AudienceRow& row, Reach r) {
     if (fresh) order.push_back(w);
     it->second.push_back(classes[ci].source.iif);
   }
+  // A line for people: the first few networks, then how many more (the
+  // JSON's cells have every one).
+  constexpr std::size_t kNamed = 12;
+  const std::size_t more = order.size() > kNamed ? order.size() - kNamed : 0;
   bool same = std::all_of(ifs.begin(), ifs.end(), [&](const auto& kv) { return kv.second == ifs.begin()->second; });
-  if (same) return fmt::format("{} on {}", fmt::join(order, ", "), fmt::join(ifs.begin()->second, ", "));
+  order.resize(order.size() - more);
+  if (same)
+    return fmt::format("{}{} on {}", fmt::join(order, ", "), more ? fmt::format(" and {} more", more) : "",
+                       fmt::join(ifs.begin()->second, ", "));
   std::vector<std::string> parts;
   for (const auto& w : order) parts.push_back(fmt::format("{} on {}", w, fmt::join(ifs[w], ", ")));
+  if (more) parts.push_back(fmt::format("and {} more", more));
   return fmt::format("{}", fmt::join(parts, "; "));
 }
 

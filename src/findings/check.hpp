@@ -37,8 +37,12 @@ struct Example {
 };
 
 // At most this many examples in a finding's evidence; the total is given
-// beside them (a port open to thousands of classes is not a 1 MB finding).
-inline constexpr std::size_t kMaxExamples = 100;
+// beside them (a port open to thousands of classes is not a 1 MB finding:
+// the exposure in the same report has every source).
+inline constexpr std::size_t kMaxExamples = 20;
+// ev[key] = the first kMaxExamples of v, and ev[key + "_total"] = its size
+// when there were more.
+void put_examples(Json& ev, const std::string& key, std::vector<std::string> v);
 
 bool via_proxy(const Outcome& o);
 // Examples in the order a reader should see them: anyone first, then named

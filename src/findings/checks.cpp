@@ -32,6 +32,15 @@ std::vector<Example> ordered(std::vector<Example> v, const Snapshot& s) {
   return v;
 }
 
+void put_examples(Json& ev, const std::string& key, std::vector<std::string> v) {
+  const std::size_t total = v.size();
+  if (total > kMaxExamples) {
+    v.resize(kMaxExamples);
+    ev[key + "_total"] = total;
+  }
+  ev[key] = std::move(v);
+}
+
 std::vector<std::string> texts(const std::vector<Example>& v) {
   std::vector<std::string> out;
   for (const auto& e : v) out.push_back(e.text());

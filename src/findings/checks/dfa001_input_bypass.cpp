@@ -51,25 +51,25 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
     // Counted as every report counts: sources (classes), not cells.
     std::set<const SourceClass*> reaching;
     for (const auto& e : all) reaching.insert(e.cls);
+    const std::size_t all_count = all.size();
     std::vector<Example> first = ordered(std::move(all), s);
-    const std::size_t total = first.size();
-    if (first.size() > kMaxExamples) first.resize(kMaxExamples);
-    std::vector<std::string> sources = texts(first);
+    if (first.size() > kMaxExamples) first.resize(kMaxExamples);  // texts for these only
+    const std::size_t nrules = rules.size();
     const ExposureCell& c = example.at(by);
     Json ev;
     ev["published"] = en.what;
     ev["blocking_rule"] = by;
-    if (rules.size() > 1) ev["blocking_rules"] = rules;
-    ev["reached_by"] = sources;
-    if (total > sources.size()) ev["reached_by_total"] = total;
+    if (nrules > 1) put_examples(ev, "blocking_rules", std::move(rules));
+    put_examples(ev, "reached_by", texts(first));
+    if (all_count > kMaxExamples) ev["reached_by_total"] = all_count;
     ev["target"] = c.outcome->target;
     ev["decided_by"] = c.outcome->decided_by;
-    std::string others = rules.size() > 1 ? fmt::format(" and {} other input rule(s)", rules.size() - 1) : "";
+    std::string others = nrules > 1 ? fmt::format(" and {} other input rule(s)", nrules - 1) : "";
     add(out, "DFA001",
         fmt::format("{} is reachable from {} of {} sources (e.g. {} to {}) although {}{} drop{} it: Docker's DNAT "
                     "forwards the packet before the input hook; {} decides",
                     en.what, reaching.size(), en.walk.size(), first.front().cls->label, first.front().destination, by, others,
-                    rules.size() > 1 ? "" : "s", c.outcome->decided_by),
+                    nrules > 1 ? "" : "s", c.outcome->decided_by),
         {"", 0, logical_of(by), by}, fmt::format("{}|{}", en.what, by), ev,
         engine.run(c.source_class.source, c.destination_addr, en.port, en.proto, true).steps);
   }

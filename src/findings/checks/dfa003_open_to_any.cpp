@@ -14,7 +14,11 @@ void dfa003(const CheckContext& cx, std::vector<Finding>& out) {
         any_open.push_back(c.source + " to " + c.destination);
     if (!any_open.empty())
       add(out, "DFA003", fmt::format("{} is reachable from any address ({})", en.what, any_open.front()),
-          {"", 0, "docker:" + en.owner}, en.what, Json{{"reached_by", any_open}});
+          {"", 0, "docker:" + en.owner}, en.what, [&] {
+            Json ev;
+            put_examples(ev, "reached_by", any_open);
+            return ev;
+          }());
   }
 }
 

@@ -75,11 +75,14 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
                   {"", 0, "docker:" + c.name},
                   fmt::format("{}|{}|{}{}{}", c.name, n.network, published_port ? std::to_string(port) : "unpublished",
                               udp, designed ? reason.first : ""),
-                  Json{{"address", a->str()},
-                       {"port", published_port ? Json(port) : Json("unpublished")},
-                       {"protocol", proto},
-                       {"gateway_mode", mode},
-                       {"reached_by", reached}});
+                  [&] {
+                    Json ev{{"address", a->str()},
+                            {"port", published_port ? Json(port) : Json("unpublished")},
+                            {"protocol", proto},
+                            {"gateway_mode", mode}};
+                    put_examples(ev, "reached_by", reached);
+                    return ev;
+                  }());
             }
           }
         }

@@ -19,7 +19,11 @@ void dfa006(const CheckContext& cx, std::vector<Finding>& out) {
     add(out, "DFA006",
         fmt::format("{}{} is bound to the loopback address but reachable from {}", published ? "" : "host service ",
                     en.what, reached.front()),
-        {"", 0, published ? "docker:" + en.owner : "socket:" + en.what}, en.what, Json{{"reached_by", reached}});
+        {"", 0, published ? "docker:" + en.owner : "socket:" + en.what}, en.what, [&] {
+          Json ev;
+          put_examples(ev, "reached_by", reached);
+          return ev;
+        }());
   }
 }
 
