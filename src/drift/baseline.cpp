@@ -325,26 +325,29 @@ struct Side {
     std::string_view outcome, decided_by;  // interned in `texts`
   };
   using Group = std::unordered_map<std::string_view, Cell>;  // source class label -> its cell
-  // "what \x1f destination" -> its cells. Labels and texts are kept once in
-  // `texts` (a large host has millions of cells, a few thousand labels).
-  std::map<std::string, Group, std::less<>> cells;
-  std::set<std::string, std::less<>> texts;
+  // "what \x1f destination" -> its cells as the baseline has them, made into
+  // a Group (by label) only when compared: a drift where little changed
+  // compares most groups as they are written (same_as). Labels and texts are
+  // kept once in `texts` (a large host has millions of cells, a few
+  // thousand labels).
+  struct Written {
+    std::vector<const Json*> cells;
+    mutable std::optional<Group> group;
+  };
+  std::map<std::string, Written, std::less<>> cells;
+  mutable std::set<std::string, std::less<>> texts;
+  std::vector<std::string_view> label_of;  // source class index -> label
   std::map<std::string, std::pair<std::string, std::string>, std::less<>> reps;  // label -> (address, iif), remote classes
   std::map<int, SourcePartition> parts;
   std::map<std::string, std::string> collectors;
 
-  std::string_view intern(std::string s) { return *texts.insert(std::move(s)).first; }
+  std::string_view intern(std::string s) const { return *texts.insert(std::move(s)).first; }
 
   explicit Side(const Json& b) {
-    std::vector<std::string_view> label_of;
     for (const auto& c : b["source_classes"]) label_of.push_back(intern(c["label"].get<std::string>()));
     for (const auto& en : b["exposure"]) {
       const std::string what = en["what"].get<std::string>();
-      for (const auto& c : en["cells"]) {
-        Group& g = cells[what + '\x1f' + c["destination"].get<std::string>()];
-        Cell cell{intern(c["outcome"].get<std::string>()), intern(c.value("decided_by", ""))};
-        for (const auto& i : c["sources"]) g[label_of.at(i.get<std::size_t>())] = cell;
-      }
+      for (const auto& c : en["cells"]) cells[what + '\x1f' + c["destination"].get<std::string>()].cells.push_back(&c);
     }
     for (const auto& c : b["source_classes"])
       if (c.contains("iif")) reps[c.value("label", "")] = {c.value("representative", ""), c.value("iif", "")};
@@ -353,9 +356,37 @@ struct Side {
         if (auto pr = Prefix::parse(p.get<std::string>())) parts[fam == "6" ? 6 : 4].prefixes.push_back(*pr);
     for (const auto& [k, v] : b["collectors"].items()) collectors[k] = v.is_string() ? v.get<std::string>() : "";
   }
+  const Group& group(const Written& w) const {
+    if (!w.group) {
+      // (A baseline read from a file has had its shape checked; one made in
+      // this run is ours. The casts below cannot meet another type.)
+      Group g;
+      for (const Json* c : w.cells) {
+        Cell cell{intern(c->at("outcome").get<std::string>()), intern(c->value("decided_by", ""))};
+        for (const auto& i : c->at("sources")) g[label_of.at(i.get<std::size_t>())] = cell;
+      }
+      w.group = std::move(g);
+    }
+    return *w.group;
+  }
   const Group* group(std::string_view what_dst) const {
     auto it = cells.find(what_dst);
-    return it == cells.end() ? nullptr : &it->second;
+    return it == cells.end() ? nullptr : &group(it->second);
+  }
+  // Whether the other side's group of this key says, source by source, what
+  // `w` says: the same classes by label and the same cells as written (then
+  // neither side has a change there).
+  bool same_as(const Written& w, const Side& other, std::string_view what_dst) const {
+    if (label_of != other.label_of) return false;
+    auto it = other.cells.find(what_dst);
+    if (it == other.cells.end() || it->second.cells.size() != w.cells.size()) return false;
+    for (std::size_t i = 0; i < w.cells.size(); ++i) {
+      const Json &a = *w.cells[i], &o = *it->second.cells[i];
+      if (a.at("outcome") != o.at("outcome") || a.value("decided_by", "") != o.value("decided_by", "") ||
+          a.at("sources") != o.at("sources"))
+        return false;
+    }
+    return true;
   }
   // The cell of this side's group g for a source class of `other`: the same
   // class by label, or the class of this side's partition that the other's
@@ -422,9 +453,10 @@ void exposure_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
     auto a = wd.find('\x1f');
     return std::pair{std::string(wd.substr(0, a)), std::string(wd.substr(a + 1))};
   };
-  for (const auto& [wd, cells] : n.cells) {
+  for (const auto& [wd, written] : n.cells) {
+    if (n.same_as(written, b, wd)) continue;
     const Side::Group* there = b.group(wd);
-    for (const auto& [src, cell] : cells) {
+    for (const auto& [src, cell] : n.group(written)) {
       const Side::Cell* was = b.find(there, src, n);
       std::string_view before = was ? was->outcome : "";
       const char* rule = nullptr;
@@ -438,9 +470,10 @@ void exposure_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
       if (!cell.decided_by.empty()) g.decided_by.emplace(cell.decided_by);
     }
   }
-  for (const auto& [wd, cells] : b.cells) {
+  for (const auto& [wd, written] : b.cells) {
+    if (b.same_as(written, n, wd)) continue;
     const Side::Group* here = n.group(wd);
-    for (const auto& [src, cell] : cells) {
+    for (const auto& [src, cell] : b.group(written)) {
       if (cell.outcome != "delivered") continue;
       const Side::Cell* is = n.find(here, src, b);
       std::string_view after = is ? is->outcome : "";
