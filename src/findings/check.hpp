@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "findings/findings.hpp"
@@ -32,8 +33,10 @@ namespace checks {
 // ("" when the example is the class alone).
 struct Example {
   const SourceClass* cls;
-  std::string destination;
-  std::string text() const { return destination.empty() ? cls->label : cls->label + " to " + destination; }
+  std::string_view destination;  // an entry's (lives as long as the exposure), or ""
+  std::string text() const {
+    return destination.empty() ? cls->label : fmt::format("{} to {}", cls->label, destination);
+  }
 };
 
 // At most this many examples in a finding's evidence; the total is given

@@ -28,8 +28,15 @@ std::vector<Example> ordered(std::vector<Example> v, const Snapshot& s) {
                                    [&](const Prefix& p) { return p.contains(*a); });
     return docker ? 2 : 1;
   };
-  std::stable_sort(v.begin(), v.end(), [&](const Example& a, const Example& b) { return rank(a) < rank(b); });
-  return v;
+  // A stable sort by rank, each rank found once (not once per comparison).
+  std::vector<int> r(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) r[i] = rank(v[i]);
+  std::vector<Example> out;
+  out.reserve(v.size());
+  for (int k = 0; k <= 2; ++k)
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (r[i] == k) out.push_back(std::move(v[i]));
+  return out;
 }
 
 void put_examples(Json& ev, const std::string& key, std::vector<std::string> v) {

@@ -1,4 +1,5 @@
 // DFA001: delivered through DNAT although the input hook would drop it.
+#include <algorithm>
 #include <unordered_map>
 
 #include "findings/check.hpp"
@@ -49,8 +50,9 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
       all.insert(all.end(), examples.begin(), examples.end());
     }
     // Counted as every report counts: sources (classes), not cells.
-    std::set<const SourceClass*> reaching;
-    for (const auto& e : all) reaching.insert(e.cls);
+    std::vector<char> reaches(en.walk.size());
+    for (const auto& e : all) reaches[static_cast<std::size_t>(e.cls - en.classes->data())] = 1;
+    const auto reaching = std::count(reaches.begin(), reaches.end(), 1);
     const std::size_t all_count = all.size();
     std::vector<Example> first = ordered(std::move(all), s);
     if (first.size() > kMaxExamples) first.resize(kMaxExamples);  // texts for these only
@@ -68,7 +70,7 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
     add(out, "DFA001",
         fmt::format("{} is reachable from {} of {} sources (e.g. {} to {}) although {}{} drop{} it: Docker's DNAT "
                     "forwards the packet before the input hook; {} decides",
-                    en.what, reaching.size(), en.walk.size(), first.front().cls->label, first.front().destination, by, others,
+                    en.what, reaching, en.walk.size(), first.front().cls->label, first.front().destination, by, others,
                     nrules > 1 ? "" : "s", c.outcome->decided_by),
         {"", 0, logical_of(by), by}, fmt::format("{}|{}", en.what, by), ev,
         engine.run(c.source_class.source, c.destination_addr, en.port, en.proto, true).steps);
