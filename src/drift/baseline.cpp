@@ -184,28 +184,55 @@ Json make_baseline(const Engine& engine, const ScanResult& scan) {
   }
   b["source_prefixes"] = std::move(prefixes);
   b["source_classes"] = std::move(classes);
-  // Cells grouped by destination and outcome, sources as indexes into
-  // source_classes: a host with many classes keeps a small baseline.
+  // Cells grouped by destination, outcome and deciding rule, each group's
+  // sources a set of indexes into source_classes written once in
+  // source_sets: the baseline grows with entries and distinct behaviours,
+  // not with classes times cells.
+  std::map<int, std::vector<std::uint32_t>> index_of;  // family -> class -> baseline index
+  for (const auto& [fam, base] : scan.exposure.class_base) {
+    auto& v = index_of[fam];
+    const auto& part = scan.exposure.partitions.at(fam);
+    for (std::size_t ci = 0; ci < part.classes.size(); ++ci)
+      v.push_back(static_cast<std::uint32_t>(class_index.at(scan.exposure.classes[base + ci].label)));
+  }
+  std::map<std::vector<std::uint32_t>, std::size_t> set_of;
+  Json sets = Json::array();
   Json entries = Json::array();
   for (const auto& en : scan.exposure.entries) {
-    // Groups in order of first appearance (cells come in a fixed order, so
-    // the output is deterministic).
+    // Groups in order of their first cell (classes outer, destinations
+    // inner), sources in class order: group_cells' groups, joined where only
+    // the target or what is uncertain tells them apart.
     std::unordered_map<std::string, std::size_t> group_of;
+    std::vector<std::vector<std::uint32_t>> sources;  // per group, class indexes of the entry
     Json cells = Json::array();
-    for (const auto& c : en.cells()) {
-      std::string outcome = to_string(c.outcome->result);
-      std::string key = c.destination + '\x1f' + outcome + '\x1f' + c.outcome->decided_by;
+    for (const auto& g : group_cells(en)) {
+      std::string outcome = to_string(g.outcome->result);
+      const std::string& dst = en.destinations[g.destination];
+      std::string key = dst + '\x1f' + outcome + '\x1f' + g.outcome->decided_by;
       auto [it, fresh] = group_of.try_emplace(std::move(key), cells.size());
-      if (fresh)
-        cells.push_back({{"destination", c.destination},
-                         {"outcome", outcome},
-                         {"decided_by", c.outcome->decided_by},
-                         {"sources", Json::array()}});
-      cells[it->second]["sources"].push_back(class_index.at(c.source));
+      if (fresh) {
+        cells.push_back({{"destination", dst}, {"outcome", outcome}, {"decided_by", g.outcome->decided_by}});
+        sources.push_back(g.sources);
+      } else {
+        std::vector<std::uint32_t> merged;
+        std::merge(sources[it->second].begin(), sources[it->second].end(), g.sources.begin(), g.sources.end(),
+                   std::back_inserter(merged));
+        sources[it->second] = std::move(merged);
+      }
+    }
+    const auto& to_index = index_of.at(en.family);
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      std::vector<std::uint32_t> v;
+      v.reserve(sources[i].size());
+      for (auto ci : sources[i]) v.push_back(to_index[ci]);
+      auto [it, fresh] = set_of.try_emplace(v, sets.size());
+      if (fresh) sets.push_back(std::move(v));
+      cells[i]["source_set"] = it->second;
     }
     entries.push_back({{"kind", to_string(en.kind)}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
   }
   b["exposure"] = std::move(entries);
+  b["source_sets"] = std::move(sets);
   Json fs = Json::array();
   for (const auto& f : scan.findings)
     fs.push_back({{"rule_id", f.rule_id}, {"fingerprint", fingerprint(f)}, {"identity", f.identity}, {"message", f.message}});
@@ -259,6 +286,21 @@ Result<Json> parse_baseline(std::string_view text, const std::string& path) {
     if (!cls[i].is_object() || !cls[i].contains("label") || !cls[i]["label"].is_string())
       return fail(fmt::format("/source_classes/{}", i), "expected an object with a string \"label\"");
   const std::size_t n_classes = cls.size();
+  // Schema 2: the sets of sources cells name.
+  auto indexes = [&](const Json& v, const std::string& p) -> std::optional<Result<Json>> {
+    if (!v.is_array()) return fail(p, "expected an array of indexes of /source_classes");
+    for (const auto& x : v)
+      if (!x.is_number_unsigned() || x.get<std::size_t>() >= n_classes)
+        return fail(p, fmt::format("expected indexes of /source_classes (0-{})", n_classes - 1));
+    return std::nullopt;
+  };
+  std::size_t n_sets = 0;
+  if (auto ss = j->find("source_sets"); ss != j->end()) {
+    if (!ss->is_array()) return fail("/source_sets", "expected an array");
+    for (std::size_t i = 0; i < ss->size(); ++i)
+      if (auto e = indexes((*ss)[i], fmt::format("/source_sets/{}", i))) return std::move(*e);
+    n_sets = ss->size();
+  }
   const Json& ex = (*j)["exposure"];
   for (std::size_t i = 0; i < ex.size(); ++i) {
     std::string p = fmt::format("/exposure/{}", i);
@@ -271,10 +313,14 @@ Result<Json> parse_baseline(std::string_view text, const std::string& path) {
       for (const char* m : {"destination", "outcome"})
         if (!c.is_object() || !c.contains(m) || !c[m].is_string())
           return fail(cp, fmt::format("expected a string \"{}\"", m));
-      if (!c.contains("sources") || !c["sources"].is_array()) return fail(cp, "expected an array \"sources\"");
-      for (const auto& x : c["sources"])
-        if (!x.is_number_unsigned() || x.get<std::size_t>() >= n_classes)
-          return fail(cp + "/sources", fmt::format("expected indexes of /source_classes (0-{})", n_classes - 1));
+      if (auto st = c.find("source_set"); st != c.end()) {
+        if (!st->is_number_unsigned() || st->get<std::size_t>() >= n_sets)
+          return fail(cp + "/source_set", n_sets ? fmt::format("expected an index of /source_sets (0-{})", n_sets - 1)
+                                                 : std::string("expected an index of /source_sets, which is missing or empty"));
+      } else {
+        if (!c.contains("sources")) return fail(cp, "expected \"source_set\" (or, schema 1, an array \"sources\")");
+        if (auto e = indexes(c["sources"], cp + "/sources")) return std::move(*e);
+      }
     }
   }
   const Json& fs = (*j)["findings"];
@@ -293,8 +339,9 @@ Result<Json> parse_baseline(std::string_view text, const std::string& path) {
       req("source_classes", array(object({req("label", str()), opt("representative", str()), opt("iif", str())}))),
       req("exposure", array(object({opt("kind", str()), req("what", str()), opt("family", uint(6)),
                                     req("cells", array(object({req("destination", str()), req("outcome", str()),
-                                                               opt("decided_by", str()),
-                                                               req("sources", array(uint()))})))}))),
+                                                               opt("decided_by", str()), opt("source_set", uint()),
+                                                               opt("sources", array(uint()))})))}))),
+      opt("source_sets", array(array(uint()))),
       req("findings", array(object({req("rule_id", str()), req("fingerprint", str()), opt("identity", str()),
                                     req("message", str())}))),
       req("rules", map(object({opt("header", str()), req("rules", array(object({opt("text", str()), opt("id", str())}))),
@@ -337,6 +384,12 @@ struct Side {
   std::map<std::string, Written, std::less<>> cells;
   mutable std::set<std::string, std::less<>> texts;
   std::vector<std::string_view> label_of;  // source class index -> label
+  const Json* sets = nullptr;              // schema 2: source_sets
+  // A cell's sources: its set (schema 2) or its own list (schema 1).
+  const Json& sources_of(const Json& c) const {
+    auto st = c.find("source_set");
+    return st != c.end() && sets ? sets->at(st->get<std::size_t>()) : c.at("sources");
+  }
   std::map<std::string, std::pair<std::string, std::string>, std::less<>> reps;  // label -> (address, iif), remote classes
   std::map<int, SourcePartition> parts;
   std::map<std::string, std::string> collectors;
@@ -349,6 +402,7 @@ struct Side {
       const std::string what = en["what"].get<std::string>();
       for (const auto& c : en["cells"]) cells[what + '\x1f' + c["destination"].get<std::string>()].cells.push_back(&c);
     }
+    if (auto ss = b.find("source_sets"); ss != b.end()) sets = &*ss;
     for (const auto& c : b["source_classes"])
       if (c.contains("iif")) reps[c.value("label", "")] = {c.value("representative", ""), c.value("iif", "")};
     for (const auto& [fam, ps] : b["source_prefixes"].items())
@@ -363,7 +417,7 @@ struct Side {
       Group g;
       for (const Json* c : w.cells) {
         Cell cell{intern(c->at("outcome").get<std::string>()), intern(c->value("decided_by", ""))};
-        for (const auto& i : c->at("sources")) g[label_of.at(i.get<std::size_t>())] = cell;
+        for (const auto& i : sources_of(*c)) g[label_of.at(i.get<std::size_t>())] = cell;
       }
       w.group = std::move(g);
     }
@@ -383,7 +437,7 @@ struct Side {
     for (std::size_t i = 0; i < w.cells.size(); ++i) {
       const Json &a = *w.cells[i], &o = *it->second.cells[i];
       if (a.at("outcome") != o.at("outcome") || a.value("decided_by", "") != o.value("decided_by", "") ||
-          a.at("sources") != o.at("sources"))
+          sources_of(a) != other.sources_of(o))
         return false;
     }
     return true;

@@ -13,7 +13,9 @@
 
 namespace dfa {
 
-inline constexpr int kBaselineSchemaVersion = 1;
+// 2: cells name their sources by set (source_sets, each distinct set once);
+// 1 (still read): each cell lists its sources.
+inline constexpr int kBaselineSchemaVersion = 2;
 
 Json make_baseline(const Engine& engine, const ScanResult& scan);
 

@@ -152,7 +152,7 @@ TEST_CASE("given a baseline file, then it loads; newer, foreign and corrupt ones
     auto b = dfa::load_baseline(f.path);
     REQUIRE_FALSE(b.ok());
     CHECK(b.error().message == f.path + ": /schema_version: baseline schema 99 is newer than this dockfw-audit supports "
-                                        "(1); upgrade dockfw-audit or save the baseline again");
+                                        "(2); upgrade dockfw-audit or save the baseline again");
   }
   {
     TempFile f(dfa::dump_json(scenario("01-bypass-nft")));  // a snapshot, not a baseline
@@ -168,12 +168,53 @@ TEST_CASE("given a baseline file, then it loads; newer, foreign and corrupt ones
   }
   {
     Json bad = r.baseline;
-    bad["exposure"][0]["cells"][0]["sources"][0] = 999;
+    bad["source_sets"][0][0] = 999;
     TempFile f(dfa::dump_json(bad));
     auto b = dfa::load_baseline(f.path);
     REQUIRE_FALSE(b.ok());
-    CHECK(b.error().message.rfind(f.path + ": /exposure/0/cells/0/sources: expected indexes of /source_classes (0-", 0) == 0);
+    CHECK(b.error().message.rfind(f.path + ": /source_sets/0: expected indexes of /source_classes (0-", 0) == 0);
   }
+  {
+    Json bad = r.baseline;
+    bad["exposure"][0]["cells"][0]["source_set"] = 999;
+    TempFile f(dfa::dump_json(bad));
+    auto b = dfa::load_baseline(f.path);
+    REQUIRE_FALSE(b.ok());
+    CHECK(b.error().message.rfind(f.path + ": /exposure/0/cells/0/source_set: expected an index of /source_sets (0-", 0) == 0);
+  }
+}
+
+namespace {
+// A schema 2 baseline as schema 1 wrote it: each cell lists its sources.
+Json as_schema_1(Json b) {
+  for (auto& en : b["exposure"])
+    for (auto& c : en["cells"]) {
+      c["sources"] = b["source_sets"][c["source_set"].get<std::size_t>()];
+      c.erase("source_set");
+    }
+  b.erase("source_sets");
+  b["schema_version"] = 1;
+  return b;
+}
+}  // namespace
+
+TEST_CASE("given a baseline saved by schema 1, then it loads and drifts as its schema 2 twin does") {
+  // Baselines on disk outlive upgrades: one saved before source sets must
+  // still be read, and compare exactly as the same baseline saved now.
+  Run guarded = analyze(scenario("07-forward-guard")), open = analyze(scenario("01-bypass-nft"));
+  TempFile f(dfa::dump_json(as_schema_1(guarded.baseline)));
+  auto old = dfa::load_baseline(f.path);
+  REQUIRE(old.ok());
+  auto from_old = dfa::compare_baselines(*old, open.baseline, open.scan.findings);
+  auto from_new = dfa::compare_baselines(guarded.baseline, open.baseline, open.scan.findings);
+  REQUIRE(from_new.size() == from_old.size());
+  CHECK(!of(from_new, "DFA101").empty());
+  for (std::size_t i = 0; i < from_new.size(); ++i) {
+    CHECK(from_new[i].rule_id == from_old[i].rule_id);
+    CHECK(from_new[i].message == from_old[i].message);
+    CHECK(from_new[i].evidence == from_old[i].evidence);
+  }
+  CHECK(dfa::compare_baselines(*old, guarded.baseline, guarded.scan.findings).empty());
 }
 
 TEST_CASE("given suppressions, then matching findings are suppressed until they expire") {

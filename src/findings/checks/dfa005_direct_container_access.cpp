@@ -64,6 +64,12 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
             for (auto& [reason, examples] : by_reason) {
               const bool designed = reason.first != "-";
               std::vector<std::string> reached = texts(ordered(std::move(examples), s));
+              // (Built here: clang cannot capture the structured binding port in a lambda.)
+              Json ev{{"address", a->str()},
+                      {"port", published_port ? Json(port) : Json("unpublished")},
+                      {"protocol", proto},
+                      {"gateway_mode", mode}};
+              put_examples(ev, "reached_by", reached);
               std::string where = a->family == 6 ? "[" + a->str() + "]" : a->str();
               // TCP keeps the identity and text it always had; UDP says so.
               std::string udp = proto == "udp" ? "/udp" : "";
@@ -75,14 +81,7 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
                   {"", 0, "docker:" + c.name},
                   fmt::format("{}|{}|{}{}{}", c.name, n.network, published_port ? std::to_string(port) : "unpublished",
                               udp, designed ? reason.first : ""),
-                  [&] {
-                    Json ev{{"address", a->str()},
-                            {"port", published_port ? Json(port) : Json("unpublished")},
-                            {"protocol", proto},
-                            {"gateway_mode", mode}};
-                    put_examples(ev, "reached_by", reached);
-                    return ev;
-                  }());
+                  ev);
             }
           }
         }
