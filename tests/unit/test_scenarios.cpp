@@ -350,6 +350,35 @@ TEST_CASE("given each lab scenario, then an untraced walk knows what its trace s
   CHECK(at_input > 20);
 }
 
+namespace {
+// Every remote class of `en`'s family walked to dst:port alone, and through
+// SharedWalks (en's facts, its prefixes as en counts them): a class that
+// takes a recorded walk's path must get that walk's outcome and deciding rule.
+void check_shared_walks(const dfa::Engine& engine, const dfa::ExposureEntry& en, const dfa::IpAddr& dst, bool skip_nat,
+                        const std::string& what, int& checked, int& shared_hits) {
+  dfa::SharedWalks shared(en);
+  std::vector<dfa::Outcome> walks;
+  for (std::size_t ci = 0; ci < en.classes->size(); ++ci) {
+    const auto& src = (*en.classes)[ci].source;
+    if (src.kind != dfa::Source::Kind::remote) continue;
+    dfa::VisitedChains visited;
+    dfa::Outcome own = engine.run(src, dst, en.port, en.proto, false, skip_nat, &visited);
+    if (auto w = shared.find(ci)) {
+      CAPTURE(what);
+      CAPTURE((*en.classes)[ci].label);
+      CHECK(own.result == walks[*w].result);
+      CHECK(own.decided_by == walks[*w].decided_by);
+      CHECK(own.dropped_at_input == walks[*w].dropped_at_input);
+      ++shared_hits;
+    } else {
+      shared.add(ci, static_cast<std::uint32_t>(walks.size()), visited);
+      walks.push_back(own);
+    }
+    ++checked;
+  }
+}
+}  // namespace
+
 TEST_CASE("given each lab scenario, then walks without NAT shared by SharedWalks are what each class's own walk gives") {
   // DFA001 and remediate's intent walk a packet without Docker's NAT once
   // per shared walk: every class that SharedWalks says takes a recorded
@@ -357,29 +386,8 @@ TEST_CASE("given each lab scenario, then walks without NAT shared by SharedWalks
   int checked = 0, shared_hits = 0;
   each_exposure([&](const std::string& name, const dfa::Engine& engine, const dfa::Exposure& x) {
     for (const auto& en : x.entries)
-      for (std::size_t k = 0; k < en.destinations.size(); ++k) {
-        dfa::SharedWalks shared(en);
-        std::vector<dfa::Outcome> walks;
-        for (std::size_t ci = 0; ci < en.walk.size(); ++ci) {
-          const auto& src = (*en.classes)[ci].source;
-          if (src.kind != dfa::Source::Kind::remote) continue;
-          dfa::VisitedChains visited;
-          dfa::Outcome own = engine.run(src, en.destination_addrs[k], en.port, en.proto, false, true, &visited);
-          if (auto w = shared.find(ci)) {
-            CAPTURE(name);
-            CAPTURE(en.what);
-            CAPTURE((*en.classes)[ci].label);
-            CHECK(own.result == walks[*w].result);
-            CHECK(own.decided_by == walks[*w].decided_by);
-            CHECK(own.dropped_at_input == walks[*w].dropped_at_input);
-            ++shared_hits;
-          } else {
-            shared.add(ci, static_cast<std::uint32_t>(walks.size()), visited);
-            walks.push_back(own);
-          }
-          ++checked;
-        }
-      }
+      for (std::size_t k = 0; k < en.destinations.size(); ++k)
+        check_shared_walks(engine, en, en.destination_addrs[k], true, name + " " + en.what, checked, shared_hits);
   });
   CHECK(checked > 1000);
   CHECK(shared_hits > 100);
@@ -458,6 +466,42 @@ TEST_CASE("given each lab scenario, then a walk without NAT that met no socket i
   CHECK(checked > 1000);
   CHECK(across > 100);
   MESSAGE(checked << " ports walked against their cell's edges; " << across << " bare walks could be shared across ports");
+}
+
+TEST_CASE("given each lab scenario, then walks straight to a container address shared by SharedWalks are each class's own") {
+  // DFA005 walks every remote class to each container address, sharing walks
+  // as exposure does through an entry that is not one of the exposure's
+  // (every prefix counts): each shared result must be the class's own walk.
+  int checked = 0, shared_hits = 0;
+  each_exposure([&](const std::string& name, const dfa::Engine& engine, const dfa::Exposure& x) {
+    const auto& snap = engine.snapshot();
+    if (!snap.docker) return;
+    for (const dfa::Container* c : snap.docker->running())
+      for (const auto& n : c->networks)
+        for (const std::string* k : {&n.ipv4, &n.ipv6}) {
+          auto a = dfa::IpAddr::parse(*k);
+          if (!a) continue;
+          const dfa::ExposureEntry* like = nullptr;
+          for (const auto& en : x.entries)
+            if (en.family == a->family && en.facts) like = &en;
+          if (!like) continue;
+          std::set<std::pair<unsigned, std::string>> ports = {{1, "tcp"}};
+          for (const auto& b : c->ports) ports.insert({b.container_port, b.protocol});
+          for (const auto& [port, proto] : ports) {
+            dfa::ExposureEntry probe;
+            probe.family = a->family;
+            probe.facts = like->facts;
+            probe.classes = like->classes;
+            probe.relevant.assign(like->relevant.size(), 1);
+            probe.port = port;
+            probe.proto = proto;
+            check_shared_walks(engine, probe, *a, false, name + " " + a->str(), checked, shared_hits);
+          }
+        }
+  });
+  CHECK(checked > 1000);
+  CHECK(shared_hits > 100);
+  MESSAGE(checked << " walks to container addresses, " << shared_hits << " of them shared");
 }
 
 TEST_CASE("given port tests the cuts cannot describe, then their chain is opaque and no two ports share a walk") {

@@ -8,6 +8,47 @@
 
 namespace dfa::checks {
 
+namespace {
+// Walks of remote classes to one container address and port, shared by
+// classes that agree on every prefix the chains a walk entered name
+// (SharedWalks, as exposure shares its walks). The probe is no entry of the
+// exposure: every prefix counts for its port (none is left out as unable to
+// match it), which shares less, never wrongly.
+class DirectWalks {
+ public:
+  DirectWalks(const Exposure& x, int family, unsigned port, const std::string& proto) : x_(x), family_(family) {
+    for (const auto& en : x.entries)
+      if (en.family == family && en.facts) {
+        probe_.family = family;
+        probe_.facts = en.facts;
+        probe_.classes = en.classes;
+        probe_.relevant.assign(en.relevant.size(), 1);
+        probe_.port = port;
+        probe_.proto = proto;
+        shared_.emplace(probe_);
+        break;
+      }
+  }
+  Outcome::Result result(const Engine& e, const SourceClass& cls, const IpAddr& to) {
+    if (!shared_) return e.run(cls.source, to, probe_.port, probe_.proto, false).result;
+    const std::size_t ci = static_cast<std::size_t>(&cls - x_.classes.data()) - x_.class_base.at(family_);
+    if (auto w = shared_->find(ci)) return results_[*w];
+    VisitedChains visited;
+    Outcome::Result r = e.run(cls.source, to, probe_.port, probe_.proto, false, false, &visited).result;
+    shared_->add(ci, static_cast<std::uint32_t>(results_.size()), visited);
+    results_.push_back(r);
+    return r;
+  }
+
+ private:
+  const Exposure& x_;
+  int family_;
+  ExposureEntry probe_;
+  std::optional<SharedWalks> shared_;
+  std::vector<Outcome::Result> results_;
+};
+}  // namespace
+
 void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
   const Snapshot& s = cx.snapshot;
   const Engine& engine = cx.engine;
@@ -54,12 +95,14 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
                 return {"|allow-direct-routing", fmt::format("\"allow-direct-routing\": true ({})", direct_at)};
               return {"-", ""};
             };
-            // Per reason ("-": none), the classes that reach the address.
+            // Per reason ("-": none), the classes that reach the address,
+            // walked once per group of classes that take one path.
             std::map<std::pair<std::string, std::string>, std::vector<Example>> by_reason;
+            DirectWalks walks(x, a->family, port, proto);
             for (const auto& cls : x.classes) {
               if (!cls.remote() || !cls.source.addr || cls.source.addr->family != a->family) continue;
-              Outcome o = engine.run(cls.source, *a, port, proto, false);
-              if (o.result == Outcome::Result::delivered) by_reason[designed_by(cls)].push_back({&cls, ""});
+              if (walks.result(engine, cls, *a) == Outcome::Result::delivered)
+                by_reason[designed_by(cls)].push_back({&cls, ""});
             }
             for (auto& [reason, examples] : by_reason) {
               const bool designed = reason.first != "-";
