@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# The live hosting node (issue #18): a real dockerd (Debian unstable's 28.5,
+# in the lab's namespaces) with CONTAINERS busybox containers publishing
+# five ports each, and the host ruleset of bench/gen_hostfw.py (a blocklist
+# set of BLOCKLIST entries, a verdict map of 400 service ports, TENANTS
+# tenant chains) loaded into the lab host with nft. Times, median of RUNS
+# (default 3), `collect` + `scan` (the main job end to end, as a cron job
+# runs it) against `docker ps` + `nft -j list ruleset` on the same host.
+# Usage: live_bench.sh BINARY [CONTAINERS [BLOCKLIST [TENANTS [RUNS]]]]
+# The userland proxy is off ("userland-proxy": false): with it, 1,000 ports
+# are 2,000 docker-proxy processes, a cost of the lab rather than the tool.
+set -euo pipefail
+DFA_BIN=$(readlink -f "${1:?usage: live_bench.sh BINARY [CONTAINERS [BLOCKLIST [TENANTS [RUNS]]]]}")
+containers=${2:-200} blocklist=${3:-100000} tenants=${4:-200} runs=${5:-3}
+DFA_SRC=$(cd "$(dirname "$0")/.." && pwd)
+export DFA_BIN DFA_SRC
+source "$DFA_SRC/tests/lib.sh"
+source "$DFA_SRC/tests/lab/lab.sh"
+dfa_require_netns
+dfa_tmpdir work
+export LAB_DOCKER=28.5 LAB_DAEMON_JSON='{"userland-proxy": false}'
+dfa_on_exit lab_down
+lab_up dfalive || dfa_fail "the lab did not start"
+
+# The admin's table from gen_hostfw.py's snapshot, as nft -j -f reads it.
+python3 "$DFA_SRC/bench/gen_hostfw.py" "$blocklist" 10 "$tenants" >"$work/gen.json" 2>/dev/null
+python3 - "$work/gen.json" >"$work/hostfw.json" <<'PY'
+import json, sys
+objs = json.load(open(sys.argv[1]))["nftables"]["ruleset"]
+out = []
+for o in objs:
+    (kind, body), = o.items()
+    if body.get("table", body.get("name")) != "hostfw" or body.get("family") != "inet":
+        continue
+    body = {k: v for k, v in body.items() if k != "handle"}
+    out.append({"add": {kind: body}})
+print(json.dumps({"nftables": out}))
+PY
+lab_host nft -j -f "$work/hostfw.json" || dfa_fail "the host ruleset did not load"
+
+t0=$(date +%s)
+for i in $(seq 0 $((containers - 1))); do
+  p=$((20000 + 5 * i))
+  lab_docker run -d --name "c$i" -p "$p:80" -p "$((p + 1)):443" -p "$((p + 2)):7000" -p "$((p + 3)):7001" \
+    -p "$((p + 4)):7002" dfa-busybox:latest sh -c 'for p in 80 443 7000 7001 7002; do httpd -p $p -h /; done; exec sleep 100000' \
+    >/dev/null || dfa_fail "container c$i did not start"
+done
+lab_settle
+echo "started $containers containers ($((5 * containers)) published ports) in $(($(date +%s) - t0)) s"
+lab_host nft list ruleset 2>/dev/null | grep -c . | xargs echo "ruleset lines:"
+
+median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
+clock() { python3 -c 'import time; print(time.perf_counter())'; }
+ours=() theirs=() peaks=()
+for r in $(seq 1 "$runs"); do
+  a=$(clock)
+  lab_host "$DFA_BIN" collect --docker-host "unix://$LAB_DIR/docker.sock" --nftables-config "$LAB_DIR/nftables.conf" \
+    -o "$work/snap.json" 2>/dev/null
+  DFA_TIMING=1 "$DFA_BIN" scan --snapshot "$work/snap.json" --format json --fail-on none -o "$work/scan.json" 2>"$work/timing.txt"
+  b=$(clock)
+  lab_docker ps >/dev/null
+  lab_host nft -j list ruleset >/dev/null
+  c=$(clock)
+  ours+=("$(python3 -c "print($b - $a)")")
+  theirs+=("$(python3 -c "print($c - $b)")")
+  peaks+=("$(grep -o 'peak [0-9]*' "$work/timing.txt" | awk '{print $2}' | sort -n | tail -1)")
+done
+o=$(printf '%s\n' "${ours[@]}" | median) t=$(printf '%s\n' "${theirs[@]}" | median)
+p=$(printf '%s\n' "${peaks[@]}" | median)
+classes=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['exposure']['source_classes']))" "$work/scan.json")
+printf 'collect + scan %.2f s (scan peak %s MiB, %s source classes, snapshot %s MB, scan JSON %s MB); docker ps + nft -j list ruleset %.2f s; ratio %.2f\n' \
+  "$o" "$p" "$classes" "$(($(stat -c %s "$work/snap.json") / 1000000))" "$(($(stat -c %s "$work/scan.json") / 1000000))" "$t" \
+  "$(python3 -c "print($o / $t)")"
