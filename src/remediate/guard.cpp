@@ -392,36 +392,35 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       // without Docker's NAT or on the real path; undecided when uncertain.
       std::map<std::string, int> closed;  // label -> 1 closed, 0 open, -1 undecided
       std::map<std::string, int> set_closed;  // the same, for members of address sets
+      // Per class of a family (its entries share the family's classes): 0
+      // not asked, 1 a class, 2 a member of an address set, looked up by
+      // label once; and its verdict so far, joined into the maps by label
+      // at the end (the join, "one value, else -1", does not depend on order).
+      constexpr int kUnset = 2;
+      std::map<const std::vector<SourceClass>*, std::pair<std::vector<char>, std::vector<int>>> per_family;
       for (const auto* en : entries) {
-        // The real path when the filters dropped it there, else the path
-        // without Docker's NAT (shared with DFA001: ExposureEntry::bare_walk).
-        // Real paths are walked again (exposure's outcomes do not say where
-        // a packet was dropped), once per shared walk and destination.
+        auto [pf, fresh_family] = per_family.try_emplace(en->classes.get());
+        auto& [kind, verdict] = pf->second;
+        if (fresh_family) {
+          for (const auto& cls : *en->classes)
+            kind.push_back(set_classes.count(cls.label) ? 2 : classes.count(cls.label) ? 1 : 0);
+          verdict.assign(kind.size(), kUnset);
+        }
+        // The real path when the filters dropped it there (the cell's own
+        // outcome: exposure walked it, and an untraced walk knows whether a
+        // filter hook dropped it), else the path without Docker's NAT
+        // (shared with DFA001: ExposureEntry::bare_walk). x is the
+        // exposure of this engine.
         const std::size_t nd = en->destinations.size();
-        std::vector<SharedWalks> shared_real(nd, SharedWalks(*en));
-        std::vector<std::vector<bool>> real_of(nd);  // walk -> dropped by a filter hook
-        VisitedChains visited;
-        for (std::size_t ci = 0; ci < en->walk.size(); ++ci)
+        for (std::size_t ci = 0; ci < en->walk.size(); ++ci) {
+          if (!kind[ci]) continue;
           for (std::size_t k = 0; k < nd; ++k) {
             const ExposureCell c = en->cell(ci, k);
-            bool member = set_classes.count(c.source) > 0;
-            if (!member && !classes.count(c.source)) continue;
             if (c.destination_addr.is_loopback()) continue;  // the raw rule's business
-            // (A structured binding cannot be captured by a lambda in C++20.)
-            const unsigned port = pk.port;
-            const std::string& proto = pk.proto;
-            auto real_filter_drop = [&]() -> bool {
-              if (auto w = shared_real[k].find(ci)) return real_of[k][*w];
-              visited.clear();
-              Outcome o = engine.run(c.source_class.source, c.destination_addr, port, proto, false, false, &visited);
-              shared_real[k].add(ci, static_cast<std::uint32_t>(real_of[k].size()), visited);
-              real_of[k].push_back(filter_dropped(o));
-              return real_of[k].back();
-            };
             int verdict_here;
             if (c.outcome->result == Outcome::Result::uncertain) {
               verdict_here = -1;
-            } else if (c.outcome->result == Outcome::Result::dropped && real_filter_drop()) {
+            } else if (filter_dropped(*c.outcome)) {
               verdict_here = 1;
             } else {
               const ExposureEntry::Bare bare = en->bare_walk(engine, ci, k);
@@ -429,11 +428,18 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
                              : bare.result == Outcome::Result::dropped && bare.dropped_in_filter ? 1
                                                                                                    : 0;
             }
-            auto [it, fresh] = (member ? set_closed : closed).emplace(c.source, verdict_here);
             // Every destination must agree; otherwise the class stays as it is.
-            if (!fresh && it->second != verdict_here) it->second = -1;
+            int& v = verdict[ci];
+            v = v == kUnset ? verdict_here : v != verdict_here ? -1 : v;
           }
+        }
       }
+      for (const auto& [fam_classes, kv] : per_family)
+        for (std::size_t ci = 0; ci < kv.first.size(); ++ci) {
+          if (!kv.first[ci] || kv.second[ci] == kUnset) continue;
+          auto [it, fresh] = (kv.first[ci] == 2 ? set_closed : closed).emplace((*fam_classes)[ci].label, kv.second[ci]);
+          if (!fresh && it->second != kv.second[ci]) it->second = -1;
+        }
       // A region's drop would also close the members of a set inside it that
       // are open (an allowlist) or not known to be closed: such a region is
       // left to the rules after this table, as an undecided one.
