@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <unordered_map>
 #include <set>
 
 #include "dfa/version.hpp"
@@ -443,16 +444,29 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       // A region's drop would also close the members of a set inside it that
       // are open (an allowlist) or not known to be closed: such a region is
       // left to the rules after this table, as an undecided one.
+      // Each class of the port once, in label order: its key and its verdict,
+      // found by label once (a port is asked about every class several times
+      // below; string-keyed lookups there were most of remediate's time).
+      struct Row {
+        const std::string* label;
+        const ClassKey* key;
+        int* v;
+      };
+      std::vector<Row> rows;
+      rows.reserve(closed.size());
+      for (auto& [label, v] : closed) rows.push_back({&label, &classes[label], &v});
+      std::unordered_map<const ClassKey*, int*> value_of;
+      for (const auto& r : rows) value_of[r.key] = r.v;
       std::vector<std::string> left_to_host;
       for (const auto& [label, v] : set_closed) {
         left_to_host.push_back(label);
         if (v == 1) continue;
         const ClassKey& m = set_classes[label];
-        for (auto& [rl, rv] : closed) {
-          const ClassKey& r = classes[rl];
-          if (rv == 1 && r.iif == m.iif && r.family == m.family && r.prefix.has_value() == m.prefix.has_value() &&
+        for (const auto& row : rows) {
+          const ClassKey& r = *row.key;
+          if (*row.v == 1 && r.iif == m.iif && r.family == m.family && r.prefix.has_value() == m.prefix.has_value() &&
               (!r.prefix || r.prefix->str() == m.prefix->str()))
-            rv = -1;
+            *row.v = -1;
         }
       }
       // A port closed to a network in one family is meant closed to it in
@@ -475,8 +489,8 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
           return it == net_iface.end() ? "" : "net " + it->second + "|" + k.iif;
         };
         std::map<std::pair<std::string, int>, std::string> by_key;
-        for (const auto& [label, v] : closed)
-          if (auto f = family_free(classes[label]); !f.empty()) by_key[{f, classes[label].family}] = label;
+        for (const auto& r : rows)
+          if (auto f = family_free(*r.key); !f.empty()) by_key[{f, r.key->family}] = *r.label;
         for (const auto& [key, label] : by_key)
           if (auto o = by_key.find({key.first, key.second == 4 ? 6 : 4}); o != by_key.end()) counterpart[label] = o->second;
       }
@@ -490,16 +504,16 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       for (const auto& iif : ext)
         for (int fam : {4, 6}) {
           std::vector<const ClassKey*> group;
-          for (const auto& [label, v] : closed)
-            if (classes[label].iif == iif && classes[label].family == fam) group.push_back(&classes[label]);
+          for (const auto& r : rows)
+            if (r.key->iif == iif && r.key->family == fam) group.push_back(r.key);
           if (group.empty()) continue;
           std::sort(group.begin(), group.end(), [](const ClassKey* a, const ClassKey* b) {
             int la = a->prefix ? a->prefix->len : -1, lb = b->prefix ? b->prefix->len : -1;
             return la != lb ? la > lb : a->label < b->label;
           });
-          bool uniform = std::all_of(group.begin(), group.end(), [&](const ClassKey* g) { return closed[g->label] == 1; });
+          bool uniform = std::all_of(group.begin(), group.end(), [&](const ClassKey* g) { return *value_of.at(g) == 1; });
           for (const auto* g : group) {
-            int v = closed[g->label];
+            int v = *value_of.at(g);
             (v == 1 ? closed_to : v == 0 ? open_to : undecided).push_back(g->label);
           }
           if (uniform) {
@@ -508,7 +522,7 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
           }
           std::vector<GRule> rules;
           for (const auto* g : group) {
-            int v = closed[g->label];
+            int v = *value_of.at(g);
             std::vector<Expr> e = {iifname({iif})};
             e.push_back(g->prefix ? addr_match(fam, "saddr", {*g->prefix}) : nfproto(fam));
             // Undecided classes are left to the rules after this table.
