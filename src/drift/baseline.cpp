@@ -428,10 +428,11 @@ struct Side {
     return it == cells.end() ? nullptr : &group(it->second);
   }
   // Whether the other side's group of this key says, source by source, what
-  // `w` says: the same classes by label and the same cells as written (then
-  // neither side has a change there).
-  bool same_as(const Written& w, const Side& other, std::string_view what_dst) const {
-    if (label_of != other.label_of) return false;
+  // `w` says: the same cells as written, where both sides have the same
+  // classes by label (same_classes, found once by the caller); then neither
+  // side has a change there.
+  bool same_as(const Written& w, const Side& other, std::string_view what_dst, bool same_classes) const {
+    if (!same_classes) return false;
     auto it = other.cells.find(what_dst);
     if (it == other.cells.end() || it->second.cells.size() != w.cells.size()) return false;
     for (std::size_t i = 0; i < w.cells.size(); ++i) {
@@ -507,8 +508,9 @@ void exposure_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
     auto a = wd.find('\x1f');
     return std::pair{std::string(wd.substr(0, a)), std::string(wd.substr(a + 1))};
   };
+  const bool same_classes = b.label_of == n.label_of;
   for (const auto& [wd, written] : n.cells) {
-    if (n.same_as(written, b, wd)) continue;
+    if (n.same_as(written, b, wd, same_classes)) continue;
     const Side::Group* there = b.group(wd);
     for (const auto& [src, cell] : n.group(written)) {
       const Side::Cell* was = b.find(there, src, n);
@@ -525,7 +527,7 @@ void exposure_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
     }
   }
   for (const auto& [wd, written] : b.cells) {
-    if (b.same_as(written, n, wd)) continue;
+    if (b.same_as(written, n, wd, same_classes)) continue;
     const Side::Group* here = n.group(wd);
     for (const auto& [src, cell] : b.group(written)) {
       if (cell.outcome != "delivered") continue;
