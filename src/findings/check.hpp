@@ -43,9 +43,10 @@ struct Example {
 // beside them (a port open to thousands of classes is not a 1 MB finding:
 // the exposure in the same report has every source).
 inline constexpr std::size_t kMaxExamples = 20;
-// ev[key] = the first kMaxExamples of v, and ev[key + "_total"] = its size
-// when there were more.
-void put_examples(Json& ev, const std::string& key, std::vector<std::string> v);
+// ev[key] = the first kMaxExamples of v, then ev[key + "_total"] = how many
+// there were (`total`, when v is already a cut of a longer list; else
+// v.size()) when that is more than ev[key] holds.
+void put_examples(Json& ev, const std::string& key, std::vector<std::string> v, std::size_t total = 0);
 
 bool via_proxy(const Outcome& o);
 // Examples in the order a reader should see them: anyone first, then named

@@ -39,13 +39,12 @@ std::vector<Example> ordered(std::vector<Example> v, const Snapshot& s) {
   return out;
 }
 
-void put_examples(Json& ev, const std::string& key, std::vector<std::string> v) {
-  const std::size_t total = v.size();
-  if (total > kMaxExamples) {
-    v.resize(kMaxExamples);
-    ev[key + "_total"] = total;
-  }
+void put_examples(Json& ev, const std::string& key, std::vector<std::string> v, std::size_t total) {
+  total = std::max(total, v.size());
+  if (v.size() > kMaxExamples) v.resize(kMaxExamples);
+  const std::size_t shown = v.size();
   ev[key] = std::move(v);
+  if (total > shown) ev[key + "_total"] = total;
 }
 
 std::vector<std::string> texts(const std::vector<Example>& v) {

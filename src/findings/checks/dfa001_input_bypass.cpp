@@ -62,8 +62,7 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
     ev["published"] = en.what;
     ev["blocking_rule"] = by;
     if (nrules > 1) put_examples(ev, "blocking_rules", std::move(rules));
-    put_examples(ev, "reached_by", texts(first));
-    if (all_count > kMaxExamples) ev["reached_by_total"] = all_count;
+    put_examples(ev, "reached_by", texts(first), all_count);
     ev["target"] = c.outcome->target;
     ev["decided_by"] = c.outcome->decided_by;
     std::string others = nrules > 1 ? fmt::format(" and {} other input rule(s)", nrules - 1) : "";
