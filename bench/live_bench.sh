@@ -71,8 +71,8 @@ p=$(printf '%s\n' "${peaks[@]}" | median)
 # scan's phases.
 [ -z "${DFA_BENCH_KEEP:-}" ] || cp "$work/snap.json" "$DFA_BENCH_KEEP"
 grep 'timing: ' "$work/timing.txt" | grep -v ' check ' | sed 's/^dockfw-audit: /  scan /'
-collect_ms=$( { time -p lab_host "$DFA_BIN" collect --docker-host "unix://$LAB_DIR/docker.sock" -o /dev/null 2>/dev/null; } 2>&1 | awk '/^real/ {print $2}')
-echo "  collect alone ${collect_ms} s"
+collect_s=$( { time -p lab_host "$DFA_BIN" collect --docker-host "unix://$LAB_DIR/docker.sock" -o /dev/null 2>/dev/null; } 2>&1 | awk '/^real/ {print $2}')
+echo "  collect alone ${collect_s} s"
 classes=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['exposure']['source_classes']))" "$work/scan.json")
 printf 'collect + scan %.2f s (scan peak %s MiB, %s source classes, snapshot %s MB, scan JSON %s MB); docker ps + nft -j list ruleset %.2f s; ratio %.2f\n' \
   "$o" "$p" "$classes" "$(($(stat -c %s "$work/snap.json") / 1000000))" "$(($(stat -c %s "$work/scan.json") / 1000000))" "$t" \

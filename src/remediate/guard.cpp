@@ -441,9 +441,6 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
           auto [it, fresh] = (kv.first[ci] == 2 ? set_closed : closed).emplace((*fam_classes)[ci].label, kv.second[ci]);
           if (!fresh && it->second != kv.second[ci]) it->second = -1;
         }
-      // A region's drop would also close the members of a set inside it that
-      // are open (an allowlist) or not known to be closed: such a region is
-      // left to the rules after this table, as an undecided one.
       // Each class of the port once, in label order: its key and its verdict,
       // found by label once (a port is asked about every class several times
       // below; string-keyed lookups there were most of remediate's time).
@@ -457,6 +454,9 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       for (auto& [label, v] : closed) rows.push_back({&label, &classes[label], &v});
       std::unordered_map<const ClassKey*, int*> value_of;
       for (const auto& r : rows) value_of[r.key] = r.v;
+      // A region's drop would also close the members of a set inside it that
+      // are open (an allowlist) or not known to be closed: such a region is
+      // left to the rules after this table, as an undecided one.
       std::vector<std::string> left_to_host;
       for (const auto& [label, v] : set_closed) {
         left_to_host.push_back(label);
