@@ -74,13 +74,49 @@ struct Engine::Impl {
   }
 
   bool eval_rule(const Rule& r, const Packet& p) {
-    for (const auto& c : r.conds) {
+    for (std::size_t k = 0; k < r.conds.size(); ++k) {
       std::string why;
-      Tri t = c(p, why);
-      if (t == Tri::no) return false;
-      if (t == Tri::unknown && !d.pick(fmt::format("{}: {}", r.origin, why))) return false;
+      Tri t = r.conds[k](p, why);
+      if (t == Tri::no || (t == Tri::unknown && !d.pick(fmt::format("{}: {}", r.origin, why)))) {
+        if (visited && r.json) visited->rules.push_back({r.json, p.reply, closes(r, p, k)});
+        return false;
+      }
     }
+    if (visited && r.json) visited->rules.push_back({r.json, p.reply, false});
     return true;
+  }
+  // For walk sharing: whether a plain test (Rule::lead) that does not read
+  // the sender's address fails for p, so the rule fails for every sender
+  // on p's path. failed: the test that ended the walk's evaluation. The
+  // tests before it are plain too, and never unknown.
+  bool closes(const Rule& r, const Packet& p, std::size_t failed) const {
+    const TestReads sender = p.reply ? TestReads::daddr : TestReads::saddr;
+    if (failed >= r.lead.size()) return false;
+    if (r.lead[failed] != sender) return true;
+    for (std::size_t k = failed + 1; k < r.lead.size(); ++k) {
+      std::string why;
+      if (r.lead[k] != sender && r.conds[k](p, why) == Tri::no) return true;
+    }
+    return false;
+  }
+  // A reply skipping rules by their destination address (PortIndex) skips
+  // what a reply to another sender would read: for each, whether a plain
+  // test that reads no destination address fails for this reply.
+  void skipped_by_daddr(const BaseChain& b, const Chain& c, const Packet& p, std::size_t from, std::size_t to) {
+    const auto& w = c.index->with_daddr;
+    for (auto it = std::lower_bound(w.begin(), w.end(), from); it != w.end() && *it < to; ++it) {
+      const Rule& r = c.rules[*it];
+      if (!r.json) {
+        visited->chains.push_back({&b, &c, true, true});
+        continue;
+      }
+      bool closed = false;
+      for (std::size_t k = 0; k < r.lead.size() && !closed; ++k) {
+        std::string why;
+        closed = r.lead[k] != TestReads::daddr && r.conds[k](p, why) == Tri::no;
+      }
+      visited->rules.push_back({r.json, true, closed});
+    }
   }
 
   // ---- chains -------------------------------------------------------------
@@ -100,7 +136,7 @@ struct Engine::Impl {
     };
     std::vector<Frame> stack;
     const Chain* cur = b.start;
-    if (visited && cur) visited->push_back({&b, cur});
+    if (visited && cur) visited->chains.push_back({&b, cur, p.reply});
     std::size_t i = 0;
     auto policy = [&]() {
       if (trace) step(hook, b.label(), "", "", "policy " + b.policy, b.policy == "drop");
@@ -113,7 +149,11 @@ struct Engine::Impl {
         d.pick(b.label() + ": chain loop");
         return ChainResult{ChainResult::accept, nullptr, "loop"};
       }
-      if (cur && cur->index) i = cur->index->next(p.daddr, p.dport, i, cur->rules.size());
+      if (cur && cur->index) {
+        std::size_t next = cur->index->next(p.daddr, p.dport, i, cur->rules.size());
+        if (visited && p.reply) skipped_by_daddr(b, *cur, p, i, next);
+        i = next;
+      }
       if (!cur || i >= cur->rules.size()) {
         if (stack.empty()) return policy();
         cur = stack.back().chain;
@@ -122,6 +162,9 @@ struct Engine::Impl {
         continue;
       }
       const Rule* rp = &cur->rules[i++];
+      // A rule not from the snapshot (a run) is not told apart: the chain
+      // counts whole.
+      if (visited && (rp->run || !rp->json)) visited->chains.push_back({&b, cur, p.reply, true});
       if (rp->run) {
         // A run of single-address rules: the first whose address is the packet's.
         const RuleRun& run = *rp->run;
@@ -178,7 +221,7 @@ struct Engine::Impl {
             stack.push_back({cur, i});
           }
           cur = target;
-          if (visited) visited->push_back({&b, cur});
+          if (visited) visited->chains.push_back({&b, cur, p.reply});
           i = 0;
           continue;
         }

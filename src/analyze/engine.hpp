@@ -51,9 +51,34 @@ struct Outcome {
 };
 std::string to_string(Outcome::Result r);
 
-// The chains a walk entered (base chain, and the chain of its table: the
-// base chain's own or one jumped or gone to), in order, with repeats.
-using VisitedChains = std::vector<std::pair<const BaseChain*, const Chain*>>;
+// What walk sharing needs of a walk (SharedWalks). The chains it entered
+// (base chain, and the chain of its table: the base chain's own or one
+// jumped or gone to), in order, with repeats, and whether a reply entered
+// them; whole: the walk read the chain in a way not told rule by rule (a
+// run of rules looked up by address), so each of its rules counts. And
+// each rule a packet met (evaluated, or skipped by the sender's address),
+// and whether a plain test that does not read the sender's address failed
+// (closed: the rule fails for every sender on that path, Rule::lead). A
+// rule a packet did not meet (skipped by its port or the request's
+// destination, or after the walk left the chain) tells no senders apart.
+struct VisitedChains {
+  struct Entered {
+    const BaseChain* base;
+    const Chain* chain;
+    bool reply;
+    bool whole = false;
+  };
+  struct Met {
+    const Json* rule;
+    bool reply, closed;
+  };
+  std::vector<Entered> chains;
+  std::vector<Met> rules;
+  void clear() {
+    chains.clear();
+    rules.clear();
+  }
+};
 
 class Engine {
  public:

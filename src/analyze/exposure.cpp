@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <functional>
 #include <map>
 #include <optional>
@@ -199,22 +200,29 @@ struct Mentions {
     mentioned_by_position(r, legacy, here, as_dst);
     if (here.empty() && as_dst.empty()) return;
     auto c = dport_constraint(r, legacy);
-    auto where = [&](SourcePartition::Ports& pp) {
-      if (!chain) pp.unattributed = true;
-      else if (pp.chains.empty() || pp.chains.back() != *chain) pp.chains.push_back(*chain);
+    auto where = [&](SourcePartition::Ports& pp, bool dst) {
+      if (!chain) {
+        pp.unattributed = true;
+        return;
+      }
+      if (!pp.chains.empty()) {
+        const auto& b = pp.chains.back();
+        if (b.rule == &r && b.dst == dst) return;
+      }
+      pp.chains.push_back({*chain, &r, dst});
     };
     for (const auto& p : here) {
       auto& pp = ports[p.network().str()];
       if (!c) pp.any = true;
       else pp.ranges.insert(pp.ranges.end(), c->begin(), c->end());
-      where(pp);
+      where(pp, false);
       prefixes.push_back(p);
     }
     for (const auto& p : as_dst) {
       auto& pp = ports[p.network().str()];
       if (!c) pp.reply_any = true;
       else pp.reply_ranges.insert(pp.reply_ranges.end(), c->begin(), c->end());
-      where(pp);
+      where(pp, true);
       prefixes.push_back(p);
     }
   }
@@ -695,13 +703,13 @@ Exposure compute_exposure(const Engine& e) {
     ClassFacts& f = *fp;
     f.classes = std::make_shared<const std::vector<SourceClass>>(part.classes);
     for (const auto& pp : part.prefix_ports) {
+      const auto prefix = static_cast<std::uint32_t>(f.unattributed.size());
       f.unattributed.push_back(pp.unattributed);
-      f.prefix_chains.emplace_back();
-      for (const auto& label : pp.chains) {
-        auto [it, fresh] = f.chain_id.try_emplace(label, static_cast<std::uint32_t>(f.chain_id.size()));
+      for (const auto& w : pp.chains) {
+        auto [it, fresh] = f.chain_id.try_emplace(w.chain, static_cast<std::uint32_t>(f.chain_id.size()));
         if (fresh) f.chain_prefixes.emplace_back();
-        f.prefix_chains.back().push_back(it->second);
-        f.chain_prefixes[it->second].push_back(static_cast<std::uint32_t>(f.prefix_chains.size() - 1));
+        f.chain_prefixes[it->second].push_back({prefix, w.dst});
+        f.rule_prefixes[w.rule].push_back({prefix, w.dst});
       }
     }
     PrefixIndex index(part.prefixes);
@@ -904,25 +912,40 @@ void SharedWalks::add(std::size_t ci, std::uint32_t id, const VisitedChains& v) 
   const SourceClass& c = (*f.classes)[ci];
   if (c.source.kind != Source::Kind::remote || !c.source.addr) return;
   exact_.emplace(key(ci, nullptr), id);
-  // The prefixes the walk could test: named by a rule of a chain it
-  // entered, or unattributed; and only those that matter for this port.
+  // The prefixes the walk could test, of those that matter for this port:
+  // the unattributed ones, those of every rule of a chain it read whole,
+  // and those named by a rule it met and did not close (VisitedChains). A
+  // request's destination is the cell's, so a prefix a rule tests only as
+  // a destination counts where a reply met the rule.
   if (base_.empty()) {
-    base_.assign(f.prefix_chains.size(), '\0');
+    base_.assign(f.unattributed.size(), '\0');
     for (std::size_t i = 0; i < base_.size(); ++i) base_[i] = en_.relevant[i] && f.unattributed[i];
   }
-  std::vector<std::uint32_t> entered;
-  for (const auto& bc : v) {
-    auto [it, fresh] = f.chain_id_of.try_emplace(bc, UINT32_MAX);
-    if (fresh)
-      if (auto l = f.chain_id.find(chain_label(*bc.first, *bc.second)); l != f.chain_id.end()) it->second = l->second;
-    if (it->second != UINT32_MAX) entered.push_back(it->second);
-  }
-  std::sort(entered.begin(), entered.end());
-  entered.erase(std::unique(entered.begin(), entered.end()), entered.end());
   std::string allowed = base_;
-  for (auto cid : entered)
-    for (auto i : f.chain_prefixes[cid])
-      if (en_.relevant[i]) allowed[i] = 1;
+  auto count = [&](const ClassFacts::Named& n, bool reply) {
+    if (en_.relevant[n.prefix] && (reply || !n.dst)) allowed[n.prefix] = 1;
+  };
+  std::vector<std::uint32_t> whole;  // chain number * 2 + (a reply)
+  for (const auto& bc : v.chains) {
+    if (!bc.whole) continue;
+    auto [it, fresh] = f.chain_id_of.try_emplace({bc.base, bc.chain}, UINT32_MAX);
+    if (fresh)
+      if (auto l = f.chain_id.find(chain_label(*bc.base, *bc.chain)); l != f.chain_id.end()) it->second = l->second;
+    if (it->second != UINT32_MAX) whole.push_back(it->second * 2 + bc.reply);
+  }
+  std::sort(whole.begin(), whole.end());
+  whole.erase(std::unique(whole.begin(), whole.end()), whole.end());
+  for (auto w : whole)
+    for (const auto& n : f.chain_prefixes[w / 2]) count(n, w & 1);
+  const Json* last = nullptr;
+  bool last_reply = false;
+  for (const auto& m : v.rules) {
+    if (m.closed || (m.rule == last && m.reply == last_reply)) continue;
+    last = m.rule;
+    last_reply = m.reply;
+    if (auto it = f.rule_prefixes.find(m.rule); it != f.rule_prefixes.end())
+      for (const auto& n : it->second) count(n, m.reply);
+  }
   // A few scopes cover the walks of most hosts; past that, a walk is kept
   // under its exact key only (less sharing, never a wrong one).
   constexpr std::size_t kMaxScopes = 64;
@@ -968,8 +991,8 @@ namespace {
 std::optional<std::pair<unsigned, unsigned>> port_cell(const VisitedChains& v, unsigned port) {
   unsigned lo = 0, hi = 65535;
   const Chain* last = nullptr;
-  for (const auto& bc : v) {
-    const Chain* c = bc.second;
+  for (const auto& bc : v.chains) {
+    const Chain* c = bc.chain;
     if (c == last) continue;
     last = c;
     if (c->ports.opaque) return std::nullopt;

@@ -50,9 +50,17 @@ struct ExposureCell {
 struct ClassFacts {
   std::shared_ptr<const std::vector<SourceClass>> classes;
   std::vector<std::vector<std::uint32_t>> prefixes, sets;  // per class
-  std::vector<char> unattributed;                          // per prefix
-  std::vector<std::vector<std::uint32_t>> prefix_chains;   // per prefix
-  std::vector<std::vector<std::uint32_t>> chain_prefixes;  // per chain: the prefixes its rules name
+  std::vector<char> unattributed;  // per prefix
+  // The prefixes each rule names, and whether it tests the prefix only as a
+  // destination address, which for a request is the cell's (the same for
+  // every class) and a class's only on the way back (VisitedChains). Per
+  // chain: the prefixes its rules name, the same way.
+  struct Named {
+    std::uint32_t prefix;
+    bool dst;
+  };
+  std::unordered_map<const Json*, std::vector<Named>> rule_prefixes;
+  std::vector<std::vector<Named>> chain_prefixes;
   std::unordered_map<std::string, std::uint32_t> chain_id;  // chain label -> number
   // The chains walks enter, looked up once: their number, or UINT32_MAX.
   mutable std::map<std::pair<const BaseChain*, const Chain*>, std::uint32_t> chain_id_of;
@@ -213,8 +221,14 @@ struct SourcePartition {
     // Where it is mentioned: the chains whose rules name it ("nft inet
     // filter input"), which only a walk entering one of them can test; or
     // unattributed (a host network, a set read element by element), which
-    // counts for every walk.
-    std::vector<std::string> chains;
+    // counts for every walk. rule: the rule naming it; dst: it names it
+    // only as a destination address (ClassFacts::Named).
+    struct Where {
+      std::string chain;
+      const Json* rule = nullptr;
+      bool dst = false;
+    };
+    std::vector<Where> chains;
     bool unattributed = false;
   };
   std::vector<Ports> prefix_ports;

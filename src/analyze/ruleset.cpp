@@ -1195,6 +1195,7 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
   rule.text = render_nft_rule(r);
   rule.origin = fmt::format("nft {} {} {} #{} (handle {})", r.value("family", ""), r.value("table", ""),
                             r.value("chain", ""), position, r.value("handle", 0));
+  rule.json = &r;
   auto unknown_cond = [&](std::string why) {
     rule.conds.push_back([why](const Packet&, std::string& w) {
       w = why;
@@ -1234,8 +1235,12 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
       if (is_tcp_flags(e["match"].at("left"))) rule.tests_tcp_flags = true;
       std::string why;
       auto cond = match_cond(e["match"], c, why);
+      // Still among the first tests, and a plain one (Rule::lead).
+      std::optional<TestReads> plain;
+      if (cond && rule.effects.empty() && rule.conds.size() == rule.lead.size()) plain = plain_test(e["match"]);
       if (cond) add_cond(*cond);
       else unknown_cond(why);
+      if (plain) rule.lead.push_back(*plain);
     } else if (is_inert_statement(e)) {
       // Proven not to change what the model computes (docs/analyzer.md).
     } else if (e.contains("notrack")) {
@@ -1383,15 +1388,14 @@ Rule build_legacy_rule(const Json& r, const std::string& table, const std::strin
       return Tri::unknown;
     });
   };
-  for (const char* k : {"src", "dst"}) {
-    std::string v = r.value(k, "");
-    if (v.empty()) continue;
-    auto p = Prefix::parse(v);
-    bool iv = r.value(std::string(k) + "_invert", false);
-    bool src = std::string(k) == "src";
-    if (!p) { add_unknown("address " + v); continue; }
-    rule.conds.push_back([p, iv, src](const Packet& pk, std::string&) { return inv(tri(p->contains(src ? pk.saddr : pk.daddr)), iv); });
-  }
+  rule.json = &r;
+  // The interfaces first: the kernel tests the addresses and interfaces of
+  // the ip header as one (ip_packet_match), and these tests never answer
+  // "unknown", so their order changes nothing but which one a walk reads
+  // first (Rule::lead).
+  auto plain = [&](TestReads k) {
+    if (rule.conds.size() == rule.lead.size() + 1) rule.lead.push_back(k);
+  };
   for (const char* k : {"in_iface", "out_iface"}) {
     std::string v = r.value(k, "");
     if (v.empty()) continue;
@@ -1401,10 +1405,22 @@ Rule build_legacy_rule(const Json& r, const std::string& table, const std::strin
       const std::string& name = in ? p.iif : p.oif;
       return inv(tri(!name.empty() && iface_match(v, name)), iv);
     });
+    plain(TestReads::path);
+  }
+  for (const char* k : {"src", "dst"}) {
+    std::string v = r.value(k, "");
+    if (v.empty()) continue;
+    auto p = Prefix::parse(v);
+    bool iv = r.value(std::string(k) + "_invert", false);
+    bool src = std::string(k) == "src";
+    if (!p) { add_unknown("address " + v); continue; }
+    rule.conds.push_back([p, iv, src](const Packet& pk, std::string&) { return inv(tri(p->contains(src ? pk.saddr : pk.daddr)), iv); });
+    plain(src ? TestReads::saddr : TestReads::daddr);
   }
   if (std::string proto = r.value("protocol", ""); !proto.empty()) {
     bool iv = r.value("protocol_invert", false);
     rule.conds.push_back([proto, iv](const Packet& p, std::string&) { return inv(tri(p.proto == proto), iv); });
+    plain(TestReads::path);
   }
   if (r.value("fragment", "") == "only") rule.conds.push_back([](const Packet&, std::string&) { return Tri::no; });
   for (const auto& m : array_member(r, "matches")) {
@@ -1584,6 +1600,71 @@ std::optional<AddrTest> single_address_test_of(const Json& r, bool legacy, int l
 }  // namespace
 
 // On a rule it cannot read: no constraint: it may match any packet.
+std::optional<TestReads> plain_test(const Json& m) {
+  if (!m.is_object()) return std::nullopt;
+  auto l = m.find("left"), r = m.find("right");
+  if (l == m.end() || r == m.end() || !l->is_object() || l->size() != 1) return std::nullopt;
+  std::string op = m.value("op", "==");
+  if (op != "==" && op != "!=" && op != "in") return std::nullopt;
+  // The right side: constants of one kind, alone or in an anonymous set.
+  auto constants = [&](auto&& one) {
+    if (r->is_object() && r->size() == 1 && r->contains("set")) {
+      const Json& set = (*r)["set"];
+      return set.is_array() && std::all_of(set.begin(), set.end(), one);
+    }
+    return one(*r);
+  };
+  auto name = [](const Json& x) { return x.is_string() && x.get_ref<const std::string&>().rfind('@', 0) != 0; };
+  auto number = [](const Json& x) {
+    if (x.is_number_unsigned()) return true;
+    if (!x.is_object() || x.size() != 1 || !x.contains("range") || !x["range"].is_array()) return false;
+    const Json& rg = x["range"];
+    return rg.size() == 2 && rg[0].is_number_unsigned() && rg[1].is_number_unsigned();
+  };
+  auto ip = [](const Json& x) { return x.is_string() && IpAddr::parse(x.get_ref<const std::string&>()).has_value(); };
+  auto address = [&](const Json& x) {
+    if (ip(x)) return true;
+    if (!x.is_object() || x.size() != 1) return false;
+    if (auto p = x.find("prefix"); p != x.end())
+      return p->is_object() && ip(p->value("addr", Json())) && p->value("len", Json()).is_number_unsigned();
+    if (auto rg = x.find("range"); rg != x.end()) return rg->is_array() && rg->size() == 2 && ip((*rg)[0]) && ip((*rg)[1]);
+    return false;
+  };
+  auto field = [](const Json& o, const char* k) {
+    auto f = o.find(k);
+    return f != o.end() && f->is_string() ? f->get<std::string>() : std::string();
+  };
+  if (auto meta = l->find("meta"); meta != l->end() && meta->is_object()) {
+    std::string key = field(*meta, "key");
+    if (key == "iifname" || key == "oifname" || key == "iif" || key == "oif" || key == "l4proto")
+      if (constants(name)) return TestReads::path;
+    return std::nullopt;
+  }
+  if (auto pl = l->find("payload"); pl != l->end() && pl->is_object()) {
+    std::string proto = field(*pl, "protocol"), f = field(*pl, "field");
+    if ((proto == "tcp" || proto == "udp" || proto == "th") && (f == "dport" || f == "sport") && constants(number))
+      return TestReads::path;
+    if ((proto == "ip" || proto == "ip6") && (f == "saddr" || f == "daddr") && constants(address))
+      return f == "saddr" ? TestReads::saddr : TestReads::daddr;
+  }
+  return std::nullopt;
+}
+
+bool opens_with_plain_test(const Json& rule, bool legacy) {
+  if (!rule.is_object()) return false;
+  if (legacy) {
+    auto named = [&](const char* k) {
+      auto v = rule.find(k);
+      return v != rule.end() && v->is_string() && !v->get_ref<const std::string&>().empty();
+    };
+    return named("in_iface") || named("out_iface") || named("src") || named("dst") || named("protocol");
+  }
+  auto ex = rule.find("expr");
+  if (ex == rule.end() || !ex->is_array() || ex->empty()) return false;
+  const Json& first = (*ex)[0];
+  return first.is_object() && first.size() == 1 && first.contains("match") && plain_test(first["match"]);
+}
+
 std::optional<AddrTest> single_address_test(const Json& r, bool legacy, int legacy_family) {
   return or_claim_nothing([&] { return single_address_test_of(r, legacy, legacy_family); }, std::optional<AddrTest>());
 }
@@ -1612,7 +1693,10 @@ void index_ports(Chain& ch) {
   auto idx = std::make_shared<PortIndex>();
   for (std::size_t i = 0; i < ch.rules.size(); ++i) {
     if (ch.rules[i].run) idx->any.push_back(i);
-    else if (ch.rules[i].daddr) idx->by_daddr[*ch.rules[i].daddr].push_back(i);
+    else if (ch.rules[i].daddr) {
+      idx->by_daddr[*ch.rules[i].daddr].push_back(i);
+      idx->with_daddr.push_back(i);
+    }
     else if (!ch.rules[i].dports.empty())
       for (unsigned q : ch.rules[i].dports) idx->by_port[q].push_back(i);
     else idx->any.push_back(i);
@@ -1820,6 +1904,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
             return b;
           },
           [&] { return fmt::format("nft {} {} {} #{}", fam, table, r->value("chain", ""), at); });
+      built.json = &*r;  // also when the rule could not be read
       rs.tests_tcp_flags = rs.tests_tcp_flags || built.tests_tcp_flags;
       note_port_reads(cur->ports, reads, built);
       cur->rules.push_back(std::move(built));
@@ -1881,6 +1966,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
                   return fmt::format("iptables-legacy {} {} {} #{}", legacy_family(fam), table, ch.name,
                                      ch.rules.size() + 1);
                 });
+            built.json = &r;  // also when the rule could not be read
             rs.tests_tcp_flags = rs.tests_tcp_flags || built.tests_tcp_flags;
             note_port_reads(ch.ports, reads, built);
             ch.rules.push_back(std::move(built));

@@ -127,6 +127,12 @@ struct AddrTest {
 };
 struct RuleRun;
 
+// What a test reads, when it reads nothing but (against constants, so it
+// never answers "unknown"): things every packet on one path has alike
+// (interfaces, ports, protocol), the source address, or the destination
+// address. A request's sender is its source, a reply's its destination.
+enum class TestReads : std::uint8_t { path, saddr, daddr };
+
 struct Rule {
   std::optional<AddrTest> addr_test;
   std::vector<unsigned> dports;  // non-empty: it can only match packets to one of these ports
@@ -141,6 +147,13 @@ struct Rule {
   // first and the later packets of a connection may fare differently.
   bool tests_tcp_flags = false;
   Action action;
+  // Walk sharing (SharedWalks): the rule's JSON in the snapshot, and what
+  // its first tests read, up to the first test of another kind (TestReads).
+  // Where one that reads no address of the sender's fails, the rule fails
+  // for every sender on the same path: its tests of the sender's address,
+  // evaluated or not, tell no two senders apart.
+  const Json* json = nullptr;
+  std::vector<TestReads> lead;
   std::string text;    // nft-like or iptables-save text, for people
   std::string origin;  // "nft inet filter input #3 (handle 5)" / "iptables-legacy ipv4 filter FORWARD #1"
 
@@ -169,6 +182,7 @@ struct PortIndex {
   std::vector<std::size_t> any;  // rules without a single-port or address requirement
   std::map<unsigned, std::vector<std::size_t>> by_port;
   std::map<IpAddr, std::vector<std::size_t>> by_daddr;
+  std::vector<std::size_t> with_daddr;  // every rule of by_daddr, ascending
   // The first rule at or after i that a packet to daddr:dport may match.
   std::size_t next(const IpAddr& daddr, unsigned dport, std::size_t i, std::size_t end) const;
 };
@@ -196,6 +210,11 @@ struct Chain {
 // The exact-address test of an nft rule object or a legacy rule, if that is
 // its only test (counters and log statements aside).
 std::optional<AddrTest> single_address_test(const Json& rule, bool legacy, int legacy_family);
+
+// What an nft match reads, when it is one of TestReads; and whether a
+// rule's first test is (Rule::lead).
+std::optional<TestReads> plain_test(const Json& match);
+bool opens_with_plain_test(const Json& rule, bool legacy);
 
 using PortRanges = std::vector<std::pair<unsigned, unsigned>>;
 // "8080", "7000:7002", 8080 or {"range": [a, b]}.

@@ -24,6 +24,17 @@ inline dfa::Json fixture_json(const std::string& rel) {
   return j.value();
 }
 
+// Adds to a snapshot's nftables ruleset a table with one base chain of the
+// hook at prio (policy accept), and returns the ruleset to add rules to.
+inline dfa::Json& add_nft_base_chain(dfa::Json& doc, const std::string& family, const std::string& table,
+                                     const std::string& chain, const std::string& hook, int prio) {
+  dfa::Json& rs = doc["nftables"]["ruleset"];
+  rs.push_back({{"table", {{"family", family}, {"name", table}, {"handle", 900}}}});
+  rs.push_back({{"chain", {{"family", family}, {"table", table}, {"name", chain}, {"handle", 901}, {"type", "filter"},
+                           {"hook", hook}, {"prio", prio}, {"policy", "accept"}}}});
+  return rs;
+}
+
 // Holds got to the reviewed golden file fixtures/REL; DFA_REGEN=1 rewrites
 // the file with got first (then review the diff).
 inline void check_golden(const std::string& rel, const std::string& got) {

@@ -146,10 +146,7 @@ int check_cells_walk_alone(const dfa::Engine& engine, const dfa::Exposure& x) {
 // cells of that /25 and of the rest of 203.0.113.0/24 to scenario 1's web
 // port at 203.0.113.1.
 std::pair<dfa::Outcome, dfa::Outcome> with_quarter_dropped(Json doc, const char* field, unsigned port) {
-  auto& rs = doc["nftables"]["ruleset"];
-  rs.push_back(Json::parse(R"({"table": {"family": "inet", "name": "t2", "handle": 900}})"));
-  rs.push_back(Json::parse(R"({"chain": {"family": "inet", "table": "t2", "name": "c", "handle": 901, "type": "filter",
-                                         "hook": "forward", "prio": -5, "policy": "accept"}})"));
+  Json& rs = add_nft_base_chain(doc, "inet", "t2", "c", "forward", -5);
   Json addr = {{"match", {{"op", "=="}, {"left", {{"payload", {{"protocol", "ip"}, {"field", field}}}}},
                           {"right", {{"prefix", {{"addr", "203.0.113.128"}, {"len", 25}}}}}}}};
   Json dport = {{"match", {{"op", "=="}, {"left", {{"payload", {{"protocol", "tcp"}, {"field", "dport"}}}}}, {"right", port}}}};
@@ -190,6 +187,95 @@ TEST_CASE("given a rule testing a prefix as the destination of replies, then tha
   auto [quarter, rest] = with_quarter_dropped(fixture_json("scenarios/01-bypass-nft/snapshot.json"), "daddr", 40000);
   CHECK(quarter.result == dfa::Outcome::Result::dropped);
   CHECK(rest.result == dfa::Outcome::Result::delivered);
+}
+
+namespace {
+// Scenario 1 with Docker 28's raw rules for a network: a prerouting chain
+// (before conntrack) dropping packets to each of 203.0.113.130..149 unless
+// they come in on BRIDGE, long enough to be looked up by destination. Holds
+// every cell to its own class's walk; returns the web port's cells from
+// 203.0.113.130 and from the rest of 203.0.113.0/24, and how many walks
+// the entry made.
+struct RawCells {
+  dfa::Outcome listed, rest;
+  std::size_t walks = 0;
+};
+RawCells with_raw_rules(const std::string& bridge) {
+  Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  Json& rs = add_nft_base_chain(doc, "ip", "rawx", "PREROUTING", "prerouting", -300);
+  for (int i = 130; i < 150; ++i) {
+    Json iif = {{"match", {{"op", "!="}, {"left", {{"meta", {{"key", "iifname"}}}}}, {"right", bridge}}}};
+    Json daddr = {{"match", {{"op", "=="}, {"left", {{"payload", {{"protocol", "ip"}, {"field", "daddr"}}}}},
+                             {"right", fmt::format("203.0.113.{}", i)}}}};
+    rs.push_back({{"rule", {{"family", "ip"}, {"table", "rawx"}, {"chain", "PREROUTING"}, {"handle", 1000 + i},
+                            {"expr", {iif, daddr, {{"drop", nullptr}}}}}}});
+  }
+  dfa::Snapshot snap{doc};
+  dfa::Engine engine(snap);
+  dfa::Exposure x = dfa::compute_exposure(engine);
+  CHECK(check_cells_walk_alone(engine, x) > 50);
+  RawCells r;
+  bool listed = false, rest = false;
+  for (const auto& en : x.entries)
+    if (en.family == 4 && en.what.find(":8080->") != std::string::npos) {
+      r.walks = en.outcomes.size() / en.destinations.size();
+      for (const auto& c : en.cells())
+        if (c.destination.rfind("203.0.113.1:", 0) == 0) {
+          if (c.source == "203.0.113.130/32 on eth0") listed = true, r.listed = *c.outcome;
+          if (c.source == "203.0.113.0/24 on eth0") rest = true, r.rest = *c.outcome;
+        }
+    }
+  CHECK(listed);
+  CHECK(rest);
+  return r;
+}
+}  // namespace
+
+TEST_CASE("given Docker 28's raw rules for another network, then replies to those addresses are dropped, walk by walk") {
+  // The reply from the container comes in on docker0, which is not br-x:
+  // each rule reads the reply's destination, the sender's address. The
+  // rules are looked up by destination, so a reply to any other sender
+  // skips them; that skip must not make them shared.
+  RawCells r = with_raw_rules("br-x");
+  CHECK(r.listed.result == dfa::Outcome::Result::dropped);
+  CHECK(r.rest.result == dfa::Outcome::Result::delivered);
+}
+
+TEST_CASE("given Docker 28's raw rules for the container's own network, then their addresses share the others' walks") {
+  // Replies come in on docker0: every rule's interface test fails before
+  // its address is read, so the twenty /32 classes take the path of the
+  // rest of the /24 (one walk each otherwise: compare with br-x).
+  RawCells own = with_raw_rules("docker0"), other = with_raw_rules("br-x");
+  CHECK(own.listed.result == dfa::Outcome::Result::delivered);
+  CHECK(own.rest.result == dfa::Outcome::Result::delivered);
+  CHECK(own.walks + 20 <= other.walks);
+  MESSAGE(own.walks << " walks with docker0's rules, " << other.walks << " with br-x's");
+}
+
+TEST_CASE("given a run of single-address rules with different verdicts, then the run's addresses are not shared") {
+  // The engine looks such a run up by address (RuleRun) without reading
+  // its rules one by one; the partition names each address (the verdicts
+  // differ, so they are no one set). A walk that looked the run up must
+  // count every address of its chain.
+  Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  Json& rs = add_nft_base_chain(doc, "inet", "t3", "c", "forward", -5);
+  for (int i = 130; i < 150; ++i) {
+    Json saddr = {{"match", {{"op", "=="}, {"left", {{"payload", {{"protocol", "ip"}, {"field", "saddr"}}}}},
+                             {"right", fmt::format("203.0.113.{}", i)}}}};
+    Json verdict = i % 2 ? Json{{"accept", nullptr}} : Json{{"drop", nullptr}};
+    rs.push_back({{"rule", {{"family", "inet"}, {"table", "t3"}, {"chain", "c"}, {"handle", 1000 + i},
+                            {"expr", {saddr, verdict}}}}});
+  }
+  dfa::Snapshot snap{doc};
+  dfa::Engine engine(snap);
+  dfa::Exposure x = dfa::compute_exposure(engine);
+  CHECK(check_cells_walk_alone(engine, x) > 50);
+  int dropped = 0;
+  for (const auto& en : x.entries)
+    if (en.family == 4 && en.what.find(":8080->") != std::string::npos)
+      for (const auto& c : en.cells())
+        dropped += c.source == "203.0.113.130/32 on eth0" && c.outcome->result == dfa::Outcome::Result::dropped;
+  CHECK(dropped > 0);
 }
 
 TEST_CASE("given a DNAT to another port and a forward rule for that port, then the prefix is its own class") {
@@ -416,9 +502,9 @@ int check_port_cells(const dfa::Engine& engine, const dfa::Exposure& x, const st
           if (own.met_socket) continue;
           unsigned lo = 0, hi = 65535;
           bool opaque = false;
-          for (const auto& bc : visited) {
-            opaque = opaque || bc.second->ports.opaque;
-            auto [l, h] = bc.second->ports.cell(p);
+          for (const auto& bc : visited.chains) {
+            opaque = opaque || bc.chain->ports.opaque;
+            auto [l, h] = bc.chain->ports.cell(p);
             lo = std::max(lo, l);
             hi = std::min(hi, h);
           }
@@ -530,7 +616,7 @@ TEST_CASE("given port tests the cuts cannot describe, then their chain is opaque
   dfa::Outcome o = engine.run(from, *dfa::IpAddr::parse("203.0.113.1"), 9001, "tcp", false, true, &visited);
   CHECK(o.dropped_at_input);
   bool opaque = false;
-  for (const auto& bc : visited) opaque = opaque || bc.second->ports.opaque;
+  for (const auto& bc : visited.chains) opaque = opaque || bc.chain->ports.opaque;
   CHECK(opaque);
   CHECK(!engine.run(from, *dfa::IpAddr::parse("203.0.113.1"), 9002, "tcp", false, true).dropped_at_input);
 }
