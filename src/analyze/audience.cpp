@@ -4,6 +4,8 @@
 
 #include <algorithm>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 
 namespace dfa {
 
@@ -85,8 +87,10 @@ namespace {
 // A remote class's label without its " on IFACE".
 std::string_view what_of(const SourceClass& c) {
   std::string_view l = c.label;
-  std::string suffix = " on " + c.source.iif;
-  if (l.size() > suffix.size() && l.substr(l.size() - suffix.size()) == suffix) l.remove_suffix(suffix.size());
+  const std::string& iif = c.source.iif;
+  if (l.size() > iif.size() + 4 && l.substr(l.size() - iif.size()) == iif &&
+      l.substr(l.size() - iif.size() - 4, 4) == " on ")
+    l.remove_suffix(iif.size() + 4);
   return l;
 }
 }  // namespace
@@ -115,10 +119,10 @@ std::string describe(const ExposureEntry& en, const AudienceRow& row, Reach r) {
   }
   // Networks: each named once with the interfaces it arrives on; when every
   // one arrives on the same interfaces, they are said once at the end.
-  std::vector<std::string> order;
-  std::map<std::string, std::vector<std::string>> ifs;
+  std::vector<std::string_view> order;
+  std::unordered_map<std::string_view, std::vector<std::string_view>> ifs;
   for (auto ci : idx) {
-    std::string w(what_of(classes[ci]));
+    std::string_view w = what_of(classes[ci]);
     auto [it, fresh] = ifs.try_emplace(w);
     if (fresh) order.push_back(w);
     it->second.push_back(classes[ci].source.iif);
@@ -131,7 +135,7 @@ std::string describe(const ExposureEntry& en, const AudienceRow& row, Reach r) {
   order.resize(order.size() - more);
   if (same)
     return fmt::format("{}{} on {}", fmt::join(order, ", "), more ? fmt::format(" and {} more", more) : "",
-                       fmt::join(ifs.begin()->second, ", "));
+                       fmt::join(ifs.at(order.front()), ", "));
   std::vector<std::string> parts;
   for (const auto& w : order) parts.push_back(fmt::format("{} on {}", w, fmt::join(ifs[w], ", ")));
   if (more) parts.push_back(fmt::format("and {} more", more));

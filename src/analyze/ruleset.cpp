@@ -22,7 +22,8 @@ T or_claim_nothing(F&& read, T nothing) {
 }  // namespace
 
 bool HostView::is_local(const IpAddr& a) const {
-  return std::any_of(local.begin(), local.end(), [&](const Prefix& p) { return p.contains(a); });
+  return std::binary_search(local_addrs.begin(), local_addrs.end(), a) ||
+         std::any_of(local_nets.begin(), local_nets.end(), [&](const Prefix& p) { return p.contains(a); });
 }
 
 bool HostView::is_local_on(const IpAddr& a, const std::string& iface) const {
@@ -62,6 +63,11 @@ HostView build_host_view(const Snapshot& s) {
   }
   h.local.push_back(*Prefix::parse("127.0.0.0/8"));
   h.local.push_back(*Prefix::parse("::1/128"));
+  for (const Prefix& p : h.local) {
+    if (p.len == p.addr.bytes() * 8) h.local_addrs.push_back(p.addr);
+    else h.local_nets.push_back(p);
+  }
+  std::sort(h.local_addrs.begin(), h.local_addrs.end());
   return h;
 }
 

@@ -87,6 +87,9 @@ struct Packet {
 // Host facts rules consult (fib/addrtype, interface addresses).
 struct HostView {
   std::vector<Prefix> local;                          // local-table entries
+  // The same, looked up: single addresses (sorted) and wider prefixes.
+  std::vector<IpAddr> local_addrs;
+  std::vector<Prefix> local_nets;
   std::map<std::string, std::vector<IpAddr>> iface_addrs;
   bool is_local(const IpAddr& a) const;
   bool is_local_on(const IpAddr& a, const std::string& iface) const;
