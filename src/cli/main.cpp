@@ -328,7 +328,7 @@ void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_def
 // exit code. `text` renders the text format (drift prints nothing when
 // nothing changed). `host` (null when unknown) goes on every jsonl line.
 int finish_report(const ReportOptions& o, const std::string& command, std::vector<Finding>& findings,
-                  const Exposure& exposure, const std::function<Json()>& json,
+                  const Exposure& exposure, const std::function<std::string()>& json,
                   const std::function<std::string(bool colour)>& text, const Snapshot& snapshot,
                   const Json& host = Json(), const std::string& title = "") {
   if (!o.suppressions.empty()) {
@@ -350,7 +350,7 @@ int finish_report(const ReportOptions& o, const std::string& command, std::vecto
     }
   }
   std::string body;
-  if (o.format == "json") body = dump_json(json());
+  if (o.format == "json") body = json();
   else if (o.format == "jsonl") {
     // One finding a line, each whole: what the command was and on which host
     // (not the whole JSON report, whose exposure can run to hundreds of MB).
@@ -430,7 +430,7 @@ std::function<int()> setup_scan(CLI::App* cmd) {
       ScanResult res = run_scan(engine);
       timing("scan");
       int code = finish_report(
-          *r, "scan", res.findings, res.exposure, [&] { return to_json(res); },
+          *r, "scan", res.findings, res.exposure, [&] { return dump_scan_json(res); },
           [&](bool colour) { return render_text(res, colour); }, s, host_json(res));
       timing("output");
       return code;
@@ -508,7 +508,7 @@ std::function<int()> setup_drift(CLI::App* cmd) {
         if (!any) return std::string();  // quiet when nothing changed: cron mails only on change
         return render_findings_text(title, changes, colour, "change");
       };
-      int code = finish_report(*r, "drift", changes, now.exposure, json, text, s, Json(), title);
+      int code = finish_report(*r, "drift", changes, now.exposure, [&] { return dump_json(json()); }, text, s, Json(), title);
       timing("output");
       return code;
     });

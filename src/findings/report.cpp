@@ -163,7 +163,9 @@ Json host_json(const Snapshot& s) {
 }
 Json tool_json() { return {{"name", "dockfw-audit"}, {"version", kVersion}}; }
 
-Json to_json(const ScanResult& r) {
+namespace {
+// Every member of scan's JSON but the exposure.
+Json scan_head(const ScanResult& r) {
   Json j;
   j["schema_version"] = 2;  // 2: the exposure's schema 2 (source_sets)
   j["tool"] = tool_json();
@@ -172,8 +174,36 @@ Json to_json(const ScanResult& r) {
   Json fs = Json::array();
   for (const auto& f : r.findings) fs.push_back(finding_json(f));
   j["findings"] = std::move(fs);
+  return j;
+}
+}  // namespace
+
+Json to_json(const ScanResult& r) {
+  Json j = scan_head(r);
   j["exposure"] = to_json(r.exposure);
   return j;
+}
+
+std::string dump_scan_json(const ScanResult& r) {
+  // The members before the exposure are small: nlohmann writes them. The
+  // exposure (millions of source labels on a large host) is streamed as
+  // write_json makes it, each line indented one level more.
+  std::string s = dump_json(scan_head(r));
+  s.resize(s.size() - 3);  // "\n}\n"
+  s += ",\n  \"exposure\": ";
+  std::size_t at = s.size();
+  write_json(r.exposure, [&](std::string_view b) { s += b; });
+  s.pop_back();  // its closing newline
+  std::size_t lines = std::count(s.begin() + std::ptrdiff_t(at), s.end(), '\n');
+  std::string out;
+  out.reserve(s.size() + 2 * lines + 3);
+  out.append(s, 0, at);
+  for (std::size_t i = at; i < s.size(); ++i) {
+    out += s[i];
+    if (s[i] == '\n') out += "  ";
+  }
+  out += "\n}\n";
+  return out;
 }
 
 Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places) {

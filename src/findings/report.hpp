@@ -27,6 +27,9 @@ struct ScanResult {
 
 std::string render_text(const ScanResult& r, bool colour);
 Json to_json(const ScanResult& r);
+// The text of dump_json(to_json(r)), made without building the exposure's
+// tree (scan --format json on a large host).
+std::string dump_scan_json(const ScanResult& r);
 // Which host and when its snapshot was read: scan JSON's and jsonl's "host".
 Json host_json(const ScanResult& r);
 Json host_json(const Snapshot& s);  // the same from the snapshot

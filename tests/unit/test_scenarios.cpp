@@ -10,6 +10,7 @@
 
 #include "analyze/engine.hpp"
 #include "analyze/exposure.hpp"
+#include "findings/report.hpp"
 #include "fixtures.hpp"
 
 using dfa::Json;
@@ -113,6 +114,9 @@ TEST_CASE("given each lab scenario, then the streamed exposure JSON is the docum
     CAPTURE(rec.name());
     CHECK(streamed == dfa::dump_json(dfa::to_json(x)));
     CHECK(Json::parse(streamed)["entries"].size() == x.entries.size());
+    // scan --format json streams its exposure too, one level deeper.
+    dfa::ScanResult r = dfa::run_scan(engine);
+    CHECK(dfa::dump_scan_json(r) == dfa::dump_json(dfa::to_json(r)));
     ++compared;
   }
   CHECK(compared >= 14);
