@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <span>
 #include <string_view>
 #include <unordered_map>
 
@@ -119,25 +120,43 @@ std::string describe(const ExposureEntry& en, const AudienceRow& row, Reach r) {
   }
   // Networks: each named once with the interfaces it arrives on; when every
   // one arrives on the same interfaces, they are said once at the end.
+  // Flat: a slot per network in the order first met, then each network's
+  // interfaces in order, found by a counting sort of (slot, interface).
   std::vector<std::string_view> order;
-  std::unordered_map<std::string_view, std::vector<std::string_view>> ifs;
-  for (auto ci : idx) {
-    std::string_view w = what_of(classes[ci]);
-    auto [it, fresh] = ifs.try_emplace(w);
-    if (fresh) order.push_back(w);
-    it->second.push_back(classes[ci].source.iif);
+  std::vector<std::uint32_t> slot_of(idx.size());
+  {
+    std::unordered_map<std::string_view, std::uint32_t> slot;
+    slot.reserve(idx.size());
+    for (std::size_t i = 0; i < idx.size(); ++i) {
+      std::string_view w = what_of(classes[idx[i]]);
+      auto [it, fresh] = slot.try_emplace(w, static_cast<std::uint32_t>(order.size()));
+      if (fresh) order.push_back(w);
+      slot_of[i] = it->second;
+    }
   }
+  std::vector<std::uint32_t> start(order.size() + 1);
+  for (auto sl : slot_of) ++start[sl + 1];
+  for (std::size_t k = 1; k < start.size(); ++k) start[k] += start[k - 1];
+  std::vector<std::string_view> iifs(idx.size());
+  {
+    std::vector<std::uint32_t> fill(start.begin(), start.end() - 1);
+    for (std::size_t i = 0; i < idx.size(); ++i) iifs[fill[slot_of[i]]++] = classes[idx[i]].source.iif;
+  }
+  auto ifs = [&](std::size_t sl) {
+    return std::span<const std::string_view>(iifs.data() + start[sl], start[sl + 1] - start[sl]);
+  };
   // A line for people: the first few networks, then how many more (the
   // JSON's cells have every one).
   constexpr std::size_t kNamed = 12;
   const std::size_t more = order.size() > kNamed ? order.size() - kNamed : 0;
-  bool same = std::all_of(ifs.begin(), ifs.end(), [&](const auto& kv) { return kv.second == ifs.begin()->second; });
+  bool same = true;
+  for (std::size_t sl = 1; same && sl < order.size(); ++sl) same = std::ranges::equal(ifs(sl), ifs(0));
   order.resize(order.size() - more);
   if (same)
     return fmt::format("{}{} on {}", fmt::join(order, ", "), more ? fmt::format(" and {} more", more) : "",
-                       fmt::join(ifs.at(order.front()), ", "));
+                       fmt::join(ifs(0), ", "));
   std::vector<std::string> parts;
-  for (const auto& w : order) parts.push_back(fmt::format("{} on {}", w, fmt::join(ifs[w], ", ")));
+  for (std::size_t sl = 0; sl < order.size(); ++sl) parts.push_back(fmt::format("{} on {}", order[sl], fmt::join(ifs(sl), ", ")));
   if (more) parts.push_back(fmt::format("and {} more", more));
   return fmt::format("{}", fmt::join(parts, "; "));
 }

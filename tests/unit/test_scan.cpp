@@ -2,11 +2,13 @@
 // (golden text reports, reviewed by hand; DFA_REGEN=1 rewrites them), SARIF
 // that holds together, and byte-identical output for the same snapshot.
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <filesystem>
 #include <set>
 #include <sstream>
 
+#include "analyze/audience.hpp"
 #include "findings/artifact.hpp"
 #include "findings/report.hpp"
 #include "fixtures.hpp"
@@ -259,4 +261,37 @@ TEST_CASE("given a scan, then its JSON says which host and when its snapshot was
   CHECK(j["host"]["hostname"] == doc["host"]["hostname"]);
   CHECK(j["host"]["collected_at"] == doc["collected_at"]);
   CHECK(!j["host"]["collected_at"].get<std::string>().empty());
+}
+
+TEST_CASE("given networks reached on different interfaces, then the audience line names each with its own") {
+  auto cls = [](std::string what, std::string iif) {
+    dfa::SourceClass c;
+    c.label = what + " on " + iif;
+    c.source.iif = std::move(iif);
+    return c;
+  };
+  auto classes = std::make_shared<std::vector<dfa::SourceClass>>();
+  classes->push_back(cls("10.0.0.0/8", "eth0"));
+  classes->push_back(cls("192.0.2.0/24", "eth0"));
+  classes->push_back(cls("10.0.0.0/8", "eth1"));
+  dfa::ExposureEntry en;
+  en.classes = classes;
+  dfa::AudienceRow row;
+  row.who = dfa::Audience::networks;
+  row.by_reach[0] = {0, 1, 2};
+  CHECK(dfa::describe(en, row) == "OPEN 10.0.0.0/8 on eth0, eth1; 192.0.2.0/24 on eth0");
+  // Alike on every interface: said once at the end; past twelve, counted.
+  classes->clear();
+  for (int i = 0; i < 14; ++i)
+    for (const char* iif : {"eth0", "eth1"}) classes->push_back(cls(fmt::format("10.{}.0.0/16", i), iif));
+  row.by_reach[0].clear();
+  row.by_reach[2].clear();
+  for (std::size_t i = 0; i < classes->size(); ++i) row.by_reach[i < 4 ? 2 : 0].push_back(i);
+  CHECK(dfa::describe(en, row) ==
+        "OPEN 10.2.0.0/16, 10.3.0.0/16, 10.4.0.0/16, 10.5.0.0/16, 10.6.0.0/16, 10.7.0.0/16, 10.8.0.0/16, "
+        "10.9.0.0/16, 10.10.0.0/16, 10.11.0.0/16, 10.12.0.0/16, 10.13.0.0/16 on eth0, eth1; "
+        "closed 10.0.0.0/16, 10.1.0.0/16 on eth0, eth1");
+  classes->push_back(cls("10.99.0.0/16", "eth2"));
+  row.by_reach[0].push_back(classes->size() - 1);
+  CHECK(dfa::describe(en, row).find("10.13.0.0/16 on eth0, eth1; and 1 more; closed") != std::string::npos);
 }
