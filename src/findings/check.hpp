@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <set>
@@ -50,8 +51,8 @@ void put_examples(Json& ev, const std::string& key, std::vector<std::string> v, 
 
 bool via_proxy(const Outcome& o);
 // Examples in the order a reader should see them: anyone first, then named
-// prefixes, addresses inside Docker's own subnets last.
-std::vector<Example> ordered(std::vector<Example> v, const Snapshot& s);
+// prefixes, addresses inside Docker's own subnets last; the first `limit`.
+std::vector<Example> ordered(std::vector<Example> v, const Snapshot& s, std::size_t limit = SIZE_MAX);
 std::vector<std::string> texts(const std::vector<Example>& v);
 // "nft inet filter input #1 (handle 2)" -> "nft:inet/filter/input"
 std::string logical_of(const std::string& origin);

@@ -15,7 +15,7 @@ bool via_proxy(const Outcome& o) { return o.target.find("via docker-proxy") != s
 // Source classes in the order a reader should see them as examples: anyone
 // first, then named prefixes, addresses inside Docker's own subnets (which
 // only a spoofing neighbour sends) last.
-std::vector<Example> ordered(std::vector<Example> v, const Snapshot& s) {
+std::vector<Example> ordered(std::vector<Example> v, const Snapshot& s, std::size_t limit) {
   std::vector<Prefix> docker_subnets;
   if (s.docker)
     for (const DockerNetwork& n : s.docker->networks)
@@ -32,9 +32,9 @@ std::vector<Example> ordered(std::vector<Example> v, const Snapshot& s) {
   std::vector<int> r(v.size());
   for (std::size_t i = 0; i < v.size(); ++i) r[i] = rank(v[i]);
   std::vector<Example> out;
-  out.reserve(v.size());
+  out.reserve(std::min(v.size(), limit));
   for (int k = 0; k <= 2; ++k)
-    for (std::size_t i = 0; i < v.size(); ++i)
+    for (std::size_t i = 0; i < v.size() && out.size() < limit; ++i)
       if (r[i] == k) out.push_back(std::move(v[i]));
   return out;
 }

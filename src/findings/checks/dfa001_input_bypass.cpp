@@ -45,6 +45,9 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
     const std::string& by = bypassed.begin()->first;
     std::vector<Example> all;
     std::vector<std::string> rules;
+    std::size_t n = 0;
+    for (const auto& kv : bypassed) n += kv.second.size();
+    all.reserve(n);
     for (auto& [r, examples] : bypassed) {
       rules.push_back(r);
       all.insert(all.end(), examples.begin(), examples.end());
@@ -54,8 +57,7 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
     for (const auto& e : all) reaches[static_cast<std::size_t>(e.cls - en.classes->data())] = 1;
     const auto reaching = std::count(reaches.begin(), reaches.end(), 1);
     const std::size_t all_count = all.size();
-    std::vector<Example> first = ordered(std::move(all), s);
-    if (first.size() > kMaxExamples) first.resize(kMaxExamples);  // texts for these only
+    std::vector<Example> first = ordered(std::move(all), s, kMaxExamples);  // texts for these only
     const std::size_t nrules = rules.size();
     const ExposureCell& c = example.at(by);
     Json ev;
