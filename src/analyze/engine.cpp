@@ -104,16 +104,22 @@ struct Engine::Impl {
   // test that reads no destination address fails for this reply.
   void skipped_by_daddr(const BaseChain& b, const Chain& c, const Packet& p, std::size_t from, std::size_t to) {
     const auto& w = c.index->with_daddr;
+    // Rules of one lead group close alike: each group's tests run once.
+    std::uint32_t group = UINT32_MAX;
+    bool closed = false;
     for (auto it = std::lower_bound(w.begin(), w.end(), from); it != w.end() && *it < to; ++it) {
       const Rule& r = c.rules[*it];
       if (!r.json) {
         visited->chains.push_back({&b, &c, true, true});
         continue;
       }
-      bool closed = false;
-      for (std::size_t k = 0; k < r.lead.size() && !closed; ++k) {
-        std::string why;
-        closed = r.lead[k] != TestReads::daddr && r.conds[k](p, why) == Tri::no;
+      if (std::uint32_t g = c.index->lead_group[static_cast<std::size_t>(it - w.begin())]; g != group) {
+        group = g;
+        closed = false;
+        for (std::size_t k = 0; k < r.lead.size() && !closed; ++k) {
+          std::string why;
+          closed = r.lead[k] != TestReads::daddr && r.conds[k](p, why) == Tri::no;
+        }
       }
       visited->rules.push_back({r.json, true, closed});
     }

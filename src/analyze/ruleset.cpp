@@ -1693,15 +1693,35 @@ std::vector<unsigned> single_ports(const std::optional<PortRanges>& c) {
   return v;
 }
 
+// The plain tests of an nft rule (Rule::lead, the first matches of its
+// expressions) that do not read the destination address, as text; "" when
+// the rule is not an nft rule's (no two such rules are said alike).
+std::string lead_but_daddr(const Rule& r) {
+  if (!r.json || !r.json->is_object() || !r.json->contains("expr")) return "";
+  std::string s = "nft";
+  std::size_t k = 0;
+  for (const auto& e : array_member(*r.json, "expr")) {
+    if (k == r.lead.size()) break;
+    if (!e.is_object() || !e.contains("match")) continue;
+    if (r.lead[k++] != TestReads::daddr) s += e["match"].dump();
+  }
+  return s;
+}
+
 constexpr std::size_t kIndexMin = 16;  // shorter chains are scanned
 void index_ports(Chain& ch) {
   if (ch.rules.size() < kIndexMin) return;
   auto idx = std::make_shared<PortIndex>();
+  std::map<std::string, std::uint32_t> groups;
   for (std::size_t i = 0; i < ch.rules.size(); ++i) {
     if (ch.rules[i].run) idx->any.push_back(i);
     else if (ch.rules[i].daddr) {
       idx->by_daddr[*ch.rules[i].daddr].push_back(i);
       idx->with_daddr.push_back(i);
+      std::string lead = lead_but_daddr(ch.rules[i]);
+      auto g = static_cast<std::uint32_t>(idx->lead_group.size());
+      if (!lead.empty()) g = groups.try_emplace(std::move(lead), g).first->second;
+      idx->lead_group.push_back(g);
     }
     else if (!ch.rules[i].dports.empty())
       for (unsigned q : ch.rules[i].dports) idx->by_port[q].push_back(i);

@@ -186,6 +186,11 @@ struct PortIndex {
   std::map<unsigned, std::vector<std::size_t>> by_port;
   std::map<IpAddr, std::vector<std::size_t>> by_daddr;
   std::vector<std::size_t> with_daddr;  // every rule of by_daddr, ascending
+  // Per rule of with_daddr: two rules with one number have the same plain
+  // tests (Rule::lead) but for those of the destination address, so they
+  // close alike for any packet (Docker 28's `iifname != "docker0" ip daddr
+  // X drop`, one per container address).
+  std::vector<std::uint32_t> lead_group;
   // The first rule at or after i that a packet to daddr:dport may match.
   std::size_t next(const IpAddr& daddr, unsigned dport, std::size_t i, std::size_t end) const;
 };

@@ -204,11 +204,12 @@ struct RawCells {
   dfa::Outcome listed, rest;
   std::size_t walks = 0;
 };
-RawCells with_raw_rules(const std::string& bridge) {
+// odd: the bridge of the rules for odd addresses, when not BRIDGE.
+RawCells with_raw_rules(const std::string& bridge, const std::string& odd = "") {
   Json doc = fixture_json("scenarios/01-bypass-nft/snapshot.json");
   Json& rs = add_nft_base_chain(doc, "ip", "rawx", "PREROUTING", "prerouting", -300);
   for (int i = 130; i < 150; ++i) {
-    Json iif = {{"match", {{"op", "!="}, {"left", {{"meta", {{"key", "iifname"}}}}}, {"right", bridge}}}};
+    Json iif = {{"match", {{"op", "!="}, {"left", {{"meta", {{"key", "iifname"}}}}}, {"right", i % 2 && !odd.empty() ? odd : bridge}}}};
     Json daddr = {{"match", {{"op", "=="}, {"left", {{"payload", {{"protocol", "ip"}, {"field", "daddr"}}}}},
                              {"right", fmt::format("203.0.113.{}", i)}}}};
     rs.push_back({{"rule", {{"family", "ip"}, {"table", "rawx"}, {"chain", "PREROUTING"}, {"handle", 1000 + i},
@@ -254,6 +255,16 @@ TEST_CASE("given Docker 28's raw rules for the container's own network, then the
   CHECK(own.rest.result == dfa::Outcome::Result::delivered);
   CHECK(own.walks + 20 <= other.walks);
   MESSAGE(own.walks << " walks with docker0's rules, " << other.walks << " with br-x's");
+}
+
+TEST_CASE("given raw rules for two bridges interleaved, then each rule's interface test decides, not its neighbour's") {
+  // A walk skipping rules it is not looked up for tests each group of
+  // rules with the same interface test once (PortIndex::lead_group): the
+  // docker0 rules close for a reply from docker0, the br-x rules do not.
+  // Every cell is held to its own class's walk inside with_raw_rules.
+  RawCells r = with_raw_rules("docker0", "br-x");
+  CHECK(r.listed.result == dfa::Outcome::Result::delivered);  // .130: a docker0 rule
+  CHECK(r.rest.result == dfa::Outcome::Result::delivered);
 }
 
 TEST_CASE("given a run of single-address rules with different verdicts, then the run's addresses are not shared") {
