@@ -187,23 +187,20 @@ Json to_json(const ScanResult& r) {
 std::string dump_scan_json(const ScanResult& r) {
   // The members before the exposure are small: nlohmann writes them. The
   // exposure (millions of source labels on a large host) is streamed as
-  // write_json makes it, each line indented one level more.
+  // write_json makes it, each line indented one level more as it comes.
   std::string s = dump_json(scan_head(r));
   s.resize(s.size() - 3);  // "\n}\n"
   s += ",\n  \"exposure\": ";
-  std::size_t at = s.size();
-  write_json(r.exposure, [&](std::string_view b) { s += b; });
-  s.pop_back();  // its closing newline
-  std::size_t lines = std::count(s.begin() + std::ptrdiff_t(at), s.end(), '\n');
-  std::string out;
-  out.reserve(s.size() + 2 * lines + 3);
-  out.append(s, 0, at);
-  for (std::size_t i = at; i < s.size(); ++i) {
-    out += s[i];
-    if (s[i] == '\n') out += "  ";
-  }
-  out += "\n}\n";
-  return out;
+  write_json(r.exposure, [&](std::string_view b) {
+    for (std::size_t nl; (nl = b.find('\n')) != std::string_view::npos; b.remove_prefix(nl + 1)) {
+      s.append(b.substr(0, nl + 1));
+      s += "  ";
+    }
+    s.append(b);
+  });
+  s.resize(s.size() - 3);  // write_json's closing "\n", indented
+  s += "\n}\n";
+  return s;
 }
 
 Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places) {
