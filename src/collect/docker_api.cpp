@@ -74,9 +74,11 @@ class DockerClient {
  public:
   DockerClient(Endpoint e, int timeout_ms) : ep_(std::move(e)), timeout_ms_(timeout_ms) {}
 
-  // GET path; on failure fills err and returns nullopt.
+  // GET path; on failure fills err and returns nullopt. One handle serves
+  // every request, so libcurl keeps the connection to dockerd open instead
+  // of connecting again for each of a host's hundreds of containers.
   std::optional<Json> get(const std::string& path, HttpError& err) {
-    Curl c;
+    Curl& c = curl_;
     if (!c.get()) {
       err = {CollectorStatus::error, "curl_easy_init failed"};
       return std::nullopt;
@@ -119,6 +121,7 @@ class DockerClient {
  private:
   Endpoint ep_;
   int timeout_ms_;
+  Curl curl_;
 };
 
 }  // namespace
