@@ -51,29 +51,44 @@ lab_host nft list ruleset 2>/dev/null | grep -c . | xargs echo "ruleset lines:"
 
 median() { sort -n | awk '{a[NR] = $1} END {print a[int((NR + 1) / 2)]}'; }
 clock() { python3 -c 'import time; print(time.perf_counter())'; }
-ours=() theirs=() peaks=()
+# DFA_BENCH_OTHER=BINARY times a second build in the same lab, run by run
+# alternating with the first, so a comparison does not ride on this
+# machine's hour-to-hour speed (docs/benchmarks.md).
+bins=("$DFA_BIN")
+[ -z "${DFA_BENCH_OTHER:-}" ] || bins+=("$(readlink -f "$DFA_BENCH_OTHER")")
+declare -A ours theirs peaks alone
 for r in $(seq 1 "$runs"); do
-  a=$(clock)
-  lab_host "$DFA_BIN" collect --docker-host "unix://$LAB_DIR/docker.sock" --nftables-config "$LAB_DIR/nftables.conf" \
-    -o "$work/snap.json" 2>/dev/null
-  DFA_TIMING=1 "$DFA_BIN" scan --snapshot "$work/snap.json" --format json --fail-on none -o "$work/scan.json" 2>"$work/timing.txt"
-  b=$(clock)
-  lab_docker ps >/dev/null
-  lab_host nft -j list ruleset >/dev/null
-  c=$(clock)
-  ours+=("$(python3 -c "print($b - $a)")")
-  theirs+=("$(python3 -c "print($c - $b)")")
-  peaks+=("$(grep -o 'peak [0-9]*' "$work/timing.txt" | awk '{print $2}' | sort -n | tail -1)")
+  for k in "${!bins[@]}"; do
+    bin=${bins[$k]}
+    a=$(clock)
+    lab_host "$bin" collect --docker-host "unix://$LAB_DIR/docker.sock" --nftables-config "$LAB_DIR/nftables.conf" \
+      -o "$work/snap.json" 2>/dev/null
+    DFA_TIMING=1 "$bin" scan --snapshot "$work/snap.json" --format json --fail-on none -o "$work/scan.json" 2>"$work/timing$k.txt"
+    b=$(clock)
+    lab_docker ps >/dev/null
+    lab_host nft -j list ruleset >/dev/null
+    c=$(clock)
+    ours[$k]+="$(python3 -c "print($b - $a)") "
+    theirs[$k]+="$(python3 -c "print($c - $b)") "
+    peaks[$k]+="$(grep -o 'peak [0-9]*' "$work/timing$k.txt" | awk '{print $2}' | sort -n | tail -1) "
+    a=$(clock)
+    lab_host env DFA_TIMING=1 "$bin" collect --docker-host "unix://$LAB_DIR/docker.sock" -o /dev/null 2>"$work/collect$k.txt"
+    b=$(clock)
+    alone[$k]+="$(python3 -c "print($b - $a)") "
+  done
 done
-o=$(printf '%s\n' "${ours[@]}" | median) t=$(printf '%s\n' "${theirs[@]}" | median)
-p=$(printf '%s\n' "${peaks[@]}" | median)
-# The snapshot, for a closer look (DFA_BENCH_KEEP=FILE), and the last
-# scan's phases.
+# The snapshot, for a closer look (DFA_BENCH_KEEP=FILE).
 [ -z "${DFA_BENCH_KEEP:-}" ] || cp "$work/snap.json" "$DFA_BENCH_KEEP"
-grep 'timing: ' "$work/timing.txt" | grep -v ' check ' | sed 's/^dockfw-audit: /  scan /'
-collect_s=$( { time -p lab_host "$DFA_BIN" collect --docker-host "unix://$LAB_DIR/docker.sock" -o /dev/null 2>/dev/null; } 2>&1 | awk '/^real/ {print $2}')
-echo "  collect alone ${collect_s} s"
 classes=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['exposure']['source_classes']))" "$work/scan.json")
-printf 'collect + scan %.2f s (scan peak %s MiB, %s source classes, snapshot %s MB, scan JSON %s MB); docker ps + nft -j list ruleset %.2f s; ratio %.2f\n' \
-  "$o" "$p" "$classes" "$(($(stat -c %s "$work/snap.json") / 1000000))" "$(($(stat -c %s "$work/scan.json") / 1000000))" "$t" \
-  "$(python3 -c "print($o / $t)")"
+for k in "${!bins[@]}"; do
+  o=$(printf '%s\n' ${ours[$k]} | median) t=$(printf '%s\n' ${theirs[$k]} | median)
+  p=$(printf '%s\n' ${peaks[$k]} | median) c=$(printf '%s\n' ${alone[$k]} | median)
+  echo "${bins[$k]}:"
+  # The last run's phases: scan's, then each collector's.
+  grep 'timing: ' "$work/timing$k.txt" | grep -v ' check ' | sed 's/^dockfw-audit: /  scan /'
+  grep 'timing: ' "$work/collect$k.txt" | sed 's/^dockfw-audit: /  collect /'
+  printf '  collect alone %.2f s\n' "$c"
+  printf '  collect + scan %.2f s (scan peak %s MiB, %s source classes, snapshot %s MB, scan JSON %s MB); docker ps + nft -j list ruleset %.2f s; ratio %.2f\n' \
+    "$o" "$p" "$classes" "$(($(stat -c %s "$work/snap.json") / 1000000))" "$(($(stat -c %s "$work/scan.json") / 1000000))" "$t" \
+    "$(python3 -c "print($o / $t)")"
+done
