@@ -6,6 +6,7 @@
 #include <libnftnl/expr.h>
 #include <libnftnl/gen.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/set.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <stdio.h>
@@ -173,4 +174,88 @@ int dfa_nft_genid(uint32_t *genid, char *err, size_t errcap) {
   struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, AF_UNSPEC, 0, (uint32_t)time(NULL));
   *genid = 0;
   return request(nlh, 0, gen_cb, genid, err, errcap);
+}
+
+struct elem_ctx {
+  dfa_nft_elem_fn fn;
+  void *ctx;
+};
+
+/* One reply of the element dump: its elements, each reported as the kernel
+ * holds it. An element with anything beside its key and flags (data, a
+ * timeout, a comment, a counter, a range end) is reported as not plain. */
+static int elem_cb(const struct nlmsghdr *nlh, void *data) {
+  struct elem_ctx *d = data;
+  struct nftnl_set *s = nftnl_set_alloc();
+  if (!s) return MNL_CB_ERROR;
+  if (nftnl_set_elems_nlmsg_parse(nlh, s) < 0) {
+    nftnl_set_free(s);
+    return MNL_CB_OK; /* not an element message; skip */
+  }
+  struct nftnl_set_elems_iter *it = nftnl_set_elems_iter_create(s);
+  int rc = MNL_CB_OK;
+  for (struct nftnl_set_elem *e = it ? nftnl_set_elems_iter_next(it) : NULL; e; e = nftnl_set_elems_iter_next(it)) {
+    static const uint16_t extra[] = {NFTNL_SET_ELEM_VERDICT,    NFTNL_SET_ELEM_CHAIN,  NFTNL_SET_ELEM_DATA,
+                                     NFTNL_SET_ELEM_TIMEOUT,    NFTNL_SET_ELEM_EXPIRATION, NFTNL_SET_ELEM_EXPR,
+                                     NFTNL_SET_ELEM_OBJREF,     NFTNL_SET_ELEM_KEY_END, NFTNL_SET_ELEM_EXPRESSIONS};
+    struct dfa_nft_elem x = {NULL, 0, 0, 1};
+    uint32_t len = 0;
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_KEY)) x.key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &len);
+    x.key_len = x.key ? len : 0;
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_FLAGS)) {
+      uint32_t f = nftnl_set_elem_get_u32(e, NFTNL_SET_ELEM_FLAGS);
+      x.end = (f & NFT_SET_ELEM_INTERVAL_END) != 0;
+      if (f & ~(uint32_t)NFT_SET_ELEM_INTERVAL_END) x.plain = 0; /* a catch-all element, or newer */
+    }
+    for (size_t i = 0; i < sizeof extra / sizeof extra[0]; ++i)
+      if (nftnl_set_elem_is_set(e, extra[i])) x.plain = 0;
+    /* nft's own user data: TLVs of {type, length, value}. Flags (type 1:
+     * NFTNL_UDATA_SET_ELEM_FLAGS, "this interval is open to the last
+     * address") leave the element plain; a comment (type 0) or anything
+     * else does not, so libnftables prints it. */
+    if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_USERDATA)) {
+      uint32_t ulen = 0;
+      const uint8_t *u = nftnl_set_elem_get(e, NFTNL_SET_ELEM_USERDATA, &ulen);
+      for (uint32_t off = 0; u && off < ulen;) {
+        if (ulen - off < 2 || u[off] != 1 || (uint32_t)u[off + 1] + 2 > ulen - off) {
+          x.plain = 0;
+          break;
+        }
+        off += 2u + u[off + 1];
+      }
+    }
+    if (d->fn(d->ctx, &x) != 0) {
+      rc = MNL_CB_STOP;
+      break;
+    }
+  }
+  if (it) nftnl_set_elems_iter_destroy(it);
+  nftnl_set_free(s);
+  return rc;
+}
+
+int dfa_nft_set_elems(const char *family, const char *table, const char *set, dfa_nft_elem_fn fn, void *ctx,
+                      char *err, size_t errcap) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  err[0] = 0;
+  int fam = family_number(family);
+  if (fam < 0) {
+    snprintf(err, errcap, "unknown nftables family %s", family);
+    errno = EINVAL;
+    return -1;
+  }
+  struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, (uint16_t)fam, NLM_F_DUMP,
+                                               (uint32_t)time(NULL));
+  struct nftnl_set *filter = nftnl_set_alloc();
+  if (!filter) {
+    errno = ENOMEM;
+    snprintf(err, errcap, "out of memory");
+    return -1;
+  }
+  nftnl_set_set_str(filter, NFTNL_SET_TABLE, table);
+  nftnl_set_set_str(filter, NFTNL_SET_NAME, set);
+  nftnl_set_elems_nlmsg_build_payload(nlh, filter);
+  nftnl_set_free(filter);
+  struct elem_ctx d = {fn, ctx};
+  return request(nlh, 1, elem_cb, &d, err, errcap);
 }

@@ -31,6 +31,25 @@ typedef void (*dfa_nft_xt_fn)(void *ctx, const struct dfa_nft_xt *x);
 int dfa_nft_compat_dump(const char *family, const char *table, dfa_nft_xt_fn fn, void *ctx, char *err,
                         size_t errcap);
 
+/* One element of a named set as the kernel holds it: its key (network
+ * order for addresses), whether it ends an interval (the key is then one
+ * past the interval's last value), and whether it is plain: nothing beside
+ * the key and that flag (no data, timeout, comment, counter or range end). */
+struct dfa_nft_elem {
+  const void *key;
+  size_t key_len;
+  int end;
+  int plain;
+};
+
+/* Returns nonzero to stop the dump. */
+typedef int (*dfa_nft_elem_fn)(void *ctx, const struct dfa_nft_elem *e);
+
+/* Dumps the elements of one named set. Returns 0, or -1 with errno set and a
+ * message in err. */
+int dfa_nft_set_elems(const char *family, const char *table, const char *set, dfa_nft_elem_fn fn, void *ctx,
+                      char *err, size_t errcap);
+
 /* The ruleset generation id, to detect a ruleset that changed while read. */
 int dfa_nft_genid(uint32_t *genid, char *err, size_t errcap);
 
