@@ -4,6 +4,9 @@
 # `scan` and `drift` against a baseline of the same snapshot, best of 3, and
 # prints the ratio. Usage: drift_bench.sh BINARY [RULES:PORTS ...] (default 300:30)
 set -euo pipefail
+# The goals of these benchmarks are on one core: one analysis thread unless
+# DFA_THREADS says otherwise (live_bench.sh uses every CPU, as a host would).
+export DFA_THREADS=${DFA_THREADS:-1}
 bin=${1:?usage: drift_bench.sh BINARY [RULES:PORTS ...]}
 shift
 sizes=("$@")

@@ -7,6 +7,9 @@
 # (default: every size of the issue, 1,000 to 100,000 rules with 100 and
 # 1,000 ports).
 set -euo pipefail
+# The goals of these benchmarks are on one core: one analysis thread unless
+# DFA_THREADS says otherwise (live_bench.sh uses every CPU, as a host would).
+export DFA_THREADS=${DFA_THREADS:-1}
 bin=${1:?usage: exposure_bench.sh BINARY [RULES:PORTS ...]}
 shift
 sizes=("$@")

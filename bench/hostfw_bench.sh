@@ -8,6 +8,9 @@
 # (default: blocklists of 1,000 / 10,000 / 100,000 with 100 and 1,000 ports
 # and 200 tenants). COMMANDS="exposure scan" limits the commands.
 set -euo pipefail
+# The goals of these benchmarks are on one core: one analysis thread unless
+# DFA_THREADS says otherwise (live_bench.sh uses every CPU, as a host would).
+export DFA_THREADS=${DFA_THREADS:-1}
 bin=${1:?usage: hostfw_bench.sh BINARY [BLOCKLIST:PORTS:TENANTS ...]}
 shift
 sizes=("$@")

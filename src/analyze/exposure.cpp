@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <optional>
@@ -15,6 +17,10 @@
 #include <climits>
 #include <cstdint>
 #include <iterator>
+#include <mutex>
+#include <thread>
+
+#include <sched.h>
 
 namespace dfa {
 namespace {
@@ -685,7 +691,21 @@ SourcePartition source_classes(const Engine& e, int family) {
   return partition_of(e, family, nft_mentions(e.snapshot()));
 }
 
-Exposure compute_exposure(const Engine& e) {
+unsigned analysis_threads() {
+  static const unsigned n = [] {
+    if (const char* v = std::getenv("DFA_THREADS")) {
+      char* end = nullptr;
+      long t = std::strtol(v, &end, 10);
+      if (end != v && *end == '\0' && t >= 1) return static_cast<unsigned>(std::min(t, 64L));
+    }
+    cpu_set_t set;
+    int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+    return static_cast<unsigned>(std::clamp(cpus, 1, 8));
+  }();
+  return n;
+}
+
+Exposure compute_exposure(const Engine& e, unsigned threads) {
   Exposure x;
   const Snapshot& s = e.snapshot();
   std::map<int, SourcePartition> parts;
@@ -780,8 +800,15 @@ Exposure compute_exposure(const Engine& e) {
             if (auto ip = IpAddr::parse(a.address)) v.push_back(*ip);
     return v;
   };
+  // Entries are walked on several threads (analysis_threads()): each entry
+  // is one thread's, with its own SharedWalks, and reads only what is fixed
+  // by now (the engine, the partitions, the class facts but their chain
+  // number cache, which has a lock), so every entry comes out the same as
+  // walked alone, whatever the number of threads.
+  const auto& fixed_parts = parts;
+  const std::set<unsigned>& fixed_translated = translated;
   auto run_entry = [&](ExposureEntry& en, const std::vector<IpAddr>& dsts, unsigned port, const std::string& proto) {
-    const SourcePartition& part = parts[en.family];
+    const SourcePartition& part = fixed_parts.at(en.family);
     // The prefixes that can tell sources apart for this port: those some
     // rule mentions without a destination port, or with one the packet can
     // have. Remote classes alike in all of them (and in every address set)
@@ -793,8 +820,8 @@ Exposure compute_exposure(const Engine& e) {
       for (const auto& [lo, hi] : pp.ranges) {
         if (r) break;
         if (lo <= port && port <= hi) r = true;
-        auto it = translated.lower_bound(lo);
-        if (it != translated.end() && *it <= hi) r = true;
+        auto it = fixed_translated.lower_bound(lo);
+        if (it != fixed_translated.end() && *it <= hi) r = true;
       }
       for (const auto& [lo, hi] : pp.reply_ranges)
         if (lo <= client_port && client_port <= hi) r = true;
@@ -836,6 +863,13 @@ Exposure compute_exposure(const Engine& e) {
       en.walk.push_back(*w);
     }
   };
+  struct Job {
+    ExposureEntry en;
+    std::vector<IpAddr> dsts;
+    unsigned port;
+    std::string proto;
+  };
+  std::vector<Job> jobs;
   if (s.docker)
     for (const Container* c : s.docker->running())
       for (const PortBinding& b : c->ports) {
@@ -852,8 +886,7 @@ Exposure compute_exposure(const Engine& e) {
         std::vector<IpAddr> dsts;
         if (hip == "0.0.0.0" || hip == "::" || hip.empty()) dsts = host_addrs(fam);
         else if (auto ip = IpAddr::parse(hip)) dsts.push_back(*ip);
-        run_entry(en, dsts, b.host_port, b.protocol.empty() ? "tcp" : b.protocol);
-        x.entries.push_back(std::move(en));
+        jobs.push_back({std::move(en), std::move(dsts), b.host_port, b.protocol.empty() ? "tcp" : b.protocol});
       }
   if (s.host)
     for (const ListeningSocket& so : s.host->listening_sockets) {
@@ -871,9 +904,20 @@ Exposure compute_exposure(const Engine& e) {
       std::vector<IpAddr> dsts;
       if (addr == "0.0.0.0" || addr == "::") dsts = host_addrs(fam);
       else if (auto ip = IpAddr::parse(addr)) dsts.push_back(*ip);
-      run_entry(en, dsts, so.port, so.protocol.empty() ? "tcp" : so.protocol);
-      x.entries.push_back(std::move(en));
+      jobs.push_back({std::move(en), std::move(dsts), so.port, so.protocol.empty() ? "tcp" : so.protocol});
     }
+  std::atomic<std::size_t> next{0};
+  auto work = [&] {
+    for (std::size_t i; (i = next++) < jobs.size();) run_entry(jobs[i].en, jobs[i].dsts, jobs[i].port, jobs[i].proto);
+  };
+  {
+    std::vector<std::jthread> helpers;
+    if (threads == 0) threads = analysis_threads();
+    for (unsigned t = 1; t < threads && t < jobs.size(); ++t) helpers.emplace_back(work);
+    work();
+  }
+  x.entries.reserve(jobs.size());
+  for (auto& j : jobs) x.entries.push_back(std::move(j.en));
   x.partitions = std::move(parts);
   return x;
 }
@@ -928,6 +972,7 @@ void SharedWalks::add(std::size_t ci, std::uint32_t id, const VisitedChains& v) 
   std::vector<std::uint32_t> whole;  // chain number * 2 + (a reply)
   for (const auto& bc : v.chains) {
     if (!bc.whole) continue;
+    std::lock_guard lock(f.chain_id_lock);  // entries walk on several threads
     auto [it, fresh] = f.chain_id_of.try_emplace({bc.base, bc.chain}, UINT32_MAX);
     if (fresh)
       if (auto l = f.chain_id.find(chain_label(*bc.base, *bc.chain)); l != f.chain_id.end()) it->second = l->second;

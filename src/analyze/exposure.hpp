@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -64,6 +65,7 @@ struct ClassFacts {
   std::unordered_map<std::string, std::uint32_t> chain_id;  // chain label -> number
   // The chains walks enter, looked up once: their number, or UINT32_MAX.
   mutable std::map<std::pair<const BaseChain*, const Chain*>, std::uint32_t> chain_id_of;
+  mutable std::mutex chain_id_lock;
   // Walks without NAT shared between the family's entries (other ports):
   // ExposureEntry::bare_walk.
   struct PortWalks;
@@ -250,7 +252,11 @@ struct Exposure {
   bool keep_bare_walks = false;
 };
 SourcePartition source_classes(const Engine& e, int family);
-Exposure compute_exposure(const Engine& e);
+// Threads that walk an exposure's entries: DFA_THREADS, else the CPUs this
+// process may run on, at most 8.
+unsigned analysis_threads();
+// threads: 0 is analysis_threads(); the result is the same for any number.
+Exposure compute_exposure(const Engine& e, unsigned threads = 0);
 // JSON schema 2: every source class once (source_classes), every distinct
 // set of classes once (source_sets: indexes into source_classes), and each
 // cell group naming its set (source_set), so the document grows with entries

@@ -100,6 +100,22 @@ TEST_CASE("given each lab scenario, then exposure agrees with every observed cel
   MESSAGE(fmt::format("{} exposure cells checked against observations", checked));
 }
 
+TEST_CASE("given each lab scenario, when its entries are walked on several threads, then the exposure is the one walked on one") {
+  // compute_exposure hands entries to threads; each must come out as walked
+  // alone and in the order of the entries, whatever thread walked it.
+  int compared = 0;
+  for (const auto& rec : lab_recordings()) {
+    auto snap = dfa::load_snapshot(fixture_path("scenarios/" + rec.name() + "/snapshot.json"));
+    REQUIRE(snap.ok());
+    dfa::Engine engine(*snap);
+    const std::string one = dfa::dump_json(dfa::to_json(dfa::compute_exposure(engine, 1)));
+    CAPTURE(rec.name());
+    for (unsigned threads : {2u, 5u}) CHECK(dfa::dump_json(dfa::to_json(dfa::compute_exposure(engine, threads))) == one);
+    ++compared;
+  }
+  CHECK(compared >= 14);
+}
+
 TEST_CASE("given each lab scenario, then the streamed exposure JSON is the document to_json builds") {
   // exposure --format json streams (write_json); scan embeds to_json. The
   // two must not drift apart, and the streamed text must parse.
