@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <future>
 #include <map>
 
 #include "dfa/version.hpp"
@@ -188,17 +189,26 @@ std::string dump_scan_json(const ScanResult& r) {
   // The members before the exposure are small: nlohmann writes them. The
   // exposure (millions of source labels on a large host) is streamed as
   // write_json makes it, each line indented one level more as it comes.
+  // The two halves read the result only, so with more than one analysis
+  // thread the exposure is written beside the findings.
+  auto exposure = [&r] {
+    std::string x;
+    write_json(r.exposure, [&](std::string_view b) {
+      for (std::size_t nl; (nl = b.find('\n')) != std::string_view::npos; b.remove_prefix(nl + 1)) {
+        x.append(b.substr(0, nl + 1));
+        x += "  ";
+      }
+      x.append(b);
+    });
+    x.resize(x.size() - 3);  // write_json's closing "\n", indented
+    return x;
+  };
+  std::future<std::string> beside;
+  if (analysis_threads() > 1) beside = std::async(std::launch::async, exposure);
   std::string s = dump_json(scan_head(r));
   s.resize(s.size() - 3);  // "\n}\n"
   s += ",\n  \"exposure\": ";
-  write_json(r.exposure, [&](std::string_view b) {
-    for (std::size_t nl; (nl = b.find('\n')) != std::string_view::npos; b.remove_prefix(nl + 1)) {
-      s.append(b.substr(0, nl + 1));
-      s += "  ";
-    }
-    s.append(b);
-  });
-  s.resize(s.size() - 3);  // write_json's closing "\n", indented
+  s += beside.valid() ? beside.get() : exposure();
   s += "\n}\n";
   return s;
 }
