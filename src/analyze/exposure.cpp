@@ -922,10 +922,10 @@ Exposure compute_exposure(const Engine& e, unsigned threads) {
   return x;
 }
 
-std::string SharedWalks::key(std::size_t ci, const std::string* allowed) const {
+const std::string& SharedWalks::key(std::size_t ci, const std::string* allowed) const {
   const ClassFacts& f = *en_.facts;
   const SourceClass& c = (*f.classes)[ci];
-  std::string key;
+  std::string& key = key_;  // reused: a key is looked up or copied before the next is made
   auto put = [&](std::uint32_t v) { key.append(reinterpret_cast<const char*>(&v), sizeof v); };
   key = c.source.iif;
   key += '\0';

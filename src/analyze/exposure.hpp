@@ -176,7 +176,8 @@ class SharedWalks {
   void add(std::size_t ci, std::uint32_t id, const VisitedChains& v);
 
  private:
-  std::string key(std::size_t ci, const std::string* allowed) const;
+  const std::string& key(std::size_t ci, const std::string* allowed) const;
+  mutable std::string key_;  // key's buffer
   struct Scope {
     std::string allowed;                                   // per prefix: '\1' when its walks could test it
     std::unordered_map<std::string, std::uint32_t> walks;  // key under `allowed` -> walk
