@@ -1,13 +1,12 @@
 #include "analyze/exposure.hpp"
 
 #include "analyze/audience.hpp"
+#include "analyze/parallel.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
-#include <atomic>
-#include <cstdlib>
 #include <functional>
 #include <map>
 #include <optional>
@@ -18,9 +17,6 @@
 #include <cstdint>
 #include <iterator>
 #include <mutex>
-#include <thread>
-
-#include <sched.h>
 
 namespace dfa {
 namespace {
@@ -691,20 +687,6 @@ SourcePartition source_classes(const Engine& e, int family) {
   return partition_of(e, family, nft_mentions(e.snapshot()));
 }
 
-unsigned analysis_threads() {
-  static const unsigned n = [] {
-    if (const char* v = std::getenv("DFA_THREADS")) {
-      char* end = nullptr;
-      long t = std::strtol(v, &end, 10);
-      if (end != v && *end == '\0' && t >= 1) return static_cast<unsigned>(std::min(t, 64L));
-    }
-    cpu_set_t set;
-    int cpus = sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
-    return static_cast<unsigned>(std::clamp(cpus, 1, 8));
-  }();
-  return n;
-}
-
 Exposure compute_exposure(const Engine& e, unsigned threads) {
   Exposure x;
   const Snapshot& s = e.snapshot();
@@ -906,16 +888,8 @@ Exposure compute_exposure(const Engine& e, unsigned threads) {
       else if (auto ip = IpAddr::parse(addr)) dsts.push_back(*ip);
       jobs.push_back({std::move(en), std::move(dsts), so.port, so.protocol.empty() ? "tcp" : so.protocol});
     }
-  std::atomic<std::size_t> next{0};
-  auto work = [&] {
-    for (std::size_t i; (i = next++) < jobs.size();) run_entry(jobs[i].en, jobs[i].dsts, jobs[i].port, jobs[i].proto);
-  };
-  {
-    std::vector<std::jthread> helpers;
-    if (threads == 0) threads = analysis_threads();
-    for (unsigned t = 1; t < threads && t < jobs.size(); ++t) helpers.emplace_back(work);
-    work();
-  }
+  parallel_for(jobs.size(), threads ? threads : analysis_threads(),
+               [&](std::size_t i) { run_entry(jobs[i].en, jobs[i].dsts, jobs[i].port, jobs[i].proto); });
   x.entries.reserve(jobs.size());
   for (auto& j : jobs) x.entries.push_back(std::move(j.en));
   x.partitions = std::move(parts);

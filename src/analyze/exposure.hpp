@@ -253,10 +253,7 @@ struct Exposure {
   bool keep_bare_walks = false;
 };
 SourcePartition source_classes(const Engine& e, int family);
-// Threads that walk an exposure's entries: DFA_THREADS, else the CPUs this
-// process may run on, at most 8.
-unsigned analysis_threads();
-// threads: 0 is analysis_threads(); the result is the same for any number.
+// threads: 0 is analysis_threads() (analyze/parallel.hpp); the result is the same for any number.
 Exposure compute_exposure(const Engine& e, unsigned threads = 0);
 // JSON schema 2: every source class once (source_classes), every distinct
 // set of classes once (source_sets: indexes into source_classes), and each

@@ -1,5 +1,6 @@
 #include "findings/report.hpp"
 
+#include "analyze/parallel.hpp"
 #include "findings/artifact.hpp"
 
 #include <fmt/format.h>
