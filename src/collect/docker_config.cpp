@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 
@@ -19,6 +20,19 @@ ino_t netns_inode(const std::string& pid) {
   struct stat st {};
   if (stat(fmt::format("/proc/{}/ns/net", pid).c_str(), &st) != 0) return 0;
   return st.st_ino;
+}
+
+// The parent of a process (the fourth field of /proc/PID/stat, after the
+// command in parentheses, which may itself hold spaces and parentheses); 0
+// when unknown.
+int parent_pid(int pid) {
+  auto stat = read_text_file(fmt::format("/proc/{}/stat", pid));
+  if (!stat) return 0;
+  auto close = (*stat).rfind(')');
+  if (close == std::string::npos) return 0;
+  char state = 0;
+  int ppid = 0;
+  return std::sscanf((*stat).c_str() + close + 1, " %c %d", &state, &ppid) == 2 ? ppid : 0;
 }
 
 struct Dockerd {
@@ -45,11 +59,24 @@ Dockerd find_dockerd() {
     pids.push_back(std::atoi(e->d_name));
   }
   std::sort(pids.begin(), pids.end());
-  d.candidates = static_cast<int>(pids.size());
-  if (!pids.empty()) {
-    d.pid = pids.front();
-    auto raw = read_text_file(fmt::format("/proc/{}/cmdline", d.pid));
-    if (raw) d.argv = split_cmdline(*raw);
+  // dockerd forks to run other programs (`runc --version` while it answers
+  // the API, which collect asks at the same time): between fork and exec the
+  // child is a "dockerd" too, and by the time its command line is read it
+  // may be runc's. A daemon is a "dockerd" whose command line still starts
+  // with dockerd and whose parent is not one of them.
+  std::vector<std::pair<int, std::vector<std::string>>> daemons;
+  for (int pid : pids) {
+    auto raw = read_text_file(fmt::format("/proc/{}/cmdline", pid));
+    if (!raw) continue;
+    std::vector<std::string> argv = split_cmdline(*raw);
+    if (argv.empty() || argv[0].substr(argv[0].rfind('/') + 1) != "dockerd") continue;
+    if (std::binary_search(pids.begin(), pids.end(), parent_pid(pid))) continue;
+    daemons.emplace_back(pid, std::move(argv));
+  }
+  d.candidates = static_cast<int>(daemons.size());
+  if (!daemons.empty()) {
+    d.pid = daemons.front().first;
+    d.argv = std::move(daemons.front().second);
   }
   return d;
 }

@@ -24,6 +24,28 @@ assert d["collectors"]["iptables_legacy"]["status"] == "absent", d["collectors"]
 assert d["iptables_legacy"]["ipv4"]["tables"] == [] and d["iptables_legacy"]["ipv6"]["tables"] == []
 PY
 
+# dockerd's children are "dockerd" too until they exec (`runc --version`
+# while it answers the API, which collect asks at the same time): collect
+# must take the daemon, not a child whose command line is already another
+# program's, even when the child has the lower pid. Two copies of sleep
+# named dockerd stand for them.
+cp "$(command -v sleep)" "$tmp/dockerd"
+ip netns exec "$empty" bash -c "exec -a runc '$tmp/dockerd' 60" &
+child=$!
+dfa_on_exit "kill $child"
+sleep 0.3
+ip netns exec "$empty" "$tmp/dockerd" 61 &
+daemon=$!
+dfa_on_exit "kill $daemon"
+sleep 0.3
+ip netns exec "$empty" "$DFA_BIN" collect -o "$tmp/fake.json" 2>/dev/null || true
+python3 - "$tmp/fake.json" "$tmp/dockerd" <<'PY' || dfa_fail "collect took a dockerd child that had become runc for the daemon"
+import json, sys
+d = json.load(open(sys.argv[1]))["docker_config"]["dockerd"]
+assert d and d["argv"] == [sys.argv[2], "61"] and d["candidates"] == 1, d
+PY
+kill "$child" "$daemon" 2>/dev/null || true
+
 # 2. A namespace with everything loaded.
 ns=$(dfa_netns_new dfak)
 dfa_on_exit "ip netns del $ns"
