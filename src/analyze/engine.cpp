@@ -626,6 +626,7 @@ struct Engine::Impl {
       q.family = 6;
       q.proto = "ipv6-icmp";
       q.icmp_type = nd.type;
+      q.hop_limit = 255;
       q.saddr = nd.from;
       q.daddr = nd.to;
       q.nd = true;  // conntrack leaves it untracked; chains before it see no connection

@@ -785,6 +785,50 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
       return Tri::yes;
     };
   }
+  if (name == "icmp" || name == "icmp6") {
+    // -m icmp / -m icmp6 (iptables requires -p icmp / -p ipv6-icmp with it).
+    // The model's ICMP packets are IPv6 neighbour discovery, code 0.
+    const std::string proto = name == "icmp" ? "icmp" : "ipv6-icmp";
+    const bool any = !params.contains("type");
+    const int type = params.value("type", -1);
+    const int lo = params.value("code_min", 0), hi = params.value("code_max", 255);
+    const bool iv = B("invert");
+    return [proto, any, type, lo, hi, iv](const Packet& p, std::string& why) {
+      if (p.proto != proto) return Tri::no;
+      if (any) return inv(Tri::yes, iv);
+      static const std::pair<const char*, int> v6types[] = {{"nd-router-solicit", 133}, {"nd-router-advert", 134},
+                                                            {"nd-neighbor-solicit", 135}, {"nd-neighbor-advert", 136}};
+      int t = -1;
+      for (auto [n, v] : v6types)
+        if (proto == "ipv6-icmp" && p.icmp_type == n) t = v;
+      if (t < 0) {
+        why = fmt::format("{} type of the packet ({}) not modeled", proto, p.icmp_type.empty() ? "none" : p.icmp_type);
+        return Tri::unknown;
+      }
+      return inv(tri(t == type && lo <= 0 && 0 <= hi), iv);
+    };
+  }
+  if (name == "hl" || name == "ttl") {
+    const std::string mode = P("mode");
+    const int v = params.value("value", 0);
+    if (mode != "eq" && mode != "ne" && mode != "lt" && mode != "gt") {
+      why_not = fmt::format("{} mode {} not modeled", name, mode);
+      return std::nullopt;
+    }
+    return [name, mode, v](const Packet& p, std::string& why) {
+      if (p.hop_limit < 0) {
+        why = fmt::format("{} of the packet depends on its sender and path (-m {})", name == "hl" ? "hop limit" : "TTL", name);
+        return Tri::unknown;
+      }
+      int h = p.hop_limit;
+      return tri(mode == "eq" ? h == v : mode == "ne" ? h != v : mode == "lt" ? h < v : h > v);
+    };
+  }
+  if (name == "rt") {
+    // ip6t_rt matches only a packet with a routing header, whatever it
+    // inverts; no packet of the model carries extension headers.
+    return [](const Packet&, std::string&) { return Tri::no; };
+  }
   if (name == "comment") return [](const Packet&, std::string&) { return Tri::yes; };
   if (name == "iprange") {
     std::optional<AddrRange> s, d;

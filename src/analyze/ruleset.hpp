@@ -65,6 +65,10 @@ struct Packet {
   // same packet sees them; what other packets added is not known.
   std::vector<std::pair<const std::string*, std::string>> set_adds, set_dels;
   std::string icmp_type;    // for proto "ipv6-icmp": "nd-neighbor-advert", ...
+  // The IPv6 hop limit or IPv4 TTL as the host sees it; -1 where it depends
+  // on the sender and the hops between (every probe but neighbour discovery,
+  // whose packets carry 255 by RFC 4861).
+  int hop_limit = -1;
   IpAddr orig_daddr;
   unsigned orig_dport = 0;
   bool dnat_done = false;

@@ -25,9 +25,14 @@
 #include <linux/netfilter/xt_set.h>
 #include <linux/netfilter/xt_state.h>
 #include <linux/netfilter/xt_tcpudp.h>
+#include <linux/netfilter_ipv4/ip_tables.h>
 #include <linux/netfilter_ipv4/ipt_LOG.h>
 #include <linux/netfilter_ipv4/ipt_REJECT.h>
+#include <linux/netfilter_ipv4/ipt_ttl.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
 #include <linux/netfilter_ipv6/ip6t_REJECT.h>
+#include <linux/netfilter_ipv6/ip6t_hl.h>
+#include <linux/netfilter_ipv6/ip6t_rt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -589,6 +594,69 @@ static int dec_limit(struct dfa_xt_out *o, const void *d, size_t len) {
   return 1;
 }
 
+/* -m icmp / -m icmp6: a type, a code range (0-255 for every code), "any"
+ * (type 255) for icmp only; "code" in the params only when it is one code. */
+static int dec_icmp(struct dfa_xt_out *o, int family, const void *d, size_t len) {
+  /* struct ipt_icmp and struct ip6t_icmp have the same layout. */
+  const struct ipt_icmp *c = d;
+  if (len < sizeof *c) return 0;
+  int invert = family == 6 ? !!(c->invflags & IP6T_ICMP_INV) : !!(c->invflags & IPT_ICMP_INV);
+  int known = family == 6 ? IP6T_ICMP_INV : IPT_ICMP_INV;
+  if (c->invflags & ~known) return 0;
+  inv(o, invert);
+  const char *opt = family == 6 ? "icmpv6-type" : "icmp-type";
+  int any = family == 4 && c->type == 0xFF;
+  if (any) {
+    put(o, " --%s any", opt);
+  } else {
+    put(o, " --%s %u", opt, c->type);
+    if (c->code[0] != 0 || c->code[1] != 0xFF) put(o, "/%u", c->code[0]);
+  }
+  if (!any) kv(o, "type", DFA_KV_INT, "%u", c->type);
+  kv(o, "code_min", DFA_KV_INT, "%u", c->code[0]);
+  kv(o, "code_max", DFA_KV_INT, "%u", c->code[1]);
+  kv_bool(o, "invert", invert);
+  return 1;
+}
+
+/* -m hl (IPv6 hop limit) and -m ttl (IPv4): eq, ne (saved as ! --hl-eq), lt, gt. */
+static int dec_hl_ttl(struct dfa_xt_out *o, int family, const void *d, size_t len) {
+  const struct ip6t_hl_info *h = d; /* struct ipt_ttl_info has the same layout */
+  if (len < sizeof *h || h->mode > IP6T_HL_GT) return 0;
+  static const char *const modes[] = {"eq", "ne", "lt", "gt"};
+  const char *opt = family == 6 ? "hl" : "ttl";
+  if (h->mode == IP6T_HL_NE)
+    put(o, " ! --%s-eq %u", opt, h->hop_limit);
+  else
+    put(o, " --%s-%s %u", opt, modes[h->mode], h->hop_limit);
+  kv(o, "mode", DFA_KV_STRING, "%s", modes[h->mode]);
+  kv(o, "value", DFA_KV_INT, "%u", h->hop_limit);
+  return 1;
+}
+
+/* -m rt: the IPv6 routing header's type, segments left and length. Type 0's
+ * address list and reserved-field tests are not decoded. */
+static int dec_rt(struct dfa_xt_out *o, const void *d, size_t len) {
+  const struct ip6t_rt *r = d;
+  if (len < sizeof *r) return 0;
+  if (r->flags & ~(IP6T_RT_TYP | IP6T_RT_SGS | IP6T_RT_LEN)) return 0;
+  if (r->invflags & ~IP6T_RT_INV_MASK) return 0;
+  if (r->flags & IP6T_RT_TYP) {
+    put(o, "%s --rt-type %u", (r->invflags & IP6T_RT_INV_TYP) ? " !" : "", r->rt_type);
+    kv(o, "rt_type", DFA_KV_INT, "%u", r->rt_type);
+  }
+  if (!(r->segsleft[0] == 0 && r->segsleft[1] == 0xFFFFFFFFU)) {
+    put(o, "%s --rt-segsleft ", (r->invflags & IP6T_RT_INV_SGS) ? " !" : "");
+    if (r->segsleft[0] != r->segsleft[1])
+      put(o, "%u:%u", r->segsleft[0], r->segsleft[1]);
+    else
+      put(o, "%u", r->segsleft[0]);
+  }
+  if (r->flags & IP6T_RT_LEN) put(o, "%s --rt-len %u", (r->invflags & IP6T_RT_INV_LEN) ? " !" : "", r->hdrlen);
+  kv_bool(o, "needs_routing_header", 1);
+  return 1;
+}
+
 /* ---- targets ------------------------------------------------------------ */
 
 /* A NAT range as iptables prints it: a.b.c.d[-e.f.g.h][:p[-q]], IPv6 in brackets
@@ -766,6 +834,9 @@ int dfa_xt_decode(int family, int kind, const char *name, unsigned rev, const vo
     else if (!strcmp(name, "mark")) ok = dec_mark(o, rev, d, len);
     else if (!strcmp(name, "mac")) ok = rev == 0 && dec_mac(o, d, len);
     else if (!strcmp(name, "limit")) ok = rev == 0 && dec_limit(o, d, len);
+    else if (!strcmp(name, family == 6 ? "icmp6" : "icmp")) ok = rev == 0 && dec_icmp(o, family, d, len);
+    else if (!strcmp(name, family == 6 ? "hl" : "ttl")) ok = rev == 0 && dec_hl_ttl(o, family, d, len);
+    else if (family == 6 && !strcmp(name, "rt")) ok = rev == 0 && dec_rt(o, d, len);
   } else {
     if (!strcmp(name, "DNAT")) ok = dec_nat(o, family, rev, d, len, 0, "to-destination", "to_destination");
     else if (!strcmp(name, "SNAT")) ok = dec_nat(o, family, rev, d, len, 0, "to-source", "to_source");

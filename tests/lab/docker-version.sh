@@ -6,10 +6,8 @@
 #   docker-version.sh list             the versions the lab knows
 #
 # 20.10 is Debian 12's docker.io, installed by ci/install-deps.sh. The newer
-# ones are downloaded with apt-get through a private sources list that names
-# their suite on the machine's own Debian mirror (read from its apt sources),
-# with private lists, cache and status: the system's package lists and
-# installed packages stay untouched. They are unpacked with dpkg-deb -x into
+# ones are downloaded from their suite and unpacked, never installed, by
+# debian-pkg.sh (private apt lists and status, the machine's own mirror) into
 # the cache ($DFA_DOCKER_CACHE, default /var/cache/dfa-lab/docker) and run on
 # Debian 12: their dockerd, containerd, shim and docker-proxy do; unstable's
 # runc needs a newer glibc, so the directory holds a link to Debian 12's runc,
@@ -27,35 +25,15 @@ suite_of() {
   esac
 }
 
-# The first Debian mirror the machine's apt sources name (one-line or deb822).
-mirror() {
-  local m
-  m=$(grep -hoE '^(deb|URIs:)[[:space:]]+(\[[^]]*\][[:space:]]+)?https?://[^[:space:]]+/debian/?([[:space:]]|$)' \
-    /etc/apt/sources.list /etc/apt/sources.list.d/*.list /etc/apt/sources.list.d/*.sources 2>/dev/null |
-    grep -oE 'https?://[^[:space:]]+' | grep -v security | head -1 || true)
-  echo "${m:-http://deb.debian.org/debian}"
-}
-
 fetch() { # VERSION SUITE DIR
-  local version=$1 suite=$2 dir=$3 work
-  work=$(mktemp -d "${TMPDIR:-/tmp}/dfa-docker-fetch.XXXXXX")
-  trap 'rm -rf "$work"' RETURN
-  mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs"
-  : >"$work/status"
-  echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $(mirror) $suite main" >"$work/sources.list"
-  local opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o Dir::Etc::SourceParts=/dev/null
-    -o "Dir::State::Lists=$work/lists" -o "Dir::State::Status=$work/status"
-    -o "Dir::Cache=$work/cache" -o Debug::NoLocking=1 -o APT::Sandbox::User=root -qq)
-  apt-get "${opts[@]}" update >&2
-  (cd "$work/debs" && apt-get "${opts[@]}" download docker.io containerd >&2)
-  local deb got
-  got=$(dpkg-deb -f "$work/debs"/docker.io_*.deb Version)
+  local version=$1 suite=$2 dir=$3
+  bash "$(dirname "${BASH_SOURCE[0]}")/debian-pkg.sh" unpack "$suite" "$dir.new" docker.io containerd
+  local got
+  got=$(dpkg-deb -f "$dir.new/debs"/docker.io_*.deb Version)
   case $got in
     "$version".*) ;;
     *) echo "docker-version.sh: $suite now carries docker.io $got, not $version" >&2; return 1 ;;
   esac
-  rm -rf "$dir.new" && mkdir -p "$dir.new/root"
-  for deb in "$work/debs"/*.deb; do dpkg-deb -x "$deb" "$dir.new/root"; done
   mkdir -p "$dir.new/bin"
   # The links name the final directory (they resolve once it is moved there).
   # docker-init links to tini-static, which is not fetched: no link for it.

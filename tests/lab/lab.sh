@@ -14,6 +14,7 @@
 #   lab_dockerd_restart       stop and start dockerd (containers stay stopped)
 #   lab_apply_remediation [STYLE]   load dockfw-audit remediate's table; containers must have egress
 #   lab_settle                wait until the host is ready to collect (proxies, IPv6 DAD)
+#   lab_ufw ARGS...           Debian 12's ufw, run in a private view of the files (below)
 #   lab_down                  stops everything and removes it all
 #
 # Topology (all inside namespaces this lab creates):
@@ -278,6 +279,80 @@ lab_apply_remediation() {
       python3 -c 'import json,sys; r=json.load(sys.stdin)[0]; print(r["result"], r["answer"])')
     [ "$got" = "open wan:80" ] || { echo "guard: container $c lost its egress to wan: $got"; return 1; }
   done
+}
+
+# ufw: Debian 12's package, unpacked (debian-pkg.sh, never installed) and
+# run as if installed, in a private mount namespace entered into the lab
+# host's network namespace. Overlays show the package's files over /usr, a
+# private /etc/ufw and /etc/default/ufw (made from the package's templates,
+# as its postinst makes them) and a private /run; /etc/alternatives says
+# which iptables ufw runs (LAB_UFW_BACKEND, nft or legacy, default the
+# lab's). ufw's own scripts (ufw-init, before.init) load its rules and its
+# sysctl.conf, into the lab host only: every write lands in the overlays'
+# upper directories under LAB_DIR or in the lab's network namespace.
+#   lab_ufw ARGS...          ufw itself: lab_ufw --force enable
+#   lab_in_ufw_view CMD...   CMD in the lab host with ufw's files in view
+lab__ufw_cache() {
+  local cache=${DFA_PKG_CACHE:-/var/cache/dfa-lab/pkg}/ufw-bookworm
+  if [ ! -x "$cache/usr/sbin/ufw" ]; then
+    mkdir -p "$(dirname "$cache")"
+    (
+      flock 9
+      [ -x "$cache/usr/sbin/ufw" ] && exit 0
+      bash "$(dirname "${BASH_SOURCE[0]}")/debian-pkg.sh" unpack bookworm "$cache.new" ufw >&2 || exit 1
+      # Debian 12 has merged /usr: the package's /lib/ufw is /usr/lib/ufw.
+      mv "$cache.new/root/usr" "$cache.new/usr" && mkdir -p "$cache.new/usr/lib" &&
+        cp -a "$cache.new/root/lib/." "$cache.new/usr/lib/" && mv "$cache.new/root/etc" "$cache.new/etc" &&
+        rm -rf "$cache.new/root" "$cache" && mv "$cache.new" "$cache"
+    ) 9>"$(dirname "$cache")/.ufw.lock" || { echo "lab: could not fetch ufw" >&2; return 1; }
+  fi
+  echo "$cache"
+}
+
+lab__ufw_prepare() {
+  [ -d "$LAB_DIR/ufw/etc" ] && return 0
+  local cache d=$LAB_DIR/ufw backend=${LAB_UFW_BACKEND:-$LAB_BACKEND} t
+  cache=$(lab__ufw_cache) || return 1
+  mkdir -p "$d/etc/ufw" "$d/etc/default" "$d/etc/alternatives" "$d/etc.work" "$d/run" "$d/run.work"
+  cp -a "$cache/etc/ufw/." "$d/etc/ufw/"
+  cp "$cache/usr/share/ufw/iptables/"*.rules "$cache/usr/share/ufw/ufw.conf" "$d/etc/ufw/"
+  cp "$cache/etc/default/ufw" "$d/etc/default/ufw"
+  for t in iptables ip6tables; do
+    ln -s "/usr/sbin/$t-$backend" "$d/etc/alternatives/$t"
+    ln -s "/usr/sbin/$t-$backend-save" "$d/etc/alternatives/$t-save"
+    ln -s "/usr/sbin/$t-$backend-restore" "$d/etc/alternatives/$t-restore"
+  done
+  echo "$cache" >"$d/cache"
+}
+
+lab_in_ufw_view() {
+  lab__ufw_prepare || return 1
+  nsenter --net="/run/netns/$LAB_HOST" unshare --mount --propagation private sh -c '
+    d=$1 c=$2
+    shift 2
+    mount -t overlay dfa-ufw-usr -o "lowerdir=$c/usr:/usr" /usr &&
+      mount -t overlay dfa-ufw-etc -o "lowerdir=/etc,upperdir=$d/etc,workdir=$d/etc.work" /etc &&
+      mount -t overlay dfa-ufw-run -o "lowerdir=/run,upperdir=$d/run,workdir=$d/run.work" /run &&
+      exec "$@"' sh "$LAB_DIR/ufw" "$(cat "$LAB_DIR/ufw/cache")" "$@"
+}
+
+lab_ufw() { lab_in_ufw_view ufw "$@"; }
+
+# What the lab must never change outside its namespaces: the root network
+# namespace's rulesets (without counters; legacy tables only by their rules
+# and non-accept policies, since the first legacy rule anywhere makes the
+# kernel show empty tables everywhere), its forwarding sysctls, and the
+# machine's ufw and firewalld configuration. Prints one digest.
+lab_root_fingerprint() {
+  {
+    nft -s list ruleset 2>&1
+    local t
+    for t in iptables-legacy-save ip6tables-legacy-save; do
+      "$t" 2>/dev/null | sed 's/ \[[0-9]*:[0-9]*\]$//' | grep -E '^-A |^:[^ ]+ (DROP|REJECT)$' || true
+    done
+    sysctl -n net.ipv4.ip_forward net.ipv6.conf.all.forwarding 2>&1
+    ls -la --time-style=full-iso /etc/ufw /etc/default/ufw /etc/firewalld /run/ufw.lock 2>&1 || true
+  } | sha256sum
 }
 
 lab_down() {

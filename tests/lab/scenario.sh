@@ -38,6 +38,7 @@ if [[ " ${SCENARIO_DOCKER_VERSIONS:-20.10 26.1 28.5} " != *" $docker_version "* 
   dfa_skip "scenario $name runs on Docker ${SCENARIO_DOCKER_VERSIONS:-20.10 26.1 28.5} only"
 fi
 dfa_tmpdir tmp
+root_before=$(lab_root_fingerprint)
 dfa_on_exit lab_down
 # Set for the whole run, not for lab_up alone: later lab functions read them.
 LAB_DOCKER=$docker_version LAB_BACKEND=$SCENARIO_BACKEND LAB_DAEMON_JSON=$SCENARIO_DAEMON_JSON
@@ -86,6 +87,9 @@ for p in "${pids[@]}"; do wait "$p" || dfa_fail "a probe run failed"; done
 python3 "$DFA_SRC/tests/lab/matrix.py" merge "$tmp" >"$tmp/observed.json"
 # The snapshot names the lab's temporary directory; fixtures use one fixed path.
 sed -i "s#$LAB_DIR#/run/dfa-lab#g" "$tmp/snapshot.json"
+
+# Nothing of the machine's own firewall, sysctls or configuration changed.
+[ "$(lab_root_fingerprint)" = "$root_before" ] || dfa_fail "the root namespace's firewall, sysctls or ufw/firewalld files changed during $name"
 
 case $mode in
   record)
