@@ -207,6 +207,7 @@ constexpr Check kChecks[] = {
     {"DFA012", checks::dfa012},
     {"DFA013", checks::dfa013},
     {"DFA015", checks::dfa015},
+    {"DFA016", checks::dfa016},
 };
 }  // namespace
 

@@ -187,6 +187,27 @@ TEST_CASE("given a published port that several input rules drop, then one findin
   CHECK(dfa001 == 1);
 }
 
+TEST_CASE("given ufw on iptables-legacy and Docker on iptables-nft, then DFA016 names the split, and not where they share one") {
+  // Scenario 24: ufw's legacy FORWARD policy drops the published 8080 that
+  // Docker's nft rules accept; real packets: closed to wan and lan.
+  std::vector<dfa::Finding> split;
+  for (auto& f : scan("24-ufw-legacy-docker-nft").findings)
+    if (f.rule_id == "DFA016") split.push_back(f);
+  REQUIRE(split.size() == 1);
+  CAPTURE(split[0].message);
+  CHECK(split[0].evidence["docker_backend"] == "iptables-nft");
+  CHECK(split[0].evidence["other_backend"] == "iptables-legacy");
+  CHECK(split[0].evidence["other_is_ufw"] == true);
+  CHECK(split[0].location.logical == "iptables-legacy:ipv4/filter/FORWARD");
+  // The same ufw on Docker's backend, Docker on legacy beside an nftables
+  // host firewall (DFA002's case, not this one): no DFA016.
+  for (const char* name : {"22-ufw-default-deny", "23-ufw-docker-recipe", "02-bypass-legacy", "01-bypass-nft"})
+    for (const auto& f : scan(name).findings) {
+      CAPTURE(name);
+      CHECK(f.rule_id != "DFA016");
+    }
+}
+
 TEST_CASE("given Docker's nftables backend and a DOCKER-USER nothing jumps to, then DFA015 reports it, and only then") {
   // Scenario 16 (Docker 29 replay): the admin's DOCKER-USER restricts 8080
   // to the LAN, but no packet meets it; real packets: wan reaches 8080.
