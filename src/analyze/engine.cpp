@@ -40,6 +40,7 @@ struct Engine::Impl {
   Decider& d;
   Outcome out;
   std::string last_accept;  // the last rule or policy that accepted the packet
+  std::string admin_accept;  // Outcome::admin_accept, while the packet is on its way
   std::string unknown_end;  // set when the walk met a translation it cannot follow
   std::string from_ctr;     // the source container, when the packet starts in one
   bool trace = true;
@@ -133,7 +134,20 @@ struct Engine::Impl {
     enum K { accept, drop, nat } k = accept;
     const Action* nat_action = nullptr;
     std::string_view by;
+    const Rule* rule = nullptr;    // an accept: the rule, and the chain it is in
+    const Chain* chain = nullptr;  // (not set for a policy)
   };
+
+  // Whether an accept says the admin meant the packet to pass: a rule of the
+  // admin's own (not in a table or chain Docker writes; iptables' FORWARD
+  // holds Docker's accepts, so one there is not told apart) that can only
+  // match packets to certain ports or to one address.
+  static bool admin_intent(const BaseChain& b, const ChainResult& r) {
+    if (r.k != ChainResult::accept || !r.rule || !r.chain) return false;
+    const std::string& c = r.chain->name;
+    bool docker = b.table.rfind("docker", 0) == 0 || c == "FORWARD" || (c.rfind("DOCKER", 0) == 0 && c != "DOCKER-USER");
+    return !docker && (!r.rule->dports.empty() || r.rule->daddr.has_value());
+  }
 
   ChainResult run_chain(const BaseChain& b, Packet& p, const std::string& hook) {
     struct Frame {
@@ -204,7 +218,7 @@ struct Engine::Impl {
       auto verdict = [&](std::string_view v, bool drops = false) { step(hook, b.label(), r.text, r.origin, v, drops); };
       switch (a->kind) {
         case Action::none: continue;
-        case Action::accept: verdict("accept"); return {ChainResult::accept, nullptr, r.origin};
+        case Action::accept: verdict("accept"); return {ChainResult::accept, nullptr, r.origin, &r, cur};
         case Action::drop: verdict("drop", true); return {ChainResult::drop, nullptr, r.origin};
         case Action::reject: verdict("reject", true); return {ChainResult::drop, nullptr, r.origin};
         case Action::ret:
@@ -419,6 +433,7 @@ struct Engine::Impl {
         return false;
       }
       last_accept = r.by;
+      if (hook == "forward" && !p.reply && admin_accept.empty() && admin_intent(*b, r)) admin_accept = r.by;
     }
     pass_conntrack(p);
     if (!nat_done && !run_nat()) return false;
@@ -842,6 +857,7 @@ struct Engine::Impl {
     if (!p.local_origin && !p.bridged) check_nd(p.iif, next_hop(p.saddr));
     out.result = Outcome::Result::delivered;
     out.decided_by = accepted_by;
+    out.admin_accept = admin_accept;
     out.container = c.name;
     std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
     out.target = fmt::format("container {} {}:{}/{} (network {})", c.name, a, p.dport, p.proto, c.network);
@@ -1328,7 +1344,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
     todo.pop_back();
     ++walks;
     Decider d{choices, 0, {}};
-    Impl w{*this, d, {}, {}, {}, {}, trace, skip_nat, visited};
+    Impl w{*this, d, {}, {}, {}, {}, {}, trace, skip_nat, visited};
     if (!global_taint_.empty()) w.taint(global_taint_);
     Packet p;
     p.family = dst.family;

@@ -44,6 +44,12 @@ struct Outcome {
   // Likewise for the filter hooks a guard can act before: a step of hook
   // prerouting, input or forward that drops.
   bool dropped_in_filter = false;
+  // The admin's own rule that accepted the request at the forward hook: a
+  // rule outside Docker's chains (DOCKER-USER counts as the admin's) that
+  // can only match packets to certain ports or to one address, as `ufw
+  // route allow` writes; "" when none did. Its intent is that the packet
+  // passes: DFA001 and remediate's guard take it so.
+  std::string admin_accept;
   // The walk (one of its packets) met a socket lookup: what came after it
   // depends on the port beyond what rules test (which socket, which
   // container docker-proxy connects to).

@@ -399,6 +399,9 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       // at the end (the join, "one value, else -1", does not depend on order).
       constexpr int kUnset = 2;
       std::map<const std::vector<SourceClass>*, std::pair<std::vector<char>, std::vector<int>>> per_family;
+      // Classes a forward rule of the admin's own opened: the other family's
+      // closing does not carry over to them (below).
+      std::set<std::string> meant_open, meant_by;  // and the rules that opened them
       for (const auto* en : entries) {
         auto [pf, fresh_family] = per_family.try_emplace(en->classes.get());
         auto& [kind, verdict] = pf->second;
@@ -409,7 +412,8 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
         }
         // The real path when the filters dropped it there (the cell's own
         // outcome: exposure walked it, and an untraced walk knows whether a
-        // filter hook dropped it), else the path without Docker's NAT
+        // filter hook dropped it) or when a forward rule of the admin's own
+        // accepted it (Outcome::admin_accept), else the path without Docker's NAT
         // (shared with DFA001: ExposureEntry::bare_walk). x is the
         // exposure of this engine.
         const std::size_t nd = en->destinations.size();
@@ -423,6 +427,10 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
               verdict_here = -1;
             } else if (filter_dropped(*c.outcome)) {
               verdict_here = 1;
+            } else if (c.outcome->result == Outcome::Result::delivered && !c.outcome->admin_accept.empty()) {
+              verdict_here = 0;  // a forward rule of the admin's own let it through (`ufw route allow`)
+              meant_open.insert(c.source_class.label);
+              meant_by.insert(c.outcome->admin_accept);
             } else {
               const ExposureEntry::Bare bare = en->bare_walk(engine, ci, k);
               verdict_here = bare.result == Outcome::Result::uncertain                                  ? -1
@@ -473,7 +481,10 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       // the other: "any other address" on an interface corresponds across
       // families, and so does the subnet of each host interface (its IPv4
       // and its IPv6 network). This is what closes the IPv6 path through
-      // docker-proxy that DOCKER-USER and forward guards never see.
+      // docker-proxy that DOCKER-USER and forward guards never see. Not
+      // where a forward rule of the admin's own opened the class (`ufw route
+      // allow` to the container, while ufw's input closes docker-proxy's
+      // IPv6 port only because nobody opened it there).
       std::map<std::string, std::string> counterpart;  // label -> label in the other family
       {
         std::map<std::string, std::string> net_iface;  // "prefix" -> host interface holding it
@@ -496,7 +507,7 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       }
       std::map<std::string, int> own = closed;
       for (auto& [label, v] : closed)
-        if (v == 0)
+        if (v == 0 && !meant_open.count(label))
           if (auto c = counterpart.find(label); c != counterpart.end() && own[c->second] == 1) v = 1;
       // Rules per (interface, family), most specific prefix first: a class
       // is the region of its most specific mentioned prefix.
@@ -563,6 +574,10 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
       if (all_drop) pc.rules = {{{iifname(ext), verdict("drop")}, ""}};
       if (all_drop)
         intent_line = fmt::format("{} ({}): closed to every outside source", spec, fmt::join(names, ", "));
+      else if (closed_to.empty() && undecided.empty() && !meant_by.empty())
+        intent_line = fmt::format("{} ({}): open to every outside source, as the host's own forward rule{} {} say{}", spec,
+                                  fmt::join(names, ", "), meant_by.size() == 1 ? "" : "s", fmt::join(meant_by, ", "),
+                                  meant_by.size() == 1 ? "s" : "");
       else if (closed_to.empty() && undecided.empty())
         intent_line = fmt::format("{} ({}): open to every outside source (no filter rule of the host closes it)", spec,
                                   fmt::join(names, ", "));

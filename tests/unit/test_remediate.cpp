@@ -275,3 +275,40 @@ TEST_CASE("given a path the analysis cannot decide after the guard, then remedia
   CHECK(v.report.find("not proven closed") != std::string::npos);
   CHECK(v.report.find("uncertain for") != std::string::npos);
 }
+
+TEST_CASE("given the ufw-docker recipe, then what ufw route allow opened is intent, and what the recipe lets through by accident is not") {
+  // Scenario 23: web's 80 opened with `ufw route allow` from anywhere,
+  // lanweb's from 198.51.100.0/24; the recipe RETURNs private sources to
+  // Docker's accept. 23-ufw-docker-recipe-guarded holds the guard to packets.
+  auto s = dfa::load_snapshot(fixture_path("scenarios/23-ufw-docker-recipe/snapshot.json"));
+  REQUIRE(s.ok());
+  dfa::Engine e(*s);
+  auto run = [&](const char* from, const char* to) {
+    dfa::Source src;
+    src.kind = dfa::Source::Kind::remote;
+    src.addr = dfa::IpAddr::parse(from);
+    src.iif = "eth0";
+    return e.run(src, *dfa::IpAddr::parse("203.0.113.1"), std::stoi(to), "tcp");
+  };
+  const dfa::Outcome wan_web = run("203.0.113.2", "8080"), private_lanweb = run("10.1.1.1", "9090"),
+                     wan_lanweb = run("203.0.113.2", "9090");
+  CHECK(wan_web.result == dfa::Outcome::Result::delivered);
+  CHECK(wan_web.admin_accept.find("ufw-user-forward") != std::string::npos);
+  CHECK(private_lanweb.result == dfa::Outcome::Result::delivered);
+  CHECK(private_lanweb.admin_accept.empty());  // Docker's own accept, after the recipe's RETURN
+  CHECK(wan_lanweb.result == dfa::Outcome::Result::dropped);
+
+  Guarded g = guard("23-ufw-docker-recipe");
+  std::string intent;
+  for (const auto& l : g.rem.intent) intent += l + "\n";
+  CAPTURE(intent);
+  CHECK(intent.find("8080/tcp (web 0.0.0.0:8080->80/tcp, web [::]:8080->80/tcp): closed to ff02::f/128 on eth0") !=
+        std::string::npos);
+  CHECK(intent.find("open to 198.51.100.0/24 on eth0; 198.51.100.0/24 on eth1\n") != std::string::npos);  // 9090
+  for (const auto& f : g.before.findings) {
+    CAPTURE(f.message);
+    if (f.rule_id == "DFA001") CHECK(f.message.rfind("lanweb ", 0) == 0);
+    CHECK(f.rule_id != "DFA004");  // IPv4 opened on purpose, IPv6 not: what the admin wrote
+  }
+  CHECK(g.v.holes_after == 0);
+}

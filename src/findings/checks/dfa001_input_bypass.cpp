@@ -24,6 +24,9 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
         if (!c.source_class.remote() || c.outcome->result != Outcome::Result::delivered || via_proxy(*c.outcome) ||
             c.outcome->container.empty())
           continue;
+        // Let through by a forward rule of the admin's own (`ufw route
+        // allow`, an accept in DOCKER-USER): meant to pass, not a bypass.
+        if (!c.outcome->admin_accept.empty()) continue;
         const SourceClass* cls = &c.source_class;
         if (c.destination_addr.is_loopback()) continue;
         const ExposureEntry::Bare without = en.bare_walk(engine, ci, k);

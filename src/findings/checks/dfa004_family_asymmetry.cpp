@@ -9,12 +9,18 @@ namespace dfa::checks {
 
 void dfa004(const CheckContext& cx, std::vector<Finding>& out) {
   const Exposure& x = cx.exposure;
+  auto key_of = [](const ExposureEntry& en) {
+    return std::pair{en.owner, fmt::format(":{}->{}/{}", en.port, en.target_port, en.proto)};
+  };
   enum class State { closed, uncertain, open };
   // (web, :8080->80/tcp) -> arrival interface -> family -> what an unnamed source gets
   std::map<std::pair<std::string, std::string>, std::map<std::string, std::map<int, State>>> any;
+  // Same keys: every open cell was let through by a forward rule of the
+  // admin's own (Outcome::admin_accept): that family was opened on purpose.
+  std::map<std::pair<std::string, std::string>, std::map<std::string, std::map<int, bool>>> meant;
   for (const auto& en : x.entries) {
     if (en.kind != EntryKind::published) continue;
-    auto& by_iface = any[{en.owner, fmt::format(":{}->{}/{}", en.port, en.target_port, en.proto)}];
+    auto& by_iface = any[key_of(en)];
     for (const auto& c : en.cells()) {
       if (!c.source_class.unnamed || c.destination_addr.is_loopback()) continue;
       State st = c.outcome->result == Outcome::Result::delivered   ? State::open
@@ -22,6 +28,10 @@ void dfa004(const CheckContext& cx, std::vector<Finding>& out) {
                                                                    : State::closed;
       auto [it, fresh] = by_iface[c.source_class.source.iif].try_emplace(en.family, st);
       if (!fresh) it->second = std::max(it->second, st);
+      if (st == State::open) {
+        auto [m, first] = meant[key_of(en)][c.source_class.source.iif].try_emplace(en.family, true);
+        m->second = m->second && !c.outcome->admin_accept.empty();
+      }
     }
   }
   for (const auto& [key, by_iface] : any) {
@@ -33,6 +43,9 @@ void dfa004(const CheckContext& cx, std::vector<Finding>& out) {
       State v4 = fams.at(4), v6 = fams.at(6);
       if (v4 == State::uncertain || v6 == State::uncertain || v4 == v6) continue;
       int fam = v4 == State::open ? 4 : 6;
+      // Opened in that family by the admin's own forward rule (`ufw route
+      // allow`) and not in the other: what the admin wrote, not a hole.
+      if (meant.at(key).at(iface).at(fam)) continue;
       if (open_family && open_family != fam) mixed = true;
       open_family = fam;
       ifaces.push_back(iface);
