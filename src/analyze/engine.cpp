@@ -1384,6 +1384,7 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
       Outcome first = std::move(w.out);
       w.out = Outcome{};
       w.last_accept.clear();
+      w.admin_accept.clear();
       w.from_ctr.clear();
       Packet q = p;
       q.later = true;
@@ -1423,8 +1424,12 @@ Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const s
   Outcome o = results.front();  // the walk where nothing unknown matched
   o.met_socket = met_socket;
   bool agree = todo.empty();
-  for (const auto& r : results)
+  for (const auto& r : results) {
     if (r.result != o.result || r.target != o.target || r.process != o.process) agree = false;
+    // Intent only where every choice meets the admin's rule: a walk that
+    // passes by another accept is traffic the admin did not open.
+    if (r.admin_accept != o.admin_accept) o.admin_accept.clear();
+  }
   for (const auto& e : rules_.problems) o.uncertain.push_back(e);
   if (!agree) {
     o.result = Outcome::Result::uncertain;

@@ -595,7 +595,8 @@ static int dec_limit(struct dfa_xt_out *o, const void *d, size_t len) {
 }
 
 /* -m icmp / -m icmp6: a type, a code range (0-255 for every code), "any"
- * (type 255) for icmp only; "code" in the params only when it is one code. */
+ * (type 255) for icmp only. The params always carry code_min and code_max;
+ * the text, as iptables-save writes it, shows "/code" unless every code. */
 static int dec_icmp(struct dfa_xt_out *o, int family, const void *d, size_t len) {
   /* struct ipt_icmp and struct ip6t_icmp have the same layout. */
   const struct ipt_icmp *c = d;

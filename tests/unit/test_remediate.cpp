@@ -312,3 +312,35 @@ TEST_CASE("given the ufw-docker recipe, then what ufw route allow opened is inte
   }
   CHECK(g.v.holes_after == 0);
 }
+
+TEST_CASE("given an admin's forward accept that only some choices reach, then it is not taken as intent") {
+  // Scenario 23 with a `limit ... return` ahead of DOCKER-USER's jump to
+  // ufw-user-forward: where the limit matches, 10.1.1.1 (a private source
+  // the recipe RETURNs) reaches web through Docker's accept instead of the
+  // admin's rule. Both walks deliver; only one meets the admin's rule, so
+  // the outcome must not claim the admin meant it.
+  Json doc = fixture_json("scenarios/23-ufw-docker-recipe/snapshot.json");
+  Json& rs = doc["nftables"]["ruleset"];
+  bool inserted = false;
+  for (auto it = rs.begin(); it != rs.end(); ++it)
+    if (it->contains("rule") && (*it)["rule"]["chain"] == "DOCKER-USER" && (*it)["rule"]["handle"] == 112) {
+      Json limit = {{"rule",
+                     {{"family", "ip"}, {"table", "filter"}, {"chain", "DOCKER-USER"}, {"handle", 9001},
+                      {"expr", Json::array({Json{{"limit", {{"rate", 3}, {"burst", 5}, {"per", "minute"}}}},
+                                            Json{{"return", nullptr}}})}}}};
+      rs.insert(it, limit);
+      inserted = true;
+      break;
+    }
+  REQUIRE(inserted);
+  dfa::Snapshot s{doc};
+  dfa::Engine e(s);
+  dfa::Source src;
+  src.kind = dfa::Source::Kind::remote;
+  src.addr = dfa::IpAddr::parse("10.1.1.1");
+  src.iif = "eth0";
+  const dfa::Outcome o = e.run(src, *dfa::IpAddr::parse("203.0.113.1"), 8080, "tcp");
+  CAPTURE(dfa::render_text(o));
+  CHECK(o.result == dfa::Outcome::Result::delivered);
+  CHECK(o.admin_accept.empty());
+}

@@ -20,7 +20,9 @@ void dfa004(const CheckContext& cx, std::vector<Finding>& out) {
   std::map<std::pair<std::string, std::string>, std::map<std::string, std::map<int, bool>>> meant;
   for (const auto& en : x.entries) {
     if (en.kind != EntryKind::published) continue;
-    auto& by_iface = any[key_of(en)];
+    const auto key = key_of(en);
+    auto& by_iface = any[key];
+    auto& meant_by_iface = meant[key];
     for (const auto& c : en.cells()) {
       if (!c.source_class.unnamed || c.destination_addr.is_loopback()) continue;
       State st = c.outcome->result == Outcome::Result::delivered   ? State::open
@@ -29,7 +31,7 @@ void dfa004(const CheckContext& cx, std::vector<Finding>& out) {
       auto [it, fresh] = by_iface[c.source_class.source.iif].try_emplace(en.family, st);
       if (!fresh) it->second = std::max(it->second, st);
       if (st == State::open) {
-        auto [m, first] = meant[key_of(en)][c.source_class.source.iif].try_emplace(en.family, true);
+        auto [m, first] = meant_by_iface[c.source_class.source.iif].try_emplace(en.family, true);
         m->second = m->second && !c.outcome->admin_accept.empty();
       }
     }

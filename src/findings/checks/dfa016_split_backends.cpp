@@ -49,7 +49,8 @@ void dfa016(const CheckContext& cx, std::vector<Finding>& out) {
     if (closed.empty()) continue;
     auto t = tables.find(other.key);
     bool ufw = false;
-    for (const auto& [name, chain] : t->second) ufw |= name.rfind("ufw", 0) == 0;
+    if (t != tables.end())
+      for (const auto& [name, chain] : t->second) ufw |= name.rfind("ufw", 0) == 0;
     std::vector<std::string> ports, examples;
     for (auto& [what, ex] : closed) {
       ports.push_back(what);
