@@ -1,6 +1,7 @@
 #include "cli/summary.hpp"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace dfa {
 namespace {
@@ -112,6 +113,22 @@ std::string render_summary(const Snapshot& s) {
                           : so.pid    ? fmt::format("{} (pid {})", *so.process, *so.pid)
                                       : *so.process;
       out += fmt::format("  {} {}:{} {}\n", so.protocol, so.family == 6 ? "[" + a + "]" : a, so.port, owner);
+    }
+    if (!host->services.empty()) {
+      out += "\nFirewall services (systemd, at boot):\n";
+      for (const auto& [unit, st] : host->services) {
+        std::string more;
+        if (!st.wanted_by.empty()) more = fmt::format("wanted by {}", fmt::join(st.wanted_by, ", "));
+        const NftablesConfig& cfg = host->nftables_config;
+        if (unit == "nftables.service" && cfg.present)
+          more += fmt::format("{}its file {}{}", more.empty() ? "" : "; ", cfg.path,
+                              cfg.flush_ruleset ? fmt::format(" (flush ruleset on line {})",
+                                                              fmt::join(cfg.flush_ruleset_lines, ", "))
+                                                : std::string());
+        std::string line = fmt::format("  {:<18} {:<9} {}", unit, st.state, more);
+        while (line.back() == ' ') line.pop_back();
+        out += line + "\n";
+      }
     }
   }
   return out;

@@ -460,6 +460,12 @@ Collected collect_host(const CollectOptions& o) {
     if (text.error().kind != Error::Kind::absent) cfg["error"] = text.error().message;
   }
   h["nftables_config"] = std::move(cfg);
+  // Whether these start at boot: DFA009 asks whether anything loads
+  // nftables.conf; summary names the firewall managers.
+  Json services = Json::object();
+  for (const char* unit : {"nftables.service", "firewalld.service", "ufw.service"})
+    services[unit] = systemd_unit_state("/", unit);
+  h["services"] = std::move(services);
 
   CollectorReport rep;
   if (!problems.empty()) {

@@ -1,11 +1,13 @@
 #include "collect/proc_parse.hpp"
 
 #include <algorithm>
+#include <set>
 
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 namespace dfa {
@@ -157,6 +159,47 @@ Json scan_nftables_config(std::string_view text) {
   j["flush_ruleset"] = !flush_lines.empty();
   j["flush_ruleset_lines"] = std::move(flush_lines);
   j["includes"] = std::move(includes);
+  return j;
+}
+
+Json systemd_unit_state(const std::string& root, std::string_view unit) {
+  namespace fs = std::filesystem;
+  const fs::path base = root.empty() ? fs::path("/") : fs::path(root);
+  auto under = [&](std::string_view dir) { return base / fs::path(dir).relative_path(); };
+  Json j{{"state", "unknown"}, {"wanted_by", Json::array()}};
+  std::error_code ec;
+  if (!fs::is_directory(under("/run/systemd/system"), ec)) return j;  // sd_booted()
+  // systemd's search path for system units, highest precedence first.
+  static constexpr std::string_view dirs[] = {"/etc/systemd/system", "/run/systemd/system",
+                                              "/usr/local/lib/systemd/system", "/usr/lib/systemd/system",
+                                              "/lib/systemd/system"};
+  bool present = false, masked = false;
+  for (std::string_view d : dirs) {
+    const fs::path f = under(d) / std::string(unit);
+    const auto st = fs::symlink_status(f, ec);
+    if (ec || !fs::exists(st)) continue;
+    if (!present && (d == dirs[0] || d == dirs[1])) {
+      // The first unit file found decides; a mask is a link to /dev/null.
+      if (fs::is_symlink(st) && fs::read_symlink(f, ec) == "/dev/null") masked = true;
+      if (fs::is_character_file(fs::status(f, ec))) masked = true;
+    }
+    present = true;
+  }
+  std::set<std::string> wanted_by;
+  for (std::string_view d : dirs) {
+    fs::directory_iterator it(under(d), fs::directory_options::skip_permission_denied, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+      const std::string name = it->path().filename().string();
+      std::error_code link_ec;  // not found sets it: keep the iterator's apart
+      for (std::string_view suffix : {".wants", ".requires"})
+        if (name.size() > suffix.size() && name.ends_with(suffix) &&
+            fs::exists(fs::symlink_status(it->path() / std::string(unit), link_ec)))
+          wanted_by.insert(name.substr(0, name.size() - suffix.size()));
+    }
+    ec.clear();
+  }
+  j["wanted_by"] = wanted_by;
+  j["state"] = masked ? "masked" : !present ? "absent" : !wanted_by.empty() ? "enabled" : "disabled";
   return j;
 }
 

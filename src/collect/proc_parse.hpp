@@ -46,4 +46,13 @@ std::optional<ProxyTarget> docker_proxy_target(const std::vector<std::string>& a
 // `flush ruleset` (which destroys Docker's tables on every reload), includes.
 Json scan_nftables_config(std::string_view text);
 
+// Whether systemd starts a unit at boot, read from its unit directories under
+// `root` ("/" on a live host) without asking systemd: {"state", "wanted_by"}.
+// state: "enabled" (a .wants/ or .requires/ link names it: systemctl's
+// enabled, static or runtime), "disabled" (its unit file, no link), "masked"
+// (/etc or /run links it to /dev/null), "absent" (no unit file), "unknown"
+// (systemd is not the init: no /run/systemd/system). wanted_by lists the
+// units whose .wants/.requires hold it ("multi-user.target").
+Json systemd_unit_state(const std::string& root, std::string_view unit);
+
 }  // namespace dfa

@@ -83,6 +83,12 @@ struct NftablesConfig {
   std::string error;
 };
 
+// A systemd unit as its unit directories show it (collect: systemd_unit_state).
+struct ServiceState {
+  std::string state;  // enabled, disabled, masked, absent, unknown
+  std::vector<std::string> wanted_by;
+};
+
 struct HostFacts {
   std::string hostname, kernel, netns;
   std::vector<Interface> interfaces;
@@ -92,6 +98,8 @@ struct HostFacts {
   std::vector<ListeningSocket> listening_sockets;
   bool socket_owners_complete = true;
   NftablesConfig nftables_config;
+  // "nftables.service" -> its state; empty when the snapshot predates it.
+  std::map<std::string, ServiceState, std::less<>> services;
 
   // The value of a sysctl ("net/ipv4/ip_forward"), nullopt when absent or null.
   std::optional<std::string> sysctl(std::string_view key) const;

@@ -123,6 +123,13 @@ HostFacts lower_host(const Json& h) {
       f.nftables_config.includes.push_back({num<std::uint64_t>(i, "line"), str(i, "pattern")});
     f.nftables_config.error = str(c, "error");
   }
+  if (auto it = h.find("services"); it != h.end() && it->is_object())
+    for (const auto& [unit, v] : it->items()) {
+      ServiceState st;
+      st.state = str(v, "state");
+      for (const auto& w : list(v, "wanted_by")) st.wanted_by.push_back(w.get<std::string>());
+      f.services[unit] = std::move(st);
+    }
   return f;
 }
 

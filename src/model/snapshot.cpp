@@ -104,6 +104,7 @@ const Shape& host_shape() {
                                      opt("flush_ruleset_lines", array(uint())),
                                      opt("includes", array(object({opt("line", uint()), opt("pattern", str())}))),
                                      opt("error", str())})),
+      opt("services", map(object({req("state", str()), opt("wanted_by", array(str()))}))),
   });
   return s;
 }

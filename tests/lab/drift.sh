@@ -20,7 +20,8 @@ source "$DFA_SRC/fixtures/scenarios/01-bypass-nft/scenario.sh"
 LAB_BACKEND=$SCENARIO_BACKEND LAB_DAEMON_JSON=$SCENARIO_DAEMON_JSON lab_up dr || dfa_fail "lab did not come up"
 scenario_setup
 # The admin's nftables.conf holds the same input chain, Debian style (it
-# starts with flush ruleset, which DFA009 reports).
+# starts with flush ruleset; DFA009 reports it where nftables.service is
+# enabled or its state cannot be read).
 cat >"$LAB_DIR/nftables.conf" <<'NFT'
 flush ruleset
 table inet filter {

@@ -1,4 +1,8 @@
 #include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 
 #include "collect/proc_parse.hpp"
 #include "fixtures.hpp"
@@ -69,4 +73,29 @@ TEST_CASE("given docker-proxy's argv, then its container address and port are re
   CHECK_FALSE(dfa::docker_proxy_target({"docker-proxy", "-container-ip", "172.17.0.2", "-container-port", "99999"}));
   CHECK_FALSE(dfa::docker_proxy_target({"docker-proxy", "-container-ip", "172.17.0.2", "-container-port", "8x"}));
   CHECK_FALSE(dfa::docker_proxy_target({"docker-proxy", "-container-ip", "172.17.0.2", "-container-port"}));
+}
+
+TEST_CASE("given systemd unit directories, then a unit's boot state is read from its links") {
+  namespace fs = std::filesystem;
+  const fs::path root = fs::temp_directory_path() / ("dfa-units-" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  auto state = [&](const char* unit) { return dfa::systemd_unit_state(root.string(), unit); };
+  // No /run/systemd/system: systemd is not the init, nothing can be said.
+  fs::create_directories(root / "lib/systemd/system");
+  std::ofstream(root / "lib/systemd/system/nftables.service") << "[Service]\n";
+  CHECK(state("nftables.service")["state"] == "unknown");
+  fs::create_directories(root / "run/systemd/system");
+  CHECK(state("nftables.service")["state"] == "disabled");
+  CHECK(state("firewalld.service")["state"] == "absent");
+  // systemctl enable: a link in multi-user.target.wants.
+  fs::create_directories(root / "etc/systemd/system/multi-user.target.wants");
+  fs::create_symlink("/lib/systemd/system/nftables.service",
+                     root / "etc/systemd/system/multi-user.target.wants/nftables.service");
+  CHECK(state("nftables.service")["state"] == "enabled");
+  CHECK(state("nftables.service")["wanted_by"] == dfa::Json::array({"multi-user.target"}));
+  CHECK(state("ufw.service")["state"] == "absent");
+  // systemctl mask: /etc's link to /dev/null wins over the link that wants it.
+  fs::create_symlink("/dev/null", root / "etc/systemd/system/nftables.service");
+  CHECK(state("nftables.service")["state"] == "masked");
+  fs::remove_all(root);
 }

@@ -316,3 +316,34 @@ TEST_CASE("given networks reached on different interfaces, then the audience lin
   row.by_reach[0].push_back(classes->size() - 1);
   CHECK(dfa::describe(en, row).find("10.13.0.0/16 on eth0, eth1; and 1 more; closed") != std::string::npos);
 }
+
+TEST_CASE("given nftables.conf with flush ruleset, then DFA009 fires only when nftables.service loads it or that is unknown") {
+  Json base = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  base["host"]["nftables_config"] = Json{{"path", "/etc/nftables.conf"}, {"present", true}, {"flush_ruleset", true},
+                                         {"flush_ruleset_lines", Json::array({3})}, {"includes", Json::array()}};
+  auto dfa009 = [](const Json& doc) {
+    dfa::Snapshot s{doc};
+    dfa::Engine engine(s);
+    std::vector<dfa::Finding> got;
+    for (auto& f : dfa::run_scan(engine).findings)
+      if (f.rule_id == "DFA009") got.push_back(f);
+    return got;
+  };
+  // A snapshot that does not record services: as before, reported.
+  CHECK(dfa009(base).size() == 1);
+  auto with = [&](const char* state, Json wanted_by = Json::array()) {
+    Json doc = base;
+    doc["host"]["services"]["nftables.service"] = Json{{"state", state}, {"wanted_by", wanted_by}};
+    return dfa009(doc);
+  };
+  auto enabled = with("enabled", Json::array({"sysinit.target"}));
+  REQUIRE(enabled.size() == 1);
+  CHECK(enabled[0].message.find("nftables.service is enabled (wanted by sysinit.target)") != std::string::npos);
+  CHECK(enabled[0].location.line == 3);
+  REQUIRE(with("unknown").size() == 1);
+  CHECK(with("unknown")[0].message.find("could not be read") != std::string::npos);
+  // Debian's stock file on a host that never loads it: nothing to report.
+  CHECK(with("disabled").empty());
+  CHECK(with("masked").empty());
+  CHECK(with("absent").empty());
+}

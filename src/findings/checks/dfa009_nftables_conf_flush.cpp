@@ -1,4 +1,8 @@
-// DFA009: nftables.conf flushes the ruleset while Docker writes rules.
+// DFA009: nftables.conf flushes the ruleset while Docker writes rules, and
+// something loads it: nftables.service starts at boot (or the snapshot
+// cannot say). A disabled, masked or absent service loads nothing.
+#include <fmt/ranges.h>
+
 #include "findings/check.hpp"
 
 namespace dfa::checks {
@@ -9,11 +13,24 @@ void dfa009(const CheckContext& cx, std::vector<Finding>& out) {
   if (!s.host) return;
   const HostFacts* host = &*s.host;
   const NftablesConfig& cfg = host->nftables_config;
-  if (cfg.flush_ruleset && iptables.value_or(true)) {
-    int line = cfg.flush_ruleset_lines.empty() ? 0 : static_cast<int>(cfg.flush_ruleset_lines.front());
-    add(out, "DFA009", fmt::format("{} runs `flush ruleset`, which deletes Docker's tables on every reload", cfg.path),
-        {cfg.path, line, ""}, cfg.path);
+  if (!cfg.flush_ruleset || !iptables.value_or(true)) return;
+  const auto svc = host->services.find("nftables.service");
+  std::string state = svc == host->services.end() ? "" : svc->second.state;
+  if (state == "disabled" || state == "masked" || state == "absent") return;
+  int line = cfg.flush_ruleset_lines.empty() ? 0 : static_cast<int>(cfg.flush_ruleset_lines.front());
+  std::string message = fmt::format("{} runs `flush ruleset`, which deletes Docker's tables on every reload", cfg.path);
+  Json ev = Json::object();
+  if (state == "enabled") {
+    message = fmt::format(
+        "{} runs `flush ruleset` and nftables.service is enabled (wanted by {}): every `systemctl reload` or restart "
+        "of nftables deletes Docker's tables",
+        cfg.path, fmt::join(svc->second.wanted_by, ", "));
+    ev = Json{{"nftables_service", state}, {"wanted_by", svc->second.wanted_by}};
+  } else if (!state.empty()) {
+    message += " (whether nftables.service loads it could not be read: systemd is not the init here)";
+    ev = Json{{"nftables_service", state}};
   }
+  add(out, "DFA009", std::move(message), {cfg.path, line, ""}, cfg.path, std::move(ev));
 }
 
 }  // namespace dfa::checks
