@@ -61,6 +61,12 @@ void add_live_options(CLI::App* cmd, LiveOptions& o, bool with_snapshot) {
   cmd->add_option("--nftables-config", o.collect.nftables_config,
                   "System nftables configuration file to inspect")->type_name("FILE")
       ->capture_default_str();
+  cmd->add_option("--ufw-dir", o.collect.ufw_dir, "ufw's configuration directory (ufw.conf, user.rules, user6.rules)")
+      ->type_name("DIR")
+      ->capture_default_str();
+  cmd->add_option("--ufw-defaults", o.collect.ufw_defaults, "ufw's default policies file")
+      ->type_name("FILE")
+      ->capture_default_str();
 }
 
 // -v: notes as well as warnings on standard error; -q: neither, and no

@@ -13,6 +13,8 @@ struct CollectOptions {
   bool daemon_config_explicit = false;  // --daemon-config given: never substitute dockerd's
   std::string docker_host;              // empty: DOCKER_HOST, then the default socket
   std::string nftables_config = "/etc/nftables.conf";
+  std::string ufw_dir = "/etc/ufw";                 // ufw.conf, user.rules, user6.rules
+  std::string ufw_defaults = "/etc/default/ufw";    // its default policies, IPV6
   int docker_timeout_ms = 5000;
 };
 

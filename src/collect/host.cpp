@@ -419,6 +419,46 @@ std::string netns_id() {
 
 }  // namespace
 
+// ufw's own configuration, read-only: whether it is enabled, its default
+// policies and its user rules with the commands they came from (findings
+// name them). Absent when there is no ufw.conf.
+static Json read_ufw(const CollectOptions& o) {
+  Json u{{"dir", o.ufw_dir}};
+  auto conf = read_input_file(o.ufw_dir + "/ufw.conf", kMaxConfigBytes);
+  if (!conf) {
+    u["present"] = false;
+    if (conf.error().kind != Error::Kind::absent) u["error"] = conf.error().message;
+    return u;
+  }
+  u["present"] = true;
+  std::vector<std::string> problems;
+  const auto vars = parse_shell_vars(*conf);
+  if (auto it = vars.find("ENABLED"); it != vars.end()) u["enabled"] = it->second == "yes";
+  Json defaults = Json::object();
+  if (auto d = read_input_file(o.ufw_defaults, kMaxConfigBytes)) {
+    const auto dv = parse_shell_vars(*d);
+    for (const auto& [key, name] : {std::pair{"DEFAULT_INPUT_POLICY", "incoming"}, std::pair{"DEFAULT_OUTPUT_POLICY", "outgoing"},
+                                    std::pair{"DEFAULT_FORWARD_POLICY", "routed"}})
+      if (auto it = dv.find(key); it != dv.end()) defaults[name] = it->second;
+    if (auto it = dv.find("IPV6"); it != dv.end()) u["ipv6"] = it->second == "yes";
+  } else if (d.error().kind != Error::Kind::absent) {
+    problems.push_back(d.error().message);
+  }
+  u["defaults"] = std::move(defaults);
+  Json rules = Json::array();
+  for (int fam : {4, 6}) {
+    auto text = read_input_file(o.ufw_dir + (fam == 4 ? "/user.rules" : "/user6.rules"), kMaxConfigBytes);
+    if (!text) {
+      if (text.error().kind != Error::Kind::absent) problems.push_back(text.error().message);
+      continue;
+    }
+    for (auto& r : parse_ufw_user_rules(*text, fam)) rules.push_back(std::move(r));
+  }
+  u["rules"] = std::move(rules);
+  if (!problems.empty()) u["error"] = fmt::format("{}", fmt::join(problems, "; "));
+  return u;
+}
+
 Collected collect_host(const CollectOptions& o) {
   Json h;
   std::vector<std::string> problems;
@@ -466,6 +506,7 @@ Collected collect_host(const CollectOptions& o) {
   for (const char* unit : {"nftables.service", "firewalld.service", "ufw.service"})
     services[unit] = systemd_unit_state("/", unit);
   h["services"] = std::move(services);
+  h["ufw"] = read_ufw(o);
 
   CollectorReport rep;
   if (!problems.empty()) {

@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <sstream>
@@ -201,6 +202,145 @@ Json systemd_unit_state(const std::string& root, std::string_view unit) {
   j["wanted_by"] = wanted_by;
   j["state"] = masked ? "masked" : !present ? "absent" : !wanted_by.empty() ? "enabled" : "disabled";
   return j;
+}
+
+std::map<std::string, std::string> parse_shell_vars(std::string_view text) {
+  std::map<std::string, std::string> vars;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
+    if (line.empty() || line.front() == '#') continue;
+    const std::size_t eq = line.find('=');
+    if (eq == std::string_view::npos || eq == 0) continue;
+    std::string key(line.substr(0, eq));
+    if (key.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_") != std::string::npos)
+      continue;
+    std::string_view v = line.substr(eq + 1);
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t' || v.back() == '\r')) v.remove_suffix(1);
+    if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'') && v.back() == v.front()) v = v.substr(1, v.size() - 2);
+    vars[key] = std::string(v);
+  }
+  return vars;
+}
+
+namespace {
+
+std::vector<std::string> words_of(std::string_view s) {
+  std::vector<std::string> w;
+  std::istringstream in{std::string(s)};
+  for (std::string x; in >> x;) w.push_back(x);
+  return w;
+}
+
+bool any_address(const std::string& a) { return a == "0.0.0.0/0" || a == "::/0" || a == "any"; }
+
+std::string from_hex(const std::string& h) {
+  std::string s;
+  for (std::size_t i = 0; i + 1 < h.size(); i += 2) {
+    unsigned v = 0;
+    if (std::sscanf(h.c_str() + i, "%2x", &v) != 1) return "";
+    s += static_cast<char>(v);
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string ufw_command(std::string_view tuple) {
+  // action proto dport dst sport src [dapp sapp] direction [comment=HEX]
+  std::vector<std::string> w = words_of(tuple);
+  std::string comment;
+  if (!w.empty() && w.back().rfind("comment=", 0) == 0) {
+    comment = from_hex(w.back().substr(8));
+    w.pop_back();
+  }
+  if (w.size() != 7 && w.size() != 9) return "";
+  std::string action = w[0], proto = w[1], dport = w[2], dst = w[3], sport = w[4], src = w[5];
+  const std::string dir = w.back();
+  std::string dapp = w.size() == 9 ? w[6] : "-", sapp = w.size() == 9 ? w[7] : "-";
+  if (dapp != "-") dport = dapp, proto = "any";
+  if (sapp != "-") sport = sapp, proto = "any";
+  const bool route = action.rfind("route:", 0) == 0;
+  if (route) action = action.substr(6);
+  std::string log;
+  if (auto u = action.find('_'); u != std::string::npos) {
+    log = action.substr(u + 1);  // "log" or "log-all"
+    action.resize(u);
+  }
+  if (action != "allow" && action != "deny" && action != "reject" && action != "limit") return "";
+  // Direction: "in", "out", "in_eth0", "out_eth1", "in_eth0!out_docker0".
+  std::string where;
+  bool out_only = false;
+  {
+    std::string d = dir;
+    std::string in_if, out_if;
+    std::size_t bang = d.find('!');
+    for (std::string part : {d.substr(0, bang), bang == std::string::npos ? std::string() : d.substr(bang + 1)}) {
+      if (part.empty()) continue;
+      std::string side = part.substr(0, part.find('_'));
+      std::string ifname = part.find('_') == std::string::npos ? "" : part.substr(part.find('_') + 1);
+      if (side != "in" && side != "out") return "";
+      if (side == "out" && ifname.empty()) out_only = true;
+      if (!ifname.empty()) (side == "in" ? in_if : out_if) = ifname;
+    }
+    if (!in_if.empty()) where += " in on " + in_if;
+    if (!out_if.empty()) where += " out on " + out_if;
+    if (where.empty() && out_only) where = " out";
+  }
+  std::string cmd = std::string("ufw") + (route ? " route " : " ") + action + where + (log.empty() ? "" : " " + log);
+  const bool apps = dapp != "-" || sapp != "-";
+  if (any_address(src) && any_address(dst) && sport == "any" && dport != "any" && !apps) {
+    cmd += " " + dport + (proto == "any" ? "" : "/" + proto);
+  } else {
+    if (!any_address(src) || sport != "any")
+      cmd += " from " + (any_address(src) ? std::string("any") : src) +
+             (sport == "any" ? "" : (sapp != "-" ? " app " : " port ") + sport);
+    if (!any_address(dst) || dport != "any")
+      cmd += " to " + (any_address(dst) ? std::string("any") : dst) +
+             (dport == "any" ? "" : (dapp != "-" ? " app " : " port ") + dport);
+    if (proto != "any") cmd += " proto " + proto;
+  }
+  if (!comment.empty()) cmd += " comment '" + comment + "'";
+  return cmd;
+}
+
+Json parse_ufw_user_rules(std::string_view text, int family) {
+  Json rules = Json::array();
+  std::map<std::string, std::uint64_t> appended;  // chain -> -A lines so far
+  std::map<std::string, std::uint64_t> inserted;  // chain -> -I lines (no number: each at the top)
+  bool in_rules = false;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    std::size_t nl = text.find('\n', pos);
+    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    if (line == "### RULES ###") in_rules = true;
+    if (line == "### END RULES ###") in_rules = false;
+    constexpr std::string_view tag = "### tuple ### ";
+    if (in_rules && line.substr(0, tag.size()) == tag) {
+      std::string tuple(line.substr(tag.size()));
+      rules.push_back({{"family", family}, {"tuple", tuple}, {"command", ufw_command(tuple)}, {"lines", Json::array()}});
+      continue;
+    }
+    const bool append = line.substr(0, 3) == "-A ", insert = line.substr(0, 3) == "-I ";
+    if (!append && !insert) continue;
+    std::vector<std::string> w = words_of(line);
+    if (w.size() < 2) continue;
+    if (insert) {
+      ++inserted[w[1]];  // at the top: every -A line of the chain moves down
+      continue;
+    }
+    const std::uint64_t n = ++appended[w[1]];
+    if (in_rules && !rules.empty()) rules.back()["lines"].push_back({{"chain", w[1]}, {"position", n}});
+  }
+  for (auto& r : rules)
+    for (auto& l : r["lines"])
+      if (auto it = inserted.find(l["chain"].get<std::string>()); it != inserted.end())
+        l["position"] = l["position"].get<std::uint64_t>() + it->second;
+  return rules;
 }
 
 }  // namespace dfa

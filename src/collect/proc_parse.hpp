@@ -2,6 +2,7 @@
 // tables, /proc/PID/cmdline, nftables configuration files. Kept apart from
 // the I/O so unit tests run them on captured fixtures.
 #pragma once
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,5 +55,20 @@ Json scan_nftables_config(std::string_view text);
 // (systemd is not the init: no /run/systemd/system). wanted_by lists the
 // units whose .wants/.requires hold it ("multi-user.target").
 Json systemd_unit_state(const std::string& root, std::string_view unit);
+
+// KEY=VALUE lines of a shell-style file (ufw.conf, /etc/default/ufw), quotes
+// removed; comments and anything else are skipped.
+std::map<std::string, std::string> parse_shell_vars(std::string_view text);
+
+// The user rules ufw keeps (/etc/ufw/user.rules, user6.rules) between
+// `### RULES ###` and `### END RULES ###`: each `### tuple ###` comment and
+// the iptables lines it became, as [{family, tuple, command, lines:
+// [{chain, position}]}]; position counts the file's `-A CHAIN` lines from 1,
+// which is the rule's place in the kernel's chain once ufw has loaded the file.
+Json parse_ufw_user_rules(std::string_view text, int family);
+// The ufw command a tuple came from, as `ufw show added` writes it:
+// "route:allow tcp 80 172.17.0.2 any 0.0.0.0/0 in" -> "ufw route allow to
+// 172.17.0.2 port 80 proto tcp". Empty when the tuple is not understood.
+std::string ufw_command(std::string_view tuple);
 
 }  // namespace dfa

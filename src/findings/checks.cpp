@@ -1,6 +1,7 @@
 // The checks' registry and the helpers they share; each check is a file of
 // its own under checks/.
 #include "findings/check.hpp"
+#include "findings/ufw_terms.hpp"
 
 #include "analyze/parallel.hpp"
 
@@ -237,6 +238,7 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
   std::sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
     return std::tie(a.rule_id, a.identity) < std::tie(b.rule_id, b.identity);
   });
+  name_in_ufw_terms(cx.snapshot, out);
   return out;
 }
 

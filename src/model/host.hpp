@@ -89,6 +89,27 @@ struct ServiceState {
   std::vector<std::string> wanted_by;
 };
 
+// ufw's configuration (collect: read_ufw): what findings name the kernel's
+// ufw chains and policies by.
+struct UfwConfig {
+  bool present = false;
+  std::string dir;
+  std::optional<bool> enabled, ipv6;
+  // "incoming", "outgoing", "routed" -> DROP, ACCEPT or REJECT
+  std::map<std::string, std::string, std::less<>> defaults;
+  struct Line {
+    std::string chain;
+    std::uint64_t position = 0;  // among the chain's rules, from 1
+  };
+  struct Rule {
+    int family = 4;
+    std::string tuple, command;
+    std::vector<Line> lines;
+  };
+  std::vector<Rule> rules;
+  std::string error;
+};
+
 struct HostFacts {
   std::string hostname, kernel, netns;
   std::vector<Interface> interfaces;
@@ -100,6 +121,7 @@ struct HostFacts {
   NftablesConfig nftables_config;
   // "nftables.service" -> its state; empty when the snapshot predates it.
   std::map<std::string, ServiceState, std::less<>> services;
+  UfwConfig ufw;
 
   // The value of a sysctl ("net/ipv4/ip_forward"), nullopt when absent or null.
   std::optional<std::string> sysctl(std::string_view key) const;

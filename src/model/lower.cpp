@@ -123,6 +123,25 @@ HostFacts lower_host(const Json& h) {
       f.nftables_config.includes.push_back({num<std::uint64_t>(i, "line"), str(i, "pattern")});
     f.nftables_config.error = str(c, "error");
   }
+  if (auto it = h.find("ufw"); it != h.end() && it->is_object()) {
+    const Json& u = *it;
+    UfwConfig& c = f.ufw;
+    c.present = flag(u, "present");
+    c.dir = str(u, "dir");
+    if (auto e = u.find("enabled"); e != u.end() && e->is_boolean()) c.enabled = e->get<bool>();
+    if (auto e = u.find("ipv6"); e != u.end() && e->is_boolean()) c.ipv6 = e->get<bool>();
+    if (auto d = u.find("defaults"); d != u.end() && d->is_object())
+      for (const auto& [k, v] : d->items()) c.defaults[k] = v.get<std::string>();
+    for (const auto& r : list(u, "rules")) {
+      UfwConfig::Rule x;
+      x.family = num<int>(r, "family", 4);
+      x.tuple = str(r, "tuple");
+      x.command = str(r, "command");
+      for (const auto& l : list(r, "lines")) x.lines.push_back({str(l, "chain"), num<std::uint64_t>(l, "position")});
+      c.rules.push_back(std::move(x));
+    }
+    c.error = str(u, "error");
+  }
   if (auto it = h.find("services"); it != h.end() && it->is_object())
     for (const auto& [unit, v] : it->items()) {
       ServiceState st;

@@ -105,6 +105,12 @@ const Shape& host_shape() {
                                      opt("includes", array(object({opt("line", uint()), opt("pattern", str())}))),
                                      opt("error", str())})),
       opt("services", map(object({req("state", str()), opt("wanted_by", array(str()))}))),
+      opt("ufw", object({req("present", boolean()), opt("dir", str()), opt("enabled", boolean()),
+                         opt("ipv6", boolean()), opt("defaults", map(str())),
+                         opt("rules", array(object({req("family", uint(6)), req("tuple", str()), opt("command", str()),
+                                                    req("lines", array(object({req("chain", str()),
+                                                                               req("position", uint())})))}))),
+                         opt("error", str())})),
   });
   return s;
 }

@@ -264,8 +264,8 @@ lab_apply_remediation() {
   local style=${1:-guard}
   local snap=$LAB_DIR/pre-$style.json script=$LAB_DIR/$style.nft
   lab_settle
-  lab_host "$DFA_BIN" collect --docker-host "unix://$LAB_DIR/docker.sock" \
-    --nftables-config "$LAB_DIR/nftables.conf" -o "$snap" 2>/dev/null || { echo "guard: collect failed"; return 1; }
+  lab_host "$DFA_BIN" collect --docker-host "unix://$LAB_DIR/docker.sock" $(lab_config_options) \
+    -o "$snap" 2>/dev/null || { echo "guard: collect failed"; return 1; }
   "$DFA_BIN" remediate --style "$style" --snapshot "$snap" -o "$script" || { echo "guard: remediate failed or left a hole"; return 1; }
   lab_host nft -c -f "$script" || { echo "guard: nft -c rejects $script"; return 1; }
   lab_host nft -f "$script" || { echo "guard: nft -f failed"; return 1; }
@@ -323,6 +323,12 @@ lab__ufw_prepare() {
     ln -s "/usr/sbin/$t-$backend-restore" "$d/etc/alternatives/$t-restore"
   done
   echo "$cache" >"$d/cache"
+}
+
+# collect's options for the lab host's configuration files (its nftables.conf,
+# its ufw in $LAB_DIR/ufw when lab_ufw ran), never the machine's.
+lab_config_options() {
+  echo "--nftables-config $LAB_DIR/nftables.conf --ufw-dir $LAB_DIR/ufw/etc/ufw --ufw-defaults $LAB_DIR/ufw/etc/default/ufw"
 }
 
 lab_in_ufw_view() {

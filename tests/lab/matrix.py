@@ -96,7 +96,8 @@ def merge(d):
 
 
 VOLATILE = {"collected_at", "handle", "counters", "pid", "inode", "id", "network_id", "netns", "generation",
-            "hostname", "kernel", "uid", "candidates", "dockerd_in_other_namespaces", "raw", "packets", "bytes"}
+            "hostname", "kernel", "uid", "candidates", "dockerd_in_other_namespaces", "raw", "packets", "bytes",
+            "services"}  # the recording machine's systemd units, not the lab's
 
 
 def normalize(snap, lab_dir):
@@ -111,6 +112,9 @@ def normalize(snap, lab_dir):
     # IPv6 link-local addresses (and their local routes) appear whenever the
     # kernel's address configuration gets to them: not part of the scenario.
     host = s.get("host") or {}
+    # No ufw in the lab host: the same as a snapshot from before ufw was read.
+    if not (host.get("ufw") or {}).get("present", True):
+        del host["ufw"]
     host["routes"] = [r for r in host.get("routes", []) if not r["dst"].startswith(("fe80:", "ff00:"))]
     for i in host.get("interfaces", []):
         i["addresses"] = [a for a in i["addresses"] if not a["address"].startswith("fe80:")]

@@ -46,9 +46,9 @@ lab_up sc || dfa_fail "lab did not come up"
 scenario_setup
 lab_settle # docker-proxy, late rules, IPv6 duplicate address detection
 
-# The lab host's own nftables.conf (a scenario may write one), not the machine's.
-lab_host "$DFA_BIN" collect --pretty --docker-host "unix://$LAB_DIR/docker.sock" \
-  --nftables-config "$LAB_DIR/nftables.conf" -o "$tmp/snapshot.json" 2>"$tmp/collect.err" ||
+# The lab host's own nftables.conf and ufw (a scenario may set them up), not the machine's.
+lab_host "$DFA_BIN" collect --pretty --docker-host "unix://$LAB_DIR/docker.sock" $(lab_config_options) \
+  -o "$tmp/snapshot.json" 2>"$tmp/collect.err" ||
   dfa_fail "collect failed: $(cat "$tmp/collect.err")"
 python3 "$DFA_SRC/tests/lab/matrix.py" plan "$tmp/snapshot.json" >"$tmp/plan.json"
 python3 - "$tmp" <<'PY'

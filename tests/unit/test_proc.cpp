@@ -3,6 +3,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
 
 #include "collect/proc_parse.hpp"
 #include "fixtures.hpp"
@@ -98,4 +101,61 @@ TEST_CASE("given systemd unit directories, then a unit's boot state is read from
   fs::create_symlink("/dev/null", root / "etc/systemd/system/nftables.service");
   CHECK(state("nftables.service")["state"] == "masked");
   fs::remove_all(root);
+}
+
+TEST_CASE("given the files the real ufw wrote, then each user rule is its `ufw show added` command at its kernel place") {
+  // fixtures/ufw/lab: Debian 12's ufw run in the lab (nft backend) with the
+  // commands of show-added.txt; iptables-save.txt is what it then loaded.
+  std::set<std::string> want;
+  {
+    std::istringstream in(fixture_text("ufw/lab/show-added.txt"));
+    for (std::string l; std::getline(in, l);)
+      if (l.rfind("ufw ", 0) == 0) want.insert(l);
+  }
+  std::set<std::string> got;
+  for (int fam : {4, 6}) {
+    const std::string save = fixture_text(fam == 4 ? "ufw/lab/iptables-save.txt" : "ufw/lab/ip6tables-save.txt");
+    std::map<std::string, std::vector<std::string>> kernel;  // chain -> its rules in order
+    std::istringstream in(save);
+    for (std::string l; std::getline(in, l);)
+      if (l.rfind("-A ", 0) == 0) kernel[l.substr(3, l.find(' ', 3) - 3)].push_back(l);
+    const auto rules = dfa::parse_ufw_user_rules(fixture_text(fam == 4 ? "ufw/lab/user.rules" : "ufw/lab/user6.rules"), fam);
+    CHECK(rules.size() == (fam == 4 ? 8u : 6u));
+    for (const auto& r : rules) {
+      CAPTURE(r.dump());
+      CHECK(r["family"] == fam);
+      got.insert(r["command"].get<std::string>());
+      REQUIRE(!r["lines"].empty());
+      for (const auto& l : r["lines"]) {
+        const auto& chain = kernel[l["chain"].get<std::string>()];
+        const auto pos = l["position"].get<std::size_t>();
+        REQUIRE(pos >= 1);
+        REQUIRE(pos <= chain.size());
+        // The kernel's rule at that place is the rule's: its port is there.
+        const std::string& k = chain[pos - 1];
+        CAPTURE(k);
+        std::istringstream tuple(r["tuple"].get<std::string>());
+        std::string action, proto, dport;
+        tuple >> action >> proto >> dport;
+        if (dport != "any") CHECK(k.find(dport) != std::string::npos);
+      }
+    }
+  }
+  CHECK(got == want);
+  // The deny of 8080 is the 4th and 5th rule of ufw-user-input (tcp, udp)
+  // after the three of the limit on 22.
+  const auto v4 = dfa::parse_ufw_user_rules(fixture_text("ufw/lab/user.rules"), 4);
+  CHECK(v4[1]["command"] == "ufw deny 8080");
+  CHECK(v4[1]["lines"] == dfa::Json::parse(R"([{"chain": "ufw-user-input", "position": 4}, {"chain": "ufw-user-input", "position": 5}])"));
+  // A chain with -I lines: those go to the top, every -A below them.
+  const auto ins = dfa::parse_ufw_user_rules("### RULES ###\n### tuple ### deny any 8080 0.0.0.0/0 any 0.0.0.0/0 in\n"
+                                             "-A ufw-user-input -p tcp --dport 8080 -j DROP\n### END RULES ###\n"
+                                             "-I ufw-user-input -j RETURN\n", 4);
+  CHECK(ins[0]["lines"][0]["position"] == 2);
+  CHECK(dfa::ufw_command("frobnicate tcp 80 0.0.0.0/0 any 0.0.0.0/0 in").empty());
+  CHECK(dfa::ufw_command("allow tcp 80").empty());
+  auto vars = dfa::parse_shell_vars(fixture_text("ufw/lab/default-ufw"));
+  CHECK(vars["DEFAULT_FORWARD_POLICY"] == "DROP");
+  CHECK(vars["IPV6"] == "yes");
+  CHECK(dfa::parse_shell_vars(fixture_text("ufw/lab/ufw.conf"))["ENABLED"] == "yes");
 }

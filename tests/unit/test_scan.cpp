@@ -11,6 +11,7 @@
 #include "analyze/audience.hpp"
 #include "findings/artifact.hpp"
 #include "findings/report.hpp"
+#include "findings/ufw_terms.hpp"
 #include "fixtures.hpp"
 
 using dfa::Json;
@@ -346,4 +347,52 @@ TEST_CASE("given nftables.conf with flush ruleset, then DFA009 fires only when n
   CHECK(with("disabled").empty());
   CHECK(with("masked").empty());
   CHECK(with("absent").empty());
+}
+
+TEST_CASE("given a ufw host, then findings name ufw's commands beside the kernel rules, and only while files and kernel agree") {
+  // Scenario 22: ufw default deny incoming, allow 22/tcp, deny 8080/tcp;
+  // the DNAT passes 8080 by the deny (real packets: open from wan).
+  auto r = scan("22-ufw-default-deny");
+  const dfa::Finding* bypass = nullptr;
+  for (const auto& f : r.findings)
+    if (f.rule_id == "DFA001") bypass = &f;
+  REQUIRE(bypass);
+  CAPTURE(bypass->message);
+  CHECK(bypass->message.find("although nft ip filter ufw-user-input #2 (ufw deny 8080/tcp) drops it") !=
+        std::string::npos);
+  REQUIRE(bypass->evidence.contains("ufw"));
+  CHECK(bypass->evidence["ufw"][0] == Json{{"rule", "nft ip filter ufw-user-input #2"}, {"ufw", "ufw deny 8080/tcp"}});
+
+  const Json base = fixture_json("scenarios/22-ufw-default-deny/snapshot.json");
+  {
+    dfa::Snapshot s{base};
+    dfa::UfwNames n(s);
+    CHECK(n.name("policy drop of nft ip filter INPUT") == "ufw default deny incoming");
+    CHECK(n.name("policy drop of nft ip6 filter FORWARD") == "ufw default deny routed");
+    CHECK(n.name("policy accept of nft ip filter OUTPUT") == "");
+    CHECK(n.name("nft ip6 filter ufw6-user-input #1 (handle 40)") == "ufw allow 22/tcp");
+    CHECK(n.name("nft ip filter ufw-user-input #2") == "ufw deny 8080/tcp");
+    CHECK(n.name("nft ip filter ufw-user-input #3") == "");
+    CHECK(n.name("nft ip filter DOCKER #1 (handle 19)") == "");
+  }
+  {
+    // user.rules lost a rule the kernel still has (edited, not reloaded):
+    // positions no longer say which is which, so nothing is named.
+    Json doc = base;
+    auto& rules = doc["host"]["ufw"]["rules"];
+    for (auto it = rules.begin(); it != rules.end(); ++it)
+      if ((*it)["family"] == 4 && (*it)["command"] == "ufw allow 22/tcp") {
+        rules.erase(it);
+        break;
+      }
+    dfa::Snapshot s{doc};
+    CHECK(dfa::UfwNames(s).name("nft ip filter ufw-user-input #1") == "");
+    CHECK(dfa::UfwNames(s).name("nft ip6 filter ufw6-user-input #1") == "ufw allow 22/tcp");
+  }
+  {
+    Json doc = base;
+    doc["host"]["ufw"]["enabled"] = false;  // ENABLED=no: the kernel's chains are not what the files say
+    dfa::Snapshot s{doc};
+    CHECK(dfa::UfwNames(s).name("policy drop of nft ip filter INPUT") == "");
+  }
 }
