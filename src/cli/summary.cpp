@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <set>
+
 namespace dfa {
 namespace {
 
@@ -113,6 +115,21 @@ std::string render_summary(const Snapshot& s) {
                           : so.pid    ? fmt::format("{} (pid {})", *so.process, *so.pid)
                                       : *so.process;
       out += fmt::format("  {} {}:{} {}\n", so.protocol, so.family == 6 ? "[" + a + "]" : a, so.port, owner);
+    }
+    if (const UfwConfig& u = host->ufw; u.present) {
+      auto policy = [&](const char* d) {
+        auto it = u.defaults.find(d);
+        return it == u.defaults.end() ? std::string("?") : it->second;
+      };
+      out += fmt::format("\nufw ({}): {}, IPv6 {}; default incoming {}, outgoing {}, routed {}; {} user rules in user.rules and user6.rules\n", u.dir,
+                         !u.enabled ? "enabled unknown" : *u.enabled ? "enabled" : "disabled",
+                         !u.ipv6 ? "unknown" : *u.ipv6 ? "on" : "off", policy("incoming"), policy("outgoing"),
+                         policy("routed"), u.rules.size());
+      std::set<std::string> shown;
+      for (const auto& r : u.rules)
+        if (shown.insert(r.command.empty() ? r.tuple : r.command).second)
+          out += fmt::format("  {}\n", r.command.empty() ? "(tuple) " + r.tuple : r.command);
+      if (!u.error.empty()) out += fmt::format("  could not read: {}\n", u.error);
     }
     if (!host->services.empty()) {
       out += "\nFirewall services (systemd, at boot):\n";

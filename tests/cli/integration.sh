@@ -40,4 +40,11 @@ for cmd, args in calls:
         assert opt in help_text, f"dockfw-audit {cmd} has no option {opt}"
 print("ok workflow: upload-sarif, and", ", ".join(sorted({c for c, _ in calls})), "with options that exist")
 PY
-echo "ok integration: promtool rules and tests, ansible syntax, GitHub Actions example"
+# summary on a ufw host: ufw's state, defaults and the commands of its rules.
+"$DFA_BIN" summary --snapshot "$DFA_SRC/fixtures/scenarios/23-ufw-docker-recipe/snapshot.json" >"$tmp/summary" ||
+  dfa_fail "summary failed"
+for want in "default incoming DROP, outgoing ACCEPT, routed DROP" "  ufw route allow to 172.17.0.2 port 80 proto tcp" \
+  "  ufw route allow from 198.51.100.0/24 to 172.17.0.3 port 80 proto tcp"; do
+  grep -qF -- "$want" "$tmp/summary" || dfa_fail "summary does not say: $want"
+done
+echo "ok integration: promtool rules and tests, ansible syntax, GitHub Actions example, summary of ufw"
