@@ -125,7 +125,8 @@ void name_in_ufw_terms(const Snapshot& s, std::vector<Finding>& findings) {
       auto at = f.message.find(stable);
       if (at == std::string::npos) continue;
       std::size_t end = at + stable.size();
-      if (f.message.compare(end, 9, " (handle ") == 0) end = f.message.find(')', end) + 1;
+      if (f.message.compare(end, 9, " (handle ") == 0)
+        if (auto close = f.message.find(')', end); close != std::string::npos) end = close + 1;
       f.message.insert(end, " (" + cmd + ")");
     }
     if (!named.empty()) f.evidence["ufw"] = std::move(named);
