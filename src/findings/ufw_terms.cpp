@@ -4,6 +4,7 @@
 // kernel rule the finding already names.
 #include "findings/ufw_terms.hpp"
 
+#include <cctype>
 #include <charconv>
 
 #include "findings/check.hpp"
@@ -122,7 +123,11 @@ void name_in_ufw_terms(const Snapshot& s, std::vector<Finding>& findings) {
       if (cmd.empty()) continue;
       named.push_back({{"rule", stable}, {"ufw", cmd}});
       // In the message: after the kernel rule (and its handle) where it is named.
+      // Not inside a longer origin: "... #1" is not the start of "... #12".
       auto at = f.message.find(stable);
+      while (at != std::string::npos && at + stable.size() < f.message.size() &&
+             std::isdigit(static_cast<unsigned char>(f.message[at + stable.size()])))
+        at = f.message.find(stable, at + 1);
       if (at == std::string::npos) continue;
       std::size_t end = at + stable.size();
       if (f.message.compare(end, 9, " (handle ") == 0)

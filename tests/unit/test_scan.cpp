@@ -396,3 +396,15 @@ TEST_CASE("given a ufw host, then findings name ufw's commands beside the kernel
     CHECK(dfa::UfwNames(s).name("policy drop of nft ip filter INPUT") == "");
   }
 }
+
+TEST_CASE("given a message naming ufw-user-input #12 before #1, then the ufw command goes after #1 only") {
+  dfa::Snapshot s{fixture_json("scenarios/22-ufw-default-deny/snapshot.json")};
+  dfa::Finding f;
+  f.rule_id = "DFA001";
+  f.message = "x nft ip filter ufw-user-input #12 and nft ip filter ufw-user-input #1 drop it";
+  f.location.rule = "nft ip filter ufw-user-input #1";
+  std::vector<dfa::Finding> fs{f};
+  dfa::name_in_ufw_terms(s, fs);
+  CHECK(fs[0].message ==
+        "x nft ip filter ufw-user-input #12 and nft ip filter ufw-user-input #1 (ufw allow 22/tcp) drop it");
+}
