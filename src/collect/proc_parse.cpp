@@ -34,6 +34,14 @@ std::optional<std::string> read_trimmed(const std::string& path) {
 
 namespace {
 
+// The line of `text` at `pos` (without its newline); moves `pos` past it.
+std::string_view next_line(std::string_view text, std::size_t& pos) {
+  const std::size_t nl = text.find('\n', pos);
+  std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
+  pos = nl == std::string_view::npos ? text.size() : nl + 1;
+  return line;
+}
+
 std::vector<std::string_view> fields(std::string_view line) {
   std::vector<std::string_view> f;
   std::size_t i = 0;
@@ -79,9 +87,7 @@ Result<std::vector<ProcSocket>> parse_proc_net_sockets(std::string_view text, st
   std::vector<ProcSocket> out;
   std::size_t lineno = 0, pos = 0;
   while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::string_view line = next_line(text, pos);
     ++lineno;
     if (lineno == 1) continue;  // header
     auto f = fields(line);
@@ -142,9 +148,7 @@ Json scan_nftables_config(std::string_view text) {
   Json flush_lines = Json::array(), includes = Json::array();
   std::size_t lineno = 0, pos = 0;
   while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    std::string line(text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos));
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::string line(next_line(text, pos));
     ++lineno;
     if (auto h = line.find('#'); h != std::string::npos) line.resize(h);
     // Statements may share a line, separated by ';'.
@@ -208,9 +212,7 @@ std::map<std::string, std::string> parse_shell_vars(std::string_view text) {
   std::map<std::string, std::string> vars;
   std::size_t pos = 0;
   while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::string_view line = next_line(text, pos);
     while (!line.empty() && (line.front() == ' ' || line.front() == '\t')) line.remove_prefix(1);
     if (line.empty() || line.front() == '#') continue;
     const std::size_t eq = line.find('=');
@@ -228,13 +230,6 @@ std::map<std::string, std::string> parse_shell_vars(std::string_view text) {
 
 namespace {
 
-std::vector<std::string> words_of(std::string_view s) {
-  std::vector<std::string> w;
-  std::istringstream in{std::string(s)};
-  for (std::string x; in >> x;) w.push_back(x);
-  return w;
-}
-
 bool any_address(const std::string& a) { return a == "0.0.0.0/0" || a == "::/0" || a == "any"; }
 
 std::string from_hex(const std::string& h) {
@@ -251,7 +246,8 @@ std::string from_hex(const std::string& h) {
 
 std::string ufw_command(std::string_view tuple) {
   // action proto dport dst sport src [dapp sapp] direction [comment=HEX]
-  std::vector<std::string> w = words_of(tuple);
+  const auto f = fields(tuple);
+  std::vector<std::string> w(f.begin(), f.end());
   std::string comment;
   if (!w.empty() && w.back().rfind("comment=", 0) == 0) {
     comment = from_hex(w.back().substr(8));
@@ -314,9 +310,7 @@ Json parse_ufw_user_rules(std::string_view text, int family) {
   bool in_rules = false;
   std::size_t pos = 0;
   while (pos < text.size()) {
-    std::size_t nl = text.find('\n', pos);
-    std::string_view line = text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
-    pos = nl == std::string_view::npos ? text.size() : nl + 1;
+    std::string_view line = next_line(text, pos);
     if (line == "### RULES ###") in_rules = true;
     if (line == "### END RULES ###") in_rules = false;
     constexpr std::string_view tag = "### tuple ### ";
@@ -327,14 +321,15 @@ Json parse_ufw_user_rules(std::string_view text, int family) {
     }
     const bool append = line.substr(0, 3) == "-A ", insert = line.substr(0, 3) == "-I ";
     if (!append && !insert) continue;
-    std::vector<std::string> w = words_of(line);
+    const auto w = fields(line);
     if (w.size() < 2) continue;
+    const std::string chain(w[1]);
     if (insert) {
-      ++inserted[w[1]];  // at the top: every -A line of the chain moves down
+      ++inserted[chain];  // at the top: every -A line of the chain moves down
       continue;
     }
-    const std::uint64_t n = ++appended[w[1]];
-    if (in_rules && !rules.empty()) rules.back()["lines"].push_back({{"chain", w[1]}, {"position", n}});
+    const std::uint64_t n = ++appended[chain];
+    if (in_rules && !rules.empty()) rules.back()["lines"].push_back({{"chain", chain}, {"position", n}});
   }
   for (auto& r : rules)
     for (auto& l : r["lines"])
