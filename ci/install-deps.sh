@@ -9,6 +9,7 @@ pkgs=(
   libcli11-dev libcurl4-openssl-dev doctest-dev libsimdjson-dev
   nftables iptables iproute2 util-linux procps curl python3
   docker.io busybox-static
+  dbus-daemon python3-dbus python3-gi
   clang libclang-rt-14-dev
   zsh man-db groff-base graphviz
   chromium fonts-dejavu-core python3-pil

@@ -15,6 +15,7 @@
 #   lab_apply_remediation [STYLE]   load dockfw-audit remediate's table; containers must have egress
 #   lab_settle                wait until the host is ready to collect (proxies, IPv6 DAD)
 #   lab_ufw ARGS...           Debian 12's ufw, run in a private view of the files (below)
+#   lab_firewalld_start       Debian 12's firewalld on a private D-Bus (below)
 #   lab_down                  stops everything and removes it all
 #
 # Topology (all inside namespaces this lab creates):
@@ -166,7 +167,10 @@ lab_dockerd_start() {
   lab__daemon_json_for_dockerd >"$LAB_DIR/daemon.json"
   local env=()
   [ "$LAB_DOCKER" = 29 ] && env=(DOCKER_FIREWALL_BACKEND=nftables)
-  env "${env[@]}" PATH="$LAB_DIR/bin:$LAB_DOCKER_BIN:$PATH" nsenter --net="/run/netns/$LAB_HOST" dockerd \
+  # The lab's own system bus (lab_firewalld_start), there or not: dockerd
+  # never meets a firewalld of the machine.
+  env "${env[@]}" DBUS_SYSTEM_BUS_ADDRESS="unix:path=$LAB_DIR/firewalld/bus.sock" \
+    PATH="$LAB_DIR/bin:$LAB_DOCKER_BIN:$PATH" nsenter --net="/run/netns/$LAB_HOST" dockerd \
     --data-root "$LAB_DIR/data" --exec-root "$LAB_DIR/exec" -H "unix://$LAB_DIR/docker.sock" \
     --config-file "$LAB_DIR/daemon.json" --pidfile "$LAB_DIR/docker.pid" >>"$LAB_DIR/dockerd.log" 2>&1 &
   local i
@@ -292,22 +296,27 @@ lab_apply_remediation() {
 # upper directories under LAB_DIR or in the lab's network namespace.
 #   lab_ufw ARGS...          ufw itself: lab_ufw --force enable
 #   lab_in_ufw_view CMD...   CMD in the lab host with ufw's files in view
-lab__ufw_cache() {
-  local cache=${DFA_PKG_CACHE:-/var/cache/dfa-lab/pkg}/ufw-bookworm
-  if [ ! -x "$cache/usr/sbin/ufw" ]; then
+# Debian 12 packages unpacked once per machine (debian-pkg.sh) into
+# $DFA_PKG_CACHE/NAME, with usr/ and etc/ as a view's overlays want them.
+lab__pkg_cache() { # NAME FILE PKG...: prints the directory once FILE is in it
+  local cache=${DFA_PKG_CACHE:-/var/cache/dfa-lab/pkg}/$1 file=$2
+  shift 2
+  if [ ! -e "$cache/$file" ]; then
     mkdir -p "$(dirname "$cache")"
     (
       flock 9
-      [ -x "$cache/usr/sbin/ufw" ] && exit 0
-      bash "$(dirname "${BASH_SOURCE[0]}")/debian-pkg.sh" unpack bookworm "$cache.new" ufw >&2 || exit 1
-      # Debian 12 has merged /usr: the package's /lib/ufw is /usr/lib/ufw.
+      [ -e "$cache/$file" ] && exit 0
+      bash "$(dirname "${BASH_SOURCE[0]}")/debian-pkg.sh" unpack bookworm "$cache.new" "$@" >&2 || exit 1
+      # Debian 12 has merged /usr: a package's /lib is /usr/lib.
       mv "$cache.new/root/usr" "$cache.new/usr" && mkdir -p "$cache.new/usr/lib" &&
-        cp -a "$cache.new/root/lib/." "$cache.new/usr/lib/" && mv "$cache.new/root/etc" "$cache.new/etc" &&
-        rm -rf "$cache.new/root" "$cache" && mv "$cache.new" "$cache"
-    ) 9>"$(dirname "$cache")/.ufw.lock" || { echo "lab: could not fetch ufw" >&2; return 1; }
+        { [ ! -d "$cache.new/root/lib" ] || cp -a "$cache.new/root/lib/." "$cache.new/usr/lib/"; } &&
+        mv "$cache.new/root/etc" "$cache.new/etc" && rm -rf "$cache.new/root" "$cache" && mv "$cache.new" "$cache"
+    ) 9>"$cache.lock" || { echo "lab: could not fetch $*" >&2; return 1; }
   fi
   echo "$cache"
 }
+
+lab__ufw_cache() { lab__pkg_cache ufw-bookworm usr/sbin/ufw ufw; }
 
 lab__ufw_prepare() {
   [ -d "$LAB_DIR/ufw/etc" ] && return 0
@@ -343,6 +352,84 @@ lab_in_ufw_view() {
 }
 
 lab_ufw() { lab_in_ufw_view ufw "$@"; }
+
+# firewalld: Debian 12's package (with python3-firewall and python3-nftables),
+# unpacked and never installed, run as if installed in a private mount
+# namespace entered into the lab host's network namespace, like ufw above:
+# the package over /usr, a private /etc (its /etc/firewalld from the
+# package) and /run, modprobe shown as /bin/true (the lab loads no kernel
+# module on firewalld's behalf). Its system bus is a private dbus-daemon
+# listening on $LAB_DIR/firewalld/bus.sock; dockerd is always pointed at
+# that address (lab_dockerd_start), so Docker's firewalld integration (the
+# docker zone, rules passed through firewalld) meets the lab's firewalld, and
+# never a firewalld of the machine.
+#   lab_firewalld_start      dbus-daemon and firewalld; then lab_dockerd_restart
+#   lab_firewall_cmd ARGS... firewall-cmd against it
+#   lab_in_firewalld_view CMD...  CMD in the lab host with firewalld's files in view
+lab__firewalld_cache() { lab__pkg_cache firewalld-bookworm usr/sbin/firewalld firewalld python3-firewall python3-nftables; }
+
+lab__firewalld_prepare() {
+  [ -d "$LAB_DIR/firewalld/etc" ] && return 0
+  local cache d=$LAB_DIR/firewalld backend=${LAB_FIREWALLD_IPTABLES:-$LAB_BACKEND} t
+  cache=$(lab__firewalld_cache) || return 1
+  mkdir -p "$d/etc/alternatives" "$d/etc.work" "$d/run" "$d/run.work"
+  cp -a "$cache/etc/firewalld" "$d/etc/firewalld"
+  # firewalld's direct rules and Docker's passthrough run iptables.
+  for t in iptables ip6tables; do
+    ln -s "/usr/sbin/$t-$backend" "$d/etc/alternatives/$t"
+    ln -s "/usr/sbin/$t-$backend-save" "$d/etc/alternatives/$t-save"
+    ln -s "/usr/sbin/$t-$backend-restore" "$d/etc/alternatives/$t-restore"
+  done
+  cat >"$d/bus.conf" <<EOT
+<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <type>system</type>
+  <listen>unix:path=$d/bus.sock</listen>
+  <auth>EXTERNAL</auth>
+  <policy context="default">
+    <allow user="root"/>
+    <allow own="*"/>
+    <allow send_destination="*"/>
+    <allow receive_sender="*"/>
+  </policy>
+</busconfig>
+EOT
+  echo "$cache" >"$d/cache"
+}
+
+lab_in_firewalld_view() {
+  lab__firewalld_prepare || return 1
+  DBUS_SYSTEM_BUS_ADDRESS="unix:path=$LAB_DIR/firewalld/bus.sock" \
+    nsenter --net="/run/netns/$LAB_HOST" unshare --mount --propagation private sh -c '
+    d=$1 c=$2
+    shift 2
+    mount -t overlay dfa-fwd-usr -o "lowerdir=$c/usr:/usr" /usr &&
+      { [ ! -e /usr/sbin/modprobe ] || mount --bind /usr/bin/true /usr/sbin/modprobe; } &&
+      mount -t overlay dfa-fwd-etc -o "lowerdir=/etc,upperdir=$d/etc,workdir=$d/etc.work" /etc &&
+      mount -t overlay dfa-fwd-run -o "lowerdir=/run,upperdir=$d/run,workdir=$d/run.work" /run &&
+      exec "$@"' sh "$LAB_DIR/firewalld" "$(cat "$LAB_DIR/firewalld/cache")" "$@"
+}
+
+lab_firewall_cmd() { lab_in_firewalld_view firewall-cmd "$@"; }
+
+lab_firewalld_start() {
+  lab__firewalld_prepare || return 1
+  local d=$LAB_DIR/firewalld i
+  nsenter --net="/run/netns/$LAB_HOST" dbus-daemon --config-file="$d/bus.conf" --nofork --nopidfile \
+    >>"$d/dbus.log" 2>&1 &
+  for i in $(seq 1 50); do [ -S "$d/bus.sock" ] && break; sleep 0.1; done
+  lab_in_firewalld_view firewalld --nofork --nopid --log-file "$d/firewalld.log" >>"$d/firewalld.out" 2>&1 &
+  local pid=$!
+  for i in $(seq 1 300); do
+    [ "$(lab_firewall_cmd --state 2>/dev/null)" = running ] && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  echo "lab: firewalld did not start:"
+  tail -30 "$d/firewalld.out" "$d/firewalld.log" "$d/dbus.log" 2>/dev/null
+  return 1
+}
 
 # What the lab must never change outside its namespaces: the root network
 # namespace's rulesets (without counters; legacy tables only by their rules
