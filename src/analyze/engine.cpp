@@ -310,6 +310,10 @@ struct Engine::Impl {
   // its own position: -100 at prerouting/output, +100 at input/postrouting.
   // Returns false when the packet was dropped.
   bool run_hook(const std::string& hook, Packet& p, bool nat_allowed) {
+    static constexpr std::string_view hooks[] = {"prerouting", "input", "forward", "output", "postrouting"};
+    p.hook = {};
+    for (std::string_view h : hooks)
+      if (h == hook) p.hook = h;
     if (!e.device_taint_.empty()) {
       crossing(p.iif);
       crossing(p.oif);

@@ -324,7 +324,22 @@ struct Mentioned {
   std::vector<Prefix> prefixes;
   std::vector<AddrSet> sets;
   std::map<std::string, SourcePartition::Ports> ports;
+  // A reachable rule tests the route back to the source (fib saddr ... oif):
+  // its answer for a link-local source differs from any other's.
+  bool fib_saddr = false;
 };
+
+// Whether a rule tests a fib lookup of the source address.
+bool tests_fib_saddr(const Json& rule) {
+  for (const auto& e : array_member(rule, "expr"))
+    if (auto m = e.find("match"); m != e.end() && m->is_object())
+      if (auto l = m->find("left"); l != m->end() && l->is_object())
+        if (auto f = l->find("fib"); f != l->end() && f->is_object())
+          if (auto fl = f->find("flags"); fl != f->end())
+            for (const Json& x : fl->is_array() ? *fl : Json::array({*fl}))
+              if (x.is_string() && x.get<std::string>() == "saddr") return true;
+  return false;
+}
 
 // What a packet can meet in nftables: the chains reachable from a base chain
 // through jump and goto (in rules, inline verdict maps and named maps), and
@@ -513,7 +528,10 @@ Mentioned nft_mentions(const Snapshot& s) {
           reached = reach.chains.count(f + ' ' + t + ' ' + c) > 0;
         }
         prev = &*r;
-        if (reached) m.rule(*r, false, 0, *label);
+        if (reached) {
+          m.rule(*r, false, 0, *label);
+          if (!out.fib_saddr) out.fib_saddr = tests_fib_saddr(*r);
+        }
       } else {
         m.flush();
         const char* kind = o.contains("set") ? "set" : o.contains("map") ? "map" : nullptr;
@@ -612,6 +630,9 @@ SourcePartition partition_of(const Engine& e, int family, const Mentioned& nft) 
     };
     for (const Route& r : s.host->routes)
       if (r.family == family && r.table != "local") routed(r.dst_prefix);
+    // The reverse path test looks a link-local source up on its input
+    // device only (HostView::fib6_saddr_iif).
+    if (family == 6 && nft.fib_saddr) for_every_walk(*Prefix::parse("fe80::/10"));
     for (const PolicyRule& r : s.host->policy_rules)
       if (r.family == family) {
         routed(r.src_prefix);
@@ -886,7 +907,25 @@ Exposure compute_exposure(const Engine& e, unsigned threads) {
       std::vector<IpAddr> dsts;
       if (addr == "0.0.0.0" || addr == "::") dsts = host_addrs(fam);
       else if (auto ip = IpAddr::parse(addr)) dsts.push_back(*ip);
-      jobs.push_back({std::move(en), std::move(dsts), so.port, so.protocol.empty() ? "tcp" : so.protocol});
+      // A [::] socket without IPV6_V6ONLY takes IPv4 too, where no IPv4
+      // wildcard socket holds the port first (busybox, Go, Java and Node
+      // servers bind so): its IPv4 side is an entry of its own. Not knowing
+      // the flag makes that entry's cells uncertain (the engine's socket table).
+      bool dual = fam == 6 && addr == "::" && so.v6only != true &&
+                  std::none_of(s.host->listening_sockets.begin(), s.host->listening_sockets.end(),
+                               [&](const ListeningSocket& o) {
+                                 return o.family == 4 && o.address == "0.0.0.0" && o.port == so.port &&
+                                        o.protocol == so.protocol;
+                               });
+      std::string proto = so.protocol.empty() ? "tcp" : so.protocol;
+      if (dual) {
+        ExposureEntry en4 = en;
+        en4.family = 4;
+        en4.what = fmt::format("{} [::]:{}/{} (dual-stack)", proc.empty() ? "unknown process" : proc, so.port,
+                               so.protocol);
+        jobs.push_back({std::move(en4), host_addrs(4), so.port, proto});
+      }
+      jobs.push_back({std::move(en), std::move(dsts), so.port, proto});
     }
   parallel_for(jobs.size(), threads ? threads : analysis_threads(),
                [&](std::size_t i) { run_entry(jobs[i].en, jobs[i].dsts, jobs[i].port, jobs[i].proto); });

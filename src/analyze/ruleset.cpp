@@ -32,6 +32,42 @@ bool HostView::is_local_on(const IpAddr& a, const std::string& iface) const {
   return it != iface_addrs.end() && std::find(it->second.begin(), it->second.end(), a) != it->second.end();
 }
 
+Tri HostView::fib6_saddr_iif(const IpAddr& saddr, const std::string& iif, std::string& why) const {
+  // A packet on the loopback device: the kernel answers iif without a lookup.
+  if (iif == "lo") return Tri::yes;
+  if (!fib6_unmodeled.empty()) {
+    why = "fib saddr . iif oif (IPv6 reverse path): " + fib6_unmodeled;
+    return Tri::unknown;
+  }
+  if (saddr.b[0] == 0xff) {
+    why = "fib saddr . iif oif of a multicast source is not modeled";
+    return Tri::unknown;
+  }
+  // The host's own address: the lookup finds a local route (RTF_LOCAL), so no oif.
+  if (is_local(saddr) || std::find(anycast6.begin(), anycast6.end(), saddr) != anycast6.end()) return Tri::no;
+  // A link-local source is looked up on the input device only.
+  bool link_local = saddr.b[0] == 0xfe && (saddr.b[1] & 0xc0) == 0x80;
+  const Route6* best = nullptr;
+  bool tie = false;
+  for (const Route6& r : main6) {
+    if (!r.dst.contains(saddr) || (link_local && r.dev != iif)) continue;
+    if (!best || r.dst.len > best->dst.len || (r.dst.len == best->dst.len && r.metric < best->metric)) {
+      best = &r;
+      tie = false;
+    } else if (r.dst.len == best->dst.len && r.metric == best->metric && r.dev != best->dev) {
+      tie = true;
+    }
+  }
+  if (!best) return Tri::no;  // no route: the lookup fails (ENETUNREACH)
+  if (best->type == "unreachable" || best->type == "blackhole" || best->type == "prohibit") return Tri::no;  // RTF_REJECT
+  if (best->type != "unicast" || best->dev.empty() || tie) {
+    why = fmt::format("fib saddr . iif oif: the route back to {} ({} {}) is not modeled", saddr.str(), best->type,
+                      best->dst.str());
+    return Tri::unknown;
+  }
+  return best->dev == iif ? Tri::yes : Tri::no;
+}
+
 namespace {
 std::string chain_label_of(const BaseChain& b, std::string_view chain) {
   return b.source == "nft" ? fmt::format("nft {} {} {}", b.family, b.table, chain)
@@ -60,6 +96,27 @@ HostView build_host_view(const Snapshot& s) {
           h.iface_addrs[i.name].push_back(*ip);
           h.local.push_back(Prefix{*ip, ip->bytes() * 8});
         }
+  }
+  if (s.host) {
+    for (const Route& r : s.host->routes) {
+      if (r.family != 6) continue;
+      if (r.table == "main" && r.dst_prefix) h.main6.push_back({*r.dst_prefix, r.dev, r.type, r.metric});
+      else if (r.table == "main") h.fib6_unmodeled = "an IPv6 route the analysis does not read (" + r.dst + ")";
+      if (r.table == "local" && r.type == "anycast" && r.dst_prefix) h.anycast6.push_back(r.dst_prefix->addr);
+      if (r.table == "default") h.fib6_unmodeled = "IPv6 routes in table default";
+    }
+    bool defaults_only = true;
+    for (const PolicyRule& r : s.host->policy_rules)
+      if (r.family == 6 && !(r.action == "lookup" && r.src.empty() && r.dst.empty() && r.iif.empty() && r.oif.empty() &&
+                             !r.fwmask && !r.invert && r.unmodeled.empty() &&
+                             (r.table == "local" || r.table == "main" || r.table == "default")))
+        defaults_only = false;
+    if (!defaults_only) h.fib6_unmodeled = "IPv6 policy routing rules other than the defaults";
+    if (std::any_of(s.host->interfaces.begin(), s.host->interfaces.end(), [](const Interface& i) { return i.kind == "vrf"; }))
+      h.fib6_unmodeled = "a VRF device";
+    if (h.main6.empty()) h.fib6_unmodeled = "no IPv6 routes in the snapshot";
+  } else {
+    h.fib6_unmodeled = "no host facts in the snapshot";
   }
   h.local.push_back(*Prefix::parse("127.0.0.0/8"));
   h.local.push_back(*Prefix::parse("::1/128"));
@@ -430,6 +487,38 @@ Tri any_of(const LVal& l, const std::vector<Elem>& elems) {
 
 Tri negate(Tri t) { return t == Tri::yes ? Tri::no : t == Tri::no ? Tri::yes : Tri::unknown; }
 
+// "fib saddr [. mark] . iif oif exists/missing" in IPv6 at prerouting: the
+// reverse path test firewalld (IPv6_rpfilter) and rpfilter-style rulesets
+// make. Other fib lookups with a boolean result are not modeled.
+std::optional<Cond> fib_exists_cond(const Json& fib, const Json& m, const Ctx& c, std::string& why_not) {
+  std::vector<std::string> flags;
+  if (auto f = fib.find("flags"); f != fib.end()) {
+    if (f->is_string()) flags.push_back(f->get<std::string>());
+    else if (f->is_array())
+      for (const auto& x : *f)
+        if (x.is_string()) flags.push_back(x.get<std::string>());
+  }
+  std::sort(flags.begin(), flags.end());
+  bool saddr_iif = flags == std::vector<std::string>{"iif", "saddr"} || flags == std::vector<std::string>{"iif", "mark", "saddr"};
+  std::string op = m.value("op", "==");
+  if (fib.value("result", "") != "oif" || !saddr_iif || (op != "==" && op != "!=")) {
+    why_not = fmt::format("expression {} is not modeled", m.at("left").dump());
+    return std::nullopt;
+  }
+  // exists: the lookup found the input device; == false is "missing".
+  bool want_found = m.at("right").get<bool>() == (op == "==");
+  const HostView* h = &c.host;
+  return [h, want_found](const Packet& p, std::string& why) -> Tri {
+    if (p.family != 6 || p.hook != "prerouting") {
+      why = p.family != 6 ? "fib saddr . iif oif for IPv4 is not modeled"
+                          : "fib saddr . iif oif outside prerouting is not modeled";
+      return Tri::unknown;
+    }
+    Tri found = h->fib6_saddr_iif(p.saddr, p.iif, why);
+    return want_found ? found : negate(found);
+  };
+}
+
 std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not) {
   std::string proto_dep;
   const Json& left = m.at("left");
@@ -438,6 +527,7 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
     why_not = "concatenation outside a map";
     return std::nullopt;
   }
+  if (auto fib = left.find("fib"); fib != left.end() && m.at("right").is_boolean()) return fib_exists_cond(*fib, m, c, why_not);
   auto lx = left_expr(left, c, proto_dep);
   if (!lx) {
     why_not = fmt::format("expression {} is not modeled", left.dump());

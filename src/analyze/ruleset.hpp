@@ -64,6 +64,7 @@ struct Packet {
   // from the packet path: (set, element as text). A later lookup of the
   // same packet sees them; what other packets added is not known.
   std::vector<std::pair<const std::string*, std::string>> set_adds, set_dels;
+  std::string_view hook;    // the hook whose chains run ("prerouting", ...; a literal)
   std::string icmp_type;    // for proto "ipv6-icmp": "nd-neighbor-advert", ...
   // The IPv6 hop limit or IPv4 TTL as the host sees it; -1 where it depends
   // on the sender and the hops between (every probe but neighbour discovery,
@@ -97,6 +98,21 @@ struct HostView {
   std::map<std::string, std::vector<IpAddr>> iface_addrs;
   bool is_local(const IpAddr& a) const;
   bool is_local_on(const IpAddr& a, const std::string& iface) const;
+  // IPv6's reverse path test as nftables makes it (firewalld's
+  // "fib saddr . mark . iif oif missing drop"): the main table's IPv6 routes,
+  // and why the lookup is not modeled on this host (policy routing, VRFs,
+  // no routes in the snapshot).
+  struct Route6 {
+    Prefix dst;
+    std::string dev, type;
+    uint64_t metric = 0;
+  };
+  std::vector<Route6> main6;
+  std::vector<IpAddr> anycast6;  // the local table's anycast addresses (RTF_ANYCAST)
+  std::string fib6_unmodeled;
+  // Whether the route to saddr leaves by iif (nft_fib6_eval with saddr and
+  // iif, at prerouting): yes (oif found), no (missing), unknown (why says).
+  Tri fib6_saddr_iif(const IpAddr& saddr, const std::string& iif, std::string& why) const;
 };
 
 struct Rule;

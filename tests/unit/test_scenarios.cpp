@@ -694,3 +694,46 @@ TEST_CASE("given a route to a prefix no rule names and strict rp_filter, then it
   from.iif = "eth1";
   CHECK(engine.run(from, dst, 8080, "tcp").result == dfa::Outcome::Result::delivered);
 }
+
+TEST_CASE("given firewalld's IPv6 reverse path test, then what comes back by another device is dropped in prerouting") {
+  // Scenario 25: firewalld's "meta nfproto ipv6 fib saddr . mark . iif oif
+  // missing drop". eth0 holds the default route and 2001:db8:1::/64, eth1
+  // 2001:db8:2::/64; ssh (22) is allowed by the zone public.
+  Json doc = fixture_json("scenarios/25-firewalld-public/snapshot.json");
+  dfa::Snapshot snap{doc};
+  dfa::Engine engine(snap);
+  auto walk = [&](const char* from, const char* iif, const char* to) {
+    return engine.run({dfa::Source::Kind::remote, dfa::IpAddr::parse(from), iif, ""}, *dfa::IpAddr::parse(to), 22, "tcp",
+                      false);
+  };
+  const std::string rpf = "nft inet firewalld filter_PREROUTING #2";
+  struct Case {
+    const char *from, *iif;
+    bool passes;
+  } cases[] = {
+      {"2001:db8:2::2", "eth1", true},       // its own network's route leaves by eth1
+      {"2001:db8:1::2", "eth0", true},       // likewise on eth0
+      {"2001:db8:ffff::77", "eth0", true},   // the default route leaves by eth0
+      {"2001:db8:ffff::77", "eth1", false},  // ... not by eth1
+      {"2001:db8:1::2", "eth1", false},      // eth0's network arriving on eth1
+      {"2001:db8:2::9", "eth0", false},
+      {"fe80::77", "eth1", true},            // link-local: looked up on the input device
+      {"fe80::77", "eth0", true},
+      {"2001:db8:1::1", "eth0", false},      // the host's own address: a local route
+  };
+  for (const auto& c : cases) {
+    CAPTURE(c.from);
+    CAPTURE(c.iif);
+    dfa::Outcome o = walk(c.from, c.iif, c.iif == std::string("eth0") ? "2001:db8:1::1" : "2001:db8:2::1");
+    CHECK(o.uncertain.empty());
+    if (c.passes) {
+      CHECK(o.result == dfa::Outcome::Result::delivered);
+    } else {
+      CHECK(o.result == dfa::Outcome::Result::dropped);
+      CHECK(o.decided_by.rfind(rpf, 0) == 0);
+    }
+  }
+  // Over IPv4 firewalld does not test it, and its classes behave as their walks.
+  dfa::Exposure x = dfa::compute_exposure(engine);
+  CHECK(check_cells_walk_alone(engine, x) > 50);
+}
