@@ -1,7 +1,7 @@
 // The checks' registry and the helpers they share; each check is a file of
 // its own under checks/.
 #include "findings/check.hpp"
-#include "findings/ufw_terms.hpp"
+#include "findings/manager_terms.hpp"
 
 #include "analyze/parallel.hpp"
 
@@ -209,6 +209,7 @@ constexpr Check kChecks[] = {
     {"DFA013", checks::dfa013},
     {"DFA015", checks::dfa015},
     {"DFA016", checks::dfa016},
+    {"DFA017", checks::dfa017},
 };
 }  // namespace
 
@@ -239,6 +240,7 @@ std::vector<Finding> run_checks(const Engine& engine, const Exposure& x) {
     return std::tie(a.rule_id, a.identity) < std::tie(b.rule_id, b.identity);
   });
   name_in_ufw_terms(cx.snapshot, out);
+  name_in_firewalld_terms(cx.snapshot, out);
   return out;
 }
 

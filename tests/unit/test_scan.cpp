@@ -11,7 +11,7 @@
 #include "analyze/audience.hpp"
 #include "findings/artifact.hpp"
 #include "findings/report.hpp"
-#include "findings/ufw_terms.hpp"
+#include "findings/manager_terms.hpp"
 #include "fixtures.hpp"
 
 using dfa::Json;
@@ -407,4 +407,31 @@ TEST_CASE("given a message naming ufw-user-input #12 before #1, then the ufw com
   dfa::name_in_ufw_terms(s, fs);
   CHECK(fs[0].message ==
         "x nft ip filter ufw-user-input #12 and nft ip filter ufw-user-input #1 (ufw allow 22/tcp) drop it");
+}
+
+TEST_CASE("given firewalld's table, then its rules are named by zone, policy and part, or by what its own rule does") {
+  const Json doc = fixture_json("scenarios/25-firewalld-public/snapshot.json");
+  dfa::Snapshot s{doc};
+  dfa::FirewalldNames n(s);
+  REQUIRE(n.active());
+  CHECK(n.name("nft inet firewalld filter_IN_public_deny #1 (handle 254)") ==
+        "firewalld zone public: a rich rule that rejects or drops");
+  CHECK(n.name("nft inet firewalld filter_IN_public_allow #1") ==
+        "firewalld zone public: a service, port, protocol or rich rule that allows");
+  CHECK(n.name("nft inet firewalld filter_IN_public #9") == "firewalld zone public: its target");
+  CHECK(n.name("nft inet firewalld filter_IN_docker #8") == "firewalld zone docker: its target");
+  CHECK(n.name("nft inet firewalld filter_FWD_public #8") == "firewalld zone public: forwarded, its target");
+  CHECK(n.name("nft inet firewalld filter_IN_policy_allow-host-ipv6_allow #1") ==
+        "firewalld policy allow-host-ipv6: a service, port, protocol or rich rule that allows");
+  CHECK(n.name("nft inet firewalld filter_FORWARD #2 (handle 37)") ==
+        "firewalld accepts every DNATed connection before its zones and policies");
+  CHECK(n.name("nft inet firewalld filter_PREROUTING #2") == "firewalld's IPv6 reverse path filter, IPv6_rpfilter");
+  CHECK(n.name("nft inet firewalld filter_INPUT #1") == "firewalld accepts established and related connections");
+  CHECK(n.name("nft inet firewalld filter_INPUT #6") == "firewalld rejects what no zone or policy accepted");
+  CHECK(n.name("nft inet firewalld filter_INPUT_ZONES #1") == "firewalld's choice of zone by interface or source");
+  // Not firewalld's, or not a rule it holds.
+  CHECK(n.name("nft ip filter DOCKER #1") == "");
+  CHECK(n.name("nft inet firewalld filter_INPUT #7") == "");
+  CHECK(n.name("nft inet firewalld filter_INPUT") == "");
+  CHECK(n.name("policy drop of nft ip filter FORWARD") == "");
 }

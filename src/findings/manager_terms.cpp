@@ -1,0 +1,260 @@
+// Findings in the firewall manager's terms, beside the kernel rule a finding
+// already names. ufw: a rule of ufw's user chains or a policy ufw sets is
+// named by the command behind it ("ufw deny 8080", "ufw default deny
+// incoming"), from the ufw configuration collect read (host.ufw). firewalld:
+// a rule of its nftables table is named by the zone or policy and the part
+// of it that its chain holds, or by what firewalld's own rule does.
+#include "findings/manager_terms.hpp"
+
+#include <cctype>
+#include <charconv>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "findings/check.hpp"
+
+namespace dfa {
+
+namespace {
+
+// "nft ip filter ufw-user-input #4 (handle 31)" -> table key, chain, position;
+// "policy drop of nft ip filter INPUT" -> table key, chain, 0.
+struct Place {
+  std::string table, chain, policy;
+  std::uint64_t position = 0;
+};
+std::optional<Place> place_of(const std::string& origin) {
+  Place p;
+  std::string rule = origin;
+  if (rule.rfind("policy ", 0) == 0) {
+    auto of = rule.find(" of ");
+    if (of == std::string::npos) return std::nullopt;
+    p.policy = rule.substr(7, of - 7);
+    rule = rule.substr(of + 4);
+  }
+  const std::string logical = checks::logical_of(rule);  // "nft:ip/filter/INPUT"
+  const auto slash = logical.rfind('/');
+  if (slash == std::string::npos || logical == rule) return std::nullopt;
+  p.table = logical.substr(0, slash);
+  p.chain = logical.substr(slash + 1);
+  if (p.policy.empty()) {
+    const auto hash = rule.find(" #");
+    if (hash == std::string::npos) return std::nullopt;
+    const char* b = rule.data() + hash + 2;
+    if (std::from_chars(b, rule.data() + rule.size(), p.position).ec != std::errc{} || p.position == 0)
+      return std::nullopt;
+  }
+  return p;
+}
+
+int family_of(const std::string& table) {
+  return table.find("ip6") != std::string::npos || table.find("ipv6") != std::string::npos ? 6 : 4;
+}
+
+}  // namespace
+
+UfwNames::UfwNames(const Snapshot& s) {
+  if (!s.host || !s.host->ufw.present || s.host->ufw.enabled == false) return;
+  ufw_ = &s.host->ufw;
+  tables_ = checks::xt_filter_tables(s);
+}
+
+std::string UfwNames::name(const std::string& origin) const {
+  if (!ufw_) return "";
+  const auto p = place_of(origin);
+  if (!p) return "";
+  const int fam = family_of(p->table);
+  if (fam == 6 && ufw_->ipv6 == false) return "";
+  const auto t = tables_.find(p->table);
+  if (t == tables_.end()) return "";
+  // ufw's chains are in this table: its policies and user rules are ufw's.
+  const std::string prefix = fam == 6 ? "ufw6-" : "ufw-";
+  if (!t->second.count(prefix + "before-input")) return "";
+  if (!p->policy.empty()) {
+    static const std::map<std::string, std::string> dir = {
+        {"INPUT", "incoming"}, {"OUTPUT", "outgoing"}, {"FORWARD", "routed"}};
+    const auto d = dir.find(p->chain);
+    if (d == dir.end() || p->policy != "drop") return "";
+    const auto v = ufw_->defaults.find(d->second);
+    if (v == ufw_->defaults.end()) return "";
+    if (v->second == "DROP") return "ufw default deny " + d->second;
+    if (v->second == "REJECT") return "ufw default reject " + d->second;
+    return "";
+  }
+  const auto c = t->second.find(p->chain);
+  if (c == t->second.end() || p->position > c->second.rules) return "";
+  // ufw-user-input, -output and -forward hold nothing but the user rules: a
+  // count that differs means the files changed and were not loaded.
+  std::size_t lines = 0;
+  const UfwConfig::Rule* hit = nullptr;
+  for (const auto& r : ufw_->rules) {
+    if (r.family != fam) continue;
+    for (const auto& l : r.lines) {
+      if (l.chain != p->chain) continue;
+      ++lines;
+      if (l.position == p->position) hit = &r;
+    }
+  }
+  for (const char* only_user : {"user-input", "user-output", "user-forward"})
+    if (p->chain == prefix + only_user && lines != c->second.rules) return "";
+  return hit ? hit->command : "";
+}
+
+namespace {
+
+// Appends name(origin) after each kernel rule a finding names (message,
+// location, evidence, flow), and evidence[key]: [{rule, key: name}].
+template <class Name>
+void name_origins(std::vector<Finding>& findings, const Name& name, const char* key) {
+  for (Finding& f : findings) {
+    std::vector<std::string> origins;
+    auto take = [&](const Json& v) {
+      if (v.is_string()) origins.push_back(v.get<std::string>());
+      if (v.is_array())
+        for (const auto& x : v)
+          if (x.is_string()) origins.push_back(x.get<std::string>());
+    };
+    if (!f.location.rule.empty()) origins.push_back(f.location.rule);
+    for (const char* k : {"blocking_rule", "blocking_rules", "decided_by"})
+      if (f.evidence.is_object() && f.evidence.contains(k)) take(f.evidence[k]);
+    for (const Step& st : f.flow)
+      if (!st.origin.empty()) origins.push_back(st.origin);
+      else if (st.rule.empty() && st.verdict.rfind("policy ", 0) == 0)
+        origins.push_back(st.verdict.substr(0, st.verdict.find(' ', 7)) + " of " + st.where);
+    Json named = Json::array();
+    std::set<std::string> seen;
+    for (const auto& o : origins) {
+      const std::string stable = checks::stable_origin(o);
+      if (!seen.insert(stable).second) continue;
+      const std::string what = name(o);
+      if (what.empty()) continue;
+      named.push_back({{"rule", stable}, {key, what}});
+      // In the message: after the kernel rule (and its handle) where it is named.
+      // Not inside a longer origin: "... #1" is not the start of "... #12".
+      auto at = f.message.find(stable);
+      while (at != std::string::npos && at + stable.size() < f.message.size() &&
+             std::isdigit(static_cast<unsigned char>(f.message[at + stable.size()])))
+        at = f.message.find(stable, at + 1);
+      if (at == std::string::npos) continue;
+      std::size_t end = at + stable.size();
+      if (f.message.compare(end, 9, " (handle ") == 0)
+        if (auto close = f.message.find(')', end); close != std::string::npos) end = close + 1;
+      f.message.insert(end, " (" + what + ")");
+    }
+    if (!named.empty()) f.evidence[key] = std::move(named);
+  }
+}
+
+}  // namespace
+
+void name_in_ufw_terms(const Snapshot& s, std::vector<Finding>& findings) {
+  const UfwNames names(s);
+  if (!names.active()) return;
+  name_origins(findings, [&](const std::string& o) { return names.name(o); }, "ufw");
+}
+
+FirewalldNames::FirewalldNames(const Snapshot& s) {
+  const Json* nft = s.section("nftables");
+  if (!nft) return;
+  for (const auto& o : nft->at("ruleset")) {
+    auto r = o.find("rule");
+    if (r == o.end() || !r->is_object() || r->value("table", "") != "firewalld") continue;
+    chains_[fmt::format("nft:{}/firewalld", r->value("family", ""))][r->value("chain", "")].push_back(&*r);
+  }
+}
+
+namespace {
+
+// What one of firewalld's own rules (in its base chains) is for.
+std::string firewalld_own_rule(const Json& rule, bool last) {
+  bool accept = false, drop = false, reject = false, dnat = false, fib = false, established = false, invalid = false,
+       lo = false;
+  for (const auto& e : array_member(rule, "expr")) {
+    accept |= e.contains("accept");
+    drop |= e.contains("drop");
+    reject |= e.contains("reject");
+    auto m = e.find("match");
+    if (m == e.end() || !m->is_object()) continue;
+    const Json& l = m->value("left", Json::object());
+    const std::string right = m->value("right", Json()).dump();
+    if (auto ct = l.find("ct"); l.is_object() && ct != l.end() && ct->is_object()) {
+      const std::string k = ct->value("key", "");
+      dnat |= k == "status" && right.find("dnat") != std::string::npos;
+      established |= k == "state" && right.find("established") != std::string::npos;
+      invalid |= k == "state" && right.find("invalid") != std::string::npos;
+    }
+    fib |= l.is_object() && l.contains("fib");
+    if (auto meta = l.find("meta"); l.is_object() && meta != l.end() && meta->is_object())
+      lo |= meta->value("key", "") == "iifname" && right == "\"lo\"";
+  }
+  if (dnat && accept) return "firewalld accepts every DNATed connection before its zones and policies";
+  if (fib && drop) return "firewalld's IPv6 reverse path filter, IPv6_rpfilter";
+  if (established && accept) return "firewalld accepts established and related connections";
+  if (invalid && drop) return "firewalld drops invalid packets";
+  if (lo && accept) return "firewalld accepts loopback";
+  if (last && reject) return "firewalld rejects what no zone or policy accepted";
+  return "firewalld's own rule";
+}
+
+}  // namespace
+
+std::string FirewalldNames::name(const std::string& origin) const {
+  if (origin.rfind("policy ", 0) == 0) return "";
+  const std::string logical = checks::logical_of(origin);  // "nft:inet/firewalld/filter_IN_public_deny"
+  const auto slash = logical.rfind('/');
+  if (slash == std::string::npos || logical == origin) return "";
+  const auto t = chains_.find(logical.substr(0, slash));
+  if (t == chains_.end()) return "";
+  const std::string chain = logical.substr(slash + 1);
+  const auto c = t->second.find(chain);
+  const auto hash = origin.find(" #");
+  std::uint64_t position = 0;
+  if (hash != std::string::npos)
+    std::from_chars(origin.data() + hash + 2, origin.data() + origin.size(), position);
+  if (c == t->second.end() || position == 0 || position > c->second.size()) return "";
+  // firewalld's names: TABLE_HOOK for its base chains (filter_INPUT),
+  // TABLE_HOOK_ZONES and _POLICIES_pre/_post for the dispatch, TABLE_DIR_ZONE[_PART]
+  // and TABLE_DIR_policy_POLICY[_PART] for zones and policies.
+  const auto us = chain.find('_');
+  if (us == std::string::npos) return "";
+  std::string rest = chain.substr(us + 1);
+  static const std::set<std::string> base = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
+  if (base.count(rest)) return firewalld_own_rule(*c->second[position - 1], position == c->second.size());
+  if (rest.find("_ZONES") != std::string::npos) return "firewalld's choice of zone by interface or source";
+  if (rest.find("_POLICIES_") != std::string::npos) return "firewalld's choice of policy";
+  static const std::map<std::string, std::string> dirs = {
+      {"IN", ""}, {"FWD", "forwarded, "}, {"OUT", "output, "}, {"PRE", "prerouting, "}, {"POST", "postrouting, "}};
+  const auto us2 = rest.find('_');
+  if (us2 == std::string::npos) return "";
+  const auto d = dirs.find(rest.substr(0, us2));
+  if (d == dirs.end()) return "";
+  std::string owner = rest.substr(us2 + 1), kind = "zone";
+  if (owner.rfind("policy_", 0) == 0) {
+    owner = owner.substr(7);
+    kind = "policy";
+  }
+  static const std::map<std::string, std::string> parts = {
+      {"_allow", "a service, port, protocol or rich rule that allows"},
+      {"_deny", "a rich rule that rejects or drops"},
+      {"_log", "a rich rule that logs"},
+      {"_pre", "a rich rule of negative priority"},
+      {"_post", "a rich rule of positive priority"}};
+  std::string part = position == c->second.size() ? "its target" : "its ICMP handling or target";
+  for (const auto& [suffix, what] : parts)
+    if (owner.size() > suffix.size() && owner.compare(owner.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      owner.resize(owner.size() - suffix.size());
+      part = what;
+      break;
+    }
+  if (owner.empty()) return "";
+  return fmt::format("firewalld {} {}: {}{}", kind, owner, d->second, part);
+}
+
+void name_in_firewalld_terms(const Snapshot& s, std::vector<Finding>& findings) {
+  const FirewalldNames names(s);
+  if (!names.active()) return;
+  name_origins(findings, [&](const std::string& o) { return names.name(o); }, "firewalld");
+}
+
+}  // namespace dfa
