@@ -210,6 +210,7 @@ constexpr Check kChecks[] = {
     {"DFA015", checks::dfa015},
     {"DFA016", checks::dfa016},
     {"DFA017", checks::dfa017},
+    {"DFA018", checks::dfa018},
 };
 }  // namespace
 

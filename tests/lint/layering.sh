@@ -28,7 +28,7 @@ allowed=(
   src/findings/checks/dfa004_family_asymmetry.cpp src/findings/checks/dfa005_direct_container_access.cpp  # evidence
   src/findings/checks/dfa006_loopback_reached.cpp src/findings/checks/dfa008_iptables_false_proxy.cpp  # evidence
   src/findings/checks/dfa011_uncertain.cpp src/findings/checks/dfa015_docker_user_ignored.cpp  # evidence
-  src/findings/checks/dfa009_nftables_conf_flush.cpp src/findings/checks/dfa016_split_backends.cpp src/findings/checks/dfa017_firewalld_dnat_accept.cpp  # evidence (Finding::evidence is Json until evidence is typed)
+  src/findings/checks/dfa009_nftables_conf_flush.cpp src/findings/checks/dfa016_split_backends.cpp src/findings/checks/dfa017_firewalld_dnat_accept.cpp src/findings/checks/dfa018_firewalld_docker_zone.cpp  # evidence (Finding::evidence is Json until evidence is typed)
   src/findings/manager_terms.cpp src/findings/manager_terms.hpp  # evidence.ufw and .firewalld; firewalld's own rules read from rule JSON (next: the rule IR)
   src/findings/checks/dfa002_legacy_beside_nftables.cpp  # reads legacy and nft rule JSON (next: the rule IR)
   src/findings/checks/dfa013_dnat_to_nothing.cpp         # reads DNAT targets from rule JSON (next: the rule IR)
