@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <cstring>
 #include <set>
 
 namespace dfa {
@@ -24,6 +25,64 @@ std::string nft_dnat_target(const Json& rule) {
 }
 
 }  // namespace
+
+// firewalld as its nftables table shows it (the runtime state): the zones its
+// input dispatch chain sends packets to, by interface or source, the default
+// last, and the policies it holds chains for.
+std::string firewalld_summary(const Snapshot& s) {
+  const Json* nft = s.section("nftables");
+  if (!nft) return "";
+  auto text = [](const Json& r) -> std::string {
+    if (r.is_string()) return r.get<std::string>();
+    if (r.is_object() && r.contains("prefix") && r["prefix"].is_object())
+      return fmt::format("{}/{}", r["prefix"].value("addr", ""), r["prefix"].value("len", 0));
+    if (r.is_object() && r.contains("set") && r["set"].is_array()) {
+      std::string t;
+      for (const auto& e : r["set"]) t += (t.empty() ? "" : ", ") + (e.is_string() ? e.get<std::string>() : e.dump());
+      return "{" + t + "}";
+    }
+    return r.dump();
+  };
+  std::string table, zones;
+  std::set<std::string> policies;
+  for (const auto& o : nft->at("ruleset")) {
+    if (auto c = o.find("chain"); c != o.end() && c->is_object() && c->value("table", "") == "firewalld") {
+      table = fmt::format("{} {}", c->value("family", ""), c->value("table", ""));
+      const std::string name = c->value("name", "");
+      if (auto p = name.find("_policy_"); name.rfind("filter_", 0) == 0 && p != std::string::npos) {
+        std::string pol = name.substr(p + 8);
+        for (const char* part : {"_pre", "_log", "_deny", "_allow", "_post"})
+          if (pol.size() > std::strlen(part) && pol.compare(pol.size() - std::strlen(part), std::string::npos, part) == 0)
+            pol.resize(pol.size() - std::strlen(part));
+        policies.insert(pol);
+      }
+    }
+    auto r = o.find("rule");
+    if (r == o.end() || !r->is_object() || r->value("table", "") != "firewalld" ||
+        r->value("chain", "") != "filter_INPUT_ZONES")
+      continue;
+    std::string zone, by;
+    for (const auto& e : array_member(*r, "expr")) {
+      for (const char* v : {"goto", "jump"})
+        if (auto g = e.find(v); g != e.end() && g->is_object()) zone = g->value("target", "");
+      if (auto m = e.find("match"); m != e.end() && m->is_object()) {
+        const Json& l = m->value("left", Json::object());
+        std::string what = "match";
+        if (l.is_object() && l.contains("meta") && l["meta"].is_object()) what = l["meta"].value("key", "");
+        if (l.is_object() && l.contains("payload") && l["payload"].is_object())
+          what = l["payload"].value("protocol", "") + " " + l["payload"].value("field", "");
+        by += (by.empty() ? "" : " ") + what + (m->value("op", "==") == "!=" ? " != " : " ") + text(m->value("right", Json()));
+      }
+    }
+    if (zone.rfind("filter_IN_", 0) != 0) continue;
+    zones += fmt::format("{}  {} ({})\n", "", zone.substr(10), by.empty() ? "every other packet: the default zone" : by);
+  }
+  if (table.empty()) return "";
+  std::string out = fmt::format("\nfirewalld (nft {}, from the kernel's tables): zones that get input, in order:\n{}", table,
+                                zones.empty() ? std::string("  (none)\n") : zones);
+  if (!policies.empty()) out += fmt::format("  policies: {}\n", fmt::join(policies, ", "));
+  return out;
+}
 
 std::string render_summary(const Snapshot& s) {
   const Json& d = s.doc;
@@ -131,6 +190,7 @@ std::string render_summary(const Snapshot& s) {
           out += fmt::format("  {}\n", r.command.empty() ? "(tuple) " + r.tuple : r.command);
       if (!u.error.empty()) out += fmt::format("  could not read: {}\n", u.error);
     }
+    out += firewalld_summary(s);
     if (!host->services.empty()) {
       out += "\nFirewall services (systemd, at boot):\n";
       for (const auto& [unit, st] : host->services) {

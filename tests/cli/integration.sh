@@ -47,4 +47,11 @@ for want in "default incoming DROP, outgoing ACCEPT, routed DROP" "  ufw route a
   "  ufw route allow from 198.51.100.0/24 to 172.17.0.3 port 80 proto tcp"; do
   grep -qF -- "$want" "$tmp/summary" || dfa_fail "summary does not say: $want"
 done
-echo "ok integration: promtool rules and tests, ansible syntax, GitHub Actions example, summary of ufw"
+# summary on a firewalld host: the zones its input dispatch sends packets to, and its policies.
+"$DFA_BIN" summary --snapshot "$DFA_SRC/fixtures/scenarios/26-firewalld-policy-direct/snapshot.json" >"$tmp/summary" ||
+  dfa_fail "summary failed"
+for want in "firewalld (nft inet firewalld, from the kernel's tables)" "  trusted (iifname eth1)" \
+  "  docker (iifname docker0)" "  public (every other packet: the default zone)" "  policies: allow-host-ipv6, blockweb"; do
+  grep -qF -- "$want" "$tmp/summary" || dfa_fail "summary does not say: $want"
+done
+echo "ok integration: promtool rules and tests, ansible syntax, GitHub Actions example, summary of ufw and firewalld"
