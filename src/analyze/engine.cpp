@@ -858,7 +858,7 @@ struct Engine::Impl {
     std::string accepted_by = last_accept;
     if (!reply_from_outside(p, &c)) return;
     check_nd(p.oif, p.daddr);
-    if (!p.local_origin && !p.bridged) check_nd(p.iif, next_hop(p.saddr));
+    if (!p.local_origin && !p.bridged) check_nd(p.iif, next_hop(p.snat_from.value_or(p.saddr)));
     out.result = Outcome::Result::delivered;
     out.decided_by = accepted_by;
     out.admin_accept = admin_accept;
@@ -886,7 +886,7 @@ struct Engine::Impl {
       std::string accepted_by = last_accept;
       if (!reply_from_outside(p)) return;
       check_nd(p.oif, next_hop(p.daddr));
-      if (!p.local_origin) check_nd(p.iif, next_hop(p.saddr));
+      if (!p.local_origin) check_nd(p.iif, next_hop(p.snat_from.value_or(p.saddr)));
       out.result = Outcome::Result::delivered;
       out.decided_by = accepted_by;
       std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
@@ -1003,7 +1003,7 @@ struct Engine::Impl {
     out.process = proc;
     std::string accepted_by = last_accept;
     if (proc != "dockerd" && !reply_from_host(p)) return;
-    if (!p.local_origin && p.iif != "lo") check_nd(p.iif, next_hop(p.saddr));
+    if (!p.local_origin && p.iif != "lo") check_nd(p.iif, next_hop(p.snat_from.value_or(p.saddr)));
     last_accept = accepted_by;
     if (proc == "docker-proxy") {
       proxy(p, *best);

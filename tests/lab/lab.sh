@@ -415,19 +415,25 @@ lab_firewall_cmd() { lab_in_firewalld_view firewall-cmd "$@"; }
 
 lab_firewalld_start() {
   lab__firewalld_prepare || return 1
-  local d=$LAB_DIR/firewalld i
+  local d=$LAB_DIR/firewalld i try pid
   nsenter --net="/run/netns/$LAB_HOST" dbus-daemon --config-file="$d/bus.conf" --nofork --nopidfile \
     >>"$d/dbus.log" 2>&1 &
-  for i in $(seq 1 50); do [ -S "$d/bus.sock" ] && break; sleep 0.1; done
-  lab_in_firewalld_view firewalld --nofork --nopid --log-file "$d/firewalld.log" >>"$d/firewalld.out" 2>&1 &
-  local pid=$!
-  for i in $(seq 1 300); do
-    [ "$(lab_firewall_cmd --state 2>/dev/null)" = running ] && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.2
+  for i in $(seq 1 300); do [ -S "$d/bus.sock" ] && break; sleep 0.1; done
+  [ -S "$d/bus.sock" ] || { echo "lab: the private D-Bus did not start: $(tail -5 "$d/dbus.log")" >&2; return 1; }
+  # A second try where the first firewalld exits during its start (seen once
+  # with two labs starting side by side on 2 cores); its log is kept.
+  for try in 1 2; do
+    lab_in_firewalld_view firewalld --nofork --nopid --log-file "$d/firewalld.log" >>"$d/firewalld.out" 2>&1 &
+    pid=$!
+    for i in $(seq 1 300); do
+      [ "$(lab_firewall_cmd --state 2>/dev/null)" = running ] && return 0
+      kill -0 "$pid" 2>/dev/null || break
+      sleep 0.2
+    done
+    kill "$pid" 2>/dev/null
+    echo "lab: firewalld did not start (try $try):" >&2
+    tail -n 30 "$d/firewalld.out" "$d/firewalld.log" "$d/dbus.log" >&2 2>/dev/null
   done
-  echo "lab: firewalld did not start:"
-  tail -30 "$d/firewalld.out" "$d/firewalld.log" "$d/dbus.log" 2>/dev/null
   return 1
 }
 
