@@ -65,6 +65,7 @@ const Json* daemon_setting(const Snapshot& s, const char* key, int& line, std::s
 // rules it holds and which chains it jumps or goes to.
 struct XtChain {
   std::size_t rules = 0;
+  std::size_t bare_returns = 0;  // rules that only return (Docker's own in DOCKER-USER)
   std::vector<std::string> targets;
 };
 using XtFilterTables = std::map<std::string, std::map<std::string, XtChain>>;

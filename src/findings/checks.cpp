@@ -104,9 +104,14 @@ XtFilterTables xt_filter_tables(const Snapshot& s) {
         continue;
       XtChain& chain = tables[fmt::format("nft:{}/filter", r->value("family", ""))][r->value("chain", "")];
       ++chain.rules;
-      for (const auto& e : array_member(*r, "expr"))
+      bool only_return = false, other = false;
+      for (const auto& e : array_member(*r, "expr")) {
         for (const char* verdict : {"jump", "goto"})
           if (auto j = e.find(verdict); j != e.end() && j->is_object()) chain.targets.push_back(j->value("target", ""));
+        if (e.contains("return")) only_return = true;
+        else if (!e.contains("counter")) other = true;
+      }
+      chain.bare_returns += only_return && !other;
     }
   }
   if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object())
@@ -118,6 +123,7 @@ XtFilterTables xt_filter_tables(const Snapshot& s) {
           XtChain& chain = chains[c.value("name", "")];
           for (const auto& r : array_member(c, "rules")) {
             ++chain.rules;
+            chain.bare_returns += r.value("text", "") == fmt::format("-A {} -j RETURN", c.value("name", ""));
             if (r["target"].value("kind", "") == "jump") chain.targets.push_back(r["target"].value("name", ""));
           }
         }

@@ -38,6 +38,8 @@ struct Finding {
   std::string identity;  // stable across runs: no handles, no counters
   Json evidence = Json::object();
   std::vector<Step> flow;  // the packet path, for SARIF codeFlows
+  // This finding's severity where it differs from its rule's (severity_of).
+  std::optional<Severity> severity;
   // Set by apply_suppressions (drift/suppress.hpp): the suppression that
   // matched. In force, the finding is reported as suppressed and does not
   // count for exit codes; expired, it counts again and says so.

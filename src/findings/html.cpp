@@ -6,6 +6,7 @@
 
 #include "analyze/audience.hpp"
 #include "dfa/version.hpp"
+#include "findings/report.hpp"
 
 namespace dfa {
 namespace {
@@ -117,7 +118,7 @@ void findings(std::string& s, const std::vector<Finding>& fs, const std::string&
     // Per rule: its title once, each finding, its fix once (as in text).
     std::map<std::string, std::vector<const Finding*>> by_rule;
     for (const auto& f : fs)
-      if (!f.is_suppressed() && find_rule(f.rule_id)->severity == sev) by_rule[f.rule_id].push_back(&f);
+      if (!f.is_suppressed() && severity_of(f) == sev) by_rule[f.rule_id].push_back(&f);
     for (const auto& [id, list] : by_rule) {
       const RuleDef* rule = find_rule(id);
       s += fmt::format("<h3><span class=\"sev {}\">{}</span> {} {}</h3>\n", to_string(sev), to_string(sev), esc(id),

@@ -35,10 +35,16 @@ ScanResult run_scan(const Engine& engine, bool keep_bare_walks) {
   return r;
 }
 
+Severity severity_of(const Finding& f) {
+  if (f.severity) return *f.severity;
+  const RuleDef* r = find_rule(f.rule_id);
+  return r ? r->severity : Severity::none;
+}
+
 Severity highest(const std::vector<Finding>& fs) {
   Severity s = Severity::none;
   for (const auto& f : fs)
-    if (const RuleDef* r = find_rule(f.rule_id); r && !f.is_suppressed() && r->severity > s) s = r->severity;
+    if (!f.is_suppressed() && severity_of(f) > s) s = severity_of(f);
   return s;
 }
 
@@ -75,7 +81,7 @@ std::string render_findings_text(const std::string& what, const std::vector<Find
       continue;
     }
     ++active;
-    counts[find_rule(f.rule_id)->severity]++;
+    counts[severity_of(f)]++;
   }
   std::string s = fmt::format("{}: {} ({} critical, {} high, {} medium, {} low{}){}\n", what,
                               fmt::format("{} {}{}", active, noun, active == 1 ? "" : "s"), counts[Severity::critical],
@@ -92,7 +98,7 @@ std::string render_findings_text(const std::string& what, const std::vector<Find
     // (a fix repeated for each published port is read once, not ten times).
     std::vector<const Finding*> shown;
     for (const auto& f : fs)
-      if (!f.is_suppressed() && find_rule(f.rule_id)->severity == sev) shown.push_back(&f);
+      if (!f.is_suppressed() && severity_of(f) == sev) shown.push_back(&f);
     std::stable_sort(shown.begin(), shown.end(),
                      [](const Finding* a, const Finding* b) { return a->rule_id < b->rule_id; });
     for (std::size_t i = 0; i < shown.size(); ++i) {
@@ -133,7 +139,7 @@ Json severity_summary(const std::vector<Finding>& fs, const std::string& noun) {
       continue;
     }
     ++active;
-    counts[std::string(to_string(find_rule(f.rule_id)->severity))]++;
+    counts[std::string(to_string(severity_of(f)))]++;
   }
   return {{noun, active}, {"critical", counts["critical"]}, {"high", counts["high"]},
           {"medium", counts["medium"]}, {"low", counts["low"]}, {"info", counts["info"]}, {"suppressed", suppressed}};
@@ -145,7 +151,7 @@ Json finding_json(const Finding& f) {
   for (const auto& st : f.flow)
     flow.push_back({{"hook", st.hook}, {"where", st.where}, {"rule", st.rule}, {"origin", st.origin}, {"verdict", st.verdict}});
   Json j = {{"rule_id", f.rule_id},
-            {"severity", to_string(rule->severity)},
+            {"severity", to_string(severity_of(f))},
             {"title", rule->title},
             {"message", f.message},
             {"location", {{"file", f.location.file}, {"line", f.location.line}, {"logical", f.location.logical}}},
@@ -249,7 +255,6 @@ Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places) {
   auto artifact_line = [&](const Location& l) { return places.artifact ? places.artifact->line_of(l) : 0; };
   Json results = Json::array();
   for (const auto& f : findings) {
-    const RuleDef* def = find_rule(f.rule_id);
     Json loc;
     // A file under the root is shown itself; otherwise the artifact's line,
     // with the file on the host (if any) kept as a related location.
@@ -269,7 +274,7 @@ Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places) {
       loc["logicalLocations"] = Json::array({{{"fullyQualifiedName", f.location.logical}, {"kind", "namespace"}}});
     Json res = {{"ruleId", f.rule_id},
                 {"ruleIndex", index.at(f.rule_id)},
-                {"level", sarif_level(def->severity)},
+                {"level", sarif_level(severity_of(f))},
                 {"message", {{"text", f.message}}},
                 {"locations", Json::array({loc})},
                 {"partialFingerprints", {{"dockfwAuditIdentity/v1", fingerprint(f)}}}};

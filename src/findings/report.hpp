@@ -51,6 +51,8 @@ Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places = 
 // 64-bit FNV-1a as 16 hex digits: the same across runs, builds and hosts.
 std::string stable_hash(std::string_view s);
 std::string fingerprint(const Finding& f);  // stable hash of rule id and identity
+// A finding's severity: its own where a check set one, else its rule's.
+Severity severity_of(const Finding& f);
 Severity highest(const std::vector<Finding>& f);  // suppressed ones do not count
 
 }  // namespace dfa

@@ -28,6 +28,16 @@ dfa::ScanResult scan(const std::string& scenario) {
   return dfa::run_scan(engine);
 }
 
+// The findings of one rule that scan reports on a snapshot document.
+std::vector<dfa::Finding> findings_of(const Json& doc, const char* rule) {
+  dfa::Snapshot s{doc};
+  dfa::Engine engine(s);
+  std::vector<dfa::Finding> got;
+  for (auto& f : dfa::run_scan(engine).findings)
+    if (f.rule_id == rule) got.push_back(f);
+  return got;
+}
+
 // Line n (1-based) of text, "" past its end.
 std::string line_of(const std::string& text, int n) {
   std::istringstream in(text);
@@ -322,14 +332,7 @@ TEST_CASE("given nftables.conf with flush ruleset, then DFA009 fires only when n
   Json base = fixture_json("scenarios/01-bypass-nft/snapshot.json");
   base["host"]["nftables_config"] = Json{{"path", "/etc/nftables.conf"}, {"present", true}, {"flush_ruleset", true},
                                          {"flush_ruleset_lines", Json::array({3})}, {"includes", Json::array()}};
-  auto dfa009 = [](const Json& doc) {
-    dfa::Snapshot s{doc};
-    dfa::Engine engine(s);
-    std::vector<dfa::Finding> got;
-    for (auto& f : dfa::run_scan(engine).findings)
-      if (f.rule_id == "DFA009") got.push_back(f);
-    return got;
-  };
+  auto dfa009 = [](const Json& doc) { return findings_of(doc, "DFA009"); };
   // A snapshot that does not record services: as before, reported.
   CHECK(dfa009(base).size() == 1);
   auto with = [&](const char* state, Json wanted_by = Json::array()) {
@@ -434,4 +437,33 @@ TEST_CASE("given firewalld's table, then its rules are named by zone, policy and
   CHECK(n.name("nft inet firewalld filter_INPUT #7") == "");
   CHECK(n.name("nft inet firewalld filter_INPUT") == "");
   CHECK(n.name("policy drop of nft ip filter FORWARD") == "");
+}
+
+TEST_CASE("given IPv4 DOCKER-USER restrictions and no IPv6 DOCKER-USER, then DFA012 is medium, else low") {
+  // Scenario 27: Docker 20.10 with ip6tables makes no ip6 DOCKER-USER; its
+  // IPv4 chain holds Docker's bare RETURN only.
+  Json doc = fixture_json("scenarios/27-firewalld-ipv6/snapshot.json");
+  auto dfa012 = [](const Json& d) { return findings_of(d, "DFA012"); };
+  auto before = dfa012(doc);
+  REQUIRE(before.size() == 1);
+  CHECK(dfa::severity_of(before[0]) == dfa::Severity::low);
+  CHECK(before[0].message.find("(1 rule now)") != std::string::npos);
+  // The admin restricts 8080 in the IPv4 chain: IPv6 escapes it.
+  Json rule = {{"rule",
+                {{"family", "ip"}, {"table", "filter"}, {"chain", "DOCKER-USER"}, {"handle", 9999},
+                 {"expr", Json::array({Json{{"match", {{"op", "=="}, {"left", {{"meta", {{"key", "l4proto"}}}}}, {"right", "tcp"}}}},
+                                       Json{{"match", {{"op", "=="}, {"left", {{"payload", {{"protocol", "tcp"}, {"field", "dport"}}}}}, {"right", 80}}}},
+                                       Json{{"drop", nullptr}}})}}}};
+  Json& rs = doc["nftables"]["ruleset"];
+  for (std::size_t i = 0; i < rs.size(); ++i)
+    if (rs[i].contains("rule") && rs[i]["rule"].value("chain", "") == "DOCKER-USER" && rs[i]["rule"].value("family", "") == "ip") {
+      rs.insert(rs.begin() + static_cast<std::ptrdiff_t>(i), rule);
+      break;
+    }
+  auto after = dfa012(doc);
+  REQUIRE(after.size() == 1);
+  CHECK(dfa::severity_of(after[0]) == dfa::Severity::medium);
+  CHECK(after[0].message.find("(2 rules now, 1 besides a bare RETURN)") != std::string::npos);
+  // Reporters use the finding's own severity.
+  CHECK(dfa::render_findings_text("scan", after, false, "finding").find("MEDIUM") != std::string::npos);
 }
