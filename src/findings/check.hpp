@@ -90,7 +90,6 @@ void dfa012(const CheckContext& cx, std::vector<Finding>& out);
 void dfa013(const CheckContext& cx, std::vector<Finding>& out);
 void dfa015(const CheckContext& cx, std::vector<Finding>& out);
 void dfa016(const CheckContext& cx, std::vector<Finding>& out);
-void dfa017(const CheckContext& cx, std::vector<Finding>& out);
 void dfa018(const CheckContext& cx, std::vector<Finding>& out);
 
 }  // namespace checks

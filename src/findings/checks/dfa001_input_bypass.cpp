@@ -3,6 +3,8 @@
 #include <unordered_map>
 
 #include "findings/check.hpp"
+#include "findings/checks/dfa017_firewalld_dnat_accept.hpp"
+#include "findings/manager_terms.hpp"
 
 namespace dfa::checks {
 
@@ -10,8 +12,11 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
   const Snapshot& s = cx.snapshot;
   const Engine& engine = cx.engine;
   const Exposure& x = cx.exposure;
+  // DFA017 comes from the same walks: a bypass firewalld's DNAT acceptance decides.
+  const FirewalldNames firewalld(s);
   for (const auto& en : x.entries) {
     if (en.kind != EntryKind::published) continue;
+    FirewalldBypass fw;
     std::map<std::string, std::vector<Example>> bypassed;  // blocking rule -> source classes
     std::map<std::string, ExposureCell> example;
     std::unordered_map<const std::string*, std::vector<Example>*> by_decider;
@@ -39,8 +44,10 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
           example.emplace(by, c);
         }
         it->second->push_back({cls, c.destination});
+        if (firewalld.active()) fw.note(firewalld, c);
       }
     if (!x.keep_bare_walks) en.forget_bare_walks();
+    fw.report(en, out);
     if (bypassed.empty()) continue;
     // One finding per published port, located at the first input rule it
     // bypasses and naming every other one: a host with 200 tenant chains has
