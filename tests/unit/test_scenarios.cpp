@@ -737,3 +737,31 @@ TEST_CASE("given firewalld's IPv6 reverse path test, then what comes back by ano
   dfa::Exposure x = dfa::compute_exposure(engine);
   CHECK(check_cells_walk_alone(engine, x) > 50);
 }
+
+TEST_CASE("given a [::] socket without IPV6_V6ONLY, then its IPv4 side is an entry of its own, unless 0.0.0.0 holds the port") {
+  Json doc = fixture_json("scenarios/25-firewalld-public/snapshot.json");
+  auto ipv4_entries = [](const Json& d, unsigned port) {
+    dfa::Snapshot s{d};
+    dfa::Engine engine(s);
+    dfa::Exposure x = dfa::compute_exposure(engine);
+    std::vector<std::string> out;
+    for (const auto& en : x.entries)
+      if (en.kind == dfa::EntryKind::socket && en.port == port && en.family == 4) out.push_back(en.what);
+    return out;
+  };
+  CHECK(ipv4_entries(doc, 8081) == std::vector<std::string>{"busybox [::]:8081/tcp (dual-stack)"});
+  Json& socks = doc["host"]["listening_sockets"];
+  for (auto& so : socks)
+    if (so.value("port", 0) == 8081) so["v6only"] = true;
+  CHECK(ipv4_entries(doc, 8081).empty());
+  for (auto& so : socks)
+    if (so.value("port", 0) == 8081) so["v6only"] = false;
+  Json v4 = socks[0];
+  v4["family"] = 4;
+  v4["address"] = "0.0.0.0";
+  v4["port"] = 8081;
+  v4["process"] = "other";
+  v4.erase("proxy_to");
+  socks.push_back(v4);
+  CHECK(ipv4_entries(doc, 8081) == std::vector<std::string>{"other 0.0.0.0:8081/tcp"});
+}
