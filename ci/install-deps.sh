@@ -7,7 +7,7 @@ pkgs=(
   build-essential cmake pkg-config
   libnftables-dev libnftnl-dev libmnl-dev libiptc-dev libfmt-dev nlohmann-json3-dev
   libcli11-dev libcurl4-openssl-dev doctest-dev libsimdjson-dev
-  nftables iptables iproute2 util-linux procps curl python3
+  nftables iptables iproute2 util-linux procps curl python3 conntrack
   docker.io busybox-static
   dbus-daemon python3-dbus python3-gi
   clang libclang-rt-14-dev
