@@ -430,7 +430,7 @@ lab_firewalld_start() {
       kill -0 "$pid" 2>/dev/null || break
       sleep 0.2
     done
-    kill "$pid" 2>/dev/null
+    kill "$pid" 2>/dev/null || true  # gone already when it exited (errexit must not end the try)
     echo "lab: firewalld did not start (try $try):" >&2
     tail -n 30 "$d/firewalld.out" "$d/firewalld.log" "$d/dbus.log" >&2 2>/dev/null
   done

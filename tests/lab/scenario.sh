@@ -13,7 +13,10 @@
 #
 # A scenario file sets SCENARIO_BACKEND (nft|legacy), SCENARIO_DAEMON_JSON
 # and defines scenario_setup, which uses the lab functions (docs/lab.md).
-set -euo pipefail
+set -eEuo pipefail
+# A command that ends the run under errexit says which (a failure in CI once
+# left no output at all).
+trap 'echo "scenario.sh: exit $? at ${BASH_SOURCE[0]}:$LINENO: $BASH_COMMAND" >&2' ERR
 mode=${1:?usage: scenario.sh record|check NAME}
 name=${2:?usage: scenario.sh record|check NAME}
 : "${DFA_SRC:=$(cd "$(dirname "$0")/../.." && pwd)}"
