@@ -200,19 +200,15 @@ std::string firewalld_own_rule(const Json& rule, bool last) {
 }  // namespace
 
 std::string FirewalldNames::name(const std::string& origin) const {
-  if (origin.rfind("policy ", 0) == 0) return "";
-  const std::string logical = checks::logical_of(origin);  // "nft:inet/firewalld/filter_IN_public_deny"
-  const auto slash = logical.rfind('/');
-  if (slash == std::string::npos || logical == origin) return "";
-  const auto t = chains_.find(logical.substr(0, slash));
+  // A rule of firewalld's table (no policy of a chain: its base chains accept).
+  const auto p = place_of(origin);
+  if (!p || !p->policy.empty()) return "";
+  const auto t = chains_.find(p->table);
   if (t == chains_.end()) return "";
-  const std::string chain = logical.substr(slash + 1);
+  const std::string& chain = p->chain;
   const auto c = t->second.find(chain);
-  const auto hash = origin.find(" #");
-  std::uint64_t position = 0;
-  if (hash != std::string::npos)
-    std::from_chars(origin.data() + hash + 2, origin.data() + origin.size(), position);
-  if (c == t->second.end() || position == 0 || position > c->second.size()) return "";
+  const std::uint64_t position = p->position;
+  if (c == t->second.end() || position > c->second.size()) return "";
   // firewalld's names: TABLE_HOOK for its base chains (filter_INPUT),
   // TABLE_HOOK_ZONES and _POLICIES_pre/_post for the dispatch, TABLE_DIR_ZONE[_PART]
   // and TABLE_DIR_policy_POLICY[_PART] for zones and policies.
