@@ -16,30 +16,45 @@ bool via_proxy(const Outcome& o) { return o.target.find("via docker-proxy") != s
 
 
 
+ExampleRank::ExampleRank(const Snapshot& s) {
+  if (s.docker)
+    for (const DockerNetwork& n : s.docker->networks)
+      for (const auto& sn : n.subnets)
+        if (auto p = Prefix::parse(sn.subnet)) docker_subnets_.push_back(*p);
+}
+
+int ExampleRank::operator()(const SourceClass& c) const {
+  if (c.unnamed) return 0;
+  const auto& a = c.source.addr;
+  bool docker =
+      a && std::any_of(docker_subnets_.begin(), docker_subnets_.end(), [&](const Prefix& p) { return p.contains(*a); });
+  return docker ? 2 : 1;
+}
+
 // Source classes in the order a reader should see them as examples: anyone
 // first, then named prefixes, addresses inside Docker's own subnets (which
 // only a spoofing neighbour sends) last.
 std::vector<Example> ordered(std::vector<Example> v, const Snapshot& s, std::size_t limit) {
-  std::vector<Prefix> docker_subnets;
-  if (s.docker)
-    for (const DockerNetwork& n : s.docker->networks)
-      for (const auto& sn : n.subnets)
-        if (auto p = Prefix::parse(sn.subnet)) docker_subnets.push_back(*p);
-  auto rank = [&](const Example& e) {
-    if (e.cls->unnamed) return 0;
-    const auto& a = e.cls->source.addr;
-    bool docker = a && std::any_of(docker_subnets.begin(), docker_subnets.end(),
-                                   [&](const Prefix& p) { return p.contains(*a); });
-    return docker ? 2 : 1;
-  };
+  const ExampleRank rank(s);
   // A stable sort by rank, each rank found once (not once per comparison).
   std::vector<int> r(v.size());
-  for (std::size_t i = 0; i < v.size(); ++i) r[i] = rank(v[i]);
+  for (std::size_t i = 0; i < v.size(); ++i) r[i] = rank(*v[i].cls);
   std::vector<Example> out;
   out.reserve(std::min(v.size(), limit));
   for (int k = 0; k <= 2; ++k)
     for (std::size_t i = 0; i < v.size() && out.size() < limit; ++i)
       if (r[i] == k) out.push_back(std::move(v[i]));
+  return out;
+}
+
+std::vector<Example> ExampleSample::first(const std::vector<const ExampleSample*>& in_order) {
+  std::vector<Example> out;
+  for (std::size_t k = 0; k < 3; ++k)
+    for (const ExampleSample* s : in_order)
+      for (const Example& e : s->by_rank_[k]) {
+        if (out.size() == kMaxExamples) return out;
+        out.push_back(e);
+      }
   return out;
 }
 

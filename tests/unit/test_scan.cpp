@@ -10,6 +10,7 @@
 
 #include "analyze/audience.hpp"
 #include "findings/artifact.hpp"
+#include "findings/check.hpp"
 #include "findings/report.hpp"
 #include "findings/manager_terms.hpp"
 #include "fixtures.hpp"
@@ -466,4 +467,47 @@ TEST_CASE("given IPv4 DOCKER-USER restrictions and no IPv6 DOCKER-USER, then DFA
   CHECK(after[0].message.find("(2 rules now, 1 besides a bare RETURN)") != std::string::npos);
   // Reporters use the finding's own severity.
   CHECK(dfa::render_findings_text("scan", after, false, "finding").find("MEDIUM") != std::string::npos);
+}
+
+TEST_CASE("given many examples under several rules, then ExampleSample keeps what ordered would pick from them all") {
+  // DFA001 keeps at most kMaxExamples of each rank per blocking rule instead
+  // of every cell; what it shows must be what ordering every cell gives.
+  auto snap = dfa::load_snapshot(fixture_path("scenarios/01-bypass-nft/snapshot.json"));
+  REQUIRE(snap.ok());
+  std::vector<dfa::SourceClass> classes;
+  for (int i = 0; i < 60; ++i) {
+    dfa::SourceClass c;
+    c.label = fmt::format("class {}", i);
+    c.unnamed = i == 0 || i == 30;
+    // Some inside Docker's default subnet (rank 2), the others named prefixes.
+    c.source.addr = dfa::IpAddr::parse(i % 3 == 0 ? fmt::format("172.17.0.{}", i + 2) : fmt::format("198.51.100.{}", i));
+    classes.push_back(c);
+  }
+  const dfa::checks::ExampleRank rank(*snap);
+  std::vector<int> seen(3);
+  for (const auto& c : classes) ++seen[static_cast<std::size_t>(rank(c))];
+  REQUIRE(seen[0] > 0);
+  REQUIRE(seen[2] > 0);
+  const std::string dests[] = {"203.0.113.1:80/tcp", "198.51.100.1:80/tcp", ""};
+  std::vector<dfa::checks::ExampleSample> samples(4);
+  std::vector<std::vector<dfa::checks::Example>> per_rule(4);
+  std::uint32_t x = 12345;
+  for (int n = 0; n < 500; ++n) {
+    x = x * 1103515245u + 12345u;
+    const std::size_t rule = (x >> 8) % 4, cls = (x >> 12) % classes.size(), d = (x >> 20) % 3;
+    dfa::checks::Example e{&classes[cls], dests[d]};
+    samples[rule].add(rank(classes[cls]), e);
+    per_rule[rule].push_back(e);
+  }
+  std::vector<dfa::checks::Example> all;
+  std::vector<const dfa::checks::ExampleSample*> in_order;
+  for (std::size_t r = 0; r < 4; ++r) {
+    all.insert(all.end(), per_rule[r].begin(), per_rule[r].end());
+    in_order.push_back(&samples[r]);
+    CHECK(samples[r].total() == per_rule[r].size());
+  }
+  const auto want = dfa::checks::texts(dfa::checks::ordered(all, *snap, dfa::checks::kMaxExamples));
+  const auto got = dfa::checks::texts(dfa::checks::ExampleSample::first(in_order));
+  CHECK(got == want);
+  CHECK(got.size() == dfa::checks::kMaxExamples);
 }

@@ -1,5 +1,6 @@
 // DFA001: delivered through DNAT although the input hook would drop it.
 #include <algorithm>
+#include <cstdint>
 #include <unordered_map>
 
 #include "findings/check.hpp"
@@ -14,66 +15,99 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
   const Exposure& x = cx.exposure;
   // DFA017 comes from the same walks: a bypass firewalld's DNAT acceptance decides.
   const FirewalldNames firewalld(s);
+  // Each class's rank as an example, found once per family's classes.
+  const ExampleRank rank(s);
+  std::unordered_map<const std::vector<SourceClass>*, std::vector<signed char>> ranks;
+  // Blocking rules named once for the whole check: a decider (interned) ->
+  // the number of its rule without the handle; rule_text[number].
+  std::unordered_map<const std::string*, std::uint32_t> rule_of_decider;
+  std::unordered_map<std::string, std::uint32_t> rule_number;
+  std::vector<const std::string*> rule_text;
+  // One port's blocking rules: the classes that bypass each, as examples (a
+  // port met by thousands of classes on many destinations keeps a few), and
+  // the first cell that did.
+  struct Bypassed {
+    std::uint32_t rule;
+    ExampleSample sample;
+    ExposureCell example;
+  };
+  std::vector<std::uint32_t> slot_of_rule;  // rule -> its slot in this port's list, or UINT32_MAX
   for (const auto& en : x.entries) {
     if (en.kind != EntryKind::published) continue;
+    std::vector<signed char>& rank_of = ranks[en.classes.get()];
+    if (rank_of.empty())
+      for (const SourceClass& c : *en.classes) rank_of.push_back(static_cast<signed char>(rank(c)));
     FirewalldBypass fw;
-    std::map<std::string, std::vector<Example>> bypassed;  // blocking rule -> source classes
-    std::map<std::string, ExposureCell> example;
-    std::unordered_map<const std::string*, std::vector<Example>*> by_decider;
+    std::vector<Bypassed> bypassed;
+    const std::string* last_decider = nullptr;  // consecutive cells mostly share it
+    ExampleSample* last_sample = nullptr;
+    std::vector<char> reaches(en.walk.size());  // per class
     // The input rule that would drop it: the walk without NAT, shared
-    // between classes that take one path (ExposureEntry::bare_walk).
-    const std::size_t nd = en.destinations.size();
-    for (std::size_t ci = 0; ci < en.walk.size(); ++ci)
-      for (std::size_t k = 0; k < nd; ++k) {
-        const ExposureCell c = en.cell(ci, k);
-        if (!c.source_class.remote() || c.outcome->result != Outcome::Result::delivered || via_proxy(*c.outcome) ||
-            c.outcome->container.empty())
-          continue;
-        // Let through by a forward rule of the admin's own (`ufw route
-        // allow`, an accept in DOCKER-USER): meant to pass, not a bypass.
-        if (!c.outcome->admin_accept.empty()) continue;
-        const SourceClass* cls = &c.source_class;
-        if (c.destination_addr.is_loopback()) continue;
-        const ExposureEntry::Bare without = en.bare_walk(engine, ci, k);
-        if (without.result != Outcome::Result::dropped || !without.dropped_at_input) continue;
-        // decided_by is interned: its blocking rule is named once.
-        auto [it, fresh] = by_decider.try_emplace(without.decided_by, nullptr);
-        if (fresh) {
-          std::string by = stable_origin(*without.decided_by);
-          it->second = &bypassed[by];
-          example.emplace(by, c);
+    // between classes that take one path (ExposureEntry::bare_walk). Asked
+    // of remote classes' cells delivered to a container through DNAT, not
+    // let through by a forward rule of the admin's own (`ufw route allow`,
+    // an accept in DOCKER-USER): meant to pass, not a bypass.
+    auto remote = [](const SourceClass& c) { return c.remote(); };
+    auto dnat_delivered = [](const ExposureCell& c) {
+      const Outcome& o = *c.outcome;
+      return o.result == Outcome::Result::delivered && !via_proxy(o) && !o.container.empty() &&
+             o.admin_accept.empty() && !c.destination_addr.is_loopback();
+    };
+    for_cells(en, remote, dnat_delivered, [&](const ExposureCell& c, std::size_t ci, std::size_t k) {
+      const ExposureEntry::Bare without = en.bare_walk(engine, ci, k);
+      if (without.result != Outcome::Result::dropped || !without.dropped_at_input) return;
+      if (without.decided_by != last_decider) {
+        auto [d, fresh_decider] = rule_of_decider.try_emplace(without.decided_by, 0);
+        if (fresh_decider) {
+          auto [r, fresh_rule] =
+              rule_number.try_emplace(stable_origin(*without.decided_by), static_cast<std::uint32_t>(rule_text.size()));
+          if (fresh_rule) {
+            rule_text.push_back(&r->first);
+            slot_of_rule.push_back(UINT32_MAX);
+          }
+          d->second = r->second;
         }
-        it->second->push_back({cls, c.destination});
-        if (firewalld.active()) fw.note(firewalld, c);
+        std::uint32_t& slot = slot_of_rule[d->second];
+        if (slot == UINT32_MAX) {
+          slot = static_cast<std::uint32_t>(bypassed.size());
+          bypassed.push_back({d->second, {}, c});
+        }
+        last_decider = without.decided_by;
+        last_sample = &bypassed[slot].sample;
       }
+      last_sample->add(rank_of[ci], {&c.source_class, c.destination});
+      reaches[ci] = 1;
+      if (firewalld.active()) fw.note(firewalld, c);
+    });
+    for (const Bypassed& b : bypassed) slot_of_rule[b.rule] = UINT32_MAX;
     if (!x.keep_bare_walks) en.forget_bare_walks();
     fw.report(en, out);
     if (bypassed.empty()) continue;
     // One finding per published port, located at the first input rule it
-    // bypasses and naming every other one: a host with 200 tenant chains has
-    // one finding per port, not 200.
-    const std::string& by = bypassed.begin()->first;
-    std::vector<Example> all;
+    // bypasses (in the order of their names) and naming every other one: a
+    // host with 200 tenant chains has one finding per port, not 200.
+    std::vector<const Bypassed*> in_order;
+    for (const Bypassed& b : bypassed) in_order.push_back(&b);
+    std::sort(in_order.begin(), in_order.end(),
+              [&](const Bypassed* a, const Bypassed* b) { return *rule_text[a->rule] < *rule_text[b->rule]; });
+    const std::string& by = *rule_text[in_order.front()->rule];
     std::vector<std::string> rules;
-    std::size_t n = 0;
-    for (const auto& kv : bypassed) n += kv.second.size();
-    all.reserve(n);
-    for (auto& [r, examples] : bypassed) {
-      rules.push_back(r);
-      all.insert(all.end(), examples.begin(), examples.end());
+    std::vector<const ExampleSample*> samples;
+    std::size_t all_count = 0;
+    for (const Bypassed* b : in_order) {
+      if (rules.size() < kMaxExamples) rules.push_back(*rule_text[b->rule]);
+      samples.push_back(&b->sample);
+      all_count += b->sample.total();
     }
     // Counted as every report counts: sources (classes), not cells.
-    std::vector<char> reaches(en.walk.size());
-    for (const auto& e : all) reaches[static_cast<std::size_t>(e.cls - en.classes->data())] = 1;
     const auto reaching = std::count(reaches.begin(), reaches.end(), 1);
-    const std::size_t all_count = all.size();
-    std::vector<Example> first = ordered(std::move(all), s, kMaxExamples);  // texts for these only
-    const std::size_t nrules = rules.size();
-    const ExposureCell& c = example.at(by);
+    const std::vector<Example> first = ExampleSample::first(samples);  // texts for these only
+    const std::size_t nrules = in_order.size();
+    const ExposureCell& c = in_order.front()->example;
     Json ev;
     ev["published"] = en.what;
     ev["blocking_rule"] = by;
-    if (nrules > 1) put_examples(ev, "blocking_rules", std::move(rules));
+    if (nrules > 1) put_examples(ev, "blocking_rules", std::move(rules), nrules);
     put_examples(ev, "reached_by", texts(first), all_count);
     ev["target"] = c.outcome->target;
     ev["decided_by"] = c.outcome->decided_by;

@@ -23,8 +23,9 @@ void dfa004(const CheckContext& cx, std::vector<Finding>& out) {
     const auto key = key_of(en);
     auto& by_iface = any[key];
     auto& meant_by_iface = meant[key];
-    for (const auto& c : en.cells()) {
-      if (!c.source_class.unnamed || c.destination_addr.is_loopback()) continue;
+    auto unnamed = [](const SourceClass& c) { return c.unnamed; };
+    auto not_loopback = [](const ExposureCell& c) { return !c.destination_addr.is_loopback(); };
+    for_cells(en, unnamed, not_loopback, [&](const ExposureCell& c, std::size_t, std::size_t) {
       State st = c.outcome->result == Outcome::Result::delivered   ? State::open
                  : c.outcome->result == Outcome::Result::uncertain ? State::uncertain
                                                                    : State::closed;
@@ -34,7 +35,7 @@ void dfa004(const CheckContext& cx, std::vector<Finding>& out) {
         auto [m, first] = meant_by_iface[c.source_class.source.iif].try_emplace(en.family, true);
         m->second = m->second && !c.outcome->admin_accept.empty();
       }
-    }
+    });
   }
   for (const auto& [key, by_iface] : any) {
     std::vector<std::string> ifaces;

@@ -35,16 +35,15 @@ void dfa016(const CheckContext& cx, std::vector<Finding>& out) {
     std::set<std::string> deciders;
     for (const auto& en : cx.exposure.entries) {
       if (en.kind != EntryKind::published || en.family != fam) continue;
-      for (std::size_t ci = 0; ci < en.walk.size(); ++ci)
-        for (std::size_t k = 0; k < en.destinations.size(); ++k) {
-          const ExposureCell c = en.cell(ci, k);
-          if (!c.source_class.remote() || c.outcome->result != Outcome::Result::dropped) continue;
-          if (c.destination_addr.is_loopback()) continue;
-          const std::string& by = c.outcome->decided_by;
-          if (by.find(other.origin) == std::string::npos) continue;
-          closed[en.what].push_back({&c.source_class, c.destination});
-          deciders.insert(stable_origin(by));
-        }
+      auto remote = [](const SourceClass& c) { return c.remote(); };
+      auto dropped_by_other = [&](const ExposureCell& c) {
+        return c.outcome->result == Outcome::Result::dropped && !c.destination_addr.is_loopback() &&
+               c.outcome->decided_by.find(other.origin) != std::string::npos;
+      };
+      for_cells(en, remote, dropped_by_other, [&](const ExposureCell& c, std::size_t, std::size_t) {
+        closed[en.what].push_back({&c.source_class, c.destination});
+        deciders.insert(stable_origin(c.outcome->decided_by));
+      });
     }
     if (closed.empty()) continue;
     auto t = tables.find(other.key);
