@@ -823,14 +823,25 @@ std::map<std::string, OutsideCount> open_outside(const Exposure& x) {
   std::map<std::string, OutsideCount> m;
   for (const auto& en : x.entries) {
     if (en.kind != EntryKind::published) continue;
-    std::set<std::string> open, uncertain;
-    for (const auto& c : en.cells()) {
-      if (!c.source_class.remote()) continue;
-      if (c.outcome->result == Outcome::Result::delivered) open.insert(c.source);
-      if (c.outcome->result == Outcome::Result::uncertain) uncertain.insert(c.source);
+    // Per walk (its classes share every outcome): delivered to some
+    // destination, uncertain for some; then counted per class, a class
+    // open anywhere counting as open only.
+    const std::size_t nd = en.destinations.size(), walks = nd ? en.outcomes.size() / nd : 0;
+    std::vector<char> open(walks), uncertain(walks);
+    for (std::size_t w = 0; w < walks; ++w)
+      for (std::size_t k = 0; k < nd; ++k) {
+        const Outcome& o = *en.outcomes[w * nd + k];
+        open[w] |= o.result == Outcome::Result::delivered;
+        uncertain[w] |= o.result == Outcome::Result::uncertain;
+      }
+    OutsideCount& n = m[en.what];
+    n = {};
+    for (std::size_t ci = 0; ci < en.walk.size(); ++ci) {
+      if (!(*en.classes)[ci].remote()) continue;
+      const std::uint32_t w = en.walk[ci];
+      n.open += open[w];
+      n.uncertain += !open[w] && uncertain[w];
     }
-    for (const auto& o : open) uncertain.erase(o);
-    m[en.what] = {open.size(), uncertain.size()};
   }
   return m;
 }
