@@ -376,6 +376,72 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
   for (const auto& en : x.entries)
     if (en.kind == EntryKind::published && !en.cells().empty()) ports[PortKey{en.port, en.proto}].push_back(&en);
 
+  // The remote classes asked about, numbered once in label order (classes
+  // and members of address sets), with what every port asks of them: their
+  // key, their number in each family's classes, the network and interface
+  // that correspond across families, and the order of their rules per
+  // (interface, family). A port then works on numbers: 1,000 ports x 2,800
+  // classes made 6 million string-keyed lookups.
+  struct Asked {
+    const std::string* label;
+    const ClassKey* key;
+    int kind;                // 1 a class, 2 a member of an address set
+    std::string prefix;      // key->prefix as text, "" without one
+    std::string family_free;  // "any|IIF" / "net HOSTIF|IIF", "" when none
+  };
+  std::vector<Asked> asked;
+  {
+    auto a = classes.begin(), b = set_classes.begin();
+    while (a != classes.end() || b != set_classes.end()) {
+      const bool from_a = b == set_classes.end() || (a != classes.end() && a->first < b->first);
+      auto& it = from_a ? a : b;
+      asked.push_back({&it->first, &it->second, from_a ? 1 : 2, it->second.prefix ? it->second.prefix->str() : "", ""});
+      ++it;
+    }
+  }
+  std::unordered_map<std::string_view, int> asked_id;
+  for (std::size_t i = 0; i < asked.size(); ++i) asked_id.emplace(*asked[i].label, static_cast<int>(i));
+  {
+    // A port closed to a network in one family is meant closed to it in the
+    // other: "any other address" on an interface, and the subnet of each
+    // host interface (its IPv4 and its IPv6 network), correspond.
+    std::map<std::string, std::string> net_iface;  // "prefix" -> host interface holding it
+    if (s.host)
+      for (const Interface& i : s.host->interfaces)
+        for (const InterfaceAddress& a : i.addresses)
+          if (a.scope == "global")
+            if (auto p = Prefix::parse(fmt::format("{}/{}", a.address, a.prefix_len)))
+              net_iface[p->network().str()] = i.name;
+    for (Asked& a : asked) {
+      if (!a.key->prefix) {
+        a.family_free = "any|" + a.key->iif;
+      } else if (auto it = net_iface.find(a.prefix); it != net_iface.end()) {
+        a.family_free = "net " + it->second + "|" + a.key->iif;
+      }
+    }
+  }
+  // Classes (not set members) per (interface, family), most specific prefix
+  // first: a class is the region of its most specific mentioned prefix.
+  std::map<std::pair<std::string, int>, std::vector<int>> rule_order;
+  for (std::size_t i = 0; i < asked.size(); ++i)
+    if (asked[i].kind == 1) rule_order[{asked[i].key->iif, asked[i].key->family}].push_back(static_cast<int>(i));
+  for (auto& [where, ids] : rule_order)
+    std::sort(ids.begin(), ids.end(), [&](int x, int y) {
+      const ClassKey *a = asked[x].key, *b = asked[y].key;
+      int la = a->prefix ? a->prefix->len : -1, lb = b->prefix ? b->prefix->len : -1;
+      return la != lb ? la > lb : a->label < b->label;
+    });
+  // Per family's classes: each class's number, or -1 when not asked.
+  std::map<const std::vector<SourceClass>*, std::vector<int>> ids_of;
+  for (const auto& en : x.entries) {
+    auto [it, fresh] = ids_of.try_emplace(en.classes.get());
+    if (!fresh) continue;
+    for (const auto& cls : *en.classes) {
+      auto a = asked_id.find(cls.label);
+      it->second.push_back(a == asked_id.end() ? -1 : a->second);
+    }
+  }
+
   for (const auto& [pk, entries] : ports) {
     std::string spec = fmt::format("{}/{}", pk.port, pk.proto);
     std::string chain_name = fmt::format("port_{}_{}", pk.proto, pk.port);
@@ -391,25 +457,16 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
     } else {
       // Intent per remote class: closed when the filters drop it on the path
       // without Docker's NAT or on the real path; undecided when uncertain.
-      std::map<std::string, int> closed;  // label -> 1 closed, 0 open, -1 undecided
-      std::map<std::string, int> set_closed;  // the same, for members of address sets
-      // Per class of a family (its entries share the family's classes): 0
-      // not asked, 1 a class, 2 a member of an address set, looked up by
-      // label once; and its verdict so far, joined into the maps by label
-      // at the end (the join, "one value, else -1", does not depend on order).
+      // Per asked class: 1 closed, 0 open, -1 undecided, kUnset not asked
+      // here; joined over the port's cells ("one value, else -1", which
+      // does not depend on order).
       constexpr int kUnset = 2;
-      std::map<const std::vector<SourceClass>*, std::pair<std::vector<char>, std::vector<int>>> per_family;
+      std::vector<int> val(asked.size(), kUnset);
       // Classes a forward rule of the admin's own opened: the other family's
       // closing does not carry over to them (below).
       std::set<std::string> meant_open, meant_by;  // and the rules that opened them
       for (const auto* en : entries) {
-        auto [pf, fresh_family] = per_family.try_emplace(en->classes.get());
-        auto& [kind, verdict] = pf->second;
-        if (fresh_family) {
-          for (const auto& cls : *en->classes)
-            kind.push_back(set_classes.count(cls.label) ? 2 : classes.count(cls.label) ? 1 : 0);
-          verdict.assign(kind.size(), kUnset);
-        }
+        const std::vector<int>& ids = ids_of.at(en->classes.get());
         // The real path when the filters dropped it there (the cell's own
         // outcome: exposure walked it, and an untraced walk knows whether a
         // filter hook dropped it) or when a forward rule of the admin's own
@@ -418,7 +475,7 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
         // exposure of this engine.
         const std::size_t nd = en->destinations.size();
         for (std::size_t ci = 0; ci < en->walk.size(); ++ci) {
-          if (!kind[ci]) continue;
+          if (ids[ci] < 0) continue;
           for (std::size_t k = 0; k < nd; ++k) {
             const ExposureCell c = en->cell(ci, k);
             if (c.destination_addr.is_loopback()) continue;  // the raw rule's business
@@ -438,104 +495,73 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
                                                                                                    : 0;
             }
             // Every destination must agree; otherwise the class stays as it is.
-            int& v = verdict[ci];
+            int& v = val[static_cast<std::size_t>(ids[ci])];
             v = v == kUnset ? verdict_here : v != verdict_here ? -1 : v;
           }
         }
       }
-      for (const auto& [fam_classes, kv] : per_family)
-        for (std::size_t ci = 0; ci < kv.first.size(); ++ci) {
-          if (!kv.first[ci] || kv.second[ci] == kUnset) continue;
-          auto [it, fresh] = (kv.first[ci] == 2 ? set_closed : closed).emplace((*fam_classes)[ci].label, kv.second[ci]);
-          if (!fresh && it->second != kv.second[ci]) it->second = -1;
-        }
-      // Each class of the port once, in label order: its key and its verdict,
-      // found by label once (a port is asked about every class several times
-      // below; string-keyed lookups there were most of remediate's time).
-      struct Row {
-        const std::string* label;
-        const ClassKey* key;
-        int* v;
-      };
-      std::vector<Row> rows;
-      rows.reserve(closed.size());
-      for (auto& [label, v] : closed) rows.push_back({&label, &classes[label], &v});
-      std::unordered_map<const ClassKey*, int*> value_of;
-      for (const auto& r : rows) value_of[r.key] = r.v;
+      // The port's classes in label order (rows) and its set members.
+      std::vector<int> rows, members;
+      for (std::size_t i = 0; i < asked.size(); ++i)
+        if (val[i] != kUnset) (asked[i].kind == 2 ? members : rows).push_back(static_cast<int>(i));
       // A region's drop would also close the members of a set inside it that
       // are open (an allowlist) or not known to be closed: such a region is
       // left to the rules after this table, as an undecided one.
       std::vector<std::string> left_to_host;
-      for (const auto& [label, v] : set_closed) {
-        left_to_host.push_back(label);
-        if (v == 1) continue;
-        const ClassKey& m = set_classes[label];
-        for (const auto& row : rows) {
-          const ClassKey& r = *row.key;
-          if (*row.v == 1 && r.iif == m.iif && r.family == m.family && r.prefix.has_value() == m.prefix.has_value() &&
-              (!r.prefix || r.prefix->str() == m.prefix->str()))
-            *row.v = -1;
+      for (int mi : members) {
+        left_to_host.push_back(*asked[mi].label);
+        if (val[mi] == 1) continue;
+        const Asked& m = asked[mi];
+        for (int ri : rows) {
+          const Asked& r = asked[ri];
+          if (val[ri] == 1 && r.key->iif == m.key->iif && r.key->family == m.key->family &&
+              r.key->prefix.has_value() == m.key->prefix.has_value() && r.prefix == m.prefix)
+            val[ri] = -1;
         }
       }
       // A port closed to a network in one family is meant closed to it in
-      // the other: "any other address" on an interface corresponds across
-      // families, and so does the subnet of each host interface (its IPv4
-      // and its IPv6 network). This is what closes the IPv6 path through
-      // docker-proxy that DOCKER-USER and forward guards never see. Not
-      // where a forward rule of the admin's own opened the class (`ufw route
-      // allow` to the container, while ufw's input closes docker-proxy's
-      // IPv6 port only because nobody opened it there).
-      std::map<std::string, std::string> counterpart;  // label -> label in the other family
+      // the other (Asked::family_free). This is what closes the IPv6 path
+      // through docker-proxy that DOCKER-USER and forward guards never see.
+      // Not where a forward rule of the admin's own opened the class (`ufw
+      // route allow` to the container, while ufw's input closes
+      // docker-proxy's IPv6 port only because nobody opened it there).
+      std::map<int, int> counterpart;  // class -> the class in the other family
       {
-        std::map<std::string, std::string> net_iface;  // "prefix" -> host interface holding it
-        if (s.host)
-          for (const Interface& i : s.host->interfaces)
-            for (const InterfaceAddress& a : i.addresses)
-              if (a.scope == "global")
-                if (auto p = Prefix::parse(fmt::format("{}/{}", a.address, a.prefix_len)))
-                  net_iface[p->network().str()] = i.name;
-        auto family_free = [&](const ClassKey& k) -> std::string {
-          if (!k.prefix) return "any|" + k.iif;
-          auto it = net_iface.find(k.prefix->str());
-          return it == net_iface.end() ? "" : "net " + it->second + "|" + k.iif;
-        };
-        std::map<std::pair<std::string, int>, std::string> by_key;
-        for (const auto& r : rows)
-          if (auto f = family_free(*r.key); !f.empty()) by_key[{f, r.key->family}] = *r.label;
-        for (const auto& [key, label] : by_key)
-          if (auto o = by_key.find({key.first, key.second == 4 ? 6 : 4}); o != by_key.end()) counterpart[label] = o->second;
+        std::map<std::pair<std::string_view, int>, int> by_key;
+        for (int ri : rows)
+          if (!asked[ri].family_free.empty()) by_key[{asked[ri].family_free, asked[ri].key->family}] = ri;
+        for (const auto& [key, ri] : by_key)
+          if (auto o = by_key.find({key.first, key.second == 4 ? 6 : 4}); o != by_key.end()) counterpart[ri] = o->second;
       }
-      std::map<std::string, int> own = closed;
-      for (auto& [label, v] : closed)
-        if (v == 0 && !meant_open.count(label))
-          if (auto c = counterpart.find(label); c != counterpart.end() && own[c->second] == 1) v = 1;
+      const std::vector<int> own = val;
+      for (int ri : rows)
+        if (val[ri] == 0 && !meant_open.count(*asked[ri].label))
+          if (auto c = counterpart.find(ri); c != counterpart.end() && own[c->second] == 1) val[ri] = 1;
       // Rules per (interface, family), most specific prefix first: a class
       // is the region of its most specific mentioned prefix.
       std::vector<std::string> closed_to, open_to, undecided;
       for (const auto& iif : ext)
         for (int fam : {4, 6}) {
-          std::vector<const ClassKey*> group;
-          for (const auto& r : rows)
-            if (r.key->iif == iif && r.key->family == fam) group.push_back(r.key);
+          std::vector<int> group;
+          if (auto o = rule_order.find({iif, fam}); o != rule_order.end())
+            for (int i : o->second)
+              if (val[i] != kUnset) group.push_back(i);
           if (group.empty()) continue;
-          std::sort(group.begin(), group.end(), [](const ClassKey* a, const ClassKey* b) {
-            int la = a->prefix ? a->prefix->len : -1, lb = b->prefix ? b->prefix->len : -1;
-            return la != lb ? la > lb : a->label < b->label;
-          });
-          bool uniform = std::all_of(group.begin(), group.end(), [&](const ClassKey* g) { return *value_of.at(g) == 1; });
-          for (const auto* g : group) {
-            int v = *value_of.at(g);
-            (v == 1 ? closed_to : v == 0 ? open_to : undecided).push_back(g->label);
+          bool uniform = std::all_of(group.begin(), group.end(), [&](int g) { return val[g] == 1; });
+          for (int g : group) {
+            int v = val[g];
+            (v == 1 ? closed_to : v == 0 ? open_to : undecided).push_back(*asked[g].label);
           }
           if (uniform) {
             pc.rules.push_back({{iifname({iif}), nfproto(fam), verdict("drop")}, ""});
             continue;
           }
           std::vector<GRule> rules;
-          for (const auto* g : group) {
-            int v = *value_of.at(g);
+          for (int g : group) {
+            int v = val[g];
+            const ClassKey* key = asked[g].key;
             std::vector<Expr> e = {iifname({iif})};
-            e.push_back(g->prefix ? addr_match(fam, "saddr", {*g->prefix}) : nfproto(fam));
+            e.push_back(key->prefix ? addr_match(fam, "saddr", {*key->prefix}) : nfproto(fam));
             // Undecided classes are left to the rules after this table.
             e.push_back(verdict(v == 1 ? "drop" : "return"));
             rules.push_back({std::move(e), ""});
@@ -546,7 +572,7 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
           std::vector<GRule> kept;
           std::vector<const ClassKey*> kept_keys;
           for (std::size_t i = rules.size(); i-- > 0;) {
-            const ClassKey* gi = group[i];
+            const ClassKey* gi = asked[group[i]].key;
             const std::string& mine = rules[i].exprs.back().text;
             std::string next = "return";  // what happens without this rule
             for (std::size_t j = kept_keys.size(); j-- > 0;) {
@@ -564,7 +590,7 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
           rules = std::move(kept);
           for (auto& r : rules) pc.rules.push_back(std::move(r));
         }
-      if (closed.empty()) {
+      if (rows.empty()) {
         rem.intent.push_back(fmt::format("{} ({}): bound to loopback only; the 127.0.0.0/8 rule keeps other hosts out",
                                          spec, fmt::join(names, ", ")));
         continue;
