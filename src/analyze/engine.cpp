@@ -170,7 +170,13 @@ struct Engine::Impl {
         return ChainResult{ChainResult::accept, nullptr, "loop"};
       }
       if (cur && cur->index) {
-        std::size_t next = cur->index->next(p.daddr, p.dport, i, cur->rules.size());
+        // As the ct expression reads it (ruleset.cpp): unknown where the
+        // model does not know the connection, nothing before conntrack or
+        // for an untracked packet.
+        PortIndex::CtPort ct;
+        if (!p.ct_unknown.empty()) ct.known = PortIndex::CtPort::unknown;
+        else if (p.ct && !p.untracked) ct = {PortIndex::CtPort::yes, p.orig_dport};
+        std::size_t next = cur->index->next(p.daddr, p.dport, ct, i, cur->rules.size());
         if (visited && p.reply) skipped_by_daddr(b, *cur, p, i, next);
         i = next;
       }

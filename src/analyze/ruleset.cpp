@@ -1625,6 +1625,23 @@ std::optional<std::pair<unsigned, unsigned>> port_range(const Json& v) {
 // The destination ports a rule can match, when it tests them against
 // constants (nft tcp/udp/th dport ==, iptables -p tcp --dport); nullopt: any.
 namespace {
+// The ports a match's right side names: a port, a range, or a set of them;
+// nullopt for anything else (a named set, an expression, a set with
+// another element).
+std::optional<PortRanges> constant_ports(const Json& right) {
+  PortRanges out;
+  if (right.is_object() && right.contains("set") && right["set"].is_array()) {
+    for (const auto& v : right["set"]) {
+      auto rg = port_range(v);
+      if (!rg) return std::nullopt;
+      out.push_back(*rg);
+    }
+    return out;
+  }
+  if (auto rg = port_range(right)) return PortRanges{*rg};
+  return std::nullopt;
+}
+
 std::optional<PortRanges> dport_constraint_of(const Json& r, bool legacy) {
   auto from_xt = [](const Json& m) -> std::optional<PortRanges> {
     std::string n = m.value("name", "");
@@ -1651,19 +1668,29 @@ std::optional<PortRanges> dport_constraint_of(const Json& r, bool legacy) {
     std::string proto = pl.value("protocol", "");
     if (pl.value("field", "") != "dport" || (proto != "tcp" && proto != "udp" && proto != "th" && proto != "sctp")) continue;
     const Json& right = m["right"];
-    PortRanges out;
-    if (right.is_object() && right.contains("set") && right["set"].is_array()) {
-      for (const auto& v : right["set"]) {
-        auto rg = port_range(v);
-        if (!rg) return std::nullopt;
-        out.push_back(*rg);
-      }
-    } else if (auto rg = port_range(right)) {
-      out.push_back(*rg);
-    } else {
-      continue;
-    }
+    auto out = constant_ports(right);
+    // A set of ports with anything else in it: no constraint read.
+    if (!out && right.is_object() && right.contains("set") && right["set"].is_array()) return std::nullopt;
+    if (!out) continue;
     return out;
+  }
+  return std::nullopt;
+}
+
+// `ct original proto-dst` against constants: the port the connection's
+// first packet was sent to (the published port, before DNAT).
+std::optional<PortRanges> ct_dport_constraint_of(const Json& r) {
+  for (const auto& e : array_member(r, "expr")) {
+    auto mi = e.find("match");
+    if (mi == e.end() || !mi->is_object()) continue;
+    const Json& m = *mi;
+    std::string op = m.value("op", "");
+    auto left = m.find("left"), right = m.find("right");
+    if ((op != "==" && op != "in") || left == m.end() || right == m.end() || !left->is_object()) continue;
+    auto ct = left->find("ct");
+    if (ct == left->end() || !ct->is_object() || ct->value("key", "") != "proto-dst" || ct->value("dir", "") == "reply")
+      continue;
+    if (auto out = constant_ports(*right)) return out;
   }
   return std::nullopt;
 }
@@ -1672,6 +1699,9 @@ std::optional<PortRanges> dport_constraint_of(const Json& r, bool legacy) {
 // On a rule it cannot read: no constraint: it may match any packet.
 std::optional<PortRanges> dport_constraint(const Json& r, bool legacy) {
   return or_claim_nothing([&] { return dport_constraint_of(r, legacy); }, std::optional<PortRanges>());
+}
+std::optional<PortRanges> ct_dport_constraint(const Json& r) {
+  return or_claim_nothing([&] { return ct_dport_constraint_of(r); }, std::optional<PortRanges>());
 }
 
 namespace {
@@ -1859,6 +1889,10 @@ void index_ports(Chain& ch) {
     }
     else if (!ch.rules[i].dports.empty())
       for (unsigned q : ch.rules[i].dports) idx->by_port[q].push_back(i);
+    else if (!ch.rules[i].ct_dports.empty()) {
+      for (unsigned q : ch.rules[i].ct_dports) idx->by_ct_port[q].push_back(i);
+      idx->with_ct_port.push_back(i);
+    }
     else idx->any.push_back(i);
   }
   ch.index = std::move(idx);
@@ -1926,7 +1960,7 @@ std::pair<unsigned, unsigned> PortCuts::cell(unsigned port) const {
   return {lo, hi};
 }
 
-std::size_t PortIndex::next(const IpAddr& daddr, unsigned dport, std::size_t i, std::size_t end) const {
+std::size_t PortIndex::next(const IpAddr& daddr, unsigned dport, CtPort ct, std::size_t i, std::size_t end) const {
   std::size_t best = end;
   auto first_from = [&](const std::vector<std::size_t>& v) {
     auto b = std::lower_bound(v.begin(), v.end(), i);
@@ -1935,6 +1969,9 @@ std::size_t PortIndex::next(const IpAddr& daddr, unsigned dport, std::size_t i, 
   first_from(any);
   if (auto it = by_port.find(dport); it != by_port.end()) first_from(it->second);
   if (auto it = by_daddr.find(daddr); it != by_daddr.end()) first_from(it->second);
+  if (ct.known == CtPort::unknown) first_from(with_ct_port);
+  else if (ct.known == CtPort::yes)
+    if (auto it = by_ct_port.find(ct.port); it != by_ct_port.end()) first_from(it->second);
   return best;
 }
 
@@ -2060,6 +2097,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
             Rule b = build_nft_rule(*r, ctx, at);
             b.addr_test = single_address_test(*r, false, 0);
             b.dports = single_ports(dport_constraint(*r, false));
+            b.ct_dports = single_ports(ct_dport_constraint(*r));
             b.daddr = daddr_constraint(*r, false);
             return b;
           },

@@ -159,6 +159,9 @@ enum class TestReads : std::uint8_t { path, saddr, daddr };
 struct Rule {
   std::optional<AddrTest> addr_test;
   std::vector<unsigned> dports;  // non-empty: it can only match packets to one of these ports
+  // Non-empty: it can only match packets of a connection first sent to one
+  // of these ports (`ct original proto-dst`).
+  std::vector<unsigned> ct_dports;
   std::optional<IpAddr> daddr;   // set: it can only match packets to this address
   std::shared_ptr<RuleRun> run;  // set: this stands for a run of AddrTest rules
   std::vector<Cond> conds;
@@ -211,8 +214,19 @@ struct PortIndex {
   // close alike for any packet (Docker 28's `iifname != "docker0" ip daddr
   // X drop`, one per container address).
   std::vector<std::uint32_t> lead_group;
+  // Rules by the port their connection was first sent to (Rule::ct_dports),
+  // and all of them, ascending.
+  std::map<unsigned, std::vector<std::size_t>> by_ct_port;
+  std::vector<std::size_t> with_ct_port;
+  // What a packet's `ct original proto-dst` loads, as the engine reads it:
+  // nothing (no connection yet, or untracked: such a rule cannot match),
+  // the port, or not known (every such rule may match).
+  struct CtPort {
+    enum Known { no, yes, unknown } known = no;
+    unsigned port = 0;
+  };
   // The first rule at or after i that a packet to daddr:dport may match.
-  std::size_t next(const IpAddr& daddr, unsigned dport, std::size_t i, std::size_t end) const;
+  std::size_t next(const IpAddr& daddr, unsigned dport, CtPort ct, std::size_t i, std::size_t end) const;
 };
 
 // What a chain's rules can tell apart in a packet's ports (destination,
@@ -251,6 +265,8 @@ std::optional<std::pair<unsigned, unsigned>> port_range(const Json& v);
 // constants (nft tcp/udp/th dport ==, iptables --dport); nullopt: any. A
 // necessary condition only: a packet to another port cannot match the rule.
 std::optional<PortRanges> dport_constraint(const Json& rule, bool legacy);
+// The same for `ct original proto-dst` in an nft rule.
+std::optional<PortRanges> ct_dport_constraint(const Json& rule);
 // The one destination address a rule requires (nft ip daddr ==, iptables -d
 // ADDR/32), if any: a necessary condition like dport_constraint.
 std::optional<IpAddr> daddr_constraint(const Json& rule, bool legacy);

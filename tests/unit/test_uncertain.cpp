@@ -325,3 +325,44 @@ TEST_CASE("given a container's egress masqueraded out of a device without an add
   CHECK(o.result == dfa::Outcome::Result::uncertain);
   CHECK(o.decided_by.find("masquerade out of eth0, which has no IPv4 address") != std::string::npos);
 }
+
+namespace {
+// Scenario 1 with a chain of our own (hook, priority) of 20 rules, long
+// enough for the port index: `ct original proto-dst P drop` for 19 other
+// ports, then for `port`.
+Json with_ct_port_chain(const char* hook, int prio, unsigned port) {
+  Json doc = scenario1();
+  auto& rs = doc["nftables"]["ruleset"];
+  rs.push_back({{"table", {{"family", "inet"}, {"name", "t"}, {"handle", 90}}}});
+  rs.push_back({{"chain",
+                 {{"family", "inet"}, {"table", "t"}, {"name", "c"}, {"handle", 1}, {"type", "filter"},
+                  {"hook", hook}, {"prio", prio}, {"policy", "accept"}}}});
+  for (unsigned i = 0; i < 20; ++i) {
+    const unsigned p = i < 19 ? 9000 + i : port;
+    Json expr = Json::parse(fmt::format(
+        R"([{{"match": {{"op": "==", "left": {{"ct": {{"key": "proto-dst", "dir": "original"}}}}, "right": {}}}}},
+            {{"drop": null}}])",
+        p));
+    rs.push_back({{"rule", {{"family", "inet"}, {"table", "t"}, {"chain", "c"}, {"handle", 10 + i}, {"expr", expr}}}});
+  }
+  return doc;
+}
+}  // namespace
+
+TEST_CASE("given a long chain testing the connection's original port, then the index finds the rule after DNAT") {
+  // In forward the packet's own port is the container's (80) after DNAT;
+  // `ct original proto-dst` is still the published port.
+  dfa::Outcome o = run(with_ct_port_chain("forward", -10, 8080), "203.0.113.2", "203.0.113.1", 8080);
+  CHECK(o.result == dfa::Outcome::Result::dropped);
+  CHECK(o.decided_by.find("nft inet t c #20") != std::string::npos);
+  // Another port's rule does not drop it.
+  CHECK(run(with_ct_port_chain("forward", -10, 8081), "203.0.113.2", "203.0.113.1", 8080).result ==
+        dfa::Outcome::Result::delivered);
+  // Before conntrack (raw priority) there is no connection: no such rule matches.
+  CHECK(run(with_ct_port_chain("prerouting", -300, 8080), "203.0.113.2", "203.0.113.1", 8080).result ==
+        dfa::Outcome::Result::delivered);
+  // After conntrack, before DNAT: the packet's port and the original are one.
+  o = run(with_ct_port_chain("prerouting", -150, 8080), "203.0.113.2", "203.0.113.1", 8080);
+  CHECK(o.result == dfa::Outcome::Result::dropped);
+  CHECK(o.decided_by.find("nft inet t c #20") != std::string::npos);
+}
