@@ -96,6 +96,12 @@ std::string_view what_of(const SourceClass& c) {
 }
 }  // namespace
 
+void number_networks(std::vector<SourceClass>& classes) {
+  std::unordered_map<std::string_view, std::uint32_t> id;
+  for (SourceClass& c : classes)
+    c.network = id.try_emplace(what_of(c), static_cast<std::uint32_t>(id.size())).first->second;
+}
+
 std::string describe(const ExposureEntry& en, const AudienceRow& row, Reach r) {
   const auto& idx = row.of(r);
   if (idx.empty()) return "";
@@ -124,7 +130,19 @@ std::string describe(const ExposureEntry& en, const AudienceRow& row, Reach r) {
   // interfaces in order, found by a counting sort of (slot, interface).
   std::vector<std::string_view> order;
   std::vector<std::uint32_t> slot_of(idx.size());
-  {
+  std::uint32_t networks = 0;  // numbered (number_networks): a slot by number
+  for (auto ci : idx) networks = classes[ci].network == UINT32_MAX ? UINT32_MAX : std::max(networks, classes[ci].network + 1);
+  if (networks != UINT32_MAX) {
+    std::vector<std::uint32_t> slot(networks, UINT32_MAX);
+    for (std::size_t i = 0; i < idx.size(); ++i) {
+      std::uint32_t& sl = slot[classes[idx[i]].network];
+      if (sl == UINT32_MAX) {
+        sl = static_cast<std::uint32_t>(order.size());
+        order.push_back(what_of(classes[idx[i]]));
+      }
+      slot_of[i] = sl;
+    }
+  } else {
     std::unordered_map<std::string_view, std::uint32_t> slot;
     slot.reserve(idx.size());
     for (std::size_t i = 0; i < idx.size(); ++i) {

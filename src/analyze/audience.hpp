@@ -52,6 +52,9 @@ EntrySummary summarize(const ExposureEntry& en);
 // address), "172.17.0.0/16, 198.51.100.0/24 on eth0, eth1" (networks; per
 // interface set when they differ), "bridge, backend" (containers), "" (host).
 std::string describe(const ExposureEntry& en, const AudienceRow& row, Reach r);
+// Numbers the networks of one family's classes (SourceClass::network): two
+// classes get one number when their labels without " on IFACE" agree.
+void number_networks(std::vector<SourceClass>& classes);
 // The row as one line: "OPEN on eth0, eth1", "OPEN 198.51.100.0/24 on eth1;
 // closed 203.0.113.0/24 on eth1".
 std::string describe(const ExposureEntry& en, const AudienceRow& row);

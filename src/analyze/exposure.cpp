@@ -718,6 +718,7 @@ Exposure compute_exposure(const Engine& e, unsigned threads) {
   const Mentioned nft = nft_mentions(s);
   for (int fam : {4, 6}) {
     parts[fam] = partition_of(e, fam, nft);
+    number_networks(parts[fam].classes);
     const SourcePartition& part = parts[fam];
     x.class_base[fam] = static_cast<std::uint32_t>(x.classes.size());
     for (const auto& c : part.classes) x.classes.push_back(c);

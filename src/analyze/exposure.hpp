@@ -31,6 +31,10 @@ struct SourceClass {
   // Remote: a member of an address set (a named set, a map's value, a run of
   // single-address rules): its addresses are not one prefix.
   bool in_set = false;
+  // Remote: the number of its network (its label without " on IFACE")
+  // among its family's classes (number_networks, audience.hpp), so that
+  // reports fold networks without hashing labels; UINT32_MAX: not numbered.
+  std::uint32_t network = UINT32_MAX;
   bool remote() const { return source.kind == Source::Kind::remote; }
 };
 

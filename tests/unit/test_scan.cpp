@@ -511,3 +511,21 @@ TEST_CASE("given many examples under several rules, then ExampleSample keeps wha
   CHECK(got == want);
   CHECK(got.size() == dfa::checks::kMaxExamples);
 }
+
+TEST_CASE("given classes of one network on two interfaces, then number_networks gives them one number, others their own") {
+  std::vector<dfa::SourceClass> classes(4);
+  const char* labels[][2] = {{"10.0.0.0/8 on eth0", "eth0"},
+                             {"10.0.0.0/8 on eth1", "eth1"},
+                             {"any other IPv4 address on eth0", "eth0"},
+                             {"203.0.113.0/24 on eth0", "eth0"}};
+  for (std::size_t i = 0; i < classes.size(); ++i) {
+    classes[i].label = labels[i][0];
+    classes[i].source.iif = labels[i][1];
+  }
+  dfa::number_networks(classes);
+  CHECK(classes[0].network == classes[1].network);
+  CHECK(classes[2].network != classes[0].network);
+  CHECK(classes[3].network != classes[0].network);
+  CHECK(classes[3].network != classes[2].network);
+  for (const auto& c : classes) CHECK(c.network < classes.size());
+}
