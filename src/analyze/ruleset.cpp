@@ -1625,20 +1625,31 @@ std::optional<std::pair<unsigned, unsigned>> port_range(const Json& v) {
 // The destination ports a rule can match, when it tests them against
 // constants (nft tcp/udp/th dport ==, iptables -p tcp --dport); nullopt: any.
 namespace {
-// The ports a match's right side names: a port, a range, or a set of them;
-// nullopt for anything else (a named set, an expression, a set with
-// another element).
-std::optional<PortRanges> constant_ports(const Json& right) {
-  PortRanges out;
+// One nft expression, when it is a match `==`/`in` whose left side left_is
+// accepts: the constant ports on its right (a port, a range, a set of
+// them), or an empty value where the right is a set holding anything else
+// (no constraint can be read from the rule); nullopt for any other
+// expression. A malformed match throws: no constraint (or_claim_nothing).
+template <class LeftIs>
+std::optional<std::optional<PortRanges>> constant_port_match(const Json& e, LeftIs left_is) {
+  auto mi = e.find("match");
+  if (mi == e.end()) return std::nullopt;
+  const Json& m = *mi;
+  const std::string op = m.value("op", "");
+  if (op != "==" && op != "in") return std::nullopt;
+  const Json& left = m.at("left");
+  if (!left.is_object() || !left_is(left)) return std::nullopt;
+  const Json& right = m.at("right");
   if (right.is_object() && right.contains("set") && right["set"].is_array()) {
+    PortRanges out;
     for (const auto& v : right["set"]) {
       auto rg = port_range(v);
-      if (!rg) return std::nullopt;
+      if (!rg) return std::optional<PortRanges>();
       out.push_back(*rg);
     }
     return out;
   }
-  if (auto rg = port_range(right)) return PortRanges{*rg};
+  if (auto rg = port_range(right)) return std::optional<PortRanges>(PortRanges{*rg});
   return std::nullopt;
 }
 
@@ -1657,22 +1668,16 @@ std::optional<PortRanges> dport_constraint_of(const Json& r, bool legacy) {
       if (auto c = from_xt(m)) return c;
     return std::nullopt;
   }
+  auto dport = [](const Json& left) {
+    auto pl = left.find("payload");
+    if (pl == left.end()) return false;
+    const std::string proto = pl->value("protocol", "");
+    return pl->value("field", "") == "dport" && (proto == "tcp" || proto == "udp" || proto == "th" || proto == "sctp");
+  };
   for (const auto& e : array_member(r, "expr")) {
     if (e.contains("xt") && e["xt"].value("type", "") == "match")
       if (auto c = from_xt(e["xt"])) return c;
-    if (!e.contains("match")) continue;
-    const Json& m = e["match"];
-    std::string op = m.value("op", "");
-    if ((op != "==" && op != "in") || !m["left"].contains("payload")) continue;
-    const Json& pl = m["left"]["payload"];
-    std::string proto = pl.value("protocol", "");
-    if (pl.value("field", "") != "dport" || (proto != "tcp" && proto != "udp" && proto != "th" && proto != "sctp")) continue;
-    const Json& right = m["right"];
-    auto out = constant_ports(right);
-    // A set of ports with anything else in it: no constraint read.
-    if (!out && right.is_object() && right.contains("set") && right["set"].is_array()) return std::nullopt;
-    if (!out) continue;
-    return out;
+    if (auto c = constant_port_match(e, dport)) return *c;
   }
   return std::nullopt;
 }
@@ -1680,18 +1685,12 @@ std::optional<PortRanges> dport_constraint_of(const Json& r, bool legacy) {
 // `ct original proto-dst` against constants: the port the connection's
 // first packet was sent to (the published port, before DNAT).
 std::optional<PortRanges> ct_dport_constraint_of(const Json& r) {
-  for (const auto& e : array_member(r, "expr")) {
-    auto mi = e.find("match");
-    if (mi == e.end() || !mi->is_object()) continue;
-    const Json& m = *mi;
-    std::string op = m.value("op", "");
-    auto left = m.find("left"), right = m.find("right");
-    if ((op != "==" && op != "in") || left == m.end() || right == m.end() || !left->is_object()) continue;
-    auto ct = left->find("ct");
-    if (ct == left->end() || !ct->is_object() || ct->value("key", "") != "proto-dst" || ct->value("dir", "") == "reply")
-      continue;
-    if (auto out = constant_ports(*right)) return out;
-  }
+  auto ct_original_dport = [](const Json& left) {
+    auto ct = left.find("ct");
+    return ct != left.end() && ct->value("key", "") == "proto-dst" && ct->value("dir", "") != "reply";
+  };
+  for (const auto& e : array_member(r, "expr"))
+    if (auto c = constant_port_match(e, ct_original_dport)) return *c;
   return std::nullopt;
 }
 }  // namespace
