@@ -372,7 +372,7 @@ lab__firewalld_prepare() {
   [ -d "$LAB_DIR/firewalld/etc" ] && return 0
   local cache d=$LAB_DIR/firewalld backend=${LAB_FIREWALLD_IPTABLES:-$LAB_BACKEND} t
   cache=$(lab__firewalld_cache) || return 1
-  mkdir -p "$d/etc/alternatives" "$d/etc.work" "$d/run" "$d/run.work"
+  mkdir -p "$d/etc/alternatives" "$d/run"
   cp -a "$cache/etc/firewalld" "$d/etc/firewalld"
   # firewalld's direct rules and Docker's passthrough run iptables.
   for t in iptables ip6tables; do
@@ -404,10 +404,15 @@ lab_in_firewalld_view() {
     nsenter --net="/run/netns/$LAB_HOST" unshare --mount --propagation private sh -c '
     d=$1 c=$2
     shift 2
+    # A work directory of its own for each view: overlayfs empties its
+    # workdir when it mounts, and firewalld mounting while the first
+    # firewall-cmd --state did on the same workdir failed with ENOENT
+    # ("special device dfa-fwd-etc does not exist"), firewalld never started.
+    w=$(mktemp -d "$d/view.XXXXXX") && mkdir "$w/etc" "$w/run" &&
     mount -t overlay dfa-fwd-usr -o "lowerdir=$c/usr:/usr" /usr &&
       { [ ! -e /usr/sbin/modprobe ] || mount --bind /usr/bin/true /usr/sbin/modprobe; } &&
-      mount -t overlay dfa-fwd-etc -o "lowerdir=/etc,upperdir=$d/etc,workdir=$d/etc.work" /etc &&
-      mount -t overlay dfa-fwd-run -o "lowerdir=/run,upperdir=$d/run,workdir=$d/run.work" /run &&
+      mount -t overlay dfa-fwd-etc -o "lowerdir=/etc,upperdir=$d/etc,workdir=$w/etc" /etc &&
+      mount -t overlay dfa-fwd-run -o "lowerdir=/run,upperdir=$d/run,workdir=$w/run" /run &&
       exec "$@"' sh "$LAB_DIR/firewalld" "$(cat "$LAB_DIR/firewalld/cache")" "$@"
 }
 
@@ -432,7 +437,8 @@ lab_firewalld_start() {
     done
     kill "$pid" 2>/dev/null || true  # gone already when it exited (errexit must not end the try)
     echo "lab: firewalld did not start (try $try):" >&2
-    tail -n 30 "$d/firewalld.out" "$d/firewalld.log" "$d/dbus.log" >&2 2>/dev/null
+    # Some of the logs may not exist yet (errexit must not end the try).
+    tail -n 30 "$d/firewalld.out" "$d/firewalld.log" "$d/dbus.log" >&2 2>/dev/null || true
   done
   return 1
 }
