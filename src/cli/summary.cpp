@@ -3,8 +3,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
-#include <cstring>
 #include <set>
+
+#include "findings/manager_terms.hpp"
 
 namespace dfa {
 namespace {
@@ -44,19 +45,20 @@ std::string firewalld_summary(const Snapshot& s) {
     return r.dump();
   };
   std::string table, zones;
-  std::set<std::string> policies;
-  for (const auto& o : nft->at("ruleset")) {
+  std::set<std::string> chains, policies;
+  for (const auto& o : nft->at("ruleset"))
     if (auto c = o.find("chain"); c != o.end() && c->is_object() && c->value("table", "") == "firewalld") {
       table = fmt::format("{} {}", c->value("family", ""), c->value("table", ""));
-      const std::string name = c->value("name", "");
-      if (auto p = name.find("_policy_"); name.rfind("filter_", 0) == 0 && p != std::string::npos) {
-        std::string pol = name.substr(p + 8);
-        for (const char* part : {"_pre", "_log", "_deny", "_allow", "_post"})
-          if (pol.size() > std::strlen(part) && pol.compare(pol.size() - std::strlen(part), std::string::npos, part) == 0)
-            pol.resize(pol.size() - std::strlen(part));
-        policies.insert(pol);
-      }
+      chains.insert(c->value("name", ""));
     }
+  for (const std::string& name : chains)
+    if (auto p = name.find("_policy_"); name.rfind("filter_", 0) == 0 && p != std::string::npos) {
+      const std::string head = name.substr(0, p + 8);
+      policies.insert(
+          firewalld_owner(std::string_view(name).substr(p + 8), [&](const std::string& n) { return chains.count(head + n) > 0; })
+              .owner);
+    }
+  for (const auto& o : nft->at("ruleset")) {
     auto r = o.find("rule");
     if (r == o.end() || !r->is_object() || r->value("table", "") != "firewalld" ||
         r->value("chain", "") != "filter_INPUT_ZONES")

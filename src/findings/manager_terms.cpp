@@ -230,21 +230,27 @@ std::string FirewalldNames::name(const std::string& origin) const {
     owner = owner.substr(7);
     kind = "policy";
   }
-  static const std::map<std::string, std::string> parts = {
+  static const std::map<std::string_view, std::string_view> parts = {
       {"_allow", "a service, port, protocol or rich rule that allows"},
       {"_deny", "a rich rule that rejects or drops"},
       {"_log", "a rich rule that logs"},
       {"_pre", "a rich rule of negative priority"},
       {"_post", "a rich rule of positive priority"}};
-  std::string part = position == c->second.size() ? "its target" : "its ICMP handling or target";
-  for (const auto& [suffix, what] : parts)
-    if (owner.size() > suffix.size() && owner.compare(owner.size() - suffix.size(), suffix.size(), suffix) == 0) {
-      owner.resize(owner.size() - suffix.size());
-      part = what;
-      break;
-    }
-  if (owner.empty()) return "";
-  return fmt::format("firewalld {} {}: {}{}", kind, owner, d->second, part);
+  const std::string head = chain.substr(0, chain.size() - owner.size());
+  auto split = firewalld_owner(owner, [&](const std::string& n) { return t->second.count(head + n) > 0; });
+  if (split.owner.empty()) return "";
+  std::string_view part = position == c->second.size() ? "its target" : "its ICMP handling or target";
+  if (!split.part.empty()) part = parts.at(split.part);
+  return fmt::format("firewalld {} {}: {}{}", kind, split.owner, d->second, part);
+}
+
+FirewalldOwner firewalld_owner(std::string_view name, const std::function<bool(const std::string&)>& has_chain) {
+  static constexpr std::string_view kParts[] = {"_pre", "_log", "_deny", "_allow", "_post"};
+  if (has_chain(std::string(name) + "_allow")) return {std::string(name), ""};
+  for (std::string_view part : kParts)
+    if (name.size() > part.size() && name.ends_with(part))
+      return {std::string(name.substr(0, name.size() - part.size())), part};
+  return {std::string(name), ""};
 }
 
 void name_in_firewalld_terms(const Snapshot& s, std::vector<Finding>& findings) {

@@ -1,8 +1,10 @@
 // Findings in the terms of the firewall manager that wrote the rule, ufw or
 // firewalld (see manager_terms.cpp). Internal to the findings layer.
 #pragma once
+#include <functional>
 #include <string>
 #include <map>
+#include <string_view>
 #include <vector>
 
 #include "findings/check.hpp"
@@ -27,6 +29,20 @@ class UfwNames {
 // Adds the ufw command after each ufw rule a finding's message names, and
 // evidence.ufw: [{rule, ufw}].
 void name_in_ufw_terms(const Snapshot& s, std::vector<Finding>& findings);
+
+// The zone or policy a firewalld chain belongs to, and which of its part
+// chains it is. firewalld makes each zone and policy a chain
+// (filter_IN_public, filter_FWD_policy_lan) and five part chains after it
+// (_pre, _log, _deny, _allow, _post), so "lan_allow" is the allow part of
+// "lan", unless the table also holds "lan_allow_allow": then it is the chain
+// of a zone or policy named lan_allow, whose parts end in the suffix again.
+// `name` is what follows the direction (and "policy_"); `has_chain` answers
+// for that chain name with a suffix added.
+struct FirewalldOwner {
+  std::string owner;
+  std::string_view part;  // "_allow", ..., or "" for the owner's own chain
+};
+FirewalldOwner firewalld_owner(std::string_view name, const std::function<bool(const std::string&)>& has_chain);
 
 // What firewalld made a rule of its nftables table for, from the chain's
 // name (firewalld names each chain by zone or policy and part) and, in its

@@ -440,6 +440,40 @@ TEST_CASE("given firewalld's table, then its rules are named by zone, policy and
   CHECK(n.name("policy drop of nft ip filter FORWARD") == "");
 }
 
+TEST_CASE("given a firewalld policy whose name ends like a part chain, then its own chain is not taken for a part") {
+  // firewalld makes filter_FWD_policy_NAME and NAME_pre/_log/_deny/_allow/_post:
+  // a policy named lan_allow has a chain lan_allow_allow, a policy named lan none.
+  auto has = [](std::set<std::string> names) {
+    return [names](const std::string& n) { return names.count(n) > 0; };
+  };
+  auto lan = dfa::firewalld_owner("lan_allow", has({"lan", "lan_allow", "lan_deny"}));
+  CHECK(lan.owner == "lan");
+  CHECK(lan.part == "_allow");
+  auto own = dfa::firewalld_owner("lan_allow", has({"lan_allow", "lan_allow_allow"}));
+  CHECK(own.owner == "lan_allow");
+  CHECK(own.part == "");
+  auto part = dfa::firewalld_owner("lan_allow_deny", has({"lan_allow", "lan_allow_allow", "lan_allow_deny"}));
+  CHECK(part.owner == "lan_allow");
+  CHECK(part.part == "_deny");
+  CHECK(dfa::firewalld_owner("public", has({"public_allow"})).owner == "public");
+
+  Json doc = fixture_json("scenarios/25-firewalld-public/snapshot.json");
+  Json& rs = doc["nftables"]["ruleset"];
+  for (std::string suffix : {"", "_pre", "_log", "_deny", "_allow", "_post"}) {
+    const std::string chain = "filter_FWD_policy_lan_allow" + suffix;
+    rs.push_back({{"chain", {{"family", "inet"}, {"table", "firewalld"}, {"name", chain}, {"handle", 9000}}}});
+    rs.push_back({{"rule", {{"family", "inet"}, {"table", "firewalld"}, {"chain", chain}, {"handle", 9001},
+                            {"expr", Json::array({Json{{"accept", nullptr}}})}}}});
+  }
+  dfa::Snapshot s{doc};
+  dfa::FirewalldNames n(s);
+  CHECK(n.name("nft inet firewalld filter_FWD_policy_lan_allow #1") == "firewalld policy lan_allow: forwarded, its target");
+  CHECK(n.name("nft inet firewalld filter_FWD_policy_lan_allow_allow #1") ==
+        "firewalld policy lan_allow: forwarded, a service, port, protocol or rich rule that allows");
+  CHECK(n.name("nft inet firewalld filter_FWD_policy_lan_allow_deny #1") ==
+        "firewalld policy lan_allow: forwarded, a rich rule that rejects or drops");
+}
+
 TEST_CASE("given IPv4 DOCKER-USER restrictions and no IPv6 DOCKER-USER, then DFA012 is medium, else low") {
   // Scenario 27: Docker 20.10 with ip6tables makes no ip6 DOCKER-USER; its
   // IPv4 chain holds Docker's bare RETURN only.
