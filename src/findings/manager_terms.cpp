@@ -199,49 +199,80 @@ std::string firewalld_own_rule(const Json& rule, bool last) {
 
 }  // namespace
 
-std::string FirewalldNames::name(const std::string& origin) const {
+std::optional<FirewalldRule> FirewalldNames::rule(const std::string& origin) const {
   // A rule of firewalld's table (no policy of a chain: its base chains accept).
   const auto p = place_of(origin);
-  if (!p || !p->policy.empty()) return "";
+  if (!p || !p->policy.empty()) return std::nullopt;
   const auto t = chains_.find(p->table);
-  if (t == chains_.end()) return "";
+  if (t == chains_.end()) return std::nullopt;
   const std::string& chain = p->chain;
   const auto c = t->second.find(chain);
   const std::uint64_t position = p->position;
-  if (c == t->second.end() || position > c->second.size()) return "";
+  if (c == t->second.end() || position > c->second.size()) return std::nullopt;
+  FirewalldRule r;
+  r.last = position == c->second.size();
   // firewalld's names: TABLE_HOOK for its base chains (filter_INPUT),
   // TABLE_HOOK_ZONES and _POLICIES_pre/_post for the dispatch, TABLE_DIR_ZONE[_PART]
   // and TABLE_DIR_policy_POLICY[_PART] for zones and policies.
   const auto us = chain.find('_');
-  if (us == std::string::npos) return "";
+  if (us == std::string::npos) return std::nullopt;
   std::string rest = chain.substr(us + 1);
   static const std::set<std::string> base = {"PREROUTING", "INPUT", "FORWARD", "OUTPUT", "POSTROUTING"};
-  if (base.count(rest)) return firewalld_own_rule(*c->second[position - 1], position == c->second.size());
-  if (rest.find("_ZONES") != std::string::npos) return "firewalld's choice of zone by interface or source";
-  if (rest.find("_POLICIES_") != std::string::npos) return "firewalld's choice of policy";
-  static const std::map<std::string, std::string> dirs = {
-      {"IN", ""}, {"FWD", "forwarded, "}, {"OUT", "output, "}, {"PRE", "prerouting, "}, {"POST", "postrouting, "}};
+  if (base.count(rest)) {
+    r.kind = FirewalldRule::Kind::own;
+    r.own = firewalld_own_rule(*c->second[position - 1], r.last);
+    return r;
+  }
+  if (rest.find("_ZONES") != std::string::npos) {
+    r.kind = FirewalldRule::Kind::zone_dispatch;
+    return r;
+  }
+  if (rest.find("_POLICIES_") != std::string::npos) {
+    r.kind = FirewalldRule::Kind::policy_dispatch;
+    return r;
+  }
+  static const std::set<std::string_view> dirs = {"IN", "FWD", "OUT", "PRE", "POST"};
   const auto us2 = rest.find('_');
-  if (us2 == std::string::npos) return "";
-  const auto d = dirs.find(rest.substr(0, us2));
-  if (d == dirs.end()) return "";
-  std::string owner = rest.substr(us2 + 1), kind = "zone";
+  if (us2 == std::string::npos) return std::nullopt;
+  const auto d = dirs.find(std::string_view(rest).substr(0, us2));
+  if (d == dirs.end()) return std::nullopt;
+  r.direction = *d;
+  std::string owner = rest.substr(us2 + 1);
+  r.kind = FirewalldRule::Kind::zone;
   if (owner.rfind("policy_", 0) == 0) {
     owner = owner.substr(7);
-    kind = "policy";
+    r.kind = FirewalldRule::Kind::policy;
   }
+  const std::string head = chain.substr(0, chain.size() - owner.size());
+  auto split = firewalld_owner(owner, [&](const std::string& n) { return t->second.count(head + n) > 0; });
+  if (split.owner.empty()) return std::nullopt;
+  r.owner = std::move(split.owner);
+  r.part = split.part;
+  return r;
+}
+
+std::string FirewalldNames::name(const std::string& origin) const {
+  const auto r = rule(origin);
+  if (!r) return "";
+  switch (r->kind) {
+    case FirewalldRule::Kind::own: return r->own;
+    case FirewalldRule::Kind::zone_dispatch: return "firewalld's choice of zone by interface or source";
+    case FirewalldRule::Kind::policy_dispatch: return "firewalld's choice of policy";
+    case FirewalldRule::Kind::zone:
+    case FirewalldRule::Kind::policy: break;
+  }
+  static const std::map<std::string_view, std::string_view> dirs = {
+      {"IN", ""}, {"FWD", "forwarded, "}, {"OUT", "output, "}, {"PRE", "prerouting, "}, {"POST", "postrouting, "}};
   static const std::map<std::string_view, std::string_view> parts = {
       {"_allow", "a service, port, protocol or rich rule that allows"},
       {"_deny", "a rich rule that rejects or drops"},
       {"_log", "a rich rule that logs"},
       {"_pre", "a rich rule of negative priority"},
       {"_post", "a rich rule of positive priority"}};
-  const std::string head = chain.substr(0, chain.size() - owner.size());
-  auto split = firewalld_owner(owner, [&](const std::string& n) { return t->second.count(head + n) > 0; });
-  if (split.owner.empty()) return "";
-  std::string_view part = position == c->second.size() ? "its target" : "its ICMP handling or target";
-  if (!split.part.empty()) part = parts.at(split.part);
-  return fmt::format("firewalld {} {}: {}{}", kind, split.owner, d->second, part);
+  std::string_view part = r->last ? "its target" : "its ICMP handling or target";
+  if (!r->part.empty()) part = parts.at(r->part);
+  return fmt::format("firewalld {} {}: {}{}", r->kind == FirewalldRule::Kind::zone ? "zone" : "policy", r->owner,
+                     dirs.at(r->direction), part);
 }
 
 FirewalldOwner firewalld_owner(std::string_view name, const std::function<bool(const std::string&)>& has_chain) {

@@ -4,6 +4,7 @@
 #include <functional>
 #include <string>
 #include <map>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -49,10 +50,26 @@ FirewalldOwner firewalld_owner(std::string_view name, const std::function<bool(c
 // own base chains, from the rule: "firewalld zone public: a rich rule that
 // rejects or drops", "firewalld accepts every DNATed connection before its
 // zones and policies". Works on the runtime state, whatever is permanent.
+// Where a rule of firewalld's table sits: one of firewalld's own base chains
+// (`own` says what the rule does), the dispatch to zones or policies, or a
+// zone's or policy's chain in a direction (IN, FWD, OUT, PRE, POST), in one of
+// its parts or in its own chain, where the last rule is its target.
+struct FirewalldRule {
+  enum class Kind { own, zone_dispatch, policy_dispatch, zone, policy };
+  Kind kind = Kind::own;
+  std::string own;
+  std::string owner;
+  std::string_view direction;
+  std::string_view part;  // as FirewalldOwner::part
+  bool last = false;      // the last rule of its chain
+  bool zone_target() const { return kind == Kind::zone && part.empty() && last; }
+};
+
 class FirewalldNames {
  public:
   explicit FirewalldNames(const Snapshot& s);
   bool active() const { return !chains_.empty(); }
+  std::optional<FirewalldRule> rule(const std::string& origin) const;
   std::string name(const std::string& origin) const;
 
  private:

@@ -424,6 +424,13 @@ TEST_CASE("given firewalld's table, then its rules are named by zone, policy and
         "firewalld zone public: a service, port, protocol or rich rule that allows");
   CHECK(n.name("nft inet firewalld filter_IN_public #9") == "firewalld zone public: its target");
   CHECK(n.name("nft inet firewalld filter_IN_docker #8") == "firewalld zone docker: its target");
+  // DFA018 asks the place, not the text: the docker zone's target for input.
+  REQUIRE(n.rule("nft inet firewalld filter_IN_docker #8"));
+  CHECK(n.rule("nft inet firewalld filter_IN_docker #8")->zone_target());
+  CHECK(n.rule("nft inet firewalld filter_IN_docker #8")->direction == "IN");
+  CHECK(!n.rule("nft inet firewalld filter_IN_public_allow #1")->zone_target());
+  CHECK(n.rule("nft inet firewalld filter_FORWARD #2 (handle 37)")->kind == dfa::FirewalldRule::Kind::own);
+  CHECK(!n.rule("nft ip filter DOCKER #1"));
   CHECK(n.name("nft inet firewalld filter_FWD_public #8") == "firewalld zone public: forwarded, its target");
   CHECK(n.name("nft inet firewalld filter_IN_policy_allow-host-ipv6_allow #1") ==
         "firewalld policy allow-host-ipv6: a service, port, protocol or rich rule that allows");

@@ -19,8 +19,8 @@ void dfa018(const CheckContext& cx, std::vector<Finding>& out) {
       const Outcome& o = *c.outcome;
       if (c.source_class.source.kind == Source::Kind::remote && o.result != Outcome::Result::dropped) outside_open = true;
       if (c.source_class.source.kind != Source::Kind::container || o.result != Outcome::Result::delivered) continue;
-      const std::string n = names.name(o.decided_by);
-      if (hit.empty() && n.rfind("firewalld zone ", 0) == 0 && n.find(": its target") != std::string::npos) {
+      if (!hit.empty()) continue;
+      if (const auto r = names.rule(o.decided_by); r && r->zone_target() && r->direction == "IN") {
         hit = c.source + " to " + c.destination;
         by = o.decided_by;
       }
