@@ -116,6 +116,24 @@ def normalize(snap, lab_dir):
     if not (host.get("ufw") or {}).get("present", True):
         del host["ufw"]
     host["routes"] = [r for r in host.get("routes", []) if not r["dst"].startswith(("fe80:", "ff00:"))]
+    # Regular chains are listed in the order they were made, and rules
+    # grouped by chain in that order: firewalld makes a policy's chains and
+    # Docker's zone's in whichever order the two get to it. Neither order
+    # changes a packet's path (base chains, which run by hook and priority,
+    # keep their places; rules keep their order within a chain).
+    ruleset = (s.get("nftables") or {}).get("ruleset")
+    if isinstance(ruleset, list):
+        def key(o, kind):
+            x = o[kind]
+            return (x.get("family", ""), x.get("table", ""), x.get("name" if kind == "chain" else "chain", ""))
+        def regular(o):
+            return "chain" in o and "hook" not in o["chain"]
+        slots = [i for i, o in enumerate(ruleset) if regular(o)]
+        for i, o in zip(slots, sorted((ruleset[i] for i in slots), key=lambda o: key(o, "chain"))):
+            ruleset[i] = o
+        slots = [i for i, o in enumerate(ruleset) if "rule" in o]
+        for i, o in zip(slots, sorted((ruleset[i] for i in slots), key=lambda o: key(o, "rule"))):
+            ruleset[i] = o
     for i in host.get("interfaces", []):
         i["addresses"] = [a for a in i["addresses"] if not a["address"].startswith("fe80:")]
     text = json.dumps(s, sort_keys=True, indent=1)
