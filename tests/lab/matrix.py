@@ -117,7 +117,7 @@ def normalize(snap, lab_dir):
         del host["ufw"]
     host["routes"] = [r for r in host.get("routes", []) if not r["dst"].startswith(("fe80:", "ff00:"))]
     # Regular chains are listed in the order they were made, and rules
-    # grouped by chain in that order: firewalld makes a policy's chains and
+    # grouped by chain in that order. firewalld makes a policy's chains and
     # Docker's zone's in whichever order the two get to it. Neither order
     # changes a packet's path (base chains, which run by hook and priority,
     # keep their places; rules keep their order within a chain).
@@ -126,12 +126,16 @@ def normalize(snap, lab_dir):
         def key(o, kind):
             x = o[kind]
             return (x.get("family", ""), x.get("table", ""), x.get("name" if kind == "chain" else "chain", ""))
+        # Only firewalld's table: elsewhere chain names hold bridge ids that
+        # differ between runs, and the order there is Docker's own.
+        def firewalld(o, kind):
+            return kind in o and isinstance(o[kind], dict) and o[kind].get("table") == "firewalld"
         def regular(o):
-            return "chain" in o and "hook" not in o["chain"]
+            return firewalld(o, "chain") and "hook" not in o["chain"]
         slots = [i for i, o in enumerate(ruleset) if regular(o)]
         for i, o in zip(slots, sorted((ruleset[i] for i in slots), key=lambda o: key(o, "chain"))):
             ruleset[i] = o
-        slots = [i for i, o in enumerate(ruleset) if "rule" in o]
+        slots = [i for i, o in enumerate(ruleset) if firewalld(o, "rule")]
         for i, o in zip(slots, sorted((ruleset[i] for i in slots), key=lambda o: key(o, "rule"))):
             ruleset[i] = o
     for i in host.get("interfaces", []):
