@@ -199,6 +199,12 @@ std::string firewalld_own_rule(const Json& rule, bool last) {
 
 }  // namespace
 
+namespace {
+// firewalld's chain directions, and how a name says each.
+const std::map<std::string_view, std::string_view> kFirewalldDirections = {
+    {"IN", ""}, {"FWD", "forwarded, "}, {"OUT", "output, "}, {"PRE", "prerouting, "}, {"POST", "postrouting, "}};
+}  // namespace
+
 std::optional<FirewalldRule> FirewalldNames::rule(const std::string& origin) const {
   // A rule of firewalld's table (no policy of a chain: its base chains accept).
   const auto p = place_of(origin);
@@ -231,12 +237,11 @@ std::optional<FirewalldRule> FirewalldNames::rule(const std::string& origin) con
     r.kind = FirewalldRule::Kind::policy_dispatch;
     return r;
   }
-  static const std::set<std::string_view> dirs = {"IN", "FWD", "OUT", "PRE", "POST"};
   const auto us2 = rest.find('_');
   if (us2 == std::string::npos) return std::nullopt;
-  const auto d = dirs.find(std::string_view(rest).substr(0, us2));
-  if (d == dirs.end()) return std::nullopt;
-  r.direction = *d;
+  const auto d = kFirewalldDirections.find(std::string_view(rest).substr(0, us2));
+  if (d == kFirewalldDirections.end()) return std::nullopt;
+  r.direction = d->first;
   std::string owner = rest.substr(us2 + 1);
   r.kind = FirewalldRule::Kind::zone;
   if (owner.rfind("policy_", 0) == 0) {
@@ -261,8 +266,6 @@ std::string FirewalldNames::name(const std::string& origin) const {
     case FirewalldRule::Kind::zone:
     case FirewalldRule::Kind::policy: break;
   }
-  static const std::map<std::string_view, std::string_view> dirs = {
-      {"IN", ""}, {"FWD", "forwarded, "}, {"OUT", "output, "}, {"PRE", "prerouting, "}, {"POST", "postrouting, "}};
   static const std::map<std::string_view, std::string_view> parts = {
       {"_allow", "a service, port, protocol or rich rule that allows"},
       {"_deny", "a rich rule that rejects or drops"},
@@ -272,7 +275,7 @@ std::string FirewalldNames::name(const std::string& origin) const {
   std::string_view part = r->last ? "its target" : "its ICMP handling or target";
   if (!r->part.empty()) part = parts.at(r->part);
   return fmt::format("firewalld {} {}: {}{}", r->kind == FirewalldRule::Kind::zone ? "zone" : "policy", r->owner,
-                     dirs.at(r->direction), part);
+                     kFirewalldDirections.at(r->direction), part);
 }
 
 FirewalldOwner firewalld_owner(std::string_view name, const std::function<bool(const std::string&)>& has_chain) {

@@ -45,11 +45,6 @@ struct FirewalldOwner {
 };
 FirewalldOwner firewalld_owner(std::string_view name, const std::function<bool(const std::string&)>& has_chain);
 
-// What firewalld made a rule of its nftables table for, from the chain's
-// name (firewalld names each chain by zone or policy and part) and, in its
-// own base chains, from the rule: "firewalld zone public: a rich rule that
-// rejects or drops", "firewalld accepts every DNATed connection before its
-// zones and policies". Works on the runtime state, whatever is permanent.
 // Where a rule of firewalld's table sits: one of firewalld's own base chains
 // (`own` says what the rule does), the dispatch to zones or policies, or a
 // zone's or policy's chain in a direction (IN, FWD, OUT, PRE, POST), in one of
@@ -65,6 +60,11 @@ struct FirewalldRule {
   bool zone_target() const { return kind == Kind::zone && part.empty() && last; }
 };
 
+// What firewalld made a rule of its nftables table for, from the chain's
+// name (firewalld names each chain by zone or policy and part) and, in its
+// own base chains, from the rule: "firewalld zone public: a rich rule that
+// rejects or drops", "firewalld accepts every DNATed connection before its
+// zones and policies". Works on the runtime state, whatever is permanent.
 class FirewalldNames {
  public:
   explicit FirewalldNames(const Snapshot& s);
