@@ -1144,10 +1144,6 @@ std::vector<CellGroup> group_cells(const ExposureEntry& en) {
 
 namespace {
 
-std::string quoted(const std::string& s) {
-  return Json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 // An entry's audience summary (analyze/audience.hpp): what text and HTML
 // show first, with the same counts.
 Json summary_json(const ExposureEntry& en) {
@@ -1187,6 +1183,33 @@ class SourceSets {
 
 }  // namespace
 
+namespace {
+
+// The cells of an entry as its JSON has them (schema 3): one per outcome
+// and set of sources, naming every destination that gets it, in the order
+// first met. Set numbers are taken in group_cells' order.
+struct JsonCell {
+  std::vector<std::size_t> destinations;
+  const Outcome* outcome;
+  std::uint32_t source_set;
+};
+std::vector<JsonCell> json_cells(const ExposureEntry& en, SourceSets& sets) {
+  std::vector<JsonCell> cells;
+  std::unordered_map<std::string, std::size_t> index;
+  for (const CellGroup& g : group_cells(en)) {
+    const Outcome& o = *g.outcome;
+    std::uint32_t set = sets.of(en, g);
+    std::string key = fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", to_string(o.result), o.target, o.decided_by,
+                                  fmt::join(o.uncertain, "\x1f"), set);
+    auto [it, fresh] = index.emplace(std::move(key), cells.size());
+    if (fresh) cells.push_back({{}, &o, set});
+    cells[it->second].destinations.push_back(g.destination);
+  }
+  return cells;
+}
+
+}  // namespace
+
 Json to_json(const Exposure& x) {
   Json j;
   j["schema_version"] = kExposureSchemaVersion;
@@ -1197,10 +1220,13 @@ Json to_json(const Exposure& x) {
   Json entries = Json::array();
   for (const auto& en : x.entries) {
     Json cells = Json::array();
-    for (const auto& g : group_cells(en))
-      cells.push_back({{"destination", en.destinations[g.destination]}, {"outcome", to_string(g.outcome->result)},
-                       {"target", g.outcome->target}, {"decided_by", g.outcome->decided_by},
-                       {"uncertain", g.outcome->uncertain}, {"source_set", sets.of(en, g)}});
+    for (const auto& c : json_cells(en, sets)) {
+      Json dsts = Json::array();
+      for (std::size_t d : c.destinations) dsts.push_back(en.destinations[d]);
+      cells.push_back({{"destinations", std::move(dsts)}, {"outcome", to_string(c.outcome->result)},
+                       {"target", c.outcome->target}, {"decided_by", c.outcome->decided_by},
+                       {"uncertain", c.outcome->uncertain}, {"source_set", c.source_set}});
+    }
     entries.push_back({{"kind", to_string(en.kind)},
                        {"what", en.what},
                        {"family", en.family},
@@ -1214,10 +1240,10 @@ Json to_json(const Exposure& x) {
   return j;
 }
 
-void write_json(const Exposure& x, const std::function<void(std::string_view)>& out, std::string_view head) {
+void write_json(const Exposure& x, const std::function<void(std::string_view)>& out, bool pretty, const Json& head,
+                int depth) {
   // The same text as dump_json(to_json(x)), written as it is made: the
-  // document of a large host is millions of source labels (each label is
-  // escaped once).
+  // document of a large host is millions of source labels.
   std::string b;
   auto flush = [&](bool force) {
     if (force || b.size() > (1u << 20)) {
@@ -1225,80 +1251,79 @@ void write_json(const Exposure& x, const std::function<void(std::string_view)>& 
       b.clear();
     }
   };
-  auto strings = [&](const std::vector<std::string>& v, const char* indent) {
-    if (v.empty()) {
-      b += "[]";
-      return;
-    }
-    b += "[\n";
-    for (std::size_t i = 0; i < v.size(); ++i) fmt::format_to(std::back_inserter(b), "{}  {}{}\n", indent, quoted(v[i]), i + 1 < v.size() ? "," : "");
-    fmt::format_to(std::back_inserter(b), "{}]", indent);
+  JsonWriter w(b, pretty, depth);
+  auto strings = [&](const std::vector<std::string>& v) {
+    w.begin_array();
+    for (const auto& e : v) w.string(e);
+    w.end_array();
   };
-  fmt::format_to(std::back_inserter(b), "{{\n  \"schema_version\": {},\n", kExposureSchemaVersion);
-  b += head;
-  b += "  \"source_classes\": ";
-  if (x.classes.empty()) b += "[]";
-  else {
-    b += "[\n";
-    for (std::size_t i = 0; i < x.classes.size(); ++i)
-      fmt::format_to(std::back_inserter(b), "    {{\n      \"label\": {},\n      \"representative\": {}\n    }}{}\n",
-                     quoted(x.classes[i].label), quoted(x.classes[i].representative), i + 1 < x.classes.size() ? "," : "");
-    b += "  ]";
+  w.begin_object();
+  w.key("schema_version");
+  w.number(kExposureSchemaVersion);
+  for (const auto& [k, v] : head.items()) {
+    w.key(k);
+    w.value(v);
   }
-  b += ",\n  \"entries\": ";
+  w.key("source_classes");
+  w.begin_array();
+  for (const auto& c : x.classes) {
+    w.begin_object();
+    w.key("label");
+    w.string(c.label);
+    w.key("representative");
+    w.string(c.representative);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("entries");
   SourceSets sets(x);
-  if (x.entries.empty()) b += "[]";
-  else {
-    b += "[\n";
-    for (std::size_t ei = 0; ei < x.entries.size(); ++ei) {
-      const ExposureEntry& en = x.entries[ei];
-      std::string summary = summary_json(en).dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
-      for (std::size_t at = 0; (at = summary.find('\n', at)) != std::string::npos; at += 7) summary.replace(at, 1, "\n      ");
-      fmt::format_to(std::back_inserter(b),
-                     "    {{\n      \"kind\": {},\n      \"what\": {},\n      \"family\": {},\n      \"summary\": {},\n"
-                     "      \"cells\": ",
-                     quoted(std::string(to_string(en.kind))), quoted(en.what), en.family, summary);
-      auto groups = group_cells(en);
-      if (groups.empty()) b += "[]";
-      else {
-        b += "[\n";
-        for (std::size_t gi = 0; gi < groups.size(); ++gi) {
-          const CellGroup& g = groups[gi];
-          fmt::format_to(std::back_inserter(b),
-                         "        {{\n          \"destination\": {},\n          \"outcome\": {},\n          \"target\": {},\n"
-                         "          \"decided_by\": {},\n          \"uncertain\": ",
-                         quoted(en.destinations[g.destination]), quoted(to_string(g.outcome->result)),
-                         quoted(g.outcome->target), quoted(g.outcome->decided_by));
-          strings(g.outcome->uncertain, "          ");
-          fmt::format_to(std::back_inserter(b), ",\n          \"source_set\": {}\n        }}{}\n", sets.of(en, g),
-                         gi + 1 < groups.size() ? "," : "");
-        }
-        b += "      ]";
-      }
-      fmt::format_to(std::back_inserter(b), "\n    }}{}\n", ei + 1 < x.entries.size() ? "," : "");
-      flush(false);
+  w.begin_array();
+  for (const auto& en : x.entries) {
+    w.begin_object();
+    w.key("kind");
+    w.string(to_string(en.kind));
+    w.key("what");
+    w.string(en.what);
+    w.key("family");
+    w.number(en.family);
+    w.key("summary");
+    w.value(summary_json(en));
+    w.key("cells");
+    w.begin_array();
+    for (const auto& c : json_cells(en, sets)) {
+      w.begin_object();
+      w.key("destinations");
+      w.begin_array();
+      for (std::size_t d : c.destinations) w.string(en.destinations[d]);
+      w.end_array();
+      w.key("outcome");
+      w.string(to_string(c.outcome->result));
+      w.key("target");
+      w.string(c.outcome->target);
+      w.key("decided_by");
+      w.string(c.outcome->decided_by);
+      w.key("uncertain");
+      strings(c.outcome->uncertain);
+      w.key("source_set");
+      w.number(c.source_set);
+      w.end_object();
     }
-    b += "  ]";
+    w.end_array();
+    w.end_object();
+    flush(false);
   }
-  // Each set as nlohmann's dump(2) writes an array of numbers.
-  b += ",\n  \"source_sets\": ";
-  if (sets.sets().empty()) b += "[]";
-  else {
-    b += "[\n";
-    for (std::size_t i = 0; i < sets.sets().size(); ++i) {
-      const auto& v = *sets.sets()[i];
-      if (v.empty()) b += "    []";
-      else {
-        b += "    [\n";
-        for (std::size_t k = 0; k < v.size(); ++k) fmt::format_to(std::back_inserter(b), "      {}{}\n", v[k], k + 1 < v.size() ? "," : "");
-        b += "    ]";
-      }
-      b += i + 1 < sets.sets().size() ? ",\n" : "\n";
-      flush(false);
-    }
-    b += "  ]";
+  w.end_array();
+  w.key("source_sets");
+  w.begin_array();
+  for (const auto* v : sets.sets()) {
+    w.begin_array();
+    for (std::uint32_t ci : *v) w.number(ci);
+    w.end_array();
+    flush(false);
   }
-  b += "\n}\n";
+  w.end_array();
+  w.end_object();
+  if (depth == 0) b += '\n';
   flush(true);
 }
 

@@ -259,17 +259,21 @@ struct Exposure {
 SourcePartition source_classes(const Engine& e, int family);
 // threads: 0 is analysis_threads() (analyze/parallel.hpp); the result is the same for any number.
 Exposure compute_exposure(const Engine& e, unsigned threads = 0);
-// JSON schema 2: every source class once (source_classes), every distinct
-// set of classes once (source_sets: indexes into source_classes), and each
-// cell group naming its set (source_set), so the document grows with entries
-// and distinct behaviours, not with classes times cells.
-inline constexpr int kExposureSchemaVersion = 2;
+// JSON schema 3: every source class once (source_classes), every distinct
+// set of classes once (source_sets: indexes into source_classes), and one
+// cell per outcome and set of sources, naming the set (source_set) and every
+// destination that gets it, so the document grows with entries and distinct
+// behaviours, not with classes times cells. (Schema 2 had a cell per
+// destination.)
+inline constexpr int kExposureSchemaVersion = 3;
 Json to_json(const Exposure& x);
-// The text of dump_json(to_json(x)), handed to out piece by piece as it is
-// made (no document in memory: a large host's is millions of labels).
-// `head`: members placed after schema_version, each as `  "name": value,\n`
-// (the exposure command's tool and host).
-void write_json(const Exposure& x, const std::function<void(std::string_view)>& out, std::string_view head = {});
+// The text of dump_json(to_json(x), pretty ? 2 : -1), handed to out piece by
+// piece as it is made (no document in memory: a large host's is millions of
+// labels). head: members placed after schema_version (the exposure
+// command's tool and host). depth: the document's depth in an enclosing one
+// (scan's), which also leaves off the final line break.
+void write_json(const Exposure& x, const std::function<void(std::string_view)>& out, bool pretty,
+                const Json& head = Json::object(), int depth = 0);
 std::string render_text(const Exposure& x);
 // One line per published port or socket: where it is open and to how many
 // source classes (the table at the end of a scan report).

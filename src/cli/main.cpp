@@ -205,6 +205,13 @@ std::function<int()> setup_summary(CLI::App* cmd) {
   };
 }
 
+// JSON reports are one compact line, as `nft -j` and `ip -j` write theirs
+// (a large host's scan is a third smaller); --pretty indents them.
+void add_pretty_flag(CLI::App* cmd, bool& pretty) {
+  cmd->add_flag("--pretty", pretty, "Indent JSON and SARIF for reading (default: one compact line)");
+}
+int indent_of(bool pretty) { return pretty ? 2 : -1; }
+
 std::function<int()> setup_explain(CLI::App* cmd) {
   auto o = std::make_shared<LiveOptions>();
   auto from = std::make_shared<std::string>();
@@ -217,8 +224,10 @@ std::function<int()> setup_explain(CLI::App* cmd) {
   cmd->add_option("--format", *format, "text, json, dot (Graphviz) or mermaid: a picture of the path, hooks as clusters")
       ->check(CLI::IsMember({"text", "json", "dot", "mermaid"}))
       ->capture_default_str();
+  auto pretty = std::make_shared<bool>(false);
+  add_pretty_flag(cmd, *pretty);
   add_live_options(cmd, *o, true);
-  return [o, from, to, iif, format]() {
+  return [o, from, to, iif, format, pretty]() {
     auto src = parse_source(*from, *iif);
     if (!src) {
       warn(src.error().message);
@@ -252,7 +261,7 @@ std::function<int()> setup_explain(CLI::App* cmd) {
         j["from"] = *from;
         j["to"] = *to;
         j.update(to_json(out));
-        std::fputs(dump_json(j).c_str(), stdout);
+        std::fputs(dump_json(j, indent_of(*pretty)).c_str(), stdout);
       } else if (*format == "dot" || *format == "mermaid") {
         std::fputs(render_graph(out, *from, *to, *format == "dot" ? GraphFormat::dot : GraphFormat::mermaid).c_str(),
                    stdout);
@@ -267,9 +276,11 @@ std::function<int()> setup_explain(CLI::App* cmd) {
 std::function<int()> setup_exposure(CLI::App* cmd) {
   auto o = std::make_shared<LiveOptions>();
   auto format = std::make_shared<std::string>("text");
+  auto pretty = std::make_shared<bool>(false);
   cmd->add_option("--format", *format, "text or json")->check(CLI::IsMember({"text", "json"}))->capture_default_str();
+  add_pretty_flag(cmd, *pretty);
   add_live_options(cmd, *o, true);
-  return [o, format]() {
+  return [o, format, pretty]() {
     return with_snapshot(*o, [&](const Snapshot& s) {
       // Both kept to the end of the process (see with_snapshot).
       static Engine* engine = nullptr;
@@ -281,8 +292,8 @@ std::function<int()> setup_exposure(CLI::App* cmd) {
       timing("exposure");
       if (*format == "json")
         write_json(
-            x, [](std::string_view b) { std::fwrite(b.data(), 1, b.size(), stdout); },
-            fmt::format("  \"tool\": {},\n  \"host\": {},\n", tool_json().dump(), host_json(s).dump()));
+            x, [](std::string_view b) { std::fwrite(b.data(), 1, b.size(), stdout); }, *pretty,
+            {{"tool", tool_json()}, {"host", host_json(s)}});
       else
         std::fputs(render_text(x).c_str(), stdout);
       int code = stdout_written();
@@ -301,6 +312,7 @@ struct ReportOptions {
   std::string prometheus;
   std::string artifact;    // also write the host artifact here; SARIF points at its lines
   std::string sarif_root;  // SARIF URIs relative to this directory
+  bool pretty = false;     // indented json and sarif (default: one compact line)
 };
 
 void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_default) {
@@ -328,13 +340,14 @@ void add_report_options(CLI::App* cmd, ReportOptions& r, const char* fail_on_def
                   "Write SARIF file locations relative to this directory, the repository's root (default: the "
                   "--artifact path as given, other files as absolute URIs)")
       ->type_name("DIR");
+  add_pretty_flag(cmd, r.pretty);
 }
 
 // Applies --suppressions, writes the report and the metrics, and returns the
 // exit code. `text` renders the text format (drift prints nothing when
 // nothing changed). `host` (null when unknown) goes on every jsonl line.
 int finish_report(const ReportOptions& o, const std::string& command, std::vector<Finding>& findings,
-                  const Exposure& exposure, const std::function<std::string()>& json,
+                  const Exposure& exposure, const std::function<std::string(bool pretty)>& json,
                   const std::function<std::string(bool colour)>& text, const Snapshot& snapshot,
                   const Json& host = Json(), const std::string& title = "") {
   if (!o.suppressions.empty()) {
@@ -356,7 +369,7 @@ int finish_report(const ReportOptions& o, const std::string& command, std::vecto
     }
   }
   std::string body;
-  if (o.format == "json") body = json();
+  if (o.format == "json") body = json(o.pretty);
   else if (o.format == "jsonl") {
     // One finding a line, each whole: what the command was and on which host
     // (not the whole JSON report, whose exposure can run to hundreds of MB).
@@ -391,7 +404,7 @@ int finish_report(const ReportOptions& o, const std::string& command, std::vecto
       if (artifact)
         if (auto a = resolved(o.artifact)) places.artifact_path = *a;
     }
-    body = dump_json(to_sarif(findings, places));
+    body = dump_json(to_sarif(findings, places), indent_of(o.pretty));
   }
   else if (o.format == "html") {
     HtmlReport h;
@@ -436,7 +449,7 @@ std::function<int()> setup_scan(CLI::App* cmd) {
       ScanResult res = run_scan(engine);
       timing("scan");
       int code = finish_report(
-          *r, "scan", res.findings, res.exposure, [&] { return dump_scan_json(res); },
+          *r, "scan", res.findings, res.exposure, [&](bool pretty) { return dump_scan_json(res, pretty); },
           [&](bool colour) { return render_text(res, colour); }, s, host_json(res));
       timing("output");
       return code;
@@ -495,16 +508,14 @@ std::function<int()> setup_drift(CLI::App* cmd) {
       timing("compare");
       auto json = [&] {
         Json j;
-        j["schema_version"] = 1;
+        j["schema_version"] = 2;  // 2: paths as indexes into steps
         j["kind"] = "drift";
         j["tool"] = tool_json();
         j["host"] = host_json(s);
         j["baseline"] = {{"path", *baseline}, {"snapshot_collected_at", (*base).value("snapshot_collected_at", "")}};
         j["snapshot_collected_at"] = s.doc.value("collected_at", "");
         j["summary"] = severity_summary(changes, "changes");
-        Json cs = Json::array();
-        for (const auto& f : changes) cs.push_back(finding_json(f));
-        j["changes"] = std::move(cs);
+        add_findings_json(j, "changes", changes);
         return j;
       };
       std::string title =
@@ -514,7 +525,7 @@ std::function<int()> setup_drift(CLI::App* cmd) {
         if (!any) return std::string();  // quiet when nothing changed: cron mails only on change
         return render_findings_text(title, changes, colour, "change");
       };
-      int code = finish_report(*r, "drift", changes, now.exposure, [&] { return dump_json(json()); }, text, s, Json(), title);
+      int code = finish_report(*r, "drift", changes, now.exposure, [&](bool pretty) { return dump_json(json(), indent_of(pretty)); }, text, s, Json(), title);
       timing("output");
       return code;
     });

@@ -145,11 +145,26 @@ Json severity_summary(const std::vector<Finding>& fs, const std::string& noun) {
           {"medium", counts["medium"]}, {"low", counts["low"]}, {"info", counts["info"]}, {"suppressed", suppressed}};
 }
 
-Json finding_json(const Finding& f) {
+namespace {
+Json step_json(const Step& st) {
+  return {{"hook", st.hook}, {"where", st.where}, {"rule", st.rule}, {"origin", st.origin}, {"verdict", st.verdict}};
+}
+}  // namespace
+
+std::uint32_t StepTable::index(const Step& st) {
+  auto [it, fresh] = index_.try_emplace(fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", st.hook, st.where, st.rule, st.origin, st.verdict),
+                                        static_cast<std::uint32_t>(steps_.size()));
+  if (fresh) steps_.push_back(step_json(st));
+  return it->second;
+}
+
+Json finding_json(const Finding& f, StepTable* steps) {
   const RuleDef* rule = find_rule(f.rule_id);
   Json flow = Json::array();
-  for (const auto& st : f.flow)
-    flow.push_back({{"hook", st.hook}, {"where", st.where}, {"rule", st.rule}, {"origin", st.origin}, {"verdict", st.verdict}});
+  for (const auto& st : f.flow) {
+    if (steps) flow.push_back(steps->index(st));
+    else flow.push_back(step_json(st));
+  }
   Json j = {{"rule_id", f.rule_id},
             {"severity", to_string(severity_of(f))},
             {"title", rule->title},
@@ -165,6 +180,14 @@ Json finding_json(const Finding& f) {
   return j;
 }
 
+void add_findings_json(Json& j, const char* key, const std::vector<Finding>& fs) {
+  StepTable steps;
+  Json all = Json::array();
+  for (const auto& f : fs) all.push_back(finding_json(f, &steps));
+  j[key] = std::move(all);
+  j["steps"] = steps.take();
+}
+
 Json host_json(const ScanResult& r) { return {{"hostname", r.hostname}, {"collected_at", r.collected_at}}; }
 Json host_json(const Snapshot& s) {
   return {{"hostname", s.host ? s.host->hostname : std::string()}, {"collected_at", string_member(s.doc, "collected_at")}};
@@ -175,13 +198,11 @@ namespace {
 // Every member of scan's JSON but the exposure.
 Json scan_head(const ScanResult& r) {
   Json j;
-  j["schema_version"] = 2;  // 2: the exposure's schema 2 (source_sets)
+  j["schema_version"] = 3;  // 3: the exposure's schema 3 (a cell names its destinations)
   j["tool"] = tool_json();
   j["host"] = host_json(r);
   j["summary"] = severity_summary(r.findings);
-  Json fs = Json::array();
-  for (const auto& f : r.findings) fs.push_back(finding_json(f));
-  j["findings"] = std::move(fs);
+  add_findings_json(j, "findings", r.findings);
   return j;
 }
 }  // namespace
@@ -192,31 +213,31 @@ Json to_json(const ScanResult& r) {
   return j;
 }
 
-std::string dump_scan_json(const ScanResult& r) {
+std::string dump_scan_json(const ScanResult& r, bool pretty) {
   // The members before the exposure are small: nlohmann writes them. The
   // exposure (millions of source labels on a large host) is streamed as
-  // write_json makes it, each line indented one level more as it comes.
-  // The two halves read the result only, so with more than one analysis
-  // thread the exposure is written beside the findings.
-  auto exposure = [&r] {
+  // write_json makes it, one level deeper. The two halves read the result
+  // only, so with more than one analysis thread the exposure is written
+  // beside the findings.
+  auto exposure = [&r, pretty] {
     std::string x;
-    write_json(r.exposure, [&](std::string_view b) {
-      for (std::size_t nl; (nl = b.find('\n')) != std::string_view::npos; b.remove_prefix(nl + 1)) {
-        x.append(b.substr(0, nl + 1));
-        x += "  ";
-      }
-      x.append(b);
-    });
-    x.resize(x.size() - 3);  // write_json's closing "\n", indented
+    write_json(r.exposure, [&](std::string_view b) { x.append(b); }, pretty, Json::object(), 1);
     return x;
   };
   std::future<std::string> beside;
   if (analysis_threads() > 1) beside = std::async(std::launch::async, exposure);
-  std::string s = dump_json(scan_head(r));
-  s.resize(s.size() - 3);  // "\n}\n"
-  s += ",\n  \"exposure\": ";
-  s += beside.valid() ? beside.get() : exposure();
-  s += "\n}\n";
+  std::string s;
+  JsonWriter w(s, pretty);
+  w.begin_object();
+  const Json head = scan_head(r);
+  for (const auto& [k, v] : head.items()) {
+    w.key(k);
+    w.value(v);
+  }
+  w.key("exposure");
+  w.raw(beside.valid() ? beside.get() : exposure());
+  w.end_object();
+  s += '\n';
   return s;
 }
 

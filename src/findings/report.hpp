@@ -2,6 +2,7 @@
 // All output is deterministic: the same snapshot gives the same bytes.
 #pragma once
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "findings/findings.hpp"
@@ -27,9 +28,9 @@ struct ScanResult {
 
 std::string render_text(const ScanResult& r, bool colour);
 Json to_json(const ScanResult& r);
-// The text of dump_json(to_json(r)), made without building the exposure's
-// tree (scan --format json on a large host).
-std::string dump_scan_json(const ScanResult& r);
+// The text of dump_json(to_json(r), pretty ? 2 : -1), made without building
+// the exposure's tree (scan --format json on a large host).
+std::string dump_scan_json(const ScanResult& r, bool pretty);
 // Which host and when its snapshot was read: scan JSON's and jsonl's "host".
 Json host_json(const ScanResult& r);
 Json host_json(const Snapshot& s);  // the same from the snapshot
@@ -46,7 +47,22 @@ std::string render_findings_text(const std::string& what, const std::vector<Find
                                  const std::string& noun = "finding");
 // Counts by severity, suppressed ones apart; `noun` names the total.
 Json severity_summary(const std::vector<Finding>& fs, const std::string& noun = "findings");
-Json finding_json(const Finding& f);
+// Each distinct step of the findings' packet paths once: scan's and drift's
+// JSON write a finding's path as indexes into it (a thousand findings of one
+// rule share most of their steps).
+class StepTable {
+ public:
+  std::uint32_t index(const Step& st);
+  Json take() { return std::move(steps_); }
+
+ private:
+  std::unordered_map<std::string, std::uint32_t> index_;
+  Json steps_ = Json::array();
+};
+// A finding as JSON; its path as steps, or as indexes into `steps` when given.
+Json finding_json(const Finding& f, StepTable* steps = nullptr);
+// j[key]: the findings, their paths indexes into j["steps"], which it adds.
+void add_findings_json(Json& j, const char* key, const std::vector<Finding>& fs);
 Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places = {});
 // 64-bit FNV-1a as 16 hex digits: the same across runs, builds and hosts.
 std::string stable_hash(std::string_view s);

@@ -272,6 +272,79 @@ std::string dump_json(const Json& j, int indent) {
   return j.dump(indent, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
+void JsonWriter::next() {
+  if (after_key_) {
+    after_key_ = false;
+    return;
+  }
+  if (empty_.empty()) return;
+  if (!empty_.back()) b_ += ',';
+  empty_.back() = false;
+  if (pretty_) {
+    b_ += '\n';
+    b_.append(std::size_t(2 * depth_), ' ');
+  }
+}
+
+void JsonWriter::open(char c) {
+  next();
+  b_ += c;
+  empty_.push_back(true);
+  ++depth_;
+}
+
+void JsonWriter::close(char c) {
+  --depth_;
+  if (pretty_ && !empty_.back()) {
+    b_ += '\n';
+    b_.append(std::size_t(2 * depth_), ' ');
+  }
+  empty_.pop_back();
+  b_ += c;
+}
+
+void JsonWriter::key(std::string_view name) {
+  next();
+  quote(name);
+  b_ += pretty_ ? ": " : ":";
+  after_key_ = true;
+}
+
+void JsonWriter::string(std::string_view s) {
+  next();
+  quote(s);
+}
+
+void JsonWriter::quote(std::string_view s) {
+  b_ += Json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+void JsonWriter::number(long long n) {
+  next();
+  fmt::format_to(std::back_inserter(b_), "{}", n);
+}
+
+void JsonWriter::raw(std::string_view text) {
+  next();
+  b_ += text;
+}
+
+void JsonWriter::value(const Json& j) {
+  next();
+  std::string t = j.dump(pretty_ ? 2 : -1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (!pretty_ || depth_ == 0) {
+    b_ += t;
+    return;
+  }
+  const std::string indent(std::size_t(2 * depth_), ' ');
+  std::size_t from = 0;
+  for (std::size_t nl; (nl = t.find('\n', from)) != std::string::npos; from = nl + 1) {
+    b_.append(t, from, nl + 1 - from);
+    b_ += indent;
+  }
+  b_.append(t, from);
+}
+
 namespace {
 // A FILE* as an nlohmann output adapter.
 class FileOutput : public nlohmann::detail::output_adapter_protocol<char> {

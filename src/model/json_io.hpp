@@ -12,6 +12,7 @@ namespace dfa {
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "model/result.hpp"
 
@@ -57,6 +58,40 @@ std::string string_member(const Json& j, const char* key, const std::string& fal
 // Deterministic dump: two-space indent, invalid UTF-8 replaced, trailing newline.
 // indent < 0: compact, one line.
 std::string dump_json(const Json& j, int indent = 2);
+// Appends JSON text to a string as dump_json writes it (pretty: two-space
+// indent; compact: one line), member by member: for documents too large to
+// build as a tree (a large host's exposure is millions of source labels).
+// depth: where the text goes in an enclosing document (its indent in pretty
+// text). Each call must fit the JSON grammar (key() before an object's
+// values); nothing checks it.
+class JsonWriter {
+ public:
+  JsonWriter(std::string& out, bool pretty, int depth = 0) : b_(out), pretty_(pretty), depth_(depth) {}
+  void begin_object() { open('{'); }
+  void end_object() { close('}'); }
+  void begin_array() { open('['); }
+  void end_array() { close(']'); }
+  // The name of the object member whose value comes next.
+  void key(std::string_view name);
+  void string(std::string_view s);
+  void number(long long n);
+  // A tree written whole, at this depth.
+  void value(const Json& j);
+  // A value already written as JSON text for this place (its depth, style).
+  void raw(std::string_view text);
+  bool pretty() const { return pretty_; }
+
+ private:
+  void next();  // before a value: the comma and line break an array's element needs
+  void quote(std::string_view s);
+  void open(char c);
+  void close(char c);
+  std::string& b_;
+  bool pretty_;
+  int depth_;
+  std::vector<bool> empty_;  // per open container: nothing in it yet
+  bool after_key_ = false;
+};
 // Dumps j straight into a file (like write_text_file), without building the
 // whole text in memory first. "-" is standard output.
 Result<bool> write_json_file(const std::string& path, const Json& j, int indent);

@@ -182,6 +182,8 @@ whole = json.load(open(sys.argv[2]))
 assert len(lines) == len(whole["findings"]) > 0, (len(lines), len(whole["findings"]))
 for l, f in zip(lines, whole["findings"]):
     assert l["command"] == "scan" and l["host"] == whole["host"], l
+    # The whole report names each step once (steps) and a path by indexes.
+    f = dict(f, path=[whole["steps"][i] for i in f["path"]])
     assert {k: v for k, v in l.items() if k not in ("command", "host")} == f, l["rule_id"]
 PY
 expect scan-fail-uppercase 0 "" -- "$DFA_BIN" scan --snapshot "$snap1" --fail-on CRITICAL -o "$tmp/scan.txt"

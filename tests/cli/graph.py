@@ -142,7 +142,7 @@ for snap in snaps:
     for e in exposure["entries"]:
         if not e["cells"]:
             continue
-        dst = e["cells"][0]["destination"]
+        dst = e["cells"][0]["destinations"][0]
         if re.search(r":0/\w+$", dst):
             continue  # a socket bound to port 0 (an address no packet is sent to)
         froms = ["2001:db8::7" if dst.startswith("[") else "203.0.113.7", "host"]

@@ -64,7 +64,7 @@ for snap in snaps:
     # One packet per recording: the first cell, from the first outside host.
     cells = [c for e in exposure["entries"] for c in e["cells"]]
     if cells:
-        dst = cells[0]["destination"]
+        dst = cells[0]["destinations"][0]
         src_addr = "2001:db8::7" if dst.startswith("[") else "203.0.113.7"
         check("explain", json.loads(run("explain", "--snapshot", snap, "--from", src_addr, "--to", dst,
                                         "--format", "json", ok=(0,))), what)

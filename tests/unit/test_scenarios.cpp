@@ -125,14 +125,18 @@ TEST_CASE("given each lab scenario, then the streamed exposure JSON is the docum
     REQUIRE(snap.ok());
     dfa::Engine engine(*snap);
     dfa::Exposure x = dfa::compute_exposure(engine);
-    std::string streamed;
-    dfa::write_json(x, [&](std::string_view b) { streamed += b; });
     CAPTURE(rec.name());
-    CHECK(streamed == dfa::dump_json(dfa::to_json(x)));
-    CHECK(Json::parse(streamed)["entries"].size() == x.entries.size());
-    // scan --format json streams its exposure too, one level deeper.
     dfa::ScanResult r = dfa::run_scan(engine);
-    CHECK(dfa::dump_scan_json(r) == dfa::dump_json(dfa::to_json(r)));
+    for (bool pretty : {true, false}) {
+      CAPTURE(pretty);
+      const int indent = pretty ? 2 : -1;
+      std::string streamed;
+      dfa::write_json(x, [&](std::string_view b) { streamed += b; }, pretty);
+      CHECK(streamed == dfa::dump_json(dfa::to_json(x), indent));
+      CHECK(Json::parse(streamed)["entries"].size() == x.entries.size());
+      // scan --format json streams its exposure too, one level deeper.
+      CHECK(dfa::dump_scan_json(r, pretty) == dfa::dump_json(dfa::to_json(r), indent));
+    }
     ++compared;
   }
   CHECK(compared >= 14);
