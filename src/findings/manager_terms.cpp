@@ -167,7 +167,7 @@ FirewalldNames::FirewalldNames(const Snapshot& s) {
 namespace {
 
 // What one of firewalld's own rules (in its base chains) is for.
-std::string firewalld_own_rule(const Json& rule, bool last) {
+FirewalldOwn firewalld_own_rule(const Json& rule, bool last) {
   bool accept = false, drop = false, reject = false, dnat = false, fib = false, established = false, invalid = false,
        lo = false;
   for (const auto& e : array_member(rule, "expr")) {
@@ -188,16 +188,29 @@ std::string firewalld_own_rule(const Json& rule, bool last) {
     if (auto meta = l.find("meta"); l.is_object() && meta != l.end() && meta->is_object())
       lo |= meta->value("key", "") == "iifname" && right == "\"lo\"";
   }
-  if (dnat && accept) return "firewalld accepts every DNATed connection before its zones and policies";
-  if (fib && drop) return "firewalld's IPv6 reverse path filter, IPv6_rpfilter";
-  if (established && accept) return "firewalld accepts established and related connections";
-  if (invalid && drop) return "firewalld drops invalid packets";
-  if (lo && accept) return "firewalld accepts loopback";
-  if (last && reject) return "firewalld rejects what no zone or policy accepted";
-  return "firewalld's own rule";
+  if (dnat && accept) return FirewalldOwn::dnat_accept;
+  if (fib && drop) return FirewalldOwn::rpfilter6;
+  if (established && accept) return FirewalldOwn::established;
+  if (invalid && drop) return FirewalldOwn::invalid;
+  if (lo && accept) return FirewalldOwn::loopback;
+  if (last && reject) return FirewalldOwn::final_reject;
+  return FirewalldOwn::other;
 }
 
 }  // namespace
+
+std::string_view describe(FirewalldOwn own) {
+  switch (own) {
+    case FirewalldOwn::dnat_accept: return "firewalld accepts every DNATed connection before its zones and policies";
+    case FirewalldOwn::rpfilter6: return "firewalld's IPv6 reverse path filter, IPv6_rpfilter";
+    case FirewalldOwn::established: return "firewalld accepts established and related connections";
+    case FirewalldOwn::invalid: return "firewalld drops invalid packets";
+    case FirewalldOwn::loopback: return "firewalld accepts loopback";
+    case FirewalldOwn::final_reject: return "firewalld rejects what no zone or policy accepted";
+    case FirewalldOwn::other: break;
+  }
+  return "firewalld's own rule";
+}
 
 namespace {
 // firewalld's chain directions, and how a name says each.
@@ -260,7 +273,7 @@ std::string FirewalldNames::name(const std::string& origin) const {
   const auto r = rule(origin);
   if (!r) return "";
   switch (r->kind) {
-    case FirewalldRule::Kind::own: return r->own;
+    case FirewalldRule::Kind::own: return std::string(describe(r->own));
     case FirewalldRule::Kind::zone_dispatch: return "firewalld's choice of zone by interface or source";
     case FirewalldRule::Kind::policy_dispatch: return "firewalld's choice of policy";
     case FirewalldRule::Kind::zone:

@@ -198,7 +198,7 @@ namespace {
 // Every member of scan's JSON but the exposure.
 Json scan_head(const ScanResult& r) {
   Json j;
-  j["schema_version"] = 3;  // 3: the exposure's schema 3 (a cell names its destinations)
+  j["schema_version"] = 3;  // 3: each path step once (steps), the exposure's schema 3
   j["tool"] = tool_json();
   j["host"] = host_json(r);
   j["summary"] = severity_summary(r.findings);

@@ -430,6 +430,9 @@ TEST_CASE("given firewalld's table, then its rules are named by zone, policy and
   CHECK(n.rule("nft inet firewalld filter_IN_docker #8")->direction == "IN");
   CHECK(!n.rule("nft inet firewalld filter_IN_public_allow #1")->zone_target());
   CHECK(n.rule("nft inet firewalld filter_FORWARD #2 (handle 37)")->kind == dfa::FirewalldRule::Kind::own);
+  // DFA017 asks what the rule does, not its text.
+  CHECK(n.rule("nft inet firewalld filter_FORWARD #2 (handle 37)")->own == dfa::FirewalldOwn::dnat_accept);
+  CHECK(n.rule("nft inet firewalld filter_INPUT #1")->own == dfa::FirewalldOwn::established);
   CHECK(!n.rule("nft ip filter DOCKER #1"));
   CHECK(n.name("nft inet firewalld filter_FWD_public #8") == "firewalld zone public: forwarded, its target");
   CHECK(n.name("nft inet firewalld filter_IN_policy_allow-host-ipv6_allow #1") ==

@@ -5,12 +5,9 @@
 
 namespace dfa::checks {
 
-namespace {
-const std::string kDnatAccept = "firewalld accepts every DNATed connection before its zones and policies";
-}
-
 void FirewalldBypass::note(const FirewalldNames& names, const ExposureCell& c) {
-  if (names.name(c.outcome->decided_by) != kDnatAccept) return;
+  const auto r = names.rule(c.outcome->decided_by);
+  if (!r || r->kind != FirewalldRule::Kind::own || r->own != FirewalldOwn::dnat_accept) return;
   if (rule.empty()) rule = c.outcome->decided_by;
   if (classes.insert(&c.source_class).second) examples.push_back(c.source + " to " + c.destination);
 }
