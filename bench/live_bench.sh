@@ -62,8 +62,8 @@ for r in $(seq 1 "$runs"); do
     bin=${bins[$k]}
     a=$(clock)
     lab_host "$bin" collect --docker-host "unix://$LAB_DIR/docker.sock" --nftables-config "$LAB_DIR/nftables.conf" \
-      -o "$work/snap.json" 2>/dev/null
-    DFA_TIMING=1 "$bin" scan --snapshot "$work/snap.json" --format json --fail-on none -o "$work/scan.json" 2>"$work/timing$k.txt"
+      -o "$work/snap$k.json" 2>/dev/null
+    DFA_TIMING=1 "$bin" scan --snapshot "$work/snap$k.json" --format json --fail-on none -o "$work/scan$k.json" 2>"$work/timing$k.txt"
     b=$(clock)
     lab_docker ps >/dev/null
     lab_host nft -j list ruleset >/dev/null
@@ -78,9 +78,10 @@ for r in $(seq 1 "$runs"); do
   done
 done
 # The snapshot, for a closer look (DFA_BENCH_KEEP=FILE).
-[ -z "${DFA_BENCH_KEEP:-}" ] || cp "$work/snap.json" "$DFA_BENCH_KEEP"
-classes=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['exposure']['source_classes']))" "$work/scan.json")
+[ -z "${DFA_BENCH_KEEP:-}" ] || cp "$work/snap0.json" "$DFA_BENCH_KEEP"
 for k in "${!bins[@]}"; do
+  # Each build's own files: their sizes differ when the JSON schema does.
+  classes=$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['exposure']['source_classes']))" "$work/scan$k.json")
   o=$(printf '%s\n' ${ours[$k]} | median) t=$(printf '%s\n' ${theirs[$k]} | median)
   p=$(printf '%s\n' ${peaks[$k]} | median) c=$(printf '%s\n' ${alone[$k]} | median)
   echo "${bins[$k]}:"
@@ -89,6 +90,6 @@ for k in "${!bins[@]}"; do
   grep 'timing: ' "$work/collect$k.txt" | sed 's/^dockfw-audit: /  collect /'
   printf '  collect alone %.2f s\n' "$c"
   printf '  collect + scan %.2f s (scan peak %s MiB, %s source classes, snapshot %s MB, scan JSON %s MB); docker ps + nft -j list ruleset %.2f s; ratio %.2f\n' \
-    "$o" "$p" "$classes" "$(($(stat -c %s "$work/snap.json") / 1000000))" "$(($(stat -c %s "$work/scan.json") / 1000000))" "$t" \
+    "$o" "$p" "$classes" "$(($(stat -c %s "$work/snap$k.json") / 1000000))" "$(($(stat -c %s "$work/scan$k.json") / 1000000))" "$t" \
     "$(python3 -c "print($o / $t)")"
 done

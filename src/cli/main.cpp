@@ -472,7 +472,7 @@ std::function<int()> setup_baseline(CLI::App* cmd) {
       timing("scan");
       Json b = make_baseline(engine, res);
       timing("baseline");
-      auto w = write_json_file(*file, b, 1);
+      auto w = write_json_file(*file, b, -1);  // a file for drift, compact as the snapshot
       timing("output");
       if (!w) {
         warn(w.error().message);
