@@ -205,7 +205,7 @@ grep -q '^dockfw-audit drift since the baseline of' "$tmp/out" || { echo "FAIL d
 expect drift-fail-critical 0 "" -- "$DFA_BIN" drift --baseline "$tmp/base.json" --snapshot "$snap7" --fail-on critical
 expect drift-sarif 1 "" -- "$DFA_BIN" drift --baseline "$tmp/base.json" --snapshot "$snap7" --format sarif -o "$tmp/drift.sarif"
 expect baseline-missing 2 "$tmp/nobase.json: " -- "$DFA_BIN" drift --baseline "$tmp/nobase.json" --snapshot "$snap1"
-sed -E 's/"schema_version": [0-9]+/"schema_version": 7/' "$tmp/base.json" >"$tmp/base-newer.json"
+sed -E 's/"schema_version": ?[0-9]+/"schema_version":7/' "$tmp/base.json" >"$tmp/base-newer.json"
 expect baseline-newer 2 "$tmp/base-newer.json: /schema_version: baseline schema 7 is newer" -- \
   "$DFA_BIN" drift --baseline "$tmp/base-newer.json" --snapshot "$snap1"
 head -c 300 "$tmp/base.json" >"$tmp/base-cut.json"
