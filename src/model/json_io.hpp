@@ -79,7 +79,6 @@ class JsonWriter {
   void value(const Json& j);
   // A value already written as JSON text for this place (its depth, style).
   void raw(std::string_view text);
-  bool pretty() const { return pretty_; }
 
  private:
   void next();  // before a value: the comma and line break an array's element needs
