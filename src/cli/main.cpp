@@ -150,6 +150,9 @@ struct Command {
   std::function<std::function<int()>(CLI::App*)> setup;  // adds options, returns the runner
 };
 
+// What --pretty means for a JSON document (the snapshot's, the reports').
+int indent_of(bool pretty) { return pretty ? 2 : -1; }
+
 std::function<int()> setup_collect(CLI::App* cmd) {
   auto o = std::make_shared<LiveOptions>();
   auto out = std::make_shared<std::string>("-");
@@ -177,7 +180,7 @@ std::function<int()> setup_collect(CLI::App* cmd) {
       if (!c.anything_collected) return int(kExitCollectFailed);
     }
     // With --strict the snapshot is still written: it shows what failed.
-    auto w = write_json_file(*out, c.snapshot.doc, *pretty ? 2 : -1);
+    auto w = write_json_file(*out, c.snapshot.doc, indent_of(*pretty));
     if (!w) {
       warn(w.error().message);
       return int(kExitOutputFailed);
@@ -210,7 +213,6 @@ std::function<int()> setup_summary(CLI::App* cmd) {
 void add_pretty_flag(CLI::App* cmd, bool& pretty) {
   cmd->add_flag("--pretty", pretty, "Indent JSON and SARIF for reading (default: one compact line)");
 }
-int indent_of(bool pretty) { return pretty ? 2 : -1; }
 
 std::function<int()> setup_explain(CLI::App* cmd) {
   auto o = std::make_shared<LiveOptions>();

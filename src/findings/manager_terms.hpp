@@ -45,14 +45,15 @@ struct FirewalldOwner {
 };
 FirewalldOwner firewalld_owner(std::string_view name, const std::function<bool(const std::string&)>& has_chain);
 
-// Where a rule of firewalld's table sits: one of firewalld's own base chains
-// (`own` says what the rule does), the dispatch to zones or policies, or a
-// zone's or policy's chain in a direction (IN, FWD, OUT, PRE, POST), in one of
-// its parts or in its own chain, where the last rule is its target.
 // What a rule of firewalld's own base chains does (read from the rule).
 enum class FirewalldOwn { dnat_accept, rpfilter6, established, invalid, loopback, final_reject, other };
 // "firewalld accepts every DNATed connection before its zones and policies", ...
 std::string_view describe(FirewalldOwn own);
+
+// Where a rule of firewalld's table sits: one of firewalld's own base chains
+// (`own` says what the rule does), the dispatch to zones or policies, or a
+// zone's or policy's chain in a direction (IN, FWD, OUT, PRE, POST), in one of
+// its parts or in its own chain, where the last rule is its target.
 struct FirewalldRule {
   enum class Kind { own, zone_dispatch, policy_dispatch, zone, policy };
   Kind kind = Kind::own;
