@@ -1138,6 +1138,39 @@ std::string render_nft_rule(const Json& r) {
 }
 
 namespace {
+// A map's data: a verdict as nft writes it ("accept", "jump NAME"), else a value.
+std::string render_data(const Json& d) {
+  if (d.is_object() && d.size() == 1) {
+    const auto it = d.begin();
+    if (it.value().is_null()) return it.key();  // accept, drop, continue, return
+    if ((it.key() == "jump" || it.key() == "goto") && it.value().is_object() && it.value().contains("target"))
+      return it.key() + " " + it.value()["target"].get<std::string>();
+  }
+  return render_right(d);
+}
+
+std::string render_nft_element_of(const Json& el) {
+  if (el.is_array() && el.size() == 2) return render_nft_element_of(el[0]) + " : " + render_data(el[1]);
+  auto e = el.is_object() ? el.find("elem") : el.end();
+  if (e == el.end() || !e->is_object() || !e->contains("val")) return render_right(el);
+  std::string s = render_right((*e)["val"]);
+  for (const auto& [k, v] : e->items()) {
+    if (k == "val" || k == "expires" || k == "counter" || k == "counters") continue;  // what changes on its own
+    if (k == "comment" && v.is_string()) s += fmt::format(" comment \"{}\"", v.get<std::string>());
+    else s += fmt::format(" {} {}", k, v.is_object() || v.is_array() ? v.dump() : render_right(v));
+  }
+  return s;
+}
+}  // namespace
+
+// On an element it cannot read: its JSON (dumped only then).
+std::string render_nft_element(const Json& el) {
+  if (auto t = or_claim_nothing([&] { return std::optional(render_nft_element_of(el)); }, std::optional<std::string>()))
+    return std::move(*t);
+  return el.dump();
+}
+
+namespace {
 
 // ---- rule builders --------------------------------------------------------------
 

@@ -322,5 +322,10 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host);
 HostView build_host_view(const Snapshot& s);
 // An nft rule (a "rule" object of the JSON ruleset) as nft-like text.
 std::string render_nft_rule(const Json& rule);
+// An element of an nft set or map (one of a set's "elem") as nft-like text
+// ("10.0.0.0/8", "80 : accept", "docker0 : jump x", "192.0.2.1 timeout 600"),
+// without what changes on its own (expires, counters): its identity in a
+// baseline. Values render_nft_rule cannot name keep their JSON.
+std::string render_nft_element(const Json& el);
 
 }  // namespace dfa

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <set>
+#include <sstream>
 #include <unordered_map>
 
 #include "analyze/exposure.hpp"
@@ -33,20 +34,8 @@ Json without_counters(const Json& j) {
   return j;
 }
 
-// Whether without_counters would change j (most set elements: no).
-bool has_counters(const Json& j) {
-  if (j.is_object()) {
-    for (const auto& [k, v] : j.items())
-      if (k == "counters" || k == "counter" || has_counters(v)) return true;
-    return false;
-  }
-  if (j.is_array()) return std::any_of(j.begin(), j.end(), [](const Json& v) { return has_counters(v); });
-  return false;
-}
-
 Json rule_entry(std::string text, std::string_view identity) {
-  // Built member by member: an initializer list copies each value twice,
-  // and a set of 100,000 elements makes 100,000 entries.
+  // Built member by member: an initializer list copies each value twice.
   std::string id = stable_hash(identity);
   Json::object_t e;
   e.reserve(2);
@@ -55,14 +44,40 @@ Json rule_entry(std::string text, std::string_view identity) {
   return e;
 }
 
-// "nft FAMILY TABLE chain NAME" / "nft FAMILY TABLE set NAME" /
-// "iptables-legacy ipv4 TABLE chain NAME" -> {header, rules[{text, id}], digest}
+// A chain's rules (by id) or a set's elements (by text), one after another:
+// what they are, not their order, is what rule_changes counts. f(id, text).
+template <class F>
+void for_each_item(const Json& e, F&& f) {
+  if (auto el = e.find("elements"); el != e.end())
+    for (const auto& t : *el) f(t.get_ref<const std::string&>(), t.get_ref<const std::string&>());
+  else if (auto r = e.find("rules"); r != e.end())
+    for (const auto& x : *r) f(x.value("id", ""), x.value("text", ""));
+}
+std::size_t items_of(const Json& e) {
+  if (auto el = e.find("elements"); el != e.end()) return el->size();
+  auto r = e.find("rules");
+  return r == e.end() ? 0 : r->size();
+}
+
+// The digest of a rules entry: its header and its items' identities in order.
+std::string digest_of(const Json& e) {
+  std::string all = e.value("header", "");
+  for_each_item(e, [&](const std::string& id, const std::string&) {
+    all += '\n';
+    all += id;
+  });
+  return stable_hash(all);
+}
+
+// "nft FAMILY TABLE chain NAME" / "iptables-legacy ipv4 TABLE chain NAME"
+// -> {header, rules[{text, id}], digest}; "nft FAMILY TABLE set NAME" (or
+// map) -> {header, elements[text], digest}
 Json rules_of(const Snapshot& s) {
   std::map<std::string, Json> out;
   auto entry = [&](const std::string& key) -> Json& {
     Json& e = out[key];
     // With its digest's place from the start: a member added later makes
-    // the object grow, and its members (100,000 set elements) be copied.
+    // the object grow, and its members be copied.
     if (e.is_null()) e = {{"header", ""}, {"rules", Json::array()}, {"digest", ""}};
     return e;
   };
@@ -86,16 +101,18 @@ Json rules_of(const Snapshot& s) {
           if (st == o.end()) continue;
           std::string key = fmt::format("nft {} {} {} {}", st->value("family", ""), st->value("table", ""), kind,
                                         st->value("name", ""));
-          Json& e = entry(key);
-          e["header"] = fmt::format("type {}", st->contains("type") ? (*st)["type"].dump() : "");
+          // Elements as text, each its own identity: a blocklist of 100,000
+          // is 100,000 short strings, not objects with a hash each.
           const Json& elems = array_member(*st, "elem");
-          auto& rules = e["rules"].get_ref<Json::array_t&>();
-          rules.reserve(rules.size() + elems.size());
-          for (const auto& el : elems) {
-            // Copied without its counters only where it has some.
-            std::string t = has_counters(el) ? without_counters(el).dump() : el.dump();
-            rules.push_back(rule_entry(t, t));
-          }
+          Json::array_t texts;
+          texts.reserve(elems.size());
+          for (const auto& el : elems) texts.emplace_back(render_nft_element(el));
+          Json::object_t e;
+          e.reserve(3);
+          e.emplace_back("header", fmt::format("type {}", st->contains("type") ? (*st)["type"].dump() : ""));
+          e.emplace_back("elements", std::move(texts));
+          e.emplace_back("digest", "");
+          out[key] = std::move(e);
         }
       }
     }
@@ -122,12 +139,7 @@ Json rules_of(const Snapshot& s) {
   Json::object_t j;
   j.reserve(out.size());
   for (auto& [k, e] : out) {
-    std::string all = e["header"].get<std::string>();
-    for (const auto& r : e["rules"]) {
-      all += '\n';
-      all += r.at("id").get_ref<const std::string&>();
-    }
-    e["digest"] = stable_hash(all);
+    e["digest"] = digest_of(e);
     j.emplace_back(k, std::move(e));
   }
   return Json(std::move(j));
@@ -275,6 +287,35 @@ Json make_baseline(const Engine& engine, const ScanResult& scan) {
   return b;
 }
 
+namespace {
+// Schemas 1 and 2 kept a set's elements as rules[{text, id}], the text the
+// element's JSON (with its expires, which changes on its own): as schema 3
+// has them, so that an upgrade does not make every set drift.
+void upgrade_elements(Json& b) {
+  for (auto& [k, e] : b["rules"].items()) {
+    // "nft FAMILY TABLE set NAME" (names have no spaces).
+    std::istringstream words(k);
+    std::string w[4];
+    words >> w[0] >> w[1] >> w[2] >> w[3];
+    const bool set = w[0] == "nft" && (w[3] == "set" || w[3] == "map");
+    auto r = e.find("rules");
+    if (!set || r == e.end() || e.contains("elements")) continue;
+    Json::array_t texts;
+    for (const auto& x : *r) {
+      std::string t = x.value("text", "");
+      auto el = parse_json_text(t, "element");  // nesting and size bounded as any input
+      texts.emplace_back(el ? render_nft_element(*el) : t);
+    }
+    Json::object_t up;  // members in the order make_baseline writes them
+    if (auto h = e.find("header"); h != e.end()) up.emplace_back("header", *h);
+    up.emplace_back("elements", std::move(texts));
+    up.emplace_back("digest", "");
+    e = std::move(up);
+    e["digest"] = digest_of(e);
+  }
+}
+}  // namespace
+
 Result<Json> load_baseline(const std::string& path) {
   auto text = read_input_file(path, max_document_bytes());
   if (!text) return text.error();
@@ -360,8 +401,9 @@ Result<Json> parse_baseline(std::string_view text, const std::string& path) {
       if (!fs[i].is_object() || !fs[i].contains(m) || !fs[i][m].is_string())
         return fail(fmt::format("/findings/{}", i), fmt::format("expected a string \"{}\"", m));
   for (const auto& [k, r] : (*j)["rules"].items())
-    if (!r.is_object() || !r.contains("digest") || !r.contains("rules") || !r["rules"].is_array())
-      return fail("/rules/" + k, "expected {header, rules[], digest}");
+    if (!r.is_object() || !r.contains("digest") ||
+        !((r.contains("rules") && r["rules"].is_array()) || (r.contains("elements") && r["elements"].is_array())))
+      return fail("/rules/" + k, "expected {header, rules[] or elements[], digest}");
   // Every member the comparison reads, with its type (model/shape.hpp).
   using namespace shape;
   static const Shape whole = object({
@@ -375,8 +417,8 @@ Result<Json> parse_baseline(std::string_view text, const std::string& path) {
       opt("source_sets", array(array(uint()))),
       req("findings", array(object({req("rule_id", str()), req("fingerprint", str()), opt("identity", str()),
                                     req("message", str())}))),
-      req("rules", map(object({opt("header", str()), req("rules", array(object({opt("text", str()), opt("id", str())}))),
-                               req("digest", any())}))),
+      req("rules", map(object({opt("header", str()), opt("rules", array(object({opt("text", str()), opt("id", str())}))),
+                               opt("elements", array(str())), req("digest", any())}))),
       req("docker", object({req("daemon_json", nullable(object({opt("path", str()), opt("present", boolean()),
                                                                  opt("content", any()), opt("key_lines", map(uint())),
                                                                  opt("error", str())}))),
@@ -386,6 +428,7 @@ Result<Json> parse_baseline(std::string_view text, const std::string& path) {
                                     req("addresses", array(str()))}))),
   });
   if (auto e = check_shape(whole, *j, "")) return input_error(fmt::format("{}: {}", path, *e));
+  if (v->get<int>() <= 2) upgrade_elements(*j);
   return std::move(*j);
 }
 
@@ -607,23 +650,21 @@ void rule_changes(const Json& base, const Json& now, const Side& b, const Side& 
     // An empty chain that accepts everything does nothing: its coming or
     // going (a legacy table instantiated with its builtin chains) is noise.
     const Json* only = was ? (is ? nullptr : was) : is;
-    if (only && (*only)["rules"].empty()) {
+    if (only && items_of(*only) == 0) {
       std::string h = only->value("header", "");
       if (h.empty() || h == "policy ACCEPT" || h.ends_with("policy accept")) continue;
     }
     std::map<std::string, std::pair<int, std::string>> count;  // id -> (now - base, text)
-    if (was)
-      for (const auto& r : (*was)["rules"]) {
-        auto& c = count[r.value("id", "")];
-        c.first--;
-        c.second = r.value("text", "");
-      }
-    if (is)
-      for (const auto& r : (*is)["rules"]) {
-        auto& c = count[r.value("id", "")];
-        c.first++;
-        c.second = r.value("text", "");
-      }
+    auto tally = [&](const Json& e, int by) {
+      for_each_item(e, [&](const std::string& id, const std::string& text) {
+        auto& c = count[id];
+        c.first += by;
+        c.second = text;
+      });
+    };
+    if (was) tally(*was, -1);
+    if (is) tally(*is, 1);
+    const char* item = (was ? *was : *is).contains("elements") ? "element" : "rule";
     Json added = Json::array(), removed = Json::array();
     for (const auto& [id, c] : count) {
       for (int i = 0; i < c.first; ++i) added.push_back(c.second);
@@ -638,9 +679,9 @@ void rule_changes(const Json& base, const Json& now, const Side& b, const Side& 
     if (!was) parts.push_back(fmt::format("appeared{}", head_now.empty() ? "" : " (" + head_now + ")"));
     else if (!is) parts.push_back("is gone");
     else if (head != head_now) parts.push_back(fmt::format("{} -> {}", head.empty() ? "(no hook)" : head, head_now.empty() ? "(no hook)" : head_now));
-    if (!added.empty()) parts.push_back(fmt::format("{} rule{} added", added.size(), added.size() == 1 ? "" : "s"));
-    if (!removed.empty()) parts.push_back(fmt::format("{} rule{} removed", removed.size(), removed.size() == 1 ? "" : "s"));
-    if (was && is && added.empty() && removed.empty() && head == head_now) parts.push_back("rules reordered");
+    if (!added.empty()) parts.push_back(fmt::format("{} {}{} added", added.size(), item, added.size() == 1 ? "" : "s"));
+    if (!removed.empty()) parts.push_back(fmt::format("{} {}{} removed", removed.size(), item, removed.size() == 1 ? "" : "s"));
+    if (was && is && added.empty() && removed.empty() && head == head_now) parts.push_back(fmt::format("{}s reordered", item));
     f.message = fmt::format("{}: {}", k, fmt::join(parts, ", "));
     auto show = [&](const Json& list, char sign) {
       std::size_t i = 0;

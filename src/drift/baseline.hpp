@@ -13,9 +13,11 @@
 
 namespace dfa {
 
-// 2: cells name their sources by set (source_sets, each distinct set once);
+// 3: a set's or map's elements are texts (elements[], each its own identity,
+// without expires or counters); 2 (still read): cells name their sources by
+// set (source_sets, each distinct set once), elements were rules[{text, id}];
 // 1 (still read): each cell lists its sources.
-inline constexpr int kBaselineSchemaVersion = 2;
+inline constexpr int kBaselineSchemaVersion = 3;
 
 Json make_baseline(const Engine& engine, const ScanResult& scan);
 

@@ -152,7 +152,7 @@ TEST_CASE("given a baseline file, then it loads; newer, foreign and corrupt ones
     auto b = dfa::load_baseline(f.path);
     REQUIRE_FALSE(b.ok());
     CHECK(b.error().message == f.path + ": /schema_version: baseline schema 99 is newer than this dockfw-audit supports "
-                                        "(2); upgrade dockfw-audit or save the baseline again");
+                                        "(3); upgrade dockfw-audit or save the baseline again");
   }
   {
     TempFile f(dfa::dump_json(scenario("01-bypass-nft")));  // a snapshot, not a baseline
@@ -215,6 +215,79 @@ TEST_CASE("given a baseline saved by schema 1, then it loads and drifts as its s
     CHECK(from_new[i].evidence == from_old[i].evidence);
   }
   CHECK(dfa::compare_baselines(*old, guarded.baseline, guarded.scan.findings).empty());
+}
+
+namespace {
+// 01-bypass-nft with a table of its own holding a blocklist whose elements
+// time out (as fail2ban's and crowdsec's do) and a verdict map.
+Json with_sets(const Json& blocklist) {
+  Json doc = scenario("01-bypass-nft");
+  auto& rs = doc["nftables"]["ruleset"];
+  rs.push_back({{"table", {{"family", "inet"}, {"name", "f2b"}, {"handle", 90}}}});
+  rs.push_back({{"set",
+                 {{"family", "inet"}, {"table", "f2b"}, {"name", "blocklist"}, {"type", "ipv4_addr"}, {"handle", 1},
+                  {"flags", {"timeout"}}, {"elem", blocklist}}}});
+  rs.push_back({{"map",
+                 {{"family", "inet"}, {"table", "f2b"}, {"name", "ports"}, {"type", "inet_service"}, {"map", "verdict"},
+                  {"handle", 2}, {"elem", Json::parse(R"([[22, {"accept": null}], [8080, {"jump": {"target": "web"}}]])")}}}});
+  return doc;
+}
+Json timed(const char* addr, int expires, int packets) {
+  return {{"elem", {{"val", addr}, {"timeout", 600}, {"expires", expires}, {"counter", {{"packets", packets}, {"bytes", 60 * packets}}}}}};
+}
+std::vector<std::string> messages(const std::vector<Finding>& fs) {
+  std::vector<std::string> v;
+  for (const auto& f : fs) v.push_back(f.rule_id + " " + f.message);
+  return v;
+}
+const dfa::Finding* set_change(const std::vector<Finding>& fs, const std::string& key) {
+  for (const auto* f : of(fs, "DFA104"))
+    if (f->identity == key) return f;
+  return nullptr;
+}
+}  // namespace
+
+TEST_CASE("given a set whose elements time out, then elements added or removed drift, their expires and counters not") {
+  Run base = analyze(with_sets({timed("192.0.2.1", 590, 1), timed("192.0.2.2", 100, 0)}));
+  const Json& entry = base.baseline["rules"]["nft inet f2b set blocklist"];
+  CHECK(entry["elements"] == Json::array({"192.0.2.1 timeout 600", "192.0.2.2 timeout 600"}));
+  CHECK(base.baseline["rules"]["nft inet f2b map ports"]["elements"] == Json::array({"22 : accept", "8080 : jump web"}));
+  // A minute later: the same elements, with less time left and more packets.
+  Run later = analyze(with_sets({timed("192.0.2.1", 530, 9), timed("192.0.2.2", 40, 3)}));
+  CHECK(set_change(dfa::compare_baselines(base.baseline, later.baseline, later.scan.findings), "nft inet f2b set blocklist") ==
+        nullptr);
+  // 192.0.2.2 timed out, 203.0.113.9 was banned.
+  Run next = analyze(with_sets({timed("192.0.2.1", 500, 9), timed("203.0.113.9", 600, 0)}));
+  const std::vector<Finding> changes = dfa::compare_baselines(base.baseline, next.baseline, next.scan.findings);
+  const Finding* f = set_change(changes, "nft inet f2b set blocklist");
+  REQUIRE(f != nullptr);
+  CHECK(f->message ==
+        "nft inet f2b set blocklist: 1 element added, 1 element removed; + 203.0.113.9 timeout 600; - 192.0.2.2 timeout 600");
+
+  SUBCASE("a schema 2 baseline (elements as rules of their JSON, expires included) compares as if saved now") {
+    Json old = base.baseline;
+    old["schema_version"] = 2;
+    for (const char* key : {"nft inet f2b set blocklist", "nft inet f2b map ports"}) {
+      Json& e = old["rules"][key];
+      const Json elems = key[13] == 's' ? Json::array({timed("192.0.2.1", 590, 1), timed("192.0.2.2", 100, 0)})
+                                        : Json::parse(R"([[22, {"accept": null}], [8080, {"jump": {"target": "web"}}]])");
+      Json rules = Json::array();
+      for (const auto& el : elems) rules.push_back({{"text", el.dump()}, {"id", dfa::stable_hash(el.dump())}});
+      e.erase("elements");
+      e["rules"] = rules;
+      e["digest"] = "schema 2 digest";
+    }
+    TempFile file(dfa::dump_json(old));
+    auto loaded = dfa::load_baseline(file.path);
+    REQUIRE(loaded.ok());
+    CHECK((*loaded)["rules"] == base.baseline["rules"]);
+    CHECK(messages(dfa::compare_baselines(*loaded, later.baseline, later.scan.findings)) ==
+          messages(dfa::compare_baselines(base.baseline, later.baseline, later.scan.findings)));
+    const std::vector<Finding> from_old = dfa::compare_baselines(*loaded, next.baseline, next.scan.findings);
+    const Finding* g = set_change(from_old, "nft inet f2b set blocklist");
+    REQUIRE(g != nullptr);
+    CHECK(g->message == f->message);
+  }
 }
 
 TEST_CASE("given suppressions, then matching findings are suppressed until they expire") {
