@@ -472,9 +472,9 @@ std::function<int()> setup_baseline(CLI::App* cmd) {
       timing("engine");
       ScanResult res = run_scan(engine);
       timing("scan");
-      Json b = make_baseline(engine, res);
+      Baseline b = make_baseline(engine, res);
       timing("baseline");
-      auto w = write_json_file(*file, b, -1);  // a file for drift, compact as the snapshot
+      auto w = write_text_file(*file, baseline_text(b));  // a file for drift, compact as the snapshot
       timing("output");
       if (!w) {
         warn(w.error().message);
@@ -504,7 +504,7 @@ std::function<int()> setup_drift(CLI::App* cmd) {
       timing("engine");
       ScanResult now = run_scan(engine);
       timing("scan");
-      Json now_base = make_baseline(engine, now);
+      Baseline now_base = make_baseline(engine, now);
       timing("baseline");
       std::vector<Finding> changes = compare_baselines(*base, now_base, now.findings);
       timing("compare");
@@ -514,14 +514,15 @@ std::function<int()> setup_drift(CLI::App* cmd) {
         j["kind"] = "drift";
         j["tool"] = tool_json();
         j["host"] = host_json(s);
-        j["baseline"] = {{"path", *baseline}, {"snapshot_collected_at", (*base).value("snapshot_collected_at", "")}};
+        j["baseline"] = {{"path", *baseline}, {"snapshot_collected_at", base->snapshot_collected_at}};
         j["snapshot_collected_at"] = s.doc.value("collected_at", "");
         j["summary"] = severity_summary(changes, "changes");
         add_findings_json(j, "changes", changes);
         return j;
       };
       std::string title =
-          fmt::format("dockfw-audit drift since the baseline of {}", (*base).value("snapshot_collected_at", "?"));
+          fmt::format("dockfw-audit drift since the baseline of {}",
+                      base->snapshot_collected_at.empty() ? "?" : base->snapshot_collected_at);
       auto text = [&](bool colour) {
         bool any = std::any_of(changes.begin(), changes.end(), [](const Finding& f) { return !f.is_suppressed(); });
         if (!any) return std::string();  // quiet when nothing changed: cron mails only on change

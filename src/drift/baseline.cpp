@@ -34,67 +34,45 @@ Json without_counters(const Json& j) {
   return j;
 }
 
-Json rule_entry(std::string text, std::string_view identity) {
-  // Built member by member: an initializer list copies each value twice.
-  std::string id = stable_hash(identity);
-  Json::object_t e;
-  e.reserve(2);
-  e.emplace_back("text", std::move(text));
-  e.emplace_back("id", std::move(id));
-  return e;
-}
-
 // A chain's rules (by id) or a set's elements (by text), one after another:
 // what they are, not their order, is what rule_changes counts. f(id, text).
 template <class F>
-void for_each_item(const Json& e, F&& f) {
-  if (auto el = e.find("elements"); el != e.end())
-    for (const auto& t : *el) f(t.get_ref<const std::string&>(), t.get_ref<const std::string&>());
-  else if (auto r = e.find("rules"); r != e.end())
-    for (const auto& x : *r) f(x.value("id", ""), x.value("text", ""));
+void for_each_item(const Baseline::RuleList& l, F&& f) {
+  if (l.is_set)
+    for (const auto& t : l.elements) f(t, t);
+  else
+    for (const auto& r : l.rules) f(r.id, r.text);
 }
-std::size_t items_of(const Json& e) {
-  if (auto el = e.find("elements"); el != e.end()) return el->size();
-  auto r = e.find("rules");
-  return r == e.end() ? 0 : r->size();
-}
+std::size_t items_of(const Baseline::RuleList& l) { return l.is_set ? l.elements.size() : l.rules.size(); }
 
-// The digest of a rules entry: its header and its items' identities in order.
-std::string digest_of(const Json& e) {
-  std::string all = e.value("header", "");
-  for_each_item(e, [&](const std::string& id, const std::string&) {
+// The digest of a list: its header and its items' identities in order.
+std::string digest_of(const Baseline::RuleList& l) {
+  std::string all = l.header;
+  for_each_item(l, [&](const std::string& id, const std::string&) {
     all += '\n';
     all += id;
   });
   return stable_hash(all);
 }
 
-// "nft FAMILY TABLE chain NAME" / "iptables-legacy ipv4 TABLE chain NAME"
-// -> {header, rules[{text, id}], digest}; "nft FAMILY TABLE set NAME" (or
-// map) -> {header, elements[text], digest}
-Json rules_of(const Snapshot& s) {
-  std::map<std::string, Json> out;
-  auto entry = [&](const std::string& key) -> Json& {
-    Json& e = out[key];
-    // With its digest's place from the start: a member added later makes
-    // the object grow, and its members be copied.
-    if (e.is_null()) e = {{"header", ""}, {"rules", Json::array()}, {"digest", ""}};
-    return e;
-  };
+// "nft FAMILY TABLE chain NAME" / "iptables-legacy ipv4 TABLE chain NAME":
+// rules; "nft FAMILY TABLE set NAME" (or map): elements.
+std::map<std::string, Baseline::RuleList> rules_of(const Snapshot& s) {
+  std::map<std::string, Baseline::RuleList> out;
   if (const Json* nft = s.section("nftables")) {
     for (const auto& o : nft->at("ruleset")) {
       if (auto c = o.find("chain"); c != o.end()) {
         std::string key = fmt::format("nft {} {} chain {}", c->value("family", ""), c->value("table", ""), c->value("name", ""));
-        Json& e = entry(key);
+        Baseline::RuleList& e = out[key];
         if (c->contains("hook"))
-          e["header"] = fmt::format("type {} hook {} priority {} policy {}", c->value("type", ""), c->value("hook", ""),
-                                    c->value("prio", 0), c->value("policy", "accept"));
+          e.header = fmt::format("type {} hook {} priority {} policy {}", c->value("type", ""), c->value("hook", ""),
+                                 c->value("prio", 0), c->value("policy", "accept"));
       } else if (auto r = o.find("rule"); r != o.end()) {
         std::string key = fmt::format("nft {} {} chain {}", r->value("family", ""), r->value("table", ""), r->value("chain", ""));
         Json id = without_counters(r->value("expr", Json::array()));
         std::string comment = r->value("comment", "");
         std::string text = render_nft_rule(*r) + (comment.empty() ? "" : " comment \"" + comment + "\"");
-        entry(key)["rules"].push_back(rule_entry(text, id.dump() + comment));
+        out[key].rules.push_back({std::move(text), stable_hash(id.dump() + comment)});
       } else {
         for (const char* kind : {"set", "map"}) {
           auto st = o.find(kind);
@@ -103,16 +81,12 @@ Json rules_of(const Snapshot& s) {
                                         st->value("name", ""));
           // Elements as text, each its own identity: a blocklist of 100,000
           // is 100,000 short strings, not objects with a hash each.
+          Baseline::RuleList& e = out[key];
+          e.is_set = true;
+          e.header = fmt::format("type {}", st->contains("type") ? (*st)["type"].dump() : "");
           const Json& elems = array_member(*st, "elem");
-          Json::array_t texts;
-          texts.reserve(elems.size());
-          for (const auto& el : elems) texts.emplace_back(render_nft_element(el));
-          Json::object_t e;
-          e.reserve(3);
-          e.emplace_back("header", fmt::format("type {}", st->contains("type") ? (*st)["type"].dump() : ""));
-          e.emplace_back("elements", std::move(texts));
-          e.emplace_back("digest", "");
-          out[key] = std::move(e);
+          e.elements.reserve(elems.size());
+          for (const auto& el : elems) e.elements.push_back(render_nft_element(el));
         }
       }
     }
@@ -124,113 +98,98 @@ Json rules_of(const Snapshot& s) {
       for (const auto& t : array_member(legacy[fam], "tables"))
         for (const auto& c : array_member(t, "chains")) {
           std::string key = fmt::format("iptables-legacy {} {} chain {}", fam, t.value("name", ""), c.value("name", ""));
-          Json& e = entry(key);
-          if (c.contains("policy") && c["policy"].is_string()) e["header"] = "policy " + c["policy"].get<std::string>();
+          Baseline::RuleList& e = out[key];
+          if (c.contains("policy") && c["policy"].is_string()) e.header = "policy " + c["policy"].get<std::string>();
           for (const auto& r : array_member(c, "rules")) {
             std::string text = r.value("text", "");
-            e["rules"].push_back(rule_entry(text, text));
+            std::string id = stable_hash(text);
+            e.rules.push_back({std::move(text), std::move(id)});
           }
         }
     }
   }
-  // Appended in the map's order, not inserted by key: keys are unique, and
-  // an ordered object finds a key by walking all of them (a host with 3,000
-  // chains and sets would compare 4.5 million keys).
-  Json::object_t j;
-  j.reserve(out.size());
-  for (auto& [k, e] : out) {
-    e["digest"] = digest_of(e);
-    j.emplace_back(k, std::move(e));
-  }
-  return Json(std::move(j));
+  for (auto& [k, e] : out) e.digest = digest_of(e);
+  return out;
 }
 
 // The sysctls that change reachability; per-interface entries of veth
 // devices come and go with containers and are left out.
-Json sysctls_of(const Snapshot& s) {
-  Json out = Json::object();
+std::map<std::string, std::optional<std::string>> sysctls_of(const Snapshot& s) {
+  std::map<std::string, std::optional<std::string>> out;
   const Json* host = s.section("host");
   if (!host || !host->contains("sysctls")) return out;
   for (const auto& [k, v] : (*host)["sysctls"].items()) {
     if (k.find("/veth") != std::string::npos) continue;
-    out[k] = v;
+    if (v.is_string()) out[k] = v.get<std::string>();
+    else if (v.is_null()) out[k] = std::nullopt;
+    else out[k] = v.dump();
   }
   return out;
 }
 
-Json docker_of(const Snapshot& s) {
-  Json out = {{"daemon_json", nullptr}, {"dockerd", nullptr}};
-  if (!s.doc.contains("docker_config") || !s.doc["docker_config"].is_object()) return out;
-  const Json& dc = s.doc["docker_config"];
-  if (dc.contains("daemon_json") && dc["daemon_json"].is_object()) {
-    const Json& dj = dc["daemon_json"];
-    out["daemon_json"] = {{"path", dj.value("path", "")},
-                          {"present", dj.value("present", false)},
-                          {"content", dj.contains("content") ? dj["content"] : Json()},
-                          {"key_lines", dj.contains("key_lines") ? dj["key_lines"] : Json::object()},
-                          {"error", dj.value("error", "")}};
-  }
-  if (s.daemon && s.daemon->dockerd) out["dockerd"] = {{"argv", s.daemon->dockerd->argv}};
-  return out;
-}
-
-Json containers_of(const Snapshot& s) {
-  Json out = Json::object();
+std::map<std::string, Baseline::Container> containers_of(const Snapshot& s) {
+  std::map<std::string, Baseline::Container> out;
   const Json* api = s.section("docker_api");
   if (!api) return out;
   for (const auto& c : api->at("containers")) {
-    Json ports = Json::array(), addrs = Json::array();
+    Baseline::Container k;
+    k.image = c.value("image", "");
+    k.running = c.value("running", false);
     for (const auto& b : array_member(c, "ports")) {
       std::string hip = b.value("host_ip", "");
-      ports.push_back(fmt::format("{}:{}->{}/{}", hip.find(':') != std::string::npos ? "[" + hip + "]" : hip,
-                                  b.value("host_port", 0), b.value("container_port", 0), b.value("protocol", "")));
+      k.ports.push_back(fmt::format("{}:{}->{}/{}", hip.find(':') != std::string::npos ? "[" + hip + "]" : hip,
+                                    b.value("host_port", 0), b.value("container_port", 0), b.value("protocol", "")));
     }
     for (const auto& n : array_member(c, "networks")) {
-      for (const char* k : {"ipv4", "ipv6"})
-        if (!n.value(k, "").empty()) addrs.push_back(n.value("network", "") + " " + n.value(k, ""));
+      for (const char* key : {"ipv4", "ipv6"})
+        if (!n.value(key, "").empty()) k.addresses.push_back(n.value("network", "") + " " + n.value(key, ""));
     }
-    out[c.value("name", "")] = {{"image", c.value("image", "")},
-                                {"running", c.value("running", false)},
-                                {"ports", std::move(ports)},
-                                {"addresses", std::move(addrs)}};
+    out[c.value("name", "")] = std::move(k);
   }
   return out;
+}
+
+void docker_of(const Snapshot& s, Baseline& b) {
+  if (s.doc.contains("docker_config") && s.doc["docker_config"].is_object()) {
+    const Json& dc = s.doc["docker_config"];
+    if (dc.contains("daemon_json") && dc["daemon_json"].is_object()) {
+      const Json& dj = dc["daemon_json"];
+      Baseline::DaemonJson d;
+      d.path = dj.value("path", "");
+      d.present = dj.value("present", false);
+      if (dj.contains("content")) d.content = dj["content"];
+      if (auto kl = dj.find("key_lines"); kl != dj.end() && kl->is_object())
+        for (const auto& [k, v] : kl->items())
+          if (v.is_number_integer()) d.key_lines[k] = v.get<long long>();
+      d.error = dj.value("error", "");
+      b.daemon_json = std::move(d);
+    }
+  }
+  if (s.daemon && s.daemon->dockerd) b.dockerd_argv = s.daemon->dockerd->argv;
 }
 
 }  // namespace
 
-Json make_baseline(const Engine& engine, const ScanResult& scan) {
+Baseline make_baseline(const Engine& engine, const ScanResult& scan) {
   const Snapshot& s = engine.snapshot();
-  Json b;
-  b["kind"] = "dockfw-audit-baseline";
-  b["schema_version"] = kBaselineSchemaVersion;
-  b["tool"] = {{"name", "dockfw-audit"}, {"version", kVersion}};
-  b["snapshot_collected_at"] = s.doc.value("collected_at", "");
-  Json cols = Json::object();
-  for (auto name : kCollectors) cols[std::string(name)] = std::string(to_string(s.collector(name).status));
-  b["collectors"] = std::move(cols);
-  // The partition, so that a later run whose rules mention other prefixes
-  // can still find, for each of its source classes, the class of the baseline
-  // its representative belonged to.
-  Json prefixes = Json::object(), classes = Json::array();
+  Baseline b;
+  b.snapshot_collected_at = s.doc.value("collected_at", "");
+  for (auto name : kCollectors) b.collectors[std::string(name)] = std::string(to_string(s.collector(name).status));
   for (int fam : {4, 6}) {
-    Json ps = Json::array();
+    auto& ps = b.source_prefixes[fam];
     for (const auto& p : scan.exposure.partitions.at(fam).prefixes) ps.push_back(p.str());
-    prefixes[std::to_string(fam)] = std::move(ps);
   }
   std::unordered_map<std::string, std::size_t> class_index;
   for (const auto& c : scan.exposure.classes) {
-    if (!class_index.emplace(c.label, classes.size()).second) continue;  // "the host itself" of each family
-    Json k = {{"label", c.label}, {"representative", c.representative}};
-    if (c.source.kind == Source::Kind::remote) k["iif"] = c.source.iif;
-    classes.push_back(std::move(k));
+    if (!class_index.emplace(c.label, b.source_classes.size()).second) continue;  // "the host itself" of each family
+    Baseline::Class k{c.label, c.representative, std::nullopt};
+    if (c.source.kind == Source::Kind::remote) k.iif = c.source.iif;
+    b.source_classes.push_back(std::move(k));
   }
-  b["source_prefixes"] = std::move(prefixes);
-  b["source_classes"] = std::move(classes);
   // Cells grouped by destination, outcome and deciding rule, each group's
-  // sources a set of indexes into source_classes written once in
-  // source_sets: the baseline grows with entries and distinct behaviours,
-  // not with classes times cells.
+  // sources a set of indexes into source_classes kept once in source_sets:
+  // the baseline grows with entries and distinct behaviours, not with
+  // classes times cells.
   std::map<int, std::vector<std::uint32_t>> index_of;  // family -> class -> baseline index
   for (const auto& [fam, base] : scan.exposure.class_base) {
     auto& v = index_of[fam];
@@ -238,23 +197,22 @@ Json make_baseline(const Engine& engine, const ScanResult& scan) {
     for (std::size_t ci = 0; ci < part.classes.size(); ++ci)
       v.push_back(static_cast<std::uint32_t>(class_index.at(scan.exposure.classes[base + ci].label)));
   }
-  std::map<std::vector<std::uint32_t>, std::size_t> set_of;
-  Json sets = Json::array();
-  Json entries = Json::array();
+  std::map<std::vector<std::uint32_t>, std::uint32_t> set_of;
+  b.exposure.reserve(scan.exposure.entries.size());
   for (const auto& en : scan.exposure.entries) {
     // Groups in order of their first cell (classes outer, destinations
     // inner), sources in class order: group_cells' groups, joined where only
     // the target or what is uncertain tells them apart.
+    Baseline::Entry e{std::string(to_string(en.kind)), en.what, en.family, {}};
     std::unordered_map<std::string, std::size_t> group_of;
     std::vector<std::vector<std::uint32_t>> sources;  // per group, class indexes of the entry
-    Json cells = Json::array();
     for (const auto& g : group_cells(en)) {
-      std::string outcome = to_string(g.outcome->result);
+      std::string outcome(to_string(g.outcome->result));
       const std::string& dst = en.destinations[g.destination];
       std::string key = dst + '\x1f' + outcome + '\x1f' + g.outcome->decided_by;
-      auto [it, fresh] = group_of.try_emplace(std::move(key), cells.size());
+      auto [it, fresh] = group_of.try_emplace(std::move(key), e.cells.size());
       if (fresh) {
-        cells.push_back({{"destination", dst}, {"outcome", outcome}, {"decided_by", g.outcome->decided_by}});
+        e.cells.push_back({dst, std::move(outcome), g.outcome->decided_by, 0});
         sources.push_back(g.sources);
       } else {
         std::vector<std::uint32_t> merged;
@@ -264,65 +222,206 @@ Json make_baseline(const Engine& engine, const ScanResult& scan) {
       }
     }
     const auto& to_index = index_of.at(en.family);
-    for (std::size_t i = 0; i < cells.size(); ++i) {
+    for (std::size_t i = 0; i < e.cells.size(); ++i) {
       std::vector<std::uint32_t> v;
       v.reserve(sources[i].size());
       for (auto ci : sources[i]) v.push_back(to_index[ci]);
-      auto [it, fresh] = set_of.try_emplace(v, sets.size());
-      if (fresh) sets.push_back(std::move(v));
-      cells[i]["source_set"] = it->second;
+      auto [it, fresh] = set_of.try_emplace(v, static_cast<std::uint32_t>(b.source_sets.size()));
+      if (fresh) b.source_sets.push_back(std::move(v));
+      e.cells[i].source_set = it->second;
     }
-    entries.push_back({{"kind", to_string(en.kind)}, {"what", en.what}, {"family", en.family}, {"cells", std::move(cells)}});
+    b.exposure.push_back(std::move(e));
   }
-  b["exposure"] = std::move(entries);
-  b["source_sets"] = std::move(sets);
-  Json fs = Json::array();
-  for (const auto& f : scan.findings)
-    fs.push_back({{"rule_id", f.rule_id}, {"fingerprint", fingerprint(f)}, {"identity", f.identity}, {"message", f.message}});
-  b["findings"] = std::move(fs);
-  b["rules"] = rules_of(s);
-  b["docker"] = docker_of(s);
-  b["sysctls"] = sysctls_of(s);
-  b["containers"] = containers_of(s);
+  b.findings.reserve(scan.findings.size());
+  for (const auto& f : scan.findings) b.findings.push_back({f.rule_id, fingerprint(f), f.identity, f.message});
+  b.rules = rules_of(s);
+  docker_of(s, b);
+  b.sysctls = sysctls_of(s);
+  b.containers = containers_of(s);
   return b;
 }
 
 namespace {
-// Schemas 1 and 2 kept a set's elements as rules[{text, id}], the text the
-// element's JSON (with its expires, which changes on its own): as schema 3
-// has them, so that an upgrade does not make every set drift.
-void upgrade_elements(Json& b) {
-  for (auto& [k, e] : b["rules"].items()) {
-    // "nft FAMILY TABLE set NAME" (names have no spaces).
-    std::istringstream words(k);
-    std::string w[4];
-    words >> w[0] >> w[1] >> w[2] >> w[3];
-    const bool set = w[0] == "nft" && (w[3] == "set" || w[3] == "map");
-    auto r = e.find("rules");
-    if (!set || r == e.end() || e.contains("elements")) continue;
-    Json::array_t texts;
-    for (const auto& x : *r) {
-      std::string t = x.value("text", "");
-      auto el = parse_json_text(t, "element");  // nesting and size bounded as any input
-      texts.emplace_back(el ? render_nft_element(*el) : t);
-    }
-    Json::object_t up;  // members in the order make_baseline writes them
-    if (auto h = e.find("header"); h != e.end()) up.emplace_back("header", *h);
-    up.emplace_back("elements", std::move(texts));
-    up.emplace_back("digest", "");
-    e = std::move(up);
-    e["digest"] = digest_of(e);
-  }
+void write_strings(JsonWriter& w, const std::vector<std::string>& v) {
+  w.begin_array();
+  for (const auto& x : v) w.string(x);
+  w.end_array();
+}
+void write_bool(JsonWriter& w, bool v) { w.raw(v ? "true" : "false"); }
+// A string member.
+void put(JsonWriter& w, std::string_view key, std::string_view v) {
+  w.key(key);
+  w.string(v);
+}
+void write_container(JsonWriter& w, const Baseline::Container& c) {
+  w.begin_object();
+  put(w, "image", c.image);
+  w.key("running");
+  write_bool(w, c.running);
+  w.key("ports");
+  write_strings(w, c.ports);
+  w.key("addresses");
+  write_strings(w, c.addresses);
+  w.end_object();
+}
+Json container_json(const Baseline::Container& c) {
+  return {{"image", c.image}, {"running", c.running}, {"ports", c.ports}, {"addresses", c.addresses}};
 }
 }  // namespace
 
-Result<Json> load_baseline(const std::string& path) {
-  auto text = read_input_file(path, max_document_bytes());
-  if (!text) return text.error();
-  return parse_baseline(*text, path);
+std::string baseline_text(const Baseline& b) {
+  std::string out;
+  JsonWriter w(out, false);
+  w.begin_object();
+  put(w, "kind", "dockfw-audit-baseline");
+  w.key("schema_version");
+  w.number(kBaselineSchemaVersion);
+  w.key("tool");
+  w.value(tool_json());
+  put(w, "snapshot_collected_at", b.snapshot_collected_at);
+  w.key("collectors");
+  w.begin_object();
+  for (const auto& [k, v] : b.collectors) put(w, k, v);
+  w.end_object();
+  w.key("source_prefixes");
+  w.begin_object();
+  for (const auto& [fam, ps] : b.source_prefixes) {
+    w.key(std::to_string(fam));
+    write_strings(w, ps);
+  }
+  w.end_object();
+  w.key("source_classes");
+  w.begin_array();
+  for (const auto& c : b.source_classes) {
+    w.begin_object();
+    put(w, "label", c.label);
+    put(w, "representative", c.representative);
+    if (c.iif) put(w, "iif", *c.iif);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("exposure");
+  w.begin_array();
+  for (const auto& e : b.exposure) {
+    w.begin_object();
+    put(w, "kind", e.kind);
+    put(w, "what", e.what);
+    w.key("family");
+    w.number(e.family);
+    w.key("cells");
+    w.begin_array();
+    for (const auto& c : e.cells) {
+      w.begin_object();
+      put(w, "destination", c.destination);
+      put(w, "outcome", c.outcome);
+      put(w, "decided_by", c.decided_by);
+      w.key("source_set");
+      w.number(c.source_set);
+      w.end_object();
+    }
+    w.end_array();
+    w.end_object();
+  }
+  w.end_array();
+  w.key("source_sets");
+  w.begin_array();
+  for (const auto& set : b.source_sets) {
+    w.begin_array();
+    for (auto i : set) w.number(i);
+    w.end_array();
+  }
+  w.end_array();
+  w.key("findings");
+  w.begin_array();
+  for (const auto& f : b.findings) {
+    w.begin_object();
+    put(w, "rule_id", f.rule_id);
+    put(w, "fingerprint", f.fingerprint);
+    put(w, "identity", f.identity);
+    put(w, "message", f.message);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("rules");
+  w.begin_object();
+  for (const auto& [k, l] : b.rules) {
+    w.key(k);
+    w.begin_object();
+    put(w, "header", l.header);
+    if (l.is_set) {
+      w.key("elements");
+      write_strings(w, l.elements);
+    } else {
+      w.key("rules");
+      w.begin_array();
+      for (const auto& r : l.rules) {
+        w.begin_object();
+        put(w, "text", r.text);
+        put(w, "id", r.id);
+        w.end_object();
+      }
+      w.end_array();
+    }
+    put(w, "digest", l.digest);
+    w.end_object();
+  }
+  w.end_object();
+  w.key("docker");
+  w.begin_object();
+  w.key("daemon_json");
+  if (const auto& d = b.daemon_json) {
+    w.begin_object();
+    put(w, "path", d->path);
+    w.key("present");
+    write_bool(w, d->present);
+    w.key("content");
+    w.value(d->content);
+    w.key("key_lines");
+    w.begin_object();
+    for (const auto& [k, line] : d->key_lines) {
+      w.key(k);
+      w.number(line);
+    }
+    w.end_object();
+    put(w, "error", d->error);
+    w.end_object();
+  } else {
+    w.raw("null");
+  }
+  w.key("dockerd");
+  if (b.dockerd_argv) {
+    w.begin_object();
+    w.key("argv");
+    write_strings(w, *b.dockerd_argv);
+    w.end_object();
+  } else {
+    w.raw("null");
+  }
+  w.end_object();
+  w.key("sysctls");
+  w.begin_object();
+  for (const auto& [k, v] : b.sysctls) {
+    w.key(k);
+    if (v) w.string(*v);
+    else w.raw("null");
+  }
+  w.end_object();
+  w.key("containers");
+  w.begin_object();
+  for (const auto& [k, c] : b.containers) {
+    w.key(k);
+    write_container(w, c);
+  }
+  w.end_object();
+  w.end_object();
+  out += '\n';
+  return out;
 }
 
-Result<Json> parse_baseline(std::string_view text, const std::string& path) {
+namespace {
+
+// The document, its every member the conversion reads checked with its type.
+Result<Json> checked_document(std::string_view text, const std::string& path) {
   auto j = parse_json_text(text, path);
   if (!j) return j.error();
   auto fail = [&](const std::string& ptr, const std::string& what) {
@@ -428,8 +527,128 @@ Result<Json> parse_baseline(std::string_view text, const std::string& path) {
                                     req("addresses", array(str()))}))),
   });
   if (auto e = check_shape(whole, *j, "")) return input_error(fmt::format("{}: {}", path, *e));
-  if (v->get<int>() <= 2) upgrade_elements(*j);
   return std::move(*j);
+}
+
+// A set's elements as schema 3 has them from schemas 1 and 2, which kept
+// them as rules[{text, id}], the text the element's JSON (with its expires,
+// which changes on its own): so that an upgrade does not make every set drift.
+std::vector<std::string> upgraded_elements(const Json& rules) {
+  std::vector<std::string> texts;
+  for (const auto& x : rules) {
+    std::string t = x.value("text", "");
+    auto el = parse_json_text(t, "element");  // nesting and size bounded as any input
+    texts.push_back(el ? render_nft_element(*el) : t);
+  }
+  return texts;
+}
+
+// "nft FAMILY TABLE set NAME" or map (names have no spaces).
+bool names_set(const std::string& key) {
+  std::istringstream words(key);
+  std::string w[4];
+  words >> w[0] >> w[1] >> w[2] >> w[3];
+  return w[0] == "nft" && (w[3] == "set" || w[3] == "map");
+}
+
+std::vector<std::string> strings_of(const Json& a) {
+  std::vector<std::string> v;
+  v.reserve(a.size());
+  for (const auto& x : a) v.push_back(x.get<std::string>());
+  return v;
+}
+
+// The checked document as a Baseline (each member read here has had its
+// type checked).
+Baseline from_document(const Json& j) {
+  Baseline b;
+  b.schema_version = j["schema_version"].get<int>();
+  b.snapshot_collected_at = string_member(j, "snapshot_collected_at");
+  for (const auto& [k, v] : j["collectors"].items()) b.collectors[k] = v.get<std::string>();
+  for (const auto& [fam, ps] : j["source_prefixes"].items()) b.source_prefixes[fam == "6" ? 6 : 4] = strings_of(ps);
+  for (const auto& c : j["source_classes"]) {
+    Baseline::Class k{c["label"].get<std::string>(), string_member(c, "representative"), std::nullopt};
+    if (c.contains("iif")) k.iif = c["iif"].get<std::string>();
+    b.source_classes.push_back(std::move(k));
+  }
+  std::map<std::vector<std::uint32_t>, std::uint32_t> set_of;  // schema 1: each cell's own list
+  if (auto ss = j.find("source_sets"); ss != j.end())
+    for (const auto& set : *ss) {
+      std::vector<std::uint32_t> v;
+      for (const auto& i : set) v.push_back(i.get<std::uint32_t>());
+      b.source_sets.push_back(std::move(v));
+    }
+  for (const auto& en : j["exposure"]) {
+    Baseline::Entry e{string_member(en, "kind"), en["what"].get<std::string>(), en.value("family", 0), {}};
+    for (const auto& c : en["cells"]) {
+      Baseline::Cell cell{c["destination"].get<std::string>(), c["outcome"].get<std::string>(),
+                          string_member(c, "decided_by"), 0};
+      if (auto st = c.find("source_set"); st != c.end()) {
+        cell.source_set = st->get<std::uint32_t>();
+      } else {
+        std::vector<std::uint32_t> v;
+        for (const auto& i : c["sources"]) v.push_back(i.get<std::uint32_t>());
+        auto [it, fresh] = set_of.try_emplace(v, static_cast<std::uint32_t>(b.source_sets.size()));
+        if (fresh) b.source_sets.push_back(std::move(v));
+        cell.source_set = it->second;
+      }
+      e.cells.push_back(std::move(cell));
+    }
+    b.exposure.push_back(std::move(e));
+  }
+  for (const auto& f : j["findings"])
+    b.findings.push_back({f["rule_id"].get<std::string>(), f["fingerprint"].get<std::string>(), string_member(f, "identity"),
+                          f["message"].get<std::string>()});
+  for (const auto& [k, r] : j["rules"].items()) {
+    Baseline::RuleList l;
+    l.header = string_member(r, "header");
+    if (auto el = r.find("elements"); el != r.end()) {
+      l.is_set = true;
+      l.elements = strings_of(*el);
+    } else if (b.schema_version <= 2 && names_set(k)) {
+      l.is_set = true;
+      l.elements = upgraded_elements(r["rules"]);
+    } else {
+      for (const auto& x : r["rules"]) l.rules.push_back({string_member(x, "text"), string_member(x, "id")});
+    }
+    // As written, or (a schema before a list's form changed, a digest not a
+    // string) as this version makes it from the list.
+    const Json& d = r["digest"];
+    l.digest = d.is_string() && !(b.schema_version <= 2 && l.is_set) ? d.get<std::string>() : digest_of(l);
+    b.rules[k] = std::move(l);
+  }
+  const Json& docker = j["docker"];
+  if (const Json& dj = docker["daemon_json"]; dj.is_object()) {
+    Baseline::DaemonJson d;
+    d.path = string_member(dj, "path");
+    d.present = dj.value("present", false);
+    if (dj.contains("content")) d.content = dj["content"];
+    if (auto kl = dj.find("key_lines"); kl != dj.end())
+      for (const auto& [k, v] : kl->items()) d.key_lines[k] = v.get<long long>();
+    d.error = string_member(dj, "error");
+    b.daemon_json = std::move(d);
+  }
+  if (const Json& dd = docker["dockerd"]; dd.is_object() && dd.contains("argv")) b.dockerd_argv = strings_of(dd["argv"]);
+  for (const auto& [k, v] : j["sysctls"].items())
+    b.sysctls[k] = v.is_string() ? std::optional<std::string>(v.get<std::string>()) : std::nullopt;
+  for (const auto& [k, c] : j["containers"].items())
+    b.containers[k] = {c["image"].get<std::string>(), c["running"].get<bool>(), strings_of(c["ports"]),
+                       strings_of(c["addresses"])};
+  return b;
+}
+
+}  // namespace
+
+Result<Baseline> parse_baseline(std::string_view text, const std::string& path) {
+  auto j = checked_document(text, path);
+  if (!j) return j.error();
+  return from_document(*j);
+}
+
+Result<Baseline> load_baseline(const std::string& path) {
+  auto text = read_input_file(path, max_document_bytes());
+  if (!text) return text.error();
+  return parse_baseline(*text, path);
 }
 
 }  // namespace dfa
@@ -440,58 +659,44 @@ namespace dfa {
 namespace {
 
 // One side of a comparison: its exposure cells, and how to name the class a
-// source of the other side belongs to.
+// source of the other side belongs to. Views into the Baseline it reads.
 struct Side {
   struct Cell {
-    std::string_view outcome, decided_by;  // interned in `texts`
+    std::string_view outcome, decided_by;
   };
   using Group = std::unordered_map<std::string_view, Cell>;  // source class label -> its cell
   // "what \x1f destination" -> its cells as the baseline has them, made into
   // a Group (by label) only when compared: a drift where little changed
-  // compares most groups as they are written (same_as). Labels and texts are
-  // kept once in `texts` (a large host has millions of cells, a few
-  // thousand labels).
+  // compares most groups as they are (same_as).
   struct Written {
-    std::vector<const Json*> cells;
+    std::vector<const Baseline::Cell*> cells;
     mutable std::optional<Group> group;
   };
+  const Baseline& b;
   std::map<std::string, Written, std::less<>> cells;
-  mutable std::set<std::string, std::less<>> texts;
   std::vector<std::string_view> label_of;  // source class index -> label
-  const Json* sets = nullptr;              // schema 2: source_sets
-  // A cell's sources: its set (schema 2) or its own list (schema 1).
-  const Json& sources_of(const Json& c) const {
-    auto st = c.find("source_set");
-    return st != c.end() && sets ? sets->at(st->get<std::size_t>()) : c.at("sources");
-  }
-  std::map<std::string, std::pair<std::string, std::string>, std::less<>> reps;  // label -> (address, iif), remote classes
+  std::map<std::string_view, std::pair<std::string_view, std::string_view>> reps;  // label -> (address, iif), remote classes
   std::map<int, SourcePartition> parts;
-  std::map<std::string, std::string> collectors;
 
-  std::string_view intern(std::string s) const { return *texts.insert(std::move(s)).first; }
+  const std::vector<std::uint32_t>& sources_of(const Baseline::Cell& c) const { return b.source_sets.at(c.source_set); }
 
-  explicit Side(const Json& b) {
-    for (const auto& c : b["source_classes"]) label_of.push_back(intern(c["label"].get<std::string>()));
-    for (const auto& en : b["exposure"]) {
-      const std::string what = en["what"].get<std::string>();
-      for (const auto& c : en["cells"]) cells[what + '\x1f' + c["destination"].get<std::string>()].cells.push_back(&c);
+  explicit Side(const Baseline& base) : b(base) {
+    for (const auto& c : b.source_classes) {
+      label_of.push_back(c.label);
+      if (c.iif) reps[c.label] = {c.representative, *c.iif};
     }
-    if (auto ss = b.find("source_sets"); ss != b.end()) sets = &*ss;
-    for (const auto& c : b["source_classes"])
-      if (c.contains("iif")) reps[c.value("label", "")] = {c.value("representative", ""), c.value("iif", "")};
-    for (const auto& [fam, ps] : b["source_prefixes"].items())
+    for (const auto& en : b.exposure)
+      for (const auto& c : en.cells) cells[en.what + '\x1f' + c.destination].cells.push_back(&c);
+    for (const auto& [fam, ps] : b.source_prefixes)
       for (const auto& p : ps)
-        if (auto pr = Prefix::parse(p.get<std::string>())) parts[fam == "6" ? 6 : 4].prefixes.push_back(*pr);
-    for (const auto& [k, v] : b["collectors"].items()) collectors[k] = v.is_string() ? v.get<std::string>() : "";
+        if (auto pr = Prefix::parse(p)) parts[fam].prefixes.push_back(*pr);
   }
   const Group& group(const Written& w) const {
     if (!w.group) {
-      // (A baseline read from a file has had its shape checked; one made in
-      // this run is ours. The casts below cannot meet another type.)
       Group g;
-      for (const Json* c : w.cells) {
-        Cell cell{intern(c->at("outcome").get<std::string>()), intern(c->value("decided_by", ""))};
-        for (const auto& i : sources_of(*c)) g[label_of.at(i.get<std::size_t>())] = cell;
+      for (const Baseline::Cell* c : w.cells) {
+        Cell cell{c->outcome, c->decided_by};
+        for (auto i : sources_of(*c)) g[label_of.at(i)] = cell;
       }
       w.group = std::move(g);
     }
@@ -502,18 +707,16 @@ struct Side {
     return it == cells.end() ? nullptr : &group(it->second);
   }
   // Whether the other side's group of this key says, source by source, what
-  // `w` says: the same cells as written, where both sides have the same
-  // classes by label (same_classes, found once by the caller); then neither
-  // side has a change there.
+  // `w` says: the same cells, where both sides have the same classes by
+  // label (same_classes, found once by the caller); then neither side has a
+  // change there.
   bool same_as(const Written& w, const Side& other, std::string_view what_dst, bool same_classes) const {
     if (!same_classes) return false;
     auto it = other.cells.find(what_dst);
     if (it == other.cells.end() || it->second.cells.size() != w.cells.size()) return false;
     for (std::size_t i = 0; i < w.cells.size(); ++i) {
-      const Json &a = *w.cells[i], &o = *it->second.cells[i];
-      if (a.at("outcome") != o.at("outcome") || a.value("decided_by", "") != o.value("decided_by", "") ||
-          sources_of(a) != other.sources_of(o))
-        return false;
+      const Baseline::Cell &a = *w.cells[i], &o = *it->second.cells[i];
+      if (a.outcome != o.outcome || a.decided_by != o.decided_by || sources_of(a) != other.sources_of(o)) return false;
     }
     return true;
   }
@@ -529,18 +732,17 @@ struct Side {
     if (!addr) return nullptr;
     auto part = parts.find(addr->family);
     SourcePartition none;
-    std::string label = (part == parts.end() ? none : part->second).label_of(*addr, r->second.second);
+    std::string label = (part == parts.end() ? none : part->second).label_of(*addr, std::string(r->second.second));
     auto it = g->find(label);
     return it == g->end() ? nullptr : &it->second;
   }
   // Read completely, or absent (nothing there): its part can be compared.
   // Denied or failed: unknown, so it is not (DFA103 says so instead).
   bool ok(const std::string& collector) const {
-    auto it = collectors.find(collector);
-    return it != collectors.end() && (it->second == "ok" || it->second == "absent");
+    auto it = b.collectors.find(collector);
+    return it != b.collectors.end() && (it->second == "ok" || it->second == "absent");
   }
 };
-
 std::string state_word(const std::string& outcome) {
   if (outcome == "delivered") return "open";
   if (outcome == "dropped") return "closed";
@@ -637,26 +839,27 @@ void exposure_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
   }
 }
 
-void rule_changes(const Json& base, const Json& now, const Side& b, const Side& n, std::vector<Finding>& out) {
+void rule_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
   std::set<std::string> keys;
-  for (const auto& [k, v] : base["rules"].items()) keys.insert(k);
-  for (const auto& [k, v] : now["rules"].items()) keys.insert(k);
+  for (const auto& [k, v] : b.b.rules) keys.insert(k);
+  for (const auto& [k, v] : n.b.rules) keys.insert(k);
   for (const auto& k : keys) {
     std::string collector = k.rfind("nft ", 0) == 0 ? "nftables" : "iptables_legacy";
     if (!b.ok(collector) || !n.ok(collector)) continue;  // DFA103 says the collector changed
-    const Json* was = base["rules"].contains(k) ? &base["rules"][k] : nullptr;
-    const Json* is = now["rules"].contains(k) ? &now["rules"][k] : nullptr;
-    if (was && is && (*was)["digest"] == (*is)["digest"]) continue;
+    auto wi = b.b.rules.find(k), ii = n.b.rules.find(k);
+    const Baseline::RuleList* was = wi == b.b.rules.end() ? nullptr : &wi->second;
+    const Baseline::RuleList* is = ii == n.b.rules.end() ? nullptr : &ii->second;
+    if (was && is && was->digest == is->digest) continue;
     // An empty chain that accepts everything does nothing: its coming or
     // going (a legacy table instantiated with its builtin chains) is noise.
-    const Json* only = was ? (is ? nullptr : was) : is;
+    const Baseline::RuleList* only = was ? (is ? nullptr : was) : is;
     if (only && items_of(*only) == 0) {
-      std::string h = only->value("header", "");
+      const std::string& h = only->header;
       if (h.empty() || h == "policy ACCEPT" || h.ends_with("policy accept")) continue;
     }
     std::map<std::string, std::pair<int, std::string>> count;  // id -> (now - base, text)
-    auto tally = [&](const Json& e, int by) {
-      for_each_item(e, [&](const std::string& id, const std::string& text) {
+    auto tally = [&](const Baseline::RuleList& l, int by) {
+      for_each_item(l, [&](const std::string& id, const std::string& text) {
         auto& c = count[id];
         c.first += by;
         c.second = text;
@@ -664,8 +867,8 @@ void rule_changes(const Json& base, const Json& now, const Side& b, const Side& 
     };
     if (was) tally(*was, -1);
     if (is) tally(*is, 1);
-    const char* item = (was ? *was : *is).contains("elements") ? "element" : "rule";
-    Json added = Json::array(), removed = Json::array();
+    const char* item = (was ? was : is)->is_set ? "element" : "rule";
+    std::vector<std::string> added, removed;
     for (const auto& [id, c] : count) {
       for (int i = 0; i < c.first; ++i) added.push_back(c.second);
       for (int i = 0; i < -c.first; ++i) removed.push_back(c.second);
@@ -674,7 +877,7 @@ void rule_changes(const Json& base, const Json& now, const Side& b, const Side& 
     f.rule_id = "DFA104";
     f.identity = k;
     f.location.logical = k;
-    std::string head = was ? (*was).value("header", "") : "", head_now = is ? (*is).value("header", "") : "";
+    std::string head = was ? was->header : "", head_now = is ? is->header : "";
     std::vector<std::string> parts;
     if (!was) parts.push_back(fmt::format("appeared{}", head_now.empty() ? "" : " (" + head_now + ")"));
     else if (!is) parts.push_back("is gone");
@@ -683,14 +886,14 @@ void rule_changes(const Json& base, const Json& now, const Side& b, const Side& 
     if (!removed.empty()) parts.push_back(fmt::format("{} {}{} removed", removed.size(), item, removed.size() == 1 ? "" : "s"));
     if (was && is && added.empty() && removed.empty() && head == head_now) parts.push_back(fmt::format("{}s reordered", item));
     f.message = fmt::format("{}: {}", k, fmt::join(parts, ", "));
-    auto show = [&](const Json& list, char sign) {
+    auto show = [&](const std::vector<std::string>& list, char sign) {
       std::size_t i = 0;
       for (const auto& t : list) {
         if (i++ == 3) {
           f.message += fmt::format("; (and {} more)", list.size() - 3);
           break;
         }
-        f.message += fmt::format("; {} {}", sign, t.get<std::string>());
+        f.message += fmt::format("; {} {}", sign, t);
       }
     };
     show(added, '+');
@@ -701,34 +904,33 @@ void rule_changes(const Json& base, const Json& now, const Side& b, const Side& 
 }
 
 std::string short_json(const Json& j) { return j.is_null() ? "(unset)" : j.dump(); }
+Json json_of(const std::optional<std::string>& v) { return v ? Json(*v) : Json(); }
+Json json_of(const std::optional<std::vector<std::string>>& v) { return v ? Json(*v) : Json(); }
 
-void docker_changes(const Json& base, const Json& now, const Side& b, const Side& n, std::vector<Finding>& out) {
+void docker_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
   if (!b.ok("docker_config") || !n.ok("docker_config")) return;
-  const Json& was = base["docker"]["daemon_json"];
-  const Json& is = now["docker"]["daemon_json"];
-  auto add = [&](const std::string& identity, const std::string& msg, const std::string& file, int line, Json ev) {
+  auto add = [&](const std::string& identity, const std::string& msg, const std::string& file, long long line, Json ev) {
     Finding f;
     f.rule_id = "DFA105";
     f.identity = identity;
     f.message = msg;
     f.location.file = file;
-    f.location.line = line;
+    f.location.line = static_cast<int>(line);
     if (file.empty()) f.location.logical = "dockerd";
     f.evidence = std::move(ev);
     out.push_back(std::move(f));
   };
-  if (was.is_object() && is.is_object()) {
-    std::string path = is.value("path", "");
-    std::string err_was = was.value("error", ""), err_is = is.value("error", "");
-    if (err_was != err_is)
-      add("daemon.json error", err_is.empty() ? fmt::format("{} parses again (it failed: {})", path, err_was)
-                                              : fmt::format("{} no longer parses: {}", path, err_is),
-          path, 0, {{"before", err_was}, {"now", err_is}});
-    if (was.value("present", false) != is.value("present", false))
-      add("daemon.json present", fmt::format("{} {}", path, is.value("present", false) ? "appeared" : "is gone"), path, 0,
-          Json::object());
-    const Json& cw = was.contains("content") && was["content"].is_object() ? was["content"] : Json::object();
-    const Json& ci = is.contains("content") && is["content"].is_object() ? is["content"] : Json::object();
+  if (b.b.daemon_json && n.b.daemon_json) {
+    const Baseline::DaemonJson &was = *b.b.daemon_json, &is = *n.b.daemon_json;
+    const std::string& path = is.path;
+    if (was.error != is.error)
+      add("daemon.json error", is.error.empty() ? fmt::format("{} parses again (it failed: {})", path, was.error)
+                                                : fmt::format("{} no longer parses: {}", path, is.error),
+          path, 0, {{"before", was.error}, {"now", is.error}});
+    if (was.present != is.present)
+      add("daemon.json present", fmt::format("{} {}", path, is.present ? "appeared" : "is gone"), path, 0, Json::object());
+    const Json& cw = was.content.is_object() ? was.content : Json::object();
+    const Json& ci = is.content.is_object() ? is.content : Json::object();
     std::set<std::string> keys;
     for (const auto& [k, v] : cw.items()) keys.insert(k);
     for (const auto& [k, v] : ci.items()) keys.insert(k);
@@ -736,81 +938,69 @@ void docker_changes(const Json& base, const Json& now, const Side& b, const Side
       Json a = cw.contains(k) ? cw[k] : Json(), c = ci.contains(k) ? ci[k] : Json();
       if (a == c) continue;
       // key_lines is optional in a baseline (its shape): a missing one is line 0.
-      auto line_of = [&k](const Json& side) {
-        auto kl = side.find("key_lines");
-        return kl != side.end() && kl->is_object() ? kl->value(k, 0) : 0;
+      auto line_of = [&k](const Baseline::DaemonJson& side) {
+        auto it = side.key_lines.find(k);
+        return it == side.key_lines.end() ? 0LL : it->second;
       };
-      int line = ci.contains(k) ? line_of(is) : line_of(was);
+      long long line = ci.contains(k) ? line_of(is) : line_of(was);
       add("daemon.json " + k,
           fmt::format("{} \"{}\": {} -> {} (dockerd applies it when it next starts)", path, k, short_json(a), short_json(c)),
           path, line, {{"key", k}, {"before", a}, {"now", c}});
     }
   }
-  const Json& dw = base["docker"]["dockerd"];
-  const Json& di = now["docker"]["dockerd"];
-  // argv is optional in a baseline's dockerd (its shape): without it, not running as far as it says.
-  auto argv_of = [](const Json& d) {
-    if (!d.is_object()) return Json();
-    auto it = d.find("argv");
-    return it == d.end() ? Json() : *it;
-  };
-  Json aw = argv_of(dw), ai = argv_of(di);
+  const auto &aw = b.b.dockerd_argv, &ai = n.b.dockerd_argv;
   if (aw != ai) {
-    auto words = [](const Json& a) {
-      if (!a.is_array()) return std::string("(not running)");
-      std::string s;
-      for (const auto& w : a) s += (s.empty() ? "" : " ") + w.get<std::string>();
-      return s;
+    auto words = [](const std::optional<std::vector<std::string>>& a) {
+      return a ? fmt::format("{}", fmt::join(*a, " ")) : std::string("(not running)");
     };
-    add("dockerd argv", fmt::format("dockerd: {} -> {}", words(aw), words(ai)), "", 0, {{"before", aw}, {"now", ai}});
+    add("dockerd argv", fmt::format("dockerd: {} -> {}", words(aw), words(ai)), "", 0,
+        {{"before", json_of(aw)}, {"now", json_of(ai)}});
   }
 }
 
-void sysctl_changes(const Json& base, const Json& now, const Side& b, const Side& n, std::vector<Finding>& out) {
+void sysctl_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
   if (!b.ok("host") || !n.ok("host")) return;
-  for (const auto& [k, v] : now["sysctls"].items()) {
-    if (!base["sysctls"].contains(k)) continue;  // interfaces come and go
-    const Json& was = base["sysctls"][k];
-    if (was == v) continue;
+  for (const auto& [k, v] : n.b.sysctls) {
+    auto w = b.b.sysctls.find(k);
+    if (w == b.b.sysctls.end()) continue;  // interfaces come and go
+    if (w->second == v) continue;
     Finding f;
     f.rule_id = "DFA106";
     f.identity = k;
     std::string dotted = k;
     std::replace(dotted.begin(), dotted.end(), '/', '.');
     f.location.logical = "sysctl:" + dotted;
-    f.message = fmt::format("{}: {} -> {}", dotted, short_json(was), short_json(v));
-    f.evidence = {{"sysctl", dotted}, {"before", was}, {"now", v}};
+    Json was = json_of(w->second), now = json_of(v);
+    f.message = fmt::format("{}: {} -> {}", dotted, short_json(was), short_json(now));
+    f.evidence = {{"sysctl", dotted}, {"before", was}, {"now", now}};
     out.push_back(std::move(f));
   }
 }
 
-void container_changes(const Json& base, const Json& now, const Side& b, const Side& n, std::vector<Finding>& out) {
+void container_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
   if (!b.ok("docker_api") || !n.ok("docker_api")) return;
   std::set<std::string> names;
-  for (const auto& [k, v] : base["containers"].items()) names.insert(k);
-  for (const auto& [k, v] : now["containers"].items()) names.insert(k);
-  auto list = [](const Json& a) {
-    std::vector<std::string> v;
-    for (const auto& x : a) v.push_back(x.get<std::string>());
+  for (const auto& [k, v] : b.b.containers) names.insert(k);
+  for (const auto& [k, v] : n.b.containers) names.insert(k);
+  auto list = [](const std::vector<std::string>& v) {
     return v.empty() ? std::string("none") : fmt::format("{}", fmt::join(v, ", "));
   };
   for (const auto& name : names) {
-    const Json* was = base["containers"].contains(name) ? &base["containers"][name] : nullptr;
-    const Json* is = now["containers"].contains(name) ? &now["containers"][name] : nullptr;
+    auto wi = b.b.containers.find(name), ii = n.b.containers.find(name);
+    const Baseline::Container* was = wi == b.b.containers.end() ? nullptr : &wi->second;
+    const Baseline::Container* is = ii == n.b.containers.end() ? nullptr : &ii->second;
     std::vector<std::string> parts;
     if (!was)
-      parts.push_back(fmt::format("appeared ({}, image {}, publishes {})", (*is)["running"].get<bool>() ? "running" : "stopped",
-                                  (*is).value("image", ""), list((*is)["ports"])));
+      parts.push_back(fmt::format("appeared ({}, image {}, publishes {})", is->running ? "running" : "stopped", is->image,
+                                  list(is->ports)));
     else if (!is)
       parts.push_back("is gone");
     else {
-      if ((*was)["running"] != (*is)["running"]) parts.push_back((*is)["running"].get<bool>() ? "started" : "stopped");
-      if ((*was)["image"] != (*is)["image"])
-        parts.push_back(fmt::format("image {} -> {}", (*was).value("image", ""), (*is).value("image", "")));
-      if ((*was)["ports"] != (*is)["ports"])
-        parts.push_back(fmt::format("published {} -> {}", list((*was)["ports"]), list((*is)["ports"])));
-      if ((*was)["addresses"] != (*is)["addresses"])
-        parts.push_back(fmt::format("addresses {} -> {}", list((*was)["addresses"]), list((*is)["addresses"])));
+      if (was->running != is->running) parts.push_back(is->running ? "started" : "stopped");
+      if (was->image != is->image) parts.push_back(fmt::format("image {} -> {}", was->image, is->image));
+      if (was->ports != is->ports) parts.push_back(fmt::format("published {} -> {}", list(was->ports), list(is->ports)));
+      if (was->addresses != is->addresses)
+        parts.push_back(fmt::format("addresses {} -> {}", list(was->addresses), list(is->addresses)));
     }
     if (parts.empty()) continue;
     Finding f;
@@ -818,19 +1008,19 @@ void container_changes(const Json& base, const Json& now, const Side& b, const S
     f.identity = name;
     f.location.logical = "container:" + name;
     f.message = fmt::format("container {} {}", name, fmt::join(parts, "; "));
-    f.evidence = {{"container", name}, {"before", was ? *was : Json()}, {"now", is ? *is : Json()}};
+    f.evidence = {{"container", name}, {"before", was ? container_json(*was) : Json()}, {"now", is ? container_json(*is) : Json()}};
     out.push_back(std::move(f));
   }
 }
 
 }  // namespace
 
-std::vector<Finding> compare_baselines(const Json& base, const Json& now, const std::vector<Finding>& now_findings) {
+std::vector<Finding> compare_baselines(const Baseline& base, const Baseline& now, const std::vector<Finding>& now_findings) {
   std::vector<Finding> out;
   Side b(base), n(now);
-  for (const auto& [name, st] : n.collectors) {
-    auto it = b.collectors.find(name);
-    std::string was = it == b.collectors.end() ? "" : it->second;
+  for (const auto& [name, st] : now.collectors) {
+    auto it = base.collectors.find(name);
+    std::string was = it == base.collectors.end() ? "" : it->second;
     if (was == st || (st != "denied" && st != "error" && was != "denied" && was != "error")) continue;
     Finding f;
     f.rule_id = "DFA103";
@@ -841,12 +1031,12 @@ std::vector<Finding> compare_baselines(const Json& base, const Json& now, const 
     out.push_back(std::move(f));
   }
   exposure_changes(b, n, out);
-  rule_changes(base, now, b, n, out);
-  docker_changes(base, now, b, n, out);
-  sysctl_changes(base, now, b, n, out);
-  container_changes(base, now, b, n, out);
+  rule_changes(b, n, out);
+  docker_changes(b, n, out);
+  sysctl_changes(b, n, out);
+  container_changes(b, n, out);
   std::set<std::string> had, has;
-  for (const auto& f : base["findings"]) had.insert(f.value("fingerprint", ""));
+  for (const auto& f : base.findings) had.insert(f.fingerprint);
   for (const auto& f : now_findings) {
     has.insert(fingerprint(f));
     if (had.count(fingerprint(f))) continue;
@@ -854,14 +1044,14 @@ std::vector<Finding> compare_baselines(const Json& base, const Json& now, const 
     g.message = "new since the baseline: " + f.message;
     out.push_back(std::move(g));
   }
-  for (const auto& f : base["findings"]) {
-    if (has.count(f.value("fingerprint", ""))) continue;
+  for (const auto& f : base.findings) {
+    if (has.count(f.fingerprint)) continue;
     Finding g;
     g.rule_id = "DFA108";
-    g.identity = f.value("fingerprint", "");
-    g.location.logical = "finding:" + f.value("rule_id", "");
-    g.message = fmt::format("no longer found: {} {}", f.value("rule_id", ""), f.value("message", ""));
-    g.evidence = {{"rule_id", f.value("rule_id", "")}, {"fingerprint", f.value("fingerprint", "")}};
+    g.identity = f.fingerprint;
+    g.location.logical = "finding:" + f.rule_id;
+    g.message = fmt::format("no longer found: {} {}", f.rule_id, f.message);
+    g.evidence = {{"rule_id", f.rule_id}, {"fingerprint", f.fingerprint}};
     out.push_back(std::move(g));
   }
   std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& c) {

@@ -316,7 +316,20 @@ void JsonWriter::string(std::string_view s) {
 }
 
 void JsonWriter::quote(std::string_view s) {
-  b_ += Json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  // Printable ASCII without a quote or backslash is written as it is, as
+  // nlohmann writes it (most strings: addresses, labels, rule text); the
+  // rest through nlohmann, which escapes and replaces invalid UTF-8.
+  const bool plain = std::all_of(s.begin(), s.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x80 && c != '"' && c != '\\';
+  });
+  if (!plain) {
+    b_ += Json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return;
+  }
+  b_ += '"';
+  b_ += s;
+  b_ += '"';
 }
 
 void JsonWriter::number(long long n) {

@@ -25,8 +25,9 @@ inline bool run_snapshot_pipeline(std::string_view text, bool with_remediate = t
   (void)dump_json(to_json(scan));
   (void)dump_json(to_sarif(scan.findings));
   (void)render_text(scan, false);
-  Json base = make_baseline(engine, scan);
+  Baseline base = make_baseline(engine, scan);
   (void)compare_baselines(base, base, scan.findings);
+  (void)baseline_text(base);
   if (with_remediate) {
     Remediation rem = make_guard(engine, scan.exposure, GuardPolicy{});
     (void)verify_guard(engine, scan, rem);

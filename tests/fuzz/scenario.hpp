@@ -11,7 +11,7 @@ struct Scenario {
   Snapshot snapshot;
   std::unique_ptr<Engine> engine;
   ScanResult scan;
-  Json baseline;
+  Baseline baseline;
 };
 
 inline const Scenario& scenario() {

@@ -34,7 +34,7 @@ allowed=(
   src/findings/checks/dfa013_dnat_to_nothing.cpp         # reads DNAT targets from rule JSON (next: the rule IR)
   src/findings/report.cpp src/findings/report.hpp    # JSON and SARIF reporters
   src/findings/artifact.cpp                          # renders the rule JSON as text (a reporter; next: the rule IR)
-  src/drift/baseline.cpp src/drift/baseline.hpp      # the baseline is JSON end to end (next: a typed Baseline)
+  src/drift/baseline.cpp src/drift/baseline.hpp      # reads and writes the baseline file (Baseline is typed; daemon.json's content is a document of its own)
   src/drift/metrics.cpp                              # severity counts come as JSON
   src/drift/suppress.cpp                             # reads its file
   src/remediate/guard.cpp src/remediate/guard.hpp    # builds the guard table as libnftables JSON to verify it

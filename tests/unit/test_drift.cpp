@@ -21,8 +21,11 @@ namespace {
 struct Run {
   dfa::Snapshot snap;
   dfa::ScanResult scan;
-  Json baseline;
+  dfa::Baseline baseline;
 };
+
+// A baseline's file as a document, to edit as a user or an old version would.
+Json document(const dfa::Baseline& b) { return Json::parse(dfa::baseline_text(b)); }
 
 Run analyze(const Json& doc) {
   Run r{dfa::Snapshot{doc}, {}, {}};
@@ -140,13 +143,13 @@ TEST_CASE("given a collector denied now, then its part is not compared and the c
 TEST_CASE("given a baseline file, then it loads; newer, foreign and corrupt ones are refused with their position") {
   Run r = analyze(scenario("01-bypass-nft"));
   {
-    TempFile f(dfa::dump_json(r.baseline));
+    TempFile f(dfa::baseline_text(r.baseline));
     auto b = dfa::load_baseline(f.path);
     REQUIRE(b.ok());
     CHECK(dfa::compare_baselines(*b, r.baseline, r.scan.findings).empty());
   }
   {
-    Json newer = r.baseline;
+    Json newer = document(r.baseline);
     newer["schema_version"] = 99;
     TempFile f(dfa::dump_json(newer));
     auto b = dfa::load_baseline(f.path);
@@ -167,7 +170,7 @@ TEST_CASE("given a baseline file, then it loads; newer, foreign and corrupt ones
     CHECK(b.error().message.rfind(f.path + ":5:1: ", 0) == 0);
   }
   {
-    Json bad = r.baseline;
+    Json bad = document(r.baseline);
     bad["source_sets"][0][0] = 999;
     TempFile f(dfa::dump_json(bad));
     auto b = dfa::load_baseline(f.path);
@@ -175,7 +178,7 @@ TEST_CASE("given a baseline file, then it loads; newer, foreign and corrupt ones
     CHECK(b.error().message.rfind(f.path + ": /source_sets/0: expected indexes of /source_classes (0-", 0) == 0);
   }
   {
-    Json bad = r.baseline;
+    Json bad = document(r.baseline);
     bad["exposure"][0]["cells"][0]["source_set"] = 999;
     TempFile f(dfa::dump_json(bad));
     auto b = dfa::load_baseline(f.path);
@@ -202,7 +205,7 @@ TEST_CASE("given a baseline saved by schema 1, then it loads and drifts as its s
   // Baselines on disk outlive upgrades: one saved before source sets must
   // still be read, and compare exactly as the same baseline saved now.
   Run guarded = analyze(scenario("07-forward-guard")), open = analyze(scenario("01-bypass-nft"));
-  TempFile f(dfa::dump_json(as_schema_1(guarded.baseline)));
+  TempFile f(dfa::dump_json(as_schema_1(document(guarded.baseline))));
   auto old = dfa::load_baseline(f.path);
   REQUIRE(old.ok());
   auto from_old = dfa::compare_baselines(*old, open.baseline, open.scan.findings);
@@ -249,9 +252,9 @@ const dfa::Finding* set_change(const std::vector<Finding>& fs, const std::string
 
 TEST_CASE("given a set whose elements time out, then elements added or removed drift, their expires and counters not") {
   Run base = analyze(with_sets({timed("192.0.2.1", 590, 1), timed("192.0.2.2", 100, 0)}));
-  const Json& entry = base.baseline["rules"]["nft inet f2b set blocklist"];
-  CHECK(entry["elements"] == Json::array({"192.0.2.1 timeout 600", "192.0.2.2 timeout 600"}));
-  CHECK(base.baseline["rules"]["nft inet f2b map ports"]["elements"] == Json::array({"22 : accept", "8080 : jump web"}));
+  CHECK(base.baseline.rules.at("nft inet f2b set blocklist").elements ==
+        std::vector<std::string>{"192.0.2.1 timeout 600", "192.0.2.2 timeout 600"});
+  CHECK(base.baseline.rules.at("nft inet f2b map ports").elements == std::vector<std::string>{"22 : accept", "8080 : jump web"});
   // A minute later: the same elements, with less time left and more packets.
   Run later = analyze(with_sets({timed("192.0.2.1", 530, 9), timed("192.0.2.2", 40, 3)}));
   CHECK(set_change(dfa::compare_baselines(base.baseline, later.baseline, later.scan.findings), "nft inet f2b set blocklist") ==
@@ -265,7 +268,7 @@ TEST_CASE("given a set whose elements time out, then elements added or removed d
         "nft inet f2b set blocklist: 1 element added, 1 element removed; + 203.0.113.9 timeout 600; - 192.0.2.2 timeout 600");
 
   SUBCASE("a schema 2 baseline (elements as rules of their JSON, expires included) compares as if saved now") {
-    Json old = base.baseline;
+    Json old = document(base.baseline);
     old["schema_version"] = 2;
     for (const char* key : {"nft inet f2b set blocklist", "nft inet f2b map ports"}) {
       Json& e = old["rules"][key];
@@ -280,7 +283,7 @@ TEST_CASE("given a set whose elements time out, then elements added or removed d
     TempFile file(dfa::dump_json(old));
     auto loaded = dfa::load_baseline(file.path);
     REQUIRE(loaded.ok());
-    CHECK((*loaded)["rules"] == base.baseline["rules"]);
+    CHECK(loaded->rules == base.baseline.rules);
     CHECK(messages(dfa::compare_baselines(*loaded, later.baseline, later.scan.findings)) ==
           messages(dfa::compare_baselines(base.baseline, later.baseline, later.scan.findings)));
     const std::vector<Finding> from_old = dfa::compare_baselines(*loaded, next.baseline, next.scan.findings);

@@ -112,6 +112,31 @@ TEST_CASE("given any JSON text, then the fast reader makes the tree Json::parse 
   CHECK(identical(*r, dfa::Json::parse(deep)));
 }
 
+TEST_CASE("given any string, then JsonWriter writes it as nlohmann's dump does") {
+  // Plain printable ASCII is copied; everything else goes through nlohmann.
+  const std::string strings[] = {"",
+                                 "10.0.0.0/8 on eth0",
+                                 "tcp dport 8080 drop comment \"web\"",
+                                 "back\\slash",
+                                 "tab\there",
+                                 std::string("nul\0byte", 8),
+                                 "del\x7f",
+                                 "caf\xc3\xa9",
+                                 "bad \xff utf-8",
+                                 "\x1f"};
+  for (const auto& v : strings) {
+    CAPTURE(v);
+    for (bool pretty : {false, true}) {
+      std::string out;
+      dfa::JsonWriter w(out, pretty);
+      w.begin_array();
+      w.string(v);
+      w.end_array();
+      CHECK(out + "\n" == dfa::dump_json(Json::array({v}), pretty ? 2 : -1));
+    }
+  }
+}
+
 TEST_CASE("given JSON nested beyond the limit, then it is refused at the bracket that crosses it") {
   for (std::size_t depth : {dfa::kMaxJsonDepth + 1, std::size_t{3000}, std::size_t{100000}}) {
     CAPTURE(depth);
