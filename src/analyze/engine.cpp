@@ -141,12 +141,14 @@ struct Engine::Impl {
   // Whether an accept says the admin meant the packet to pass: a rule of the
   // admin's own (not in a table or chain Docker writes; iptables' FORWARD
   // holds Docker's accepts, so one there is not told apart) that can only
-  // match packets to certain ports or to one address.
+  // match packets to certain ports, to one address or from certain sources
+  // (`ufw route allow from 198.51.100.0/24`: that network may reach what
+  // is forwarded).
   static bool admin_intent(const BaseChain& b, const ChainResult& r) {
     if (r.k != ChainResult::accept || !r.rule || !r.chain) return false;
     const std::string& c = r.chain->name;
     bool docker = b.table.rfind("docker", 0) == 0 || c == "FORWARD" || (c.rfind("DOCKER", 0) == 0 && c != "DOCKER-USER");
-    return !docker && (!r.rule->dports.empty() || r.rule->daddr.has_value());
+    return !docker && (!r.rule->dports.empty() || r.rule->daddr.has_value() || r.rule->names_sources);
   }
 
   ChainResult run_chain(const BaseChain& b, Packet& p, const std::string& hook) {

@@ -2035,6 +2035,34 @@ std::optional<IpAddr> daddr_constraint(const Json& r, bool legacy) {
   return or_claim_nothing([&] { return daddr_constraint_of(r, legacy); }, std::optional<IpAddr>());
 }
 
+namespace {
+bool names_sources_of(const Json& r, bool legacy) {
+  if (legacy) {
+    auto p = Prefix::parse(r.value("src", ""));
+    return p && p->len > 0 && !r.value("src_invert", false);
+  }
+  for (const auto& e : array_member(r, "expr")) {
+    if (!e.contains("match")) continue;
+    const Json& m = e["match"];
+    const std::string op = m.value("op", "==");
+    if ((op != "==" && op != "in") || !m["left"].contains("payload")) continue;
+    const Json& pl = m["left"]["payload"];
+    const std::string proto = pl.value("protocol", "");
+    if ((proto != "ip" && proto != "ip6") || pl.value("field", "") != "saddr") continue;
+    const Json& right = m["right"];
+    // "0.0.0.0/0" names everyone, which is no one in particular.
+    if (right.is_object() && right.contains("prefix") && right["prefix"].value("len", 1) == 0) continue;
+    return true;
+  }
+  return false;
+}
+}  // namespace
+
+// On a rule it cannot read: it names no one.
+bool names_sources(const Json& r, bool legacy) {
+  return or_claim_nothing([&] { return names_sources_of(r, legacy); }, false);
+}
+
 bool same_nft_chain(const Json& a, const Json& b) {
   for (const char* k : {"chain", "table", "family"}) {
     auto x = a.find(k), y = b.find(k);
@@ -2131,6 +2159,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
             b.dports = single_ports(dport_constraint(*r, false));
             b.ct_dports = single_ports(ct_dport_constraint(*r));
             b.daddr = daddr_constraint(*r, false);
+            b.names_sources = names_sources(*r, false);
             return b;
           },
           [&] { return fmt::format("nft {} {} {} #{}", fam, table, r->value("chain", ""), at); });
@@ -2190,6 +2219,7 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
                   b.addr_test = single_address_test(r, true, fam);
                   b.dports = single_ports(dport_constraint(r, true));
                   b.daddr = daddr_constraint(r, true);
+                  b.names_sources = names_sources(r, true);
                   return b;
                 },
                 [&, fam = fam] {

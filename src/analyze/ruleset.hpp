@@ -163,6 +163,7 @@ struct Rule {
   // of these ports (`ct original proto-dst`).
   std::vector<unsigned> ct_dports;
   std::optional<IpAddr> daddr;   // set: it can only match packets to this address
+  bool names_sources = false;    // it can only match packets from some sources (names_sources)
   std::shared_ptr<RuleRun> run;  // set: this stands for a run of AddrTest rules
   std::vector<Cond> conds;
   std::vector<std::function<void(Packet&)>> effects;  // non-terminal: mark set, notrack, payload rewrite, set update
@@ -270,6 +271,9 @@ std::optional<PortRanges> ct_dport_constraint(const Json& rule);
 // The one destination address a rule requires (nft ip daddr ==, iptables -d
 // ADDR/32), if any: a necessary condition like dport_constraint.
 std::optional<IpAddr> daddr_constraint(const Json& rule, bool legacy);
+// Whether the rule matches only packets from some source addresses (ip saddr
+// ==/in a prefix, address or set; iptables -s), other than everyone (/0).
+bool names_sources(const Json& rule, bool legacy);
 // Whether two nft rule objects are in the same chain (family, table, chain):
 // a ruleset lists each chain's rules together, so readers look a chain up
 // only when this changes.

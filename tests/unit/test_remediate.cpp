@@ -313,33 +313,77 @@ TEST_CASE("given the ufw-docker recipe, then what ufw route allow opened is inte
   CHECK(g.v.holes_after == 0);
 }
 
+namespace {
+// Scenario 23's snapshot with a rule of `expr` put into ip filter `chain`
+// next to the rule with `handle` (before it, or after it).
+Json recipe_with(const char* chain, int handle, bool after, int new_handle, Json expr) {
+  Json doc = fixture_json("scenarios/23-ufw-docker-recipe/snapshot.json");
+  Json& rs = doc["nftables"]["ruleset"];
+  for (auto it = rs.begin(); it != rs.end(); ++it)
+    if (it->contains("rule") && (*it)["rule"]["chain"] == chain && (*it)["rule"]["handle"] == handle) {
+      rs.insert(after ? it + 1 : it, Json{{"rule",
+                                           {{"family", "ip"}, {"table", "filter"}, {"chain", chain},
+                                            {"handle", new_handle}, {"expr", std::move(expr)}}}});
+      return doc;
+    }
+  FAIL("no rule ", handle, " in ", chain);
+  return doc;
+}
+dfa::Outcome from_eth0(const dfa::Engine& e, const char* from, unsigned port) {
+  dfa::Source src;
+  src.kind = dfa::Source::Kind::remote;
+  src.addr = dfa::IpAddr::parse(from);
+  src.iif = "eth0";
+  return e.run(src, *dfa::IpAddr::parse("203.0.113.1"), port, "tcp");
+}
+}  // namespace
+
+TEST_CASE("given `ufw route allow from` a network (no port, no address), then that network reaching containers is intent") {
+  // Scenario 23 with `ufw route allow from 203.0.113.0/24` appended to
+  // ufw-user-forward (what ufw writes for it: `-s 203.0.113.0/24 -j
+  // ACCEPT`), which the recipe's DOCKER-USER runs first: the admin lets
+  // that network reach every container port. lanweb's 9090, closed to it
+  // before, is open to it now, on purpose: not a bypass (DFA001), and
+  // remediate keeps it open.
+  dfa::Snapshot s{recipe_with("ufw-user-forward", 135, true, 9002, Json::parse(R"([
+      {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}},
+                 "right": {"prefix": {"addr": "203.0.113.0", "len": 24}}}},
+      {"counter": {"packets": 0, "bytes": 0}}, {"accept": null}])"))};
+  dfa::Engine e(s);
+  const dfa::Outcome o = from_eth0(e, "203.0.113.2", 9090);
+  CAPTURE(dfa::render_text(o));
+  CHECK(o.result == dfa::Outcome::Result::delivered);
+  CHECK(o.admin_accept.find("ufw-user-forward") != std::string::npos);
+  dfa::ScanResult scan = dfa::run_scan(e);
+  bool lanweb = false;
+  for (const auto& f : scan.findings)
+    if (f.rule_id == "DFA001" && f.message.rfind("lanweb 0.0.0.0:9090", 0) == 0) {
+      lanweb = true;
+      CAPTURE(f.message);
+      CHECK(f.message.find("from 12 of 24 sources") != std::string::npos);  // as without the rule: the RETURNed private ones
+      CHECK(f.message.find("203.0.113.0/24") == std::string::npos);
+    }
+  CHECK(lanweb);
+  dfa::Remediation rem = dfa::make_guard(e, scan.exposure, {});
+  std::string intent;
+  for (const auto& l : rem.intent) intent += l + "\n";
+  CAPTURE(intent);
+  CHECK(intent.find("open to 198.51.100.0/24 on eth0; 203.0.113.0/24 on eth0; 198.51.100.0/24 on eth1; 203.0.113.0/24 on eth1\n") !=
+        std::string::npos);  // 9090
+  CHECK(dfa::verify_guard(e, scan, rem).holes_after == 0);
+}
+
 TEST_CASE("given an admin's forward accept that only some choices reach, then it is not taken as intent") {
   // Scenario 23 with a `limit ... return` ahead of DOCKER-USER's jump to
   // ufw-user-forward: where the limit matches, 10.1.1.1 (a private source
   // the recipe RETURNs) reaches web through Docker's accept instead of the
   // admin's rule. Both walks deliver; only one meets the admin's rule, so
   // the outcome must not claim the admin meant it.
-  Json doc = fixture_json("scenarios/23-ufw-docker-recipe/snapshot.json");
-  Json& rs = doc["nftables"]["ruleset"];
-  bool inserted = false;
-  for (auto it = rs.begin(); it != rs.end(); ++it)
-    if (it->contains("rule") && (*it)["rule"]["chain"] == "DOCKER-USER" && (*it)["rule"]["handle"] == 112) {
-      Json limit = {{"rule",
-                     {{"family", "ip"}, {"table", "filter"}, {"chain", "DOCKER-USER"}, {"handle", 9001},
-                      {"expr", Json::array({Json{{"limit", {{"rate", 3}, {"burst", 5}, {"per", "minute"}}}},
-                                            Json{{"return", nullptr}}})}}}};
-      rs.insert(it, limit);
-      inserted = true;
-      break;
-    }
-  REQUIRE(inserted);
-  dfa::Snapshot s{doc};
+  dfa::Snapshot s{recipe_with("DOCKER-USER", 112, false, 9001,
+                              Json::array({Json{{"limit", {{"rate", 3}, {"burst", 5}, {"per", "minute"}}}},
+                                           Json{{"return", nullptr}}}))};
   dfa::Engine e(s);
-  dfa::Source src;
-  src.kind = dfa::Source::Kind::remote;
-  src.addr = dfa::IpAddr::parse("10.1.1.1");
-  src.iif = "eth0";
-  const dfa::Outcome o = e.run(src, *dfa::IpAddr::parse("203.0.113.1"), 8080, "tcp");
+  const dfa::Outcome o = from_eth0(e, "10.1.1.1", 8080);
   CAPTURE(dfa::render_text(o));
   CHECK(o.result == dfa::Outcome::Result::delivered);
   CHECK(o.admin_accept.empty());
