@@ -339,16 +339,15 @@ dfa::Outcome from_eth0(const dfa::Engine& e, const char* from, unsigned port) {
 }  // namespace
 
 TEST_CASE("given `ufw route allow from` a network (no port, no address), then that network reaching containers is intent") {
-  // Scenario 23 with `ufw route allow from 203.0.113.0/24` appended to
-  // ufw-user-forward (what ufw writes for it: `-s 203.0.113.0/24 -j
-  // ACCEPT`), which the recipe's DOCKER-USER runs first: the admin lets
-  // that network reach every container port. lanweb's 9090, closed to it
-  // before, is open to it now, on purpose: not a bypass (DFA001), and
-  // remediate keeps it open.
-  dfa::Snapshot s{recipe_with("ufw-user-forward", 135, true, 9002, Json::parse(R"([
-      {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}},
-                 "right": {"prefix": {"addr": "203.0.113.0", "len": 24}}}},
-      {"counter": {"packets": 0, "bytes": 0}}, {"accept": null}])"))};
+  // Scenario 28: scenario 23 with `ufw route allow from 203.0.113.0/24`
+  // (ufw-user-forward: `-s 203.0.113.0/24 -j ACCEPT`, which the recipe's
+  // DOCKER-USER runs first): the admin lets that network reach every
+  // container port. wan reaches lanweb's 9090 now (the packets of scenario
+  // 28), on purpose: not a bypass (DFA001), and remediate keeps it open
+  // (28-ufw-route-allow-from-guarded holds the guard to packets).
+  auto loaded = dfa::load_snapshot(fixture_path("scenarios/28-ufw-route-allow-from/snapshot.json"));
+  REQUIRE(loaded.ok());
+  const dfa::Snapshot& s = *loaded;
   dfa::Engine e(s);
   const dfa::Outcome o = from_eth0(e, "203.0.113.2", 9090);
   CAPTURE(dfa::render_text(o));
