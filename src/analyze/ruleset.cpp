@@ -2008,6 +2008,15 @@ std::size_t PortIndex::next(const IpAddr& daddr, unsigned dport, CtPort ct, std:
 }
 
 namespace {
+// The family whose `field` address (saddr, daddr) a match's left side reads
+// (ip: 4, ip6: 6), or 0 when it reads something else.
+int addr_payload_family(const Json& left, std::string_view field) {
+  auto pl = left.find("payload");
+  if (pl == left.end() || pl->value("field", "") != field) return 0;
+  const std::string proto = pl->value("protocol", "");
+  return proto == "ip" ? 4 : proto == "ip6" ? 6 : 0;
+}
+
 std::optional<IpAddr> daddr_constraint_of(const Json& r, bool legacy) {
   if (legacy) {
     std::string d = r.value("dst", "");
@@ -2019,12 +2028,11 @@ std::optional<IpAddr> daddr_constraint_of(const Json& r, bool legacy) {
   for (const auto& e : array_member(r, "expr")) {
     if (!e.contains("match")) continue;
     const Json& m = e["match"];
-    if (m.value("op", "") != "==" || !m["left"].contains("payload") || !m["right"].is_string()) continue;
-    const Json& pl = m["left"]["payload"];
-    std::string proto = pl.value("protocol", "");
-    if ((proto != "ip" && proto != "ip6") || pl.value("field", "") != "daddr") continue;
+    if (m.value("op", "") != "==" || !m["right"].is_string()) continue;
+    const int fam = addr_payload_family(m["left"], "daddr");
+    if (!fam) continue;
     auto a = IpAddr::parse(m["right"].get<std::string>());
-    if (a && a->family == (proto == "ip6" ? 6 : 4)) return a;
+    if (a && a->family == fam) return a;
   }
   return std::nullopt;
 }
@@ -2045,10 +2053,7 @@ bool names_sources_of(const Json& r, bool legacy) {
     if (!e.contains("match")) continue;
     const Json& m = e["match"];
     const std::string op = m.value("op", "==");
-    if ((op != "==" && op != "in") || !m["left"].contains("payload")) continue;
-    const Json& pl = m["left"]["payload"];
-    const std::string proto = pl.value("protocol", "");
-    if ((proto != "ip" && proto != "ip6") || pl.value("field", "") != "saddr") continue;
+    if ((op != "==" && op != "in") || !addr_payload_family(m["left"], "saddr")) continue;
     const Json& right = m["right"];
     // "0.0.0.0/0" names everyone, which is no one in particular.
     if (right.is_object() && right.contains("prefix") && right["prefix"].value("len", 1) == 0) continue;

@@ -149,6 +149,22 @@ std::map<std::string, Baseline::Container> containers_of(const Snapshot& s) {
   return out;
 }
 
+// The distinct sets of sources of a Baseline's cells, each kept once.
+class SourceSetIndex {
+ public:
+  explicit SourceSetIndex(Baseline& b) : b_(b) {}
+  // v's index in b.source_sets, added there if new.
+  std::uint32_t of(std::vector<std::uint32_t> v) {
+    auto [it, fresh] = index_.try_emplace(v, static_cast<std::uint32_t>(b_.source_sets.size()));
+    if (fresh) b_.source_sets.push_back(std::move(v));
+    return it->second;
+  }
+
+ private:
+  Baseline& b_;
+  std::map<std::vector<std::uint32_t>, std::uint32_t> index_;
+};
+
 void docker_of(const Snapshot& s, Baseline& b) {
   if (s.doc.contains("docker_config") && s.doc["docker_config"].is_object()) {
     const Json& dc = s.doc["docker_config"];
@@ -197,7 +213,7 @@ Baseline make_baseline(const Engine& engine, const ScanResult& scan) {
     for (std::size_t ci = 0; ci < part.classes.size(); ++ci)
       v.push_back(static_cast<std::uint32_t>(class_index.at(scan.exposure.classes[base + ci].label)));
   }
-  std::map<std::vector<std::uint32_t>, std::uint32_t> set_of;
+  SourceSetIndex sets(b);
   b.exposure.reserve(scan.exposure.entries.size());
   for (const auto& en : scan.exposure.entries) {
     // Groups in order of their first cell (classes outer, destinations
@@ -226,9 +242,7 @@ Baseline make_baseline(const Engine& engine, const ScanResult& scan) {
       std::vector<std::uint32_t> v;
       v.reserve(sources[i].size());
       for (auto ci : sources[i]) v.push_back(to_index[ci]);
-      auto [it, fresh] = set_of.try_emplace(v, static_cast<std::uint32_t>(b.source_sets.size()));
-      if (fresh) b.source_sets.push_back(std::move(v));
-      e.cells[i].source_set = it->second;
+      e.cells[i].source_set = sets.of(std::move(v));
     }
     b.exposure.push_back(std::move(e));
   }
@@ -253,17 +267,8 @@ void put(JsonWriter& w, std::string_view key, std::string_view v) {
   w.key(key);
   w.string(v);
 }
-void write_container(JsonWriter& w, const Baseline::Container& c) {
-  w.begin_object();
-  put(w, "image", c.image);
-  w.key("running");
-  write_bool(w, c.running);
-  w.key("ports");
-  write_strings(w, c.ports);
-  w.key("addresses");
-  write_strings(w, c.addresses);
-  w.end_object();
-}
+// A container as the file and drift's evidence have it (a few hundred on a
+// large host: a small tree each is no cost).
 Json container_json(const Baseline::Container& c) {
   return {{"image", c.image}, {"running", c.running}, {"ports", c.ports}, {"addresses", c.addresses}};
 }
@@ -410,7 +415,7 @@ std::string baseline_text(const Baseline& b) {
   w.begin_object();
   for (const auto& [k, c] : b.containers) {
     w.key(k);
-    write_container(w, c);
+    w.value(container_json(c));
   }
   w.end_object();
   w.end_object();
@@ -571,13 +576,13 @@ Baseline from_document(const Json& j) {
     if (c.contains("iif")) k.iif = c["iif"].get<std::string>();
     b.source_classes.push_back(std::move(k));
   }
-  std::map<std::vector<std::uint32_t>, std::uint32_t> set_of;  // schema 1: each cell's own list
   if (auto ss = j.find("source_sets"); ss != j.end())
     for (const auto& set : *ss) {
       std::vector<std::uint32_t> v;
       for (const auto& i : set) v.push_back(i.get<std::uint32_t>());
       b.source_sets.push_back(std::move(v));
     }
+  SourceSetIndex schema_1_sets(b);
   for (const auto& en : j["exposure"]) {
     Baseline::Entry e{string_member(en, "kind"), en["what"].get<std::string>(), en.value("family", 0), {}};
     for (const auto& c : en["cells"]) {
@@ -588,9 +593,7 @@ Baseline from_document(const Json& j) {
       } else {
         std::vector<std::uint32_t> v;
         for (const auto& i : c["sources"]) v.push_back(i.get<std::uint32_t>());
-        auto [it, fresh] = set_of.try_emplace(v, static_cast<std::uint32_t>(b.source_sets.size()));
-        if (fresh) b.source_sets.push_back(std::move(v));
-        cell.source_set = it->second;
+        cell.source_set = schema_1_sets.of(std::move(v));  // each cell's own list
       }
       e.cells.push_back(std::move(cell));
     }

@@ -223,6 +223,7 @@ TEST_CASE("given a baseline saved by schema 1, then it loads and drifts as its s
 namespace {
 // 01-bypass-nft with a table of its own holding a blocklist whose elements
 // time out (as fail2ban's and crowdsec's do) and a verdict map.
+const char* const kPorts = R"([[22, {"accept": null}], [8080, {"jump": {"target": "web"}}]])";
 Json with_sets(const Json& blocklist) {
   Json doc = scenario("01-bypass-nft");
   auto& rs = doc["nftables"]["ruleset"];
@@ -232,7 +233,7 @@ Json with_sets(const Json& blocklist) {
                   {"flags", {"timeout"}}, {"elem", blocklist}}}});
   rs.push_back({{"map",
                  {{"family", "inet"}, {"table", "f2b"}, {"name", "ports"}, {"type", "inet_service"}, {"map", "verdict"},
-                  {"handle", 2}, {"elem", Json::parse(R"([[22, {"accept": null}], [8080, {"jump": {"target": "web"}}]])")}}}});
+                  {"handle", 2}, {"elem", Json::parse(kPorts)}}}});
   return doc;
 }
 Json timed(const char* addr, int expires, int packets) {
@@ -251,7 +252,8 @@ const dfa::Finding* set_change(const std::vector<Finding>& fs, const std::string
 }  // namespace
 
 TEST_CASE("given a set whose elements time out, then elements added or removed drift, their expires and counters not") {
-  Run base = analyze(with_sets({timed("192.0.2.1", 590, 1), timed("192.0.2.2", 100, 0)}));
+  const Json blocklist = {timed("192.0.2.1", 590, 1), timed("192.0.2.2", 100, 0)};
+  Run base = analyze(with_sets(blocklist));
   CHECK(base.baseline.rules.at("nft inet f2b set blocklist").elements ==
         std::vector<std::string>{"192.0.2.1 timeout 600", "192.0.2.2 timeout 600"});
   CHECK(base.baseline.rules.at("nft inet f2b map ports").elements == std::vector<std::string>{"22 : accept", "8080 : jump web"});
@@ -270,10 +272,9 @@ TEST_CASE("given a set whose elements time out, then elements added or removed d
   SUBCASE("a schema 2 baseline (elements as rules of their JSON, expires included) compares as if saved now") {
     Json old = document(base.baseline);
     old["schema_version"] = 2;
-    for (const char* key : {"nft inet f2b set blocklist", "nft inet f2b map ports"}) {
+    for (const auto& [key, elems] : {std::pair{"nft inet f2b set blocklist", blocklist},
+                                     std::pair{"nft inet f2b map ports", Json::parse(kPorts)}}) {
       Json& e = old["rules"][key];
-      const Json elems = key[13] == 's' ? Json::array({timed("192.0.2.1", 590, 1), timed("192.0.2.2", 100, 0)})
-                                        : Json::parse(R"([[22, {"accept": null}], [8080, {"jump": {"target": "web"}}]])");
       Json rules = Json::array();
       for (const auto& el : elems) rules.push_back({{"text", el.dump()}, {"id", dfa::stable_hash(el.dump())}});
       e.erase("elements");

@@ -276,6 +276,17 @@ TEST_CASE("given a path the analysis cannot decide after the guard, then remedia
   CHECK(v.report.find("uncertain for") != std::string::npos);
 }
 
+namespace {
+// Where wan's packets come in: a remote source on eth0, to the host's address there.
+dfa::Outcome from_eth0(const dfa::Engine& e, const char* from, unsigned port) {
+  dfa::Source src;
+  src.kind = dfa::Source::Kind::remote;
+  src.addr = dfa::IpAddr::parse(from);
+  src.iif = "eth0";
+  return e.run(src, *dfa::IpAddr::parse("203.0.113.1"), port, "tcp");
+}
+}  // namespace
+
 TEST_CASE("given the ufw-docker recipe, then what ufw route allow opened is intent, and what the recipe lets through by accident is not") {
   // Scenario 23: web's 80 opened with `ufw route allow` from anywhere,
   // lanweb's from 198.51.100.0/24; the recipe RETURNs private sources to
@@ -283,15 +294,8 @@ TEST_CASE("given the ufw-docker recipe, then what ufw route allow opened is inte
   auto s = dfa::load_snapshot(fixture_path("scenarios/23-ufw-docker-recipe/snapshot.json"));
   REQUIRE(s.ok());
   dfa::Engine e(*s);
-  auto run = [&](const char* from, const char* to) {
-    dfa::Source src;
-    src.kind = dfa::Source::Kind::remote;
-    src.addr = dfa::IpAddr::parse(from);
-    src.iif = "eth0";
-    return e.run(src, *dfa::IpAddr::parse("203.0.113.1"), std::stoi(to), "tcp");
-  };
-  const dfa::Outcome wan_web = run("203.0.113.2", "8080"), private_lanweb = run("10.1.1.1", "9090"),
-                     wan_lanweb = run("203.0.113.2", "9090");
+  const dfa::Outcome wan_web = from_eth0(e, "203.0.113.2", 8080), private_lanweb = from_eth0(e, "10.1.1.1", 9090),
+                     wan_lanweb = from_eth0(e, "203.0.113.2", 9090);
   CHECK(wan_web.result == dfa::Outcome::Result::delivered);
   CHECK(wan_web.admin_accept.find("ufw-user-forward") != std::string::npos);
   CHECK(private_lanweb.result == dfa::Outcome::Result::delivered);
@@ -312,31 +316,6 @@ TEST_CASE("given the ufw-docker recipe, then what ufw route allow opened is inte
   }
   CHECK(g.v.holes_after == 0);
 }
-
-namespace {
-// Scenario 23's snapshot with a rule of `expr` put into ip filter `chain`
-// next to the rule with `handle` (before it, or after it).
-Json recipe_with(const char* chain, int handle, bool after, int new_handle, Json expr) {
-  Json doc = fixture_json("scenarios/23-ufw-docker-recipe/snapshot.json");
-  Json& rs = doc["nftables"]["ruleset"];
-  for (auto it = rs.begin(); it != rs.end(); ++it)
-    if (it->contains("rule") && (*it)["rule"]["chain"] == chain && (*it)["rule"]["handle"] == handle) {
-      rs.insert(after ? it + 1 : it, Json{{"rule",
-                                           {{"family", "ip"}, {"table", "filter"}, {"chain", chain},
-                                            {"handle", new_handle}, {"expr", std::move(expr)}}}});
-      return doc;
-    }
-  FAIL("no rule ", handle, " in ", chain);
-  return doc;
-}
-dfa::Outcome from_eth0(const dfa::Engine& e, const char* from, unsigned port) {
-  dfa::Source src;
-  src.kind = dfa::Source::Kind::remote;
-  src.addr = dfa::IpAddr::parse(from);
-  src.iif = "eth0";
-  return e.run(src, *dfa::IpAddr::parse("203.0.113.1"), port, "tcp");
-}
-}  // namespace
 
 TEST_CASE("given `ufw route allow from` a network (no port, no address), then that network reaching containers is intent") {
   // Scenario 28: scenario 23 with `ufw route allow from 203.0.113.0/24`
@@ -378,9 +357,21 @@ TEST_CASE("given an admin's forward accept that only some choices reach, then it
   // the recipe RETURNs) reaches web through Docker's accept instead of the
   // admin's rule. Both walks deliver; only one meets the admin's rule, so
   // the outcome must not claim the admin meant it.
-  dfa::Snapshot s{recipe_with("DOCKER-USER", 112, false, 9001,
-                              Json::array({Json{{"limit", {{"rate", 3}, {"burst", 5}, {"per", "minute"}}}},
-                                           Json{{"return", nullptr}}}))};
+  Json doc = fixture_json("scenarios/23-ufw-docker-recipe/snapshot.json");
+  Json& rs = doc["nftables"]["ruleset"];
+  bool inserted = false;
+  for (auto it = rs.begin(); it != rs.end(); ++it)
+    if (it->contains("rule") && (*it)["rule"]["chain"] == "DOCKER-USER" && (*it)["rule"]["handle"] == 112) {
+      Json limit = {{"rule",
+                     {{"family", "ip"}, {"table", "filter"}, {"chain", "DOCKER-USER"}, {"handle", 9001},
+                      {"expr", Json::array({Json{{"limit", {{"rate", 3}, {"burst", 5}, {"per", "minute"}}}},
+                                            Json{{"return", nullptr}}})}}}};
+      rs.insert(it, limit);
+      inserted = true;
+      break;
+    }
+  REQUIRE(inserted);
+  dfa::Snapshot s{doc};
   dfa::Engine e(s);
   const dfa::Outcome o = from_eth0(e, "10.1.1.1", 8080);
   CAPTURE(dfa::render_text(o));
