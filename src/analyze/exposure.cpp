@@ -1077,7 +1077,7 @@ struct ExposureEntry::BareWalks {
   }
 };
 
-ExposureEntry::Bare ExposureEntry::bare_walk(const Engine& e, std::size_t ci, std::size_t k) const {
+ExposureEntry::Bare ExposureEntry::bare_walk(const Engine& e, std::size_t ci, std::size_t k, PortRange* holds) const {
   using PortWalks = ClassFacts::PortWalks;
   if (!bare_) {
     if (!facts->port_walks) facts->port_walks = std::make_shared<PortWalks>();
@@ -1092,38 +1092,70 @@ ExposureEntry::Bare ExposureEntry::bare_walk(const Engine& e, std::size_t ci, st
     bare_->deciders = &facts->port_walks->deciders;
   }
   BareWalks& b = *bare_;
+  auto held_for = [&](const std::optional<PortRange>& cell) {
+    if (holds) *holds = cell.value_or(PortRange{port, port});
+  };
   const Source& src = (*classes)[ci].source;
   if (src.kind != Source::Kind::remote || !src.addr) {
     auto it = b.others.find({ci, k});
     if (it == b.others.end())
       it = b.others.emplace(std::pair{ci, k}, b.keep(e.run(src, destination_addrs[k], port, proto, false, true))).first;
+    held_for(std::nullopt);
     return it->second;
   }
   // The class's own walk to another port of this cell first: a look at a
   // few cells, where SharedWalks makes a key.
   std::vector<PortWalks::Held>& held = (*b.across[k])[ci];
   for (const auto& h : held)
-    if (h.lo <= port && port <= h.hi) return h.bare;
+    if (h.lo <= port && port <= h.hi) {
+      held_for(PortRange{h.lo, h.hi});
+      return h.bare;
+    }
   if (auto w = b.shared[k].find(ci)) {
     // ci takes walk w's path to this port, so to w's other ports as well.
-    if (const auto& cell = b.cells[k][*w]) PortWalks::hold(held, *cell, b.outcomes[k][*w]);
+    const auto& cell = b.cells[k][*w];
+    if (cell) PortWalks::hold(held, *cell, b.outcomes[k][*w]);
+    held_for(cell);
     return b.outcomes[k][*w];
   }
   VisitedChains visited;
   Outcome o = e.run(src, destination_addrs[k], port, proto, false, true, &visited);
   Bare r = b.keep(o);
-  std::optional<std::pair<unsigned, unsigned>> cell;
+  std::optional<PortRange> cell;
   if (!o.met_socket) cell = port_cell(visited, port);
   b.shared[k].add(ci, static_cast<std::uint32_t>(b.outcomes[k].size()), visited);
   b.outcomes[k].push_back(r);
   b.cells[k].push_back(cell);
   if (cell) PortWalks::hold(held, *cell, r);
+  held_for(cell);
   return r;
 }
 
+namespace {
+// What makes two cells of an entry one group: the destination and the
+// outcome as reports show it.
+struct GroupKey {
+  std::string_view destination, target, decided_by;
+  Outcome::Result result;
+  const std::vector<std::string>* uncertain;
+  bool operator==(const GroupKey& o) const {
+    return destination == o.destination && result == o.result && target == o.target && decided_by == o.decided_by &&
+           *uncertain == *o.uncertain;
+  }
+};
+struct GroupKeyHash {
+  std::size_t operator()(const GroupKey& g) const {
+    std::hash<std::string_view> h;
+    std::size_t x = h(g.destination) ^ (h(g.target) * 31) ^ (h(g.decided_by) * 131) ^ static_cast<std::size_t>(g.result);
+    for (const auto& u : *g.uncertain) x = x * 1099511628211u ^ h(u);
+    return x;
+  }
+};
+}  // namespace
+
 std::vector<CellGroup> group_cells(const ExposureEntry& en) {
   std::vector<CellGroup> groups;
-  std::unordered_map<std::string, std::size_t> index;
+  std::unordered_map<GroupKey, std::size_t, GroupKeyHash> index;
   const std::size_t nd = en.destinations.size(), none = SIZE_MAX;
   std::vector<std::size_t> of_outcome(en.outcomes.size(), none);  // walk's outcome -> group
   for (std::size_t ci = 0; ci < en.walk.size(); ++ci)
@@ -1131,9 +1163,8 @@ std::vector<CellGroup> group_cells(const ExposureEntry& en) {
       std::size_t slot = en.walk[ci] * nd + k;
       if (of_outcome[slot] == none) {
         const Outcome& o = *en.outcomes[slot];
-        std::string key = fmt::format("{}|{}|{}|{}|{}", en.destinations[k], to_string(o.result), o.target,
-                                      o.decided_by, fmt::join(o.uncertain, ";"));
-        auto [it, fresh] = index.emplace(std::move(key), groups.size());
+        auto [it, fresh] =
+            index.emplace(GroupKey{en.destinations[k], o.target, o.decided_by, o.result, &o.uncertain}, groups.size());
         if (fresh) groups.push_back({k, &o, {}});
         of_outcome[slot] = it->second;
       }

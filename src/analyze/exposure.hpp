@@ -114,7 +114,11 @@ struct ExposureEntry {
     bool dropped_at_input = false, dropped_in_filter = false;
     const std::string* decided_by = nullptr;  // interned
   };
-  Bare bare_walk(const Engine& e, std::size_t ci, std::size_t k) const;
+  // holds, when given: the ports of this entry's protocol and destination k
+  // for which class ci's walk is this one, [port, port] at least (what the
+  // walk shares with the family's other entries, above).
+  using PortRange = std::pair<unsigned, unsigned>;
+  Bare bare_walk(const Engine& e, std::size_t ci, std::size_t k, PortRange* holds = nullptr) const;
   void forget_bare_walks() const { bare_.reset(); }
   struct BareWalks;
   mutable std::shared_ptr<BareWalks> bare_;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 #include <set>
 #include <sstream>
 
@@ -197,6 +198,87 @@ TEST_CASE("given a published port that several input rules drop, then one findin
       CHECK(!f.flow.empty());
     }
   CHECK(dfa001 == 1);
+}
+
+TEST_CASE("given published ports an input rule treats alike or apart, then DFA001 walks alike ones once and tells apart the rest") {
+  // Scenario 03 publishes 7000-7002; an input chain drops some of them, a
+  // forward chain may hold rules of its own. DFA001 keeps one port's walks
+  // for the next port its rules treat alike (checks/dfa001_input_bypass.cpp).
+  struct Run {
+    std::map<std::string, dfa::Finding> dfa001;  // published entry -> its finding
+    std::set<std::string> delivered;             // "ENTRY|SOURCE to DESTINATION"
+  };
+  auto dfa001_with = [](const char* dport, std::vector<std::string> forward = {}) {
+    Json doc = fixture_json("scenarios/03-ports/snapshot.json");
+    auto& rs = doc["nftables"]["ruleset"];
+    auto add_chain = [&](const char* table, const char* hook, int prio) {
+      rs.push_back({{"table", {{"family", "inet"}, {"name", table}, {"handle", 900}}}});
+      rs.push_back({{"chain",
+                     {{"family", "inet"}, {"table", table}, {"name", hook}, {"handle", 901}, {"type", "filter"},
+                      {"hook", hook}, {"prio", prio}, {"policy", "accept"}}}});
+    };
+    auto add_rule = [&](const char* table, const char* chain, const std::string& expr) {
+      rs.push_back({{"rule", {{"family", "inet"}, {"table", table}, {"chain", chain}, {"expr", Json::parse(expr)}}}});
+    };
+    auto dport_is = [](const std::string& v) {
+      return R"({"match": {"op": "==", "left": {"payload": {"protocol": "tcp", "field": "dport"}}, "right": )" + v + "}}";
+    };
+    add_chain("lan", "input", 0);
+    add_rule("lan", "input", "[" + dport_is(dport) + R"(, {"drop": null}])");
+    if (!forward.empty()) add_chain("fwd", "forward", -5);
+    for (const auto& f : forward) add_rule("fwd", "forward", f);
+    dfa::Snapshot snap{doc};
+    dfa::Engine engine(snap);
+    const dfa::ScanResult r = dfa::run_scan(engine);
+    Run out;
+    for (const auto& f : r.findings)
+      if (f.rule_id == "DFA001") out.dfa001.emplace(f.evidence["published"].get<std::string>(), f);
+    for (const auto& en : r.exposure.entries)
+      for (const dfa::ExposureCell c : en.cells())
+        if (c.outcome->result == dfa::Outcome::Result::delivered)
+          out.delivered.insert(en.what + "|" + c.source + " to " + c.destination);
+    // Every example a finding names is a cell delivered to its port.
+    for (const auto& [what, f] : out.dfa001)
+      for (const auto& e : f.evidence["reached_by"]) {
+        CAPTURE(what);
+        CHECK(out.delivered.count(what + "|" + e.get<std::string>()));
+      }
+    return out;
+  };
+  auto where = [](const char* port) { return fmt::format("ranged 0.0.0.0:{0}->{0}/tcp", port); };
+  const Run one = dfa001_with("7001");
+  REQUIRE(one.dfa001.size() == 1);
+  CHECK(one.dfa001.begin()->first == where("7001"));
+  const Run all = dfa001_with(R"({"range": [7000, 7002]})");
+  REQUIRE(all.dfa001.size() == 3);
+  for (const char* port : {"7000", "7001", "7002"}) {
+    REQUIRE(all.dfa001.count(where(port)));
+    const std::string& m = all.dfa001.at(where(port)).message;
+    CAPTURE(m);
+    // Each names its own port in its example, and all reach alike.
+    CHECK(m.find(fmt::format(":{}/tcp) although", port)) != std::string::npos);
+    const std::string& first = all.dfa001.begin()->second.message;
+    CHECK(m.substr(m.find(" is reachable from "), 40) == first.substr(first.find(" is reachable from "), 40));
+  }
+  // A forward rule of the admin's own that accepts 7001 (`ufw route allow
+  // 7001`): meant to pass, not a bypass, though 7001's classes share walks
+  // as 7000's do and its input walks are 7000's.
+  const Run meant = dfa001_with(R"({"range": [7000, 7002]})", {"[" + std::string(R"({"match": {"op": "==", "left":
+      {"payload": {"protocol": "tcp", "field": "dport"}}, "right": 7001}}, {"accept": null}])")});
+  CHECK(meant.dfa001.size() == 2);
+  CHECK(meant.dfa001.count(where("7000")));
+  CHECK(meant.dfa001.count(where("7002")));
+  // Forward drops one network at 7000 and another at 7001: as many walks,
+  // delivered alike, but not the same classes on them.
+  auto drop_from_at = [](const char* net, int len, int port) {
+    return fmt::format(R"([{{"match": {{"op": "==", "left": {{"payload": {{"protocol": "ip", "field": "saddr"}}}},
+        "right": {{"prefix": {{"addr": "{}", "len": {}}}}}}}}}, {{"match": {{"op": "==", "left": {{"payload":
+        {{"protocol": "tcp", "field": "dport"}}}}, "right": {}}}}}, {{"drop": null}}])",
+                       net, len, port);
+  };
+  const Run swapped = dfa001_with(R"({"range": [7000, 7002]})",
+                                  {drop_from_at("192.0.2.0", 24, 7000), drop_from_at("198.18.0.0", 15, 7001)});
+  CHECK(swapped.dfa001.size() == 3);
 }
 
 TEST_CASE("given ufw on iptables-legacy and Docker on iptables-nft, then DFA016 names the split, and not where they share one") {
