@@ -158,26 +158,71 @@ std::uint32_t StepTable::index(const Step& st) {
   return it->second;
 }
 
-Json finding_json(const Finding& f, StepTable* steps) {
+void write_finding(JsonWriter& w, const Finding& f, StepTable* steps) {
   const RuleDef* rule = find_rule(f.rule_id);
-  Json flow = Json::array();
+  w.key("rule_id");
+  w.string(f.rule_id);
+  w.key("severity");
+  w.string(to_string(severity_of(f)));
+  w.key("title");
+  w.string(rule->title);
+  w.key("message");
+  w.string(f.message);
+  w.key("location");
+  w.begin_object();
+  w.key("file");
+  w.string(f.location.file);
+  w.key("line");
+  w.number(f.location.line);
+  w.key("logical");
+  w.string(f.location.logical);
+  w.end_object();
+  w.key("fingerprint");
+  w.string(fingerprint(f));
+  w.key("evidence");
+  w.value(f.evidence);
+  w.key("path");
+  w.begin_array();
   for (const auto& st : f.flow) {
-    if (steps) flow.push_back(steps->index(st));
-    else flow.push_back(step_json(st));
+    if (steps) w.number(steps->index(st));
+    else w.value(step_json(st));
   }
-  Json j = {{"rule_id", f.rule_id},
-            {"severity", to_string(severity_of(f))},
-            {"title", rule->title},
-            {"message", f.message},
-            {"location", {{"file", f.location.file}, {"line", f.location.line}, {"logical", f.location.logical}}},
-            {"fingerprint", fingerprint(f)},
-            {"evidence", f.evidence},
-            {"path", std::move(flow)}};
-  if (!f.suppressed.empty())
-    j["suppression"] = {{"justification", f.suppressed},
-                        {"expires", f.suppression_expires.empty() ? Json() : Json(f.suppression_expires)},
-                        {"in_force", !f.suppression_expired}};
-  return j;
+  w.end_array();
+  if (!f.suppressed.empty()) {
+    w.key("suppression");
+    w.begin_object();
+    w.key("justification");
+    w.string(f.suppressed);
+    w.key("expires");
+    if (f.suppression_expires.empty()) w.null();
+    else w.string(f.suppression_expires);
+    w.key("in_force");
+    w.boolean(!f.suppression_expired);
+    w.end_object();
+  }
+}
+
+Json finding_json(const Finding& f, StepTable* steps) {
+  std::string t;
+  JsonWriter w(t, false);
+  w.begin_object();
+  write_finding(w, f, steps);
+  w.end_object();
+  return Json::parse(t);
+}
+
+void write_findings(JsonWriter& w, const char* key, const std::vector<Finding>& fs) {
+  StepTable steps;
+  w.key(key);
+  w.begin_array();
+  for (const auto& f : fs) {
+    w.begin_object();
+    write_finding(w, f, &steps);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("steps");
+  w.value(steps.take());
 }
 
 void add_findings_json(Json& j, const char* key, const std::vector<Finding>& fs) {
@@ -229,11 +274,16 @@ std::string dump_scan_json(const ScanResult& r, bool pretty) {
   std::string s;
   JsonWriter w(s, pretty);
   w.begin_object();
-  const Json head = scan_head(r);
-  for (const auto& [k, v] : head.items()) {
-    w.key(k);
-    w.value(v);
-  }
+  // scan_head's members, the findings written as they are read.
+  w.key("schema_version");
+  w.number(3);
+  w.key("tool");
+  w.value(tool_json());
+  w.key("host");
+  w.value(host_json(r));
+  w.key("summary");
+  w.value(severity_summary(r.findings));
+  write_findings(w, "findings", r.findings);
   w.key("exposure");
   w.raw(beside.valid() ? beside.get() : exposure());
   w.end_object();

@@ -9,6 +9,8 @@
 
 namespace dfa {
 
+class JsonWriter;
+
 // Where SARIF's file locations point (docs/findings.md, "SARIF for code
 // scanning"). With a host artifact (artifact.hpp) written beside the report,
 // a result whose cause lives in the kernel points at the artifact's line;
@@ -61,6 +63,10 @@ class StepTable {
 };
 // A finding as JSON; its path as steps, or as indexes into `steps` when given.
 Json finding_json(const Finding& f, StepTable* steps = nullptr);
+// A finding's members, written into the object w is in.
+void write_finding(JsonWriter& w, const Finding& f, StepTable* steps = nullptr);
+// The members `key` (the findings) and "steps", as add_findings_json makes them.
+void write_findings(JsonWriter& w, const char* key, const std::vector<Finding>& fs);
 // j[key]: the findings, their paths indexes into j["steps"], which it adds.
 void add_findings_json(Json& j, const char* key, const std::vector<Finding>& fs);
 Json to_sarif(const std::vector<Finding>& findings, const SarifPlaces& places = {});

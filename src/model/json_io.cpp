@@ -337,6 +337,16 @@ void JsonWriter::number(long long n) {
   fmt::format_to(std::back_inserter(b_), "{}", n);
 }
 
+void JsonWriter::boolean(bool b) {
+  next();
+  b_ += b ? "true" : "false";
+}
+
+void JsonWriter::null() {
+  next();
+  b_ += "null";
+}
+
 void JsonWriter::raw(std::string_view text) {
   next();
   b_ += text;

@@ -75,6 +75,8 @@ class JsonWriter {
   void key(std::string_view name);
   void string(std::string_view s);
   void number(long long n);
+  void boolean(bool b);
+  void null();
   // A tree written whole, at this depth.
   void value(const Json& j);
   // A value already written as JSON text for this place (its depth, style).
