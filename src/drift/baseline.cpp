@@ -18,20 +18,30 @@ namespace {
 
 // The expressions of an nft rule without what changes on its own (counter
 // values), as the identity of the rule.
-Json without_counters(const Json& j) {
+// j's text without counters (what changes as packets pass), as a rule's
+// identity: a lone {"counter": ...} as {"counter": null}, no "counters"
+// member. Written as it is read, without a copy of the rule.
+void write_without_counters(JsonWriter& w, const Json& j) {
   if (j.is_object()) {
-    if (j.size() == 1 && j.contains("counter")) return Json{{"counter", nullptr}};
-    Json o = Json::object();
-    for (const auto& [k, v] : j.items())
-      if (k != "counters") o[k] = without_counters(v);
-    return o;
+    w.begin_object();
+    if (j.size() == 1 && j.contains("counter")) {
+      w.key("counter");
+      w.null();
+    } else {
+      for (const auto& [k, v] : j.items())
+        if (k != "counters") {
+          w.key(k);
+          write_without_counters(w, v);
+        }
+    }
+    w.end_object();
+  } else if (j.is_array()) {
+    w.begin_array();
+    for (const auto& v : j) write_without_counters(w, v);
+    w.end_array();
+  } else {
+    w.value(j);
   }
-  if (j.is_array()) {
-    Json a = Json::array();
-    for (const auto& v : j) a.push_back(without_counters(v));
-    return a;
-  }
-  return j;
 }
 
 // A chain's rules (by id) or a set's elements (by text), one after another:
@@ -69,10 +79,13 @@ std::map<std::string, Baseline::RuleList> rules_of(const Snapshot& s) {
                                  c->value("prio", 0), c->value("policy", "accept"));
       } else if (auto r = o.find("rule"); r != o.end()) {
         std::string key = fmt::format("nft {} {} chain {}", r->value("family", ""), r->value("table", ""), r->value("chain", ""));
-        Json id = without_counters(r->value("expr", Json::array()));
+        std::string id;
+        JsonWriter w(id, false);
+        if (auto e = r->find("expr"); e != r->end()) write_without_counters(w, *e);
+        else id = "[]";
         std::string comment = r->value("comment", "");
         std::string text = render_nft_rule(*r) + (comment.empty() ? "" : " comment \"" + comment + "\"");
-        out[key].rules.push_back({std::move(text), stable_hash(id.dump() + comment)});
+        out[key].rules.push_back({std::move(text), stable_hash(id + comment)});
       } else {
         for (const char* kind : {"set", "map"}) {
           auto st = o.find(kind);
