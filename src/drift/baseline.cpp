@@ -39,6 +39,10 @@ void write_without_counters(JsonWriter& w, const Json& j) {
     w.begin_array();
     for (const auto& v : j) write_without_counters(w, v);
     w.end_array();
+  } else if (j.is_string()) {
+    w.string(j.get_ref<const std::string&>());
+  } else if (j.is_number_integer() && (!j.is_number_unsigned() || j.get<std::uint64_t>() <= INT64_MAX)) {
+    w.number(j.get<long long>());
   } else {
     w.value(j);
   }
