@@ -455,6 +455,19 @@ static Json read_ufw(const CollectOptions& o) {
     for (auto& r : parse_ufw_user_rules(*text, fam)) rules.push_back(std::move(r));
   }
   u["rules"] = std::move(rules);
+  // The files around the user rules: what findings name ufw's own chains
+  // and the ufw-docker recipe's DOCKER-USER block by.
+  Json files = Json::array();
+  for (const auto& [name, fam] : {std::pair{"before.rules", 4}, std::pair{"after.rules", 4},
+                                  std::pair{"before6.rules", 6}, std::pair{"after6.rules", 6}}) {
+    auto text = read_input_file(o.ufw_dir + "/" + name, kMaxConfigBytes);
+    if (!text) {
+      if (text.error().kind != Error::Kind::absent) problems.push_back(text.error().message);
+      continue;
+    }
+    files.push_back({{"file", name}, {"family", fam}, {"lines", parse_ufw_rules_file(*text)}});
+  }
+  u["files"] = std::move(files);
   if (!problems.empty()) u["error"] = fmt::format("{}", fmt::join(problems, "; "));
   return u;
 }

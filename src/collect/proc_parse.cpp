@@ -303,6 +303,26 @@ std::string ufw_command(std::string_view tuple) {
   return cmd;
 }
 
+Json parse_ufw_rules_file(std::string_view text) {
+  Json lines = Json::array();
+  bool in_filter = false;
+  std::size_t pos = 0;
+  std::uint64_t n = 0;
+  while (pos < text.size()) {
+    std::string_view line = next_line(text, pos);
+    ++n;
+    while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.remove_suffix(1);
+    if (!line.empty() && line[0] == '*') in_filter = line == "*filter";
+    if (line == "COMMIT") in_filter = false;
+    const bool append = line.substr(0, 3) == "-A ", insert = line.substr(0, 3) == "-I ";
+    if (!in_filter || (!append && !insert)) continue;
+    const auto w = fields(line);
+    if (w.size() < 2) continue;
+    lines.push_back({{"chain", std::string(w[1])}, {"line", n}, {"text", std::string(line)}, {"insert", insert}});
+  }
+  return lines;
+}
+
 Json parse_ufw_user_rules(std::string_view text, int family) {
   Json rules = Json::array();
   std::map<std::string, std::uint64_t> appended;  // chain -> -A lines so far

@@ -66,6 +66,13 @@ std::map<std::string, std::string> parse_shell_vars(std::string_view text);
 // [{chain, position}]}]; position counts the file's `-A CHAIN` lines from 1,
 // which is the rule's place in the kernel's chain once ufw has loaded the file.
 Json parse_ufw_user_rules(std::string_view text, int family);
+// ufw's before.rules/after.rules (before6.rules/after6.rules): the lines of
+// their *filter sections that add rules, in order, [{chain, line, text,
+// insert}] (line from 1 in the file; insert: an -I line, whose place ufw's
+// loading does not fix). ufw loads before.rules, then the user rules, then
+// after.rules with iptables-restore -n: a chain's -A lines are its rules in
+// that order.
+Json parse_ufw_rules_file(std::string_view text);
 // The ufw command a tuple came from, as `ufw show added` writes it:
 // "route:allow tcp 80 172.17.0.2 any 0.0.0.0/0 in" -> "ufw route allow to
 // 172.17.0.2 port 80 proto tcp". Empty when the tuple is not understood.

@@ -1,11 +1,13 @@
 // Findings in the firewall manager's terms, beside the kernel rule a finding
 // already names. ufw: a rule of ufw's user chains or a policy ufw sets is
 // named by the command behind it ("ufw deny 8080", "ufw default deny
-// incoming"), from the ufw configuration collect read (host.ufw). firewalld:
+// incoming"), a rule its before.rules or after.rules wrote by the file's
+// line, from the ufw configuration collect read (host.ufw). firewalld:
 // a rule of its nftables table is named by the zone or policy and the part
 // of it that its chain holds, or by what firewalld's own rule does.
 #include "findings/manager_terms.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <set>
@@ -97,8 +99,35 @@ std::string UfwNames::name(const std::string& origin) const {
     }
   }
   for (const char* only_user : {"user-input", "user-output", "user-forward"})
-    if (p->chain == prefix + only_user && lines != c->second.rules) return "";
-  return hit ? hit->command : "";
+    if (p->chain == prefix + only_user) return lines == c->second.rules && hit ? hit->command : "";
+  if (hit) return hit->command;
+  // Another chain filled from ufw's files (its own before and after chains,
+  // the ufw-docker recipe's DOCKER-USER): its rules are the files' lines for
+  // it, before.rules' then after.rules', when it holds as many as they have
+  // and none was inserted; otherwise something else wrote it too, or the
+  // files changed since they were loaded, and nothing is named.
+  std::vector<std::pair<const UfwConfig::File*, const UfwConfig::FileLine*>> from_files;
+  for (const bool after : {false, true})
+    for (const auto& f : ufw_->files) {
+      if (f.family != fam || (f.name.rfind("after", 0) == 0) != after) continue;
+      for (const auto& l : f.lines) {
+        if (l.chain != p->chain) continue;
+        if (l.insert) return "";
+        from_files.emplace_back(&f, &l);
+      }
+    }
+  // ufw ends each of its before chains with a jump to the user chain of the
+  // same direction (ufw-before-input -> ufw-user-input), added after the
+  // files are loaded.
+  std::size_t added = 0;
+  for (const char* dir : {"input", "output", "forward"})
+    if (p->chain == prefix + "before-" + dir &&
+        std::count(c->second.targets.begin(), c->second.targets.end(), prefix + "user-" + dir))
+      added = 1;
+  if (from_files.empty() || from_files.size() + added != c->second.rules || p->position > from_files.size())
+    return "";
+  const auto [file, line] = from_files[p->position - 1];
+  return fmt::format("{}/{} line {}: {}", ufw_->dir, file->name, line->line, line->text);
 }
 
 namespace {

@@ -107,6 +107,19 @@ struct UfwConfig {
     std::vector<Line> lines;
   };
   std::vector<Rule> rules;
+  // before.rules, after.rules, before6.rules, after6.rules: the lines that
+  // add rules to chains, in the order ufw loads them.
+  struct FileLine {
+    std::string chain, text;
+    std::uint64_t line = 0;  // in the file, from 1
+    bool insert = false;     // -I: its place in the chain is not the file's order
+  };
+  struct File {
+    std::string name;
+    int family = 4;
+    std::vector<FileLine> lines;
+  };
+  std::vector<File> files;
   std::string error;
 };
 

@@ -140,6 +140,14 @@ HostFacts lower_host(const Json& h) {
       for (const auto& l : list(r, "lines")) x.lines.push_back({str(l, "chain"), num<std::uint64_t>(l, "position")});
       c.rules.push_back(std::move(x));
     }
+    for (const auto& fl : list(u, "files")) {
+      UfwConfig::File x;
+      x.name = str(fl, "file");
+      x.family = num<int>(fl, "family", 4);
+      for (const auto& l : list(fl, "lines"))
+        x.lines.push_back({str(l, "chain"), str(l, "text"), num<std::uint64_t>(l, "line"), flag(l, "insert")});
+      c.files.push_back(std::move(x));
+    }
     c.error = str(u, "error");
   }
   if (auto it = h.find("services"); it != h.end() && it->is_object())

@@ -110,6 +110,10 @@ const Shape& host_shape() {
                          opt("rules", array(object({req("family", uint(6)), req("tuple", str()), opt("command", str()),
                                                     req("lines", array(object({req("chain", str()),
                                                                                req("position", uint())})))}))),
+                         opt("files", array(object({req("file", str()), req("family", uint(6)),
+                                                    req("lines", array(object({req("chain", str()), req("line", uint()),
+                                                                               req("text", str()),
+                                                                               opt("insert", boolean())})))}))),
                          opt("error", str())})),
   });
   return s;

@@ -7,6 +7,8 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/format.h>
+
 #include "collect/proc_parse.hpp"
 #include "fixtures.hpp"
 
@@ -158,4 +160,43 @@ TEST_CASE("given the files the real ufw wrote, then each user rule is its `ufw s
   CHECK(vars["DEFAULT_FORWARD_POLICY"] == "DROP");
   CHECK(vars["IPV6"] == "yes");
   CHECK(dfa::parse_shell_vars(fixture_text("ufw/lab/ufw.conf"))["ENABLED"] == "yes");
+}
+
+TEST_CASE("given ufw's before.rules and after.rules, then their lines are the rules of ufw's own chains in load order") {
+  // fixtures/ufw/lab: the files Debian 12's ufw loaded in the lab (the
+  // package's) and the kernel's rules after loading them.
+  auto target = [](const std::string& line) {
+    const auto j = line.find(" -j ");
+    return j == std::string::npos ? std::string() : line.substr(j + 4, line.find(' ', j + 4) - j - 4);
+  };
+  for (int fam : {4, 6}) {
+    CAPTURE(fam);
+    std::map<std::string, std::vector<std::string>> kernel, files;  // chain -> rules, lines
+    std::istringstream in(fixture_text(fam == 4 ? "ufw/lab/iptables-save.txt" : "ufw/lab/ip6tables-save.txt"));
+    for (std::string l; std::getline(in, l);)
+      if (l.rfind("-A ", 0) == 0) kernel[l.substr(3, l.find(' ', 3) - 3)].push_back(l);
+    for (const char* f : {"before", "after"})
+      for (const auto& l : dfa::parse_ufw_rules_file(fixture_text(fmt::format("ufw/lab/{}{}.rules", f, fam == 6 ? "6" : "")))) {
+        CHECK(l["insert"] == false);
+        files[l["chain"].get<std::string>()].push_back(l["text"].get<std::string>());
+      }
+    const std::string ufw = fam == 6 ? "ufw6-" : "ufw-";
+    for (const auto& [chain, lines] : files) {
+      CAPTURE(chain);
+      // ufw appends the jump to the user chain to each before chain.
+      const bool before = chain.rfind(ufw + "before-", 0) == 0 && chain.find("logging") == std::string::npos;
+      REQUIRE(kernel[chain].size() == lines.size() + (before ? 1 : 0));
+      for (std::size_t i = 0; i < lines.size(); ++i) CHECK(target(lines[i]) == target(kernel[chain][i]));
+      if (before) CHECK(target(kernel[chain].back()) == ufw + "user-" + chain.substr(chain.rfind('-') + 1));
+    }
+    CHECK(files.count(ufw + "before-input"));
+  }
+  // Only *filter's lines, numbered in the file; -I lines flagged.
+  const auto before = dfa::parse_ufw_rules_file(fixture_text("ufw/lab/before.rules"));
+  CHECK(before[0] == dfa::Json::parse(R"({"chain": "ufw-before-input", "line": 21, "text":
+                                          "-A ufw-before-input -i lo -j ACCEPT", "insert": false})"));
+  const auto mixed = dfa::parse_ufw_rules_file("*nat\n-A POSTROUTING -j MASQUERADE\nCOMMIT\n*filter\n:DOCKER-USER - [0:0]\n"
+                                               "-I DOCKER-USER -j RETURN  \r\n-A DOCKER-USER -j DROP\nCOMMIT\n-A x -j DROP\n");
+  CHECK(mixed == dfa::Json::parse(R"([{"chain": "DOCKER-USER", "line": 6, "text": "-I DOCKER-USER -j RETURN", "insert": true},
+                                      {"chain": "DOCKER-USER", "line": 7, "text": "-A DOCKER-USER -j DROP", "insert": false}])"));
 }

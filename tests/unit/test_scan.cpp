@@ -481,6 +481,46 @@ TEST_CASE("given a ufw host, then findings name ufw's commands beside the kernel
     dfa::Snapshot s{doc};
     CHECK(dfa::UfwNames(s).name("policy drop of nft ip filter INPUT") == "");
   }
+  // ufw's own chains by before.rules' and after.rules' lines (the package's
+  // files the lab's ufw loaded): the jump to the user chain ufw appends to a
+  // before chain is not a line of them.
+  const std::string dir = base["host"]["ufw"]["dir"].get<std::string>();
+  {
+    dfa::Snapshot s{base};
+    dfa::UfwNames n(s);
+    CHECK(n.name("nft ip filter ufw-before-input #1 (handle 50)") ==
+          dir + "/before.rules line 21: -A ufw-before-input -i lo -j ACCEPT");
+    CHECK(n.name("nft ip6 filter ufw6-before-input #1") == dir + "/before6.rules line 20: -A ufw6-before-input -i lo -j ACCEPT");
+    CHECK(n.name("nft ip filter ufw-after-input #1").rfind(dir + "/after.rules line ", 0) == 0);
+    CHECK(n.name("nft ip filter ufw-before-input #13") == "");  // -j ufw-user-input
+  }
+  {
+    // A line of before.rules that the kernel does not hold (edited, not reloaded).
+    Json doc = base;
+    for (auto& f : doc["host"]["ufw"]["files"])
+      if (f["file"] == "before.rules") f["lines"].push_back({{"chain", "ufw-before-input"}, {"line", 99}, {"text", "-A ufw-before-input -j DROP"}});
+    dfa::Snapshot s{doc};
+    CHECK(dfa::UfwNames(s).name("nft ip filter ufw-before-input #1") == "");
+    CHECK(dfa::UfwNames(s).name("nft ip6 filter ufw6-before-input #1") != "");
+  }
+  // Scenario 23, the ufw-docker recipe: DOCKER-USER is after.rules' block.
+  auto recipe = scan("23-ufw-docker-recipe");
+  const dfa::Finding* recipe_bypass = nullptr;
+  for (const auto& f : recipe.findings)
+    if (f.rule_id == "DFA001") recipe_bypass = &f;
+  REQUIRE(recipe_bypass);
+  CHECK(recipe_bypass->evidence["ufw"].dump().find(
+            "\"nft ip filter DOCKER-USER #2\",\"ufw\":\"" + dir + "/after.rules line 38: -A DOCKER-USER -j RETURN -s 10.0.0.0/8\"") !=
+        std::string::npos);
+  {
+    // An -I line in the block: its place is not the file's order.
+    Json doc = fixture_json("scenarios/23-ufw-docker-recipe/snapshot.json");
+    for (auto& f : doc["host"]["ufw"]["files"])
+      for (auto& l : f["lines"])
+        if (l["chain"] == "DOCKER-USER" && l["line"] == 40) l["insert"] = true;
+    dfa::Snapshot s{doc};
+    CHECK(dfa::UfwNames(s).name("nft ip filter DOCKER-USER #2") == "");
+  }
 }
 
 TEST_CASE("given a message naming ufw-user-input #12 before #1, then the ufw command goes after #1 only") {
