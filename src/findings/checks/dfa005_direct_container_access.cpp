@@ -96,23 +96,28 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
               return {"-", ""};
             };
             // Per reason ("-": none), the classes that reach the address,
-            // walked once per group of classes that take one path.
+            // walked once per group of classes that take one path. A reason
+            // depends on the class's interface only: found once for each.
             std::map<std::pair<std::string, std::string>, std::vector<Example>> by_reason;
+            std::map<std::string, std::vector<Example>*, std::less<>> of_iif;
             DirectWalks walks(x, a->family, port, proto);
             for (const auto& cls : x.classes) {
               if (!cls.remote() || !cls.source.addr || cls.source.addr->family != a->family) continue;
-              if (walks.result(engine, cls, *a) == Outcome::Result::delivered)
-                by_reason[designed_by(cls)].push_back({&cls, ""});
+              if (walks.result(engine, cls, *a) != Outcome::Result::delivered) continue;
+              auto it = of_iif.find(cls.source.iif);
+              if (it == of_iif.end()) it = of_iif.emplace(cls.source.iif, &by_reason[designed_by(cls)]).first;
+              it->second->push_back({&cls, ""});
             }
             for (auto& [reason, examples] : by_reason) {
               const bool designed = reason.first != "-";
-              std::vector<std::string> reached = texts(ordered(std::move(examples), s));
+              const std::size_t total = examples.size();
+              std::vector<std::string> reached = texts(ordered(std::move(examples), s, kMaxExamples));
               // (Built here: clang cannot capture the structured binding port in a lambda.)
               Json ev{{"address", a->str()},
                       {"port", published_port ? Json(port) : Json("unpublished")},
                       {"protocol", proto},
                       {"gateway_mode", mode}};
-              put_examples(ev, "reached_by", reached);
+              put_examples(ev, "reached_by", reached, total);
               std::string where = a->family == 6 ? "[" + a->str() + "]" : a->str();
               // TCP keeps the identity and text it always had; UDP says so.
               std::string udp = proto == "udp" ? "/udp" : "";

@@ -29,6 +29,8 @@ void dfa016(const CheckContext& cx, std::vector<Finding>& out) {
     if (in_nft == in_legacy) continue;  // no Docker rules in this family, or in both
     const Side& docker = in_nft ? nft : legacy;
     const Side& other = in_nft ? legacy : nft;
+    // Without a filter table of the other backend nothing of it decides.
+    if (!tables.count(other.key)) continue;
     // Published ports that outside sources cannot reach, dropped by a rule
     // or policy of the other backend.
     std::map<std::string, std::vector<Example>> closed;  // entry -> sources
