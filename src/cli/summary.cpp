@@ -190,6 +190,16 @@ std::string render_summary(const Snapshot& s) {
       for (const auto& r : u.rules)
         if (shown.insert(r.command.empty() ? r.tuple : r.command).second)
           out += fmt::format("  {}\n", r.command.empty() ? "(tuple) " + r.tuple : r.command);
+      // Chains outside ufw's own that its files fill (the ufw-docker
+      // recipe's DOCKER-USER block in after.rules).
+      for (const auto& f : u.files) {
+        std::map<std::string, std::vector<std::uint64_t>> others;  // chain -> its lines
+        for (const auto& l : f.lines)
+          if (l.chain.rfind("ufw-", 0) != 0 && l.chain.rfind("ufw6-", 0) != 0) others[l.chain].push_back(l.line);
+        for (const auto& [chain, lines] : others)
+          out += fmt::format("  {} adds {} rule(s) to {} (lines {}-{})\n", f.name, lines.size(), chain, lines.front(),
+                             lines.back());
+      }
       if (!u.error.empty()) out += fmt::format("  could not read: {}\n", u.error);
     }
     out += firewalld_summary(s);

@@ -40,11 +40,13 @@ for cmd, args in calls:
         assert opt in help_text, f"dockfw-audit {cmd} has no option {opt}"
 print("ok workflow: upload-sarif, and", ", ".join(sorted({c for c, _ in calls})), "with options that exist")
 PY
-# summary on a ufw host: ufw's state, defaults and the commands of its rules.
+# summary on a ufw host: ufw's state, defaults, the commands of its rules and
+# the ufw-docker recipe's block in after.rules.
 "$DFA_BIN" summary --snapshot "$DFA_SRC/fixtures/scenarios/23-ufw-docker-recipe/snapshot.json" >"$tmp/summary" ||
   dfa_fail "summary failed"
 for want in "default incoming DROP, outgoing ACCEPT, routed DROP" "  ufw route allow to 172.17.0.2 port 80 proto tcp" \
-  "  ufw route allow from 198.51.100.0/24 to 172.17.0.3 port 80 proto tcp"; do
+  "  ufw route allow from 198.51.100.0/24 to 172.17.0.3 port 80 proto tcp" \
+  "  after.rules adds 12 rule(s) to DOCKER-USER (lines 36-51)"; do
   grep -qF -- "$want" "$tmp/summary" || dfa_fail "summary does not say: $want"
 done
 # summary on a firewalld host: the zones its input dispatch sends packets to, and its policies.
