@@ -863,8 +863,8 @@ std::map<std::string, OutsideCount> open_outside(const Exposure& x) {
     OutsideCount& n = m[en.what];
     n = {};
     for (std::size_t ci = 0; ci < en.walk.size(); ++ci) {
-      if (!(*en.classes)[ci].remote()) continue;
       const std::uint32_t w = en.walk[ci];
+      if (!(*en.classes)[ci].remote() || w >= walks) continue;  // an entry without destinations has no cells
       n.open += open[w];
       n.uncertain += !open[w] && uncertain[w];
     }
