@@ -16,8 +16,6 @@
 namespace dfa {
 namespace {
 
-// The expressions of an nft rule without what changes on its own (counter
-// values), as the identity of the rule.
 // j's text without counters (what changes as packets pass), as a rule's
 // identity: a lone {"counter": ...} as {"counter": null}, no "counters"
 // member. Written as it is read, without a copy of the rule.
