@@ -1344,6 +1344,11 @@ std::vector<std::string> Engine::container_names() const {
   return v;
 }
 
+bool Engine::plain_local(const IpAddr& a) const {
+  const bool link_local = a.family == 6 && a.b[0] == 0xfe && (a.b[1] & 0xc0) == 0x80;
+  return policy_rules_.empty() && !a.is_loopback() && !link_local && !a.is_v4_mapped() && host_.is_local(a);
+}
+
 Outcome Engine::run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto, bool trace,
                     bool skip_nat, VisitedChains* visited) const {
   std::vector<std::vector<bool>> todo{{}};

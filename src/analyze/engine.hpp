@@ -101,6 +101,16 @@ class Engine {
   Outcome run(const Source& src, const IpAddr& dst, unsigned port, const std::string& proto,
               bool trace = true, bool skip_nat = false, VisitedChains* visited = nullptr) const;
 
+  // Whether a packet from outside to `a` goes the way of one to any other
+  // such address but for what rules read of its destination: `a` is an
+  // address of the host (local delivery), neither loopback nor IPv6
+  // link-local, and no policy routing rule is in force (its selectors, and
+  // rp_filter's reverse lookup through them, read the destination). Two
+  // walks without NAT from one source to two such addresses of a family,
+  // through chains no rule of reads the destination (Chain::reads_destination)
+  // and ending before a socket, are the same walk.
+  bool plain_local(const IpAddr& a) const;
+
   const Snapshot& snapshot() const { return snap_; }
   std::vector<std::string> container_names() const;
 

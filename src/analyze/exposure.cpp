@@ -1070,6 +1070,13 @@ struct ExposureEntry::BareWalks {
   std::vector<std::vector<std::optional<std::pair<unsigned, unsigned>>>> cells;
   // per destination: the family's walks of other entries (ClassFacts::PortWalks), per class
   std::vector<std::vector<std::vector<ClassFacts::PortWalks::Held>>*> across;
+  // per destination: per walk, whether it is the same walk to every
+  // destination Engine::plain_local says so of (it met no socket, and no
+  // rule of a chain it entered reads the destination)
+  std::vector<std::vector<char>> blind;
+  std::vector<char> plain;  // per destination: Engine::plain_local
+  // per class: 1 + the destination and the walk of such a walk it takes, or 0
+  std::vector<std::pair<std::uint32_t, std::uint32_t>> blind_of;
   std::map<std::pair<std::size_t, std::size_t>, Bare> others;  // the host, containers: (class, destination)
   std::set<std::string>* deciders = nullptr;       // decided_by, interned (the family's)
   Bare keep(const Outcome& o) {
@@ -1089,6 +1096,9 @@ ExposureEntry::Bare ExposureEntry::bare_walk(const Engine& e, std::size_t ci, st
     }
     bare_->outcomes.resize(destinations.size());
     bare_->cells.resize(destinations.size());
+    bare_->blind.resize(destinations.size());
+    for (const IpAddr& a : destination_addrs) bare_->plain.push_back(e.plain_local(a));
+    bare_->blind_of.assign(classes->size(), {0, 0});
     bare_->deciders = &facts->port_walks->deciders;
   }
   BareWalks& b = *bare_;
@@ -1111,21 +1121,38 @@ ExposureEntry::Bare ExposureEntry::bare_walk(const Engine& e, std::size_t ci, st
       held_for(PortRange{h.lo, h.hi});
       return h.bare;
     }
+  // A walk ci takes to another destination that is the same walk to this
+  // one (BareWalks::blind), or one of this destination's it takes the path of.
+  auto reuse = [&](std::size_t at, std::uint32_t w) {
+    const auto& cell = b.cells[at][w];
+    if (cell) PortWalks::hold(held, *cell, b.outcomes[at][w]);
+    held_for(cell);
+    return b.outcomes[at][w];
+  };
+  if (auto [at, w] = b.blind_of[ci]; at && b.plain[k]) return reuse(at - 1, w);
   if (auto w = b.shared[k].find(ci)) {
     // ci takes walk w's path to this port, so to w's other ports as well.
-    const auto& cell = b.cells[k][*w];
-    if (cell) PortWalks::hold(held, *cell, b.outcomes[k][*w]);
-    held_for(cell);
-    return b.outcomes[k][*w];
+    if (b.plain[k] && b.blind[k][*w]) b.blind_of[ci] = {static_cast<std::uint32_t>(k + 1), *w};
+    return reuse(k, *w);
   }
   VisitedChains visited;
   Outcome o = e.run(src, destination_addrs[k], port, proto, false, true, &visited);
   Bare r = b.keep(o);
   std::optional<PortRange> cell;
   if (!o.met_socket) cell = port_cell(visited, port);
-  b.shared[k].add(ci, static_cast<std::uint32_t>(b.outcomes[k].size()), visited);
+  const auto id = static_cast<std::uint32_t>(b.outcomes[k].size());
+  b.shared[k].add(ci, id, visited);
   b.outcomes[k].push_back(r);
   b.cells[k].push_back(cell);
+  // The same walk to every plain local destination: nothing on its way read
+  // where it was going. A chain entered by a reply reads the destination as
+  // the reply's source, so a walk with a reply counts as reading it.
+  const bool blind = !o.met_socket && std::none_of(visited.chains.begin(), visited.chains.end(),
+                                                    [](const VisitedChains::Entered& c) {
+                                                      return c.reply || !c.chain || c.chain->reads_destination;
+                                                    });
+  b.blind[k].push_back(blind);
+  if (blind && b.plain[k]) b.blind_of[ci] = {static_cast<std::uint32_t>(k + 1), id};
   if (cell) PortWalks::hold(held, *cell, r);
   held_for(cell);
   return r;

@@ -1852,6 +1852,120 @@ std::optional<TestReads> plain_test(const Json& m) {
   return std::nullopt;
 }
 
+namespace {
+// A constant: what the right side of a match, a map's data or a statement's
+// parameters hold (names, numbers, @set references, prefixes, ranges,
+// anonymous sets, verdicts). Nothing here reads the packet.
+bool constant_json(const Json& v, int depth = 0) {
+  if (depth > 32) return false;
+  if (v.is_primitive()) return true;
+  if (v.is_array()) return std::all_of(v.begin(), v.end(), [&](const Json& x) { return constant_json(x, depth + 1); });
+  static const std::set<std::string, std::less<>> keys = {
+      "set",    "prefix", "range",  "concat",   "elem", "val",  "addr", "len",   "timeout", "expires", "comment",
+      "|",      "accept", "drop",   "continue", "return", "jump", "goto", "target", "type",  "expr",   "prefix_len",
+      "level",  "rate",   "per",    "burst",    "unit", "burst_unit", "inv", "flags", "packets", "bytes", "group",
+      "snaplen", "queue-threshold", "used", "over", "val_unit", "used_unit"};
+  for (const auto& [k, x] : v.items())
+    if (!keys.count(k) || !constant_json(x, depth + 1)) return false;
+  return true;
+}
+
+// An expression whose value no request's destination address changes.
+bool destination_blind(const Json& e, int depth = 0) {
+  if (depth > 32 || !e.is_object() || e.size() != 1) return false;
+  const std::string& k = e.begin().key();
+  const Json& v = e.begin().value();
+  auto str = [&](const char* f) {
+    auto it = v.find(f);
+    return it != v.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  if (!v.is_object() && k != "&" && k != "concat") return false;
+  if (k == "meta") {
+    static const std::set<std::string, std::less<>> ok = {"iifname", "iif", "l4proto", "nfproto", "mark", "protocol"};
+    return ok.count(str("key")) > 0;
+  }
+  if (k == "payload") {
+    std::string proto = str("protocol"), field = str("field");
+    if ((proto == "ip" || proto == "ip6") && field == "saddr") return true;
+    if ((proto == "ip" && field == "protocol") || (proto == "ip6" && field == "nexthdr")) return true;
+    if ((proto == "tcp" || proto == "udp" || proto == "th" || proto == "sctp") && (field == "dport" || field == "sport"))
+      return true;
+    if (proto == "tcp" && field == "flags") return true;
+    return proto == "icmp" || proto == "icmpv6";
+  }
+  if (k == "ct") {
+    std::string key = str("key"), dir = str("dir");
+    if (key == "state" || key == "status" || key == "direction" || key == "mark") return true;
+    return (key == "proto-dst" || key == "proto-src") && dir != "reply";
+  }
+  if (k == "&")
+    return v.is_array() && v.size() == 2 && destination_blind(v[0], depth + 1) && constant_json(v[1], depth + 1);
+  if (k == "concat")
+    return v.is_array() && std::all_of(v.begin(), v.end(), [&](const Json& x) { return destination_blind(x, depth + 1); });
+  return false;
+}
+
+bool legacy_reads_destination(const Json& r) {
+  if (!r.value("dst", std::string()).empty() || !r.value("out_iface", std::string()).empty()) return true;
+  for (const auto& m : array_member(r, "matches")) {
+    if (!m.value("decoded", false)) return true;
+    std::string name = m.value("name", "");
+    static const std::set<std::string, std::less<>> ok = {"tcp",  "udp",   "multiport", "comment", "mark",
+                                                           "limit", "icmp", "icmp6",     "state"};
+    if (ok.count(name)) continue;
+    if (name != "conntrack") return true;
+    static const std::set<std::string, std::less<>> ct_ok = {"ctstate",     "ctstate_invert", "ctstatus",
+                                                              "ctstatus_invert", "origdstport", "origdstport_invert",
+                                                              "ctdir"};
+    const Json params = m.value("params", Json::object());
+    if (!params.is_object()) return true;
+    for (const auto& [k, x] : params.items())
+      if (!ct_ok.count(k)) return true;
+  }
+  auto t = r.find("target");
+  if (t == r.end() || !t->is_object()) return true;
+  std::string kind = t->value("kind", ""), name = t->value("name", "");
+  if (kind == "verdict" || kind == "jump" || kind == "goto") return false;
+  return !(kind == "extension" && (name == "REJECT" || name == "LOG"));
+}
+}  // namespace
+
+bool rule_reads_destination(const Json& rule, bool legacy) {
+  return or_claim_nothing(
+      [&] {
+        if (!rule.is_object()) return true;
+        if (legacy) return legacy_reads_destination(rule);
+        auto ex = rule.find("expr");
+        if (ex == rule.end() || !ex->is_array()) return true;
+        for (const auto& st : *ex) {
+          if (!st.is_object() || st.size() != 1) return true;
+          const std::string& k = st.begin().key();
+          const Json& v = st.begin().value();
+          if (k == "match") {
+            if (!v.is_object() || !v.contains("left") || !v.contains("right")) return true;
+            if (!destination_blind(v["left"]) || !constant_json(v["right"])) return true;
+          } else if (k == "vmap") {
+            if (!v.is_object() || !v.contains("key") || !v.contains("data")) return true;
+            if (!destination_blind(v["key"]) || !constant_json(v["data"])) return true;
+          } else if (k == "mangle") {
+            // meta mark set / ct mark set to a constant.
+            if (!v.is_object() || !v.contains("key") || !v.contains("value") || !constant_json(v["value"])) return true;
+            const Json& key = v["key"];
+            bool mark = (key.contains("meta") && key["meta"].is_object() && key["meta"].value("key", "") == "mark") ||
+                        (key.contains("ct") && key["ct"].is_object() && key["ct"].value("key", "") == "mark");
+            if (!mark) return true;
+          } else {
+            static const std::set<std::string, std::less<>> ok = {"counter", "log",  "limit",    "quota",  "accept",
+                                                                   "drop",    "reject", "continue", "return", "jump",
+                                                                   "goto",    "notrack"};
+            if (!ok.count(k) || !constant_json(v)) return true;
+          }
+        }
+        return false;
+      },
+      true);
+}
+
 bool opens_with_plain_test(const Json& rule, bool legacy) {
   if (!rule.is_object()) return false;
   if (legacy) {
@@ -2271,6 +2385,17 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
     };
     for (auto& [name, ch] : chains)
       for (auto& r : ch.rules) resolve(r);
+  }
+  // Which chains no rule of reads a request's destination address: walks
+  // to two addresses of the host share what they find there (bare_walk).
+  for (auto& [key, chains] : rs.tables) {
+    const bool legacy = key.rfind("legacy ", 0) == 0;
+    auto reads = [&](const Rule& r) { return !r.json || rule_reads_destination(*r.json, legacy); };
+    for (auto& [name, ch] : chains)
+      ch.reads_destination = std::any_of(ch.rules.begin(), ch.rules.end(), [&](const Rule& r) {
+        if (!r.run) return reads(r);
+        return !r.run->src || std::any_of(r.run->rules.begin(), r.run->rules.end(), reads);
+      });
   }
   for (auto* list : {&rs.base, &rs.unmodeled_base})
     for (auto& b : *list) {

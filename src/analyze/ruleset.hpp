@@ -248,7 +248,21 @@ struct Chain {
   std::vector<Rule> rules;
   std::shared_ptr<const PortIndex> index;  // for long chains
   PortCuts ports;
+  // Whether a rule of the chain may read a request's destination address,
+  // or anything that depends on it (rule_reads_destination). False: two
+  // requests that differ only in their destination fare alike in every rule.
+  bool reads_destination = true;
 };
+
+// Whether an nft rule object or a legacy rule may read a request's
+// destination address, or anything routing makes of it (fib, rt, addrtype,
+// oif, conntrack's tuple addresses, a payload rewrite, an unread construct).
+// Exact in one direction only: false is said only of rules built from tests
+// known not to (interfaces in, protocol, ports, source address, ct state,
+// mark, TCP flags, ICMP, constant sets and maps) and known statements. A
+// reply's source is the request's destination, so this says nothing of
+// replies.
+bool rule_reads_destination(const Json& rule, bool legacy);
 
 // The exact-address test of an nft rule object or a legacy rule, if that is
 // its only test (counters and log statements aside).

@@ -589,6 +589,141 @@ TEST_CASE("given each lab scenario, then a walk without NAT that met no socket i
   MESSAGE(checked << " ports walked against their cell's edges; " << across << " bare walks could be shared across ports");
 }
 
+namespace {
+// Every bare_walk of every published entry against the class's own walk,
+// asked in DFA001's order (classes outer, destinations inner); returns how
+// many classes fare differently at two plain local destinations (what
+// sharing a walk between them would get wrong).
+int check_bare_walks_apart(const Json& doc, const std::string& what) {
+  dfa::Snapshot s{doc};
+  dfa::Engine engine(s);
+  dfa::Exposure x = dfa::compute_exposure(engine, 1);
+  int apart = 0;
+  for (const auto& en : x.entries) {
+    if (en.kind != dfa::EntryKind::published) continue;
+    for (std::size_t ci = 0; ci < en.walk.size(); ++ci) {
+      const auto& src = (*en.classes)[ci].source;
+      std::set<std::string> plain_outcomes;
+      for (std::size_t k = 0; k < en.destinations.size(); ++k) {
+        const dfa::ExposureEntry::Bare b = en.bare_walk(engine, ci, k);
+        dfa::Outcome own = engine.run(src, en.destination_addrs[k], en.port, en.proto, false, true);
+        CAPTURE(what);
+        CAPTURE(en.destinations[k]);
+        CAPTURE((*en.classes)[ci].label);
+        CHECK(b.result == own.result);
+        CHECK(*b.decided_by == own.decided_by);
+        CHECK(b.dropped_at_input == own.dropped_at_input);
+        if (src.kind == dfa::Source::Kind::remote &&
+            !en.destination_addrs[k].is_loopback() && en.destination_addrs[k].family == 4)
+          plain_outcomes.insert(own.decided_by);
+      }
+      apart += plain_outcomes.size() > 1;
+    }
+  }
+  return apart;
+}
+}  // namespace
+
+TEST_CASE("given host addresses a rule or the routing tells apart, then a walk without NAT to one stands for no other") {
+  // bare_walk gives a class's walk to one address of the host for another
+  // when nothing on its way read the destination (Chain::reads_destination,
+  // Engine::plain_local). Scenario 1's input chain drops 8080 for every
+  // address; each variant makes 198.51.100.1 fare otherwise than
+  // 203.0.113.1 for the classes from eth0, and the walks must say so.
+  Json base = fixture_json("scenarios/01-bypass-nft/snapshot.json");
+  CHECK(check_bare_walks_apart(base, "scenario 1") == 0);
+  auto with_input_rule = [&](const char* expr) {
+    Json doc = base;
+    auto& rs = doc["nftables"]["ruleset"];
+    for (std::size_t i = 0; i < rs.size(); ++i)
+      if (rs[i].contains("rule") && rs[i]["rule"]["table"] == "filter" && rs[i]["rule"]["chain"] == "input") {
+        Json r = rs[i];
+        r["rule"]["handle"] = 9001;
+        r["rule"]["expr"] = Json::parse(expr);
+        rs.insert(rs.begin() + static_cast<std::ptrdiff_t>(i), r);
+        break;
+      }
+    return doc;
+  };
+  // A test of the destination address, as a payload and as conntrack's
+  // original tuple: accepted to 198.51.100.1, dropped to 203.0.113.1.
+  CHECK(check_bare_walks_apart(with_input_rule(R"([
+      {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": "198.51.100.1"}},
+      {"accept": null}])"), "ip daddr") > 0);
+  CHECK(check_bare_walks_apart(with_input_rule(R"([
+      {"match": {"op": "==", "left": {"ct": {"key": "daddr", "dir": "original"}}, "right": "198.51.100.1"}},
+      {"accept": null}])"), "ct original daddr") > 0);
+  // Strict rp_filter's reverse lookup goes through the policy rules with the
+  // packet's destination as its source: from 198.51.100.1 the way back to
+  // 203.0.113.0/24 is eth1, so what arrives on eth0 for that address is
+  // dropped before the input chain.
+  Json doc = base;
+  Json& h = doc["host"];
+  h["sysctls"]["net/ipv4/conf/all/rp_filter"] = "1";
+  h["policy_rules"].push_back({{"family", 4}, {"priority", 100}, {"table", "100"}, {"action", "lookup"},
+                               {"src", "198.51.100.1/32"}, {"dst", ""}, {"iif", ""}, {"oif", ""}, {"fwmark", 0},
+                               {"fwmask", 0}, {"invert", false}, {"unmodeled", Json::array()}});
+  h["routes"].push_back({{"family", 4}, {"table", "100"}, {"type", "unicast"}, {"dst", "203.0.113.0/24"}, {"dev", "eth1"},
+                         {"gateway", ""}, {"prefsrc", ""}, {"metric", 0}});
+  CHECK(check_bare_walks_apart(doc, "rp_filter through a policy rule") > 0);
+}
+
+TEST_CASE("given rules of each kind, then exactly those that may read a request's destination are said to") {
+  auto nft = [](const char* expr) {
+    return dfa::rule_reads_destination(Json{{"family", "inet"}, {"table", "t"}, {"chain", "c"}, {"expr", Json::parse(expr)}},
+                                       false);
+  };
+  // The shapes a hosting node's input chain carries: none reads it.
+  CHECK_FALSE(nft(R"([{"match": {"op": "in", "left": {"ct": {"key": "state"}}, "right": ["established", "related"]}},
+                      {"accept": null}])"));
+  CHECK_FALSE(nft(R"([{"match": {"op": "==", "left": {"meta": {"key": "iifname"}}, "right": "lo"}}, {"accept": null}])"));
+  CHECK_FALSE(nft(R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}}, "right": "@blocklist"}},
+                      {"counter": {"packets": 0, "bytes": 0}}, {"drop": null}])"));
+  CHECK_FALSE(nft(R"([{"vmap": {"key": {"payload": {"protocol": "tcp", "field": "dport"}}, "data": "@services"}}])"));
+  CHECK_FALSE(nft(R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "saddr"}},
+                                 "right": {"prefix": {"addr": "10.0.0.0", "len": 8}}}}, {"jump": {"target": "t1"}}])"));
+  CHECK_FALSE(nft(R"([{"limit": {"rate": 10, "per": "minute", "burst": 5}}, {"log": {"prefix": "drop: "}},
+                      {"reject": {"type": "icmpx", "expr": "port-unreachable"}}])"));
+  CHECK_FALSE(nft(R"([{"mangle": {"key": {"meta": {"key": "mark"}}, "value": 16}}])"));
+  // What does, or may.
+  CHECK(nft(R"([{"match": {"op": "==", "left": {"payload": {"protocol": "ip6", "field": "daddr"}}, "right": "2001:db8::1"}},
+                {"drop": null}])"));
+  CHECK(nft(R"([{"match": {"op": "==", "left": {"fib": {"flags": ["daddr"], "result": "type"}}, "right": "local"}},
+                {"accept": null}])"));
+  CHECK(nft(R"([{"match": {"op": "==", "left": {"meta": {"key": "oifname"}}, "right": "eth0"}}, {"accept": null}])"));
+  CHECK(nft(R"([{"match": {"op": "==", "left": {"ct": {"key": "daddr", "dir": "original"}}, "right": "10.0.0.1"}},
+                {"accept": null}])"));
+  CHECK(nft(R"([{"match": {"op": "==", "left": {"concat": [{"payload": {"protocol": "ip", "field": "saddr"}},
+                                                          {"payload": {"protocol": "ip", "field": "daddr"}}]},
+                           "right": "@pairs"}}, {"accept": null}])"));
+  CHECK(nft(R"([{"mangle": {"key": {"payload": {"protocol": "ip", "field": "daddr"}}, "value": "10.0.0.1"}}])"));
+  CHECK(nft(R"([{"mangle": {"key": {"meta": {"key": "mark"}}, "value": {"payload": {"protocol": "ip", "field": "daddr"}}}}])"));
+  CHECK(nft(R"([{"xt": {"type": "match", "name": "addrtype"}}, {"accept": null}])"));
+  CHECK(nft(R"([{"set": {"op": "add", "elem": {"payload": {"protocol": "ip", "field": "saddr"}}, "set": "@seen"}}])"));
+  CHECK(nft(R"([{"match": {"op": "==", "left": {"payload": {"base": "nh", "offset": 128, "len": 32}}, "right": 1}}])"));
+  CHECK(nft(R"([{"match": {"op": "==", "left": {"rt": {"key": "nexthop"}}, "right": "10.0.0.1"}}])"));
+  CHECK(nft(R"({"not": "an array"})"));
+  auto legacy = [](Json r) {
+    for (auto [k, v] : {std::pair{"src", ""}, {"dst", ""}, {"in_iface", ""}, {"out_iface", ""}, {"protocol", "tcp"}})
+      if (!r.contains(k)) r[k] = v;
+    if (!r.contains("matches")) r["matches"] = Json::array();
+    if (!r.contains("target")) r["target"] = {{"kind", "verdict"}, {"name", "DROP"}};
+    return dfa::rule_reads_destination(r, true);
+  };
+  CHECK_FALSE(legacy(Json{{"src", "10.0.0.0/8"}, {"in_iface", "eth0"}}));
+  CHECK_FALSE(legacy(Json{{"matches", Json::parse(R"([{"name": "tcp", "decoded": true, "params": {"dport": "22"}},
+      {"name": "conntrack", "decoded": true, "params": {"ctstate": "NEW", "ctstate_invert": false}}])")},
+                          {"target", {{"kind", "extension"}, {"name", "REJECT"}}}}));
+  CHECK_FALSE(legacy(Json{{"target", {{"kind", "jump"}, {"name", "ufw-user-input"}}}}));
+  CHECK(legacy(Json{{"dst", "203.0.113.1/32"}}));
+  CHECK(legacy(Json{{"out_iface", "docker0"}}));
+  CHECK(legacy(Json{{"matches", Json::parse(R"([{"name": "addrtype", "decoded": true, "params": {"dst_type": "LOCAL"}}])")}}));
+  CHECK(legacy(Json{{"matches", Json::parse(R"([{"name": "conntrack", "decoded": true,
+      "params": {"ctorigdst": "203.0.113.1", "ctorigdst_invert": false, "ctdir": "ORIGINAL"}}])")}}));
+  CHECK(legacy(Json{{"matches", Json::parse(R"([{"name": "tcp", "decoded": false}])")}}));
+  CHECK(legacy(Json{{"target", {{"kind", "extension"}, {"name", "DNAT"}}}}));
+}
+
 TEST_CASE("given each lab scenario, then walks straight to a container address shared by SharedWalks are each class's own") {
   // DFA005 walks every remote class to each container address, sharing walks
   // as exposure does through an entry that is not one of the exposure's
