@@ -6,7 +6,7 @@ export DEBIAN_FRONTEND=noninteractive
 pkgs=(
   build-essential cmake pkg-config
   libnftables-dev libnftnl-dev libmnl-dev libiptc-dev libfmt-dev nlohmann-json3-dev
-  libcli11-dev libcurl4-openssl-dev doctest-dev libsimdjson-dev
+  libcli11-dev libcurl4-openssl-dev doctest-dev libsimdjson-dev libxml2-dev
   nftables iptables iproute2 util-linux procps curl python3 conntrack
   docker.io busybox-static
   dbus-daemon python3-dbus python3-gi

@@ -73,6 +73,14 @@ Json parse_ufw_user_rules(std::string_view text, int family);
 // after.rules with iptables-restore -n: a chain's -A lines are its rules in
 // that order.
 Json parse_ufw_rules_file(std::string_view text);
+// A firewalld zone or policy file (kind "zone" or "policy"): {target,
+// priority (policy), short, interfaces, sources, services, ports
+// ("8080/tcp"), protocols, forward_ports and rich_rules (each as
+// firewall-cmd writes it: `rule family="ipv4" port port="8080"
+// protocol="tcp" reject`), ingress_zones and egress_zones (policy), forward,
+// masquerade}; or {error: "FILE:LINE: message"} when it is not such a file.
+// Read with libxml2, without network, DTDs or entity substitution.
+Json parse_firewalld_xml(std::string_view text, std::string_view kind, const std::string& file);
 // The ufw command a tuple came from, as `ufw show added` writes it:
 // "route:allow tcp 80 172.17.0.2 any 0.0.0.0/0 in" -> "ufw route allow to
 // 172.17.0.2 port 80 proto tcp". Empty when the tuple is not understood.

@@ -29,7 +29,7 @@ seed() {  # seed TARGET CORPUS_DIR: the fixtures that are valid inputs of TARGET
       printf '{"schema_version": 1, "published": [{"port": "8080/tcp", "allow": ["198.51.100.0/24", "any"]}], "direct_routing": "deny"}' >"$dir/p.json"
       printf '{"schema_version": 1, "published": [{"port": "*", "allow": []}], "remote_loopback": "allow"}' >"$dir/q.json" ;;
     daemon_json) cp "$src"/fixtures/daemon-json/*.json "$dir/" ;;
-    proc) cp "$src"/fixtures/proc/* "$dir/" ;;
+    proc) cp "$src"/fixtures/proc/* "$src"/fixtures/firewalld/*.xml "$dir/" ;;
     docker) cp "$src"/fixtures/docker/*.json "$dir/" ;;
     xt) python3 - "$src/fixtures/xt/payloads.json" "$dir" <<'PY' ;;
 import json, sys, os

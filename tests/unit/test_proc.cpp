@@ -200,3 +200,67 @@ TEST_CASE("given ufw's before.rules and after.rules, then their lines are the ru
   CHECK(mixed == dfa::Json::parse(R"([{"chain": "DOCKER-USER", "line": 6, "text": "-I DOCKER-USER -j RETURN", "insert": true},
                                       {"chain": "DOCKER-USER", "line": 7, "text": "-A DOCKER-USER -j DROP", "insert": false}])"));
 }
+
+TEST_CASE("given firewalld's zone and policy files, then each is read as firewall-cmd shows it") {
+  // The package's public zone and host policy (Debian 12's firewalld 1.3).
+  auto z = dfa::parse_firewalld_xml(fixture_text("firewalld/package-public.xml"), "zone", "public.xml");
+  CHECK(z.value("error", "") == "");
+  CHECK(z["services"] == dfa::Json::parse(R"(["ssh", "dhcpv6-client"])"));
+  CHECK(z["forward"] == true);
+  CHECK(z["masquerade"] == false);
+  CHECK(z["short"] == "Public");
+  auto p = dfa::parse_firewalld_xml(fixture_text("firewalld/package-allow-host-ipv6.xml"), "policy", "a.xml");
+  CHECK(p["target"] == "CONTINUE");
+  CHECK(p["priority"] == "-15000");
+  CHECK(p["ingress_zones"] == dfa::Json::parse(R"(["ANY"])"));
+  CHECK(p["egress_zones"] == dfa::Json::parse(R"(["HOST"])"));
+  REQUIRE(p["rich_rules"].size() == 4);
+  CHECK(p["rich_rules"][0] == R"(rule family="ipv6" icmp-type name="neighbour-advertisement" accept)");
+  // Scenario 26's policy, as firewall-cmd --permanent wrote it.
+  auto b = dfa::parse_firewalld_xml(fixture_text("firewalld/admin-blockweb.xml"), "policy", "blockweb.xml");
+  CHECK(b["priority"] == "-10");
+  CHECK(b["ingress_zones"] == dfa::Json::parse(R"(["public"])"));
+  CHECK(b["rich_rules"] == dfa::Json::parse(R"(["rule family=\"ipv4\" port port=\"8080\" protocol=\"tcp\" reject"])"));
+  // Every part of a zone, and rich rules with NOT, a log limit and a reject type.
+  auto a = dfa::parse_firewalld_xml(fixture_text("firewalld/admin-public.xml"), "zone", "public.xml");
+  CHECK(a["target"] == "default");
+  CHECK(a["interfaces"] == dfa::Json::parse(R"(["eth0"])"));
+  CHECK(a["sources"] == dfa::Json::parse(R"(["192.0.2.0/24"])"));
+  CHECK(a["ports"] == dfa::Json::parse(R"(["8080/tcp"])"));
+  CHECK(a["masquerade"] == true);
+  CHECK(a["forward_ports"] ==
+        dfa::Json::parse(R"(["forward-port port=\"2222\" protocol=\"tcp\" to-port=\"22\" to-addr=\"10.0.0.5\""])"));
+  REQUIRE(a["rich_rules"].size() == 2);
+  CHECK(a["rich_rules"][0] ==
+        R"(rule family="ipv4" source NOT address="10.0.0.0/8" service name="http" log prefix="web " level="info" limit value="1/m" accept)");
+  CHECK(a["rich_rules"][1] == R"(rule family="ipv6" port port="8080" protocol="tcp" reject type="icmp6-port-unreachable")");
+  CHECK_FALSE(a.contains("ingress_zones"));
+}
+
+TEST_CASE("given a firewalld file that is not a zone or policy, then it is an error naming the file and line") {
+  auto bad = dfa::parse_firewalld_xml("<?xml version=\"1.0\"?>\n<zone>\n  <service name=\"ssh\">\n</zone>\n", "zone",
+                                      "/etc/firewalld/zones/public.xml");
+  CAPTURE(bad.dump());
+  CHECK(bad.value("error", "").rfind("/etc/firewalld/zones/public.xml:4: ", 0) == 0);
+  CHECK_FALSE(bad.contains("services"));
+  auto root = dfa::parse_firewalld_xml("<policy/>", "zone", "z.xml");
+  CHECK(root.value("error", "") == "z.xml:1: the root element is not <zone>");
+  CHECK(dfa::parse_firewalld_xml("", "zone", "e.xml").contains("error"));
+  // Entities are neither fetched nor expanded past libxml2's limits: an
+  // exponential one is an error, not gigabytes.
+  std::string laughs = "<?xml version=\"1.0\"?><!DOCTYPE zone [<!ENTITY a \"aaaaaaaaaa\">";
+  for (char c = 'b'; c <= 'k'; ++c)
+    laughs += fmt::format("<!ENTITY {} \"&{};&{};&{};&{};&{};&{};&{};&{};&{};&{};\">", c, c - 1, c - 1, c - 1, c - 1, c - 1,
+                          c - 1, c - 1, c - 1, c - 1, c - 1);
+  laughs += "]><zone><short>&k;</short><service name=\"&k;\"/></zone>";
+  auto l = dfa::parse_firewalld_xml(laughs, "zone", "l.xml");
+  CHECK(l.dump().size() < 100000);
+  auto ext = dfa::parse_firewalld_xml(
+      "<?xml version=\"1.0\"?><!DOCTYPE zone [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><zone><short>&x;</short></zone>",
+      "zone", "x.xml");
+  CHECK(ext.dump().find("root:") == std::string::npos);
+  // Nesting past libxml2's depth limit.
+  std::string deep = "<zone>";
+  for (int i = 0; i < 100000; ++i) deep += "<rule>";
+  CHECK(dfa::parse_firewalld_xml(deep, "zone", "d.xml").contains("error"));
+}
