@@ -67,6 +67,14 @@ void add_live_options(CLI::App* cmd, LiveOptions& o, bool with_snapshot) {
   cmd->add_option("--ufw-defaults", o.collect.ufw_defaults, "ufw's default policies file")
       ->type_name("FILE")
       ->capture_default_str();
+  cmd->add_option("--firewalld-dir", o.collect.firewalld_dir,
+                  "firewalld's configuration directory (firewalld.conf, zones/, policies/)")
+      ->type_name("DIR")
+      ->capture_default_str();
+  cmd->add_option("--firewalld-system-dir", o.collect.firewalld_system_dir,
+                  "firewalld's package directory (its zones/ and policies/)")
+      ->type_name("DIR")
+      ->capture_default_str();
 }
 
 // -v: notes as well as warnings on standard error; -q: neither, and no

@@ -30,6 +30,55 @@ std::string nft_dnat_target(const Json& rule) {
 // firewalld as its nftables table shows it (the runtime state): the zones its
 // input dispatch chain sends packets to, by interface or source, the default
 // last, and the policies it holds chains for.
+// firewalld's permanent configuration as the admin wrote it: the zones that
+// bind something, are the default or were changed in /etc, every policy,
+// and the rich rules of each.
+std::string firewalld_config_summary(const FirewalldConfig& fw) {
+  if (!fw.present) return "";
+  auto conf = [&](const char* k) {
+    auto it = fw.conf.find(k);
+    return it == fw.conf.end() ? std::string("?") : it->second;
+  };
+  const std::string default_zone = conf("default_zone");
+  std::string out = fmt::format("\nfirewalld configuration ({}): default zone {}, backend {}, IPv6_rpfilter {}\n", fw.dir,
+                                default_zone, conf("backend"), conf("ipv6_rpfilter"));
+  if (conf("backend") == "iptables")
+    out += "  its iptables backend puts its rules in iptables tables: findings name them as iptables rules, not by zone\n";
+  auto part = [&](const char* kind, const FirewalldConfig::Part& p) {
+    std::vector<std::string> what;
+    if (!p.target.empty()) what.push_back("target " + p.target);
+    if (!p.priority.empty()) what.push_back("priority " + p.priority);
+    if (!p.ingress_zones.empty() || !p.egress_zones.empty())
+      what.push_back(fmt::format("from {} to {}", fmt::join(p.ingress_zones, ", "), fmt::join(p.egress_zones, ", ")));
+    for (const auto& [label, v] : {std::pair{"interfaces", &p.interfaces}, std::pair{"sources", &p.sources},
+                                   std::pair{"services", &p.services}, std::pair{"ports", &p.ports},
+                                   std::pair{"protocols", &p.protocols}})
+      if (!v->empty()) what.push_back(fmt::format("{} {}", label, fmt::join(*v, ", ")));
+    if (p.forward) what.push_back("forward");
+    if (p.masquerade) what.push_back("masquerade");
+    const bool is_default = p.name == default_zone && std::string(kind) == "zone";
+    std::string line = fmt::format("  {} {} ({}{}){}{}\n", kind, p.name, is_default ? "the default, " : "",
+                                   p.origin == "etc" ? "the admin's " + p.file : "the package's",
+                                   what.empty() ? "" : ": ", fmt::join(what, "; "));
+    for (const auto& r : p.forward_ports) line += fmt::format("    {}\n", r);
+    for (const auto& r : p.rich_rules) line += fmt::format("    {}\n", r);
+    if (!p.error.empty()) line += fmt::format("    could not read: {}\n", p.error);
+    return line;
+  };
+  std::vector<std::string> quiet;
+  for (const auto& z : fw.zones) {
+    if (z.origin == "etc" || z.name == default_zone || !z.interfaces.empty() || !z.sources.empty() || !z.error.empty())
+      out += part("zone", z);
+    else
+      quiet.push_back(z.name);
+  }
+  if (!quiet.empty())
+    out += fmt::format("  zones as the package ships them, binding nothing: {}\n", fmt::join(quiet, ", "));
+  for (const auto& p : fw.policies) out += part("policy", p);
+  if (!fw.error.empty()) out += fmt::format("  could not read: {}\n", fw.error);
+  return out;
+}
+
 std::string firewalld_summary(const Snapshot& s) {
   const Json* nft = s.section("nftables");
   if (!nft) return "";
@@ -203,6 +252,7 @@ std::string render_summary(const Snapshot& s) {
       if (!u.error.empty()) out += fmt::format("  could not read: {}\n", u.error);
     }
     out += firewalld_summary(s);
+    out += firewalld_config_summary(host->firewalld);
     if (!host->services.empty()) {
       out += "\nFirewall services (systemd, at boot):\n";
       for (const auto& [unit, st] : host->services) {

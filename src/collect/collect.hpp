@@ -15,6 +15,8 @@ struct CollectOptions {
   std::string nftables_config = "/etc/nftables.conf";
   std::string ufw_dir = "/etc/ufw";                 // ufw.conf, user.rules, user6.rules
   std::string ufw_defaults = "/etc/default/ufw";    // its default policies, IPV6
+  std::string firewalld_dir = "/etc/firewalld";     // firewalld.conf, the admin's zones/ and policies/
+  std::string firewalld_system_dir = "/usr/lib/firewalld";  // the package's zones/ and policies/
   int docker_timeout_ms = 5000;
 };
 

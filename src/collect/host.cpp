@@ -472,6 +472,59 @@ static Json read_ufw(const CollectOptions& o) {
   return u;
 }
 
+// firewalld's permanent configuration, read-only: firewalld.conf (its
+// default zone and backend) and every zone and policy file, the package's
+// (/usr/lib/firewalld) with the admin's of the same name (/etc/firewalld) in
+// their place, as firewalld loads them. Absent when neither directory holds
+// any of it.
+static Json read_firewalld(const CollectOptions& o) {
+  Json f{{"dir", o.firewalld_dir}};
+  std::vector<std::string> problems;
+  bool present = false;
+  if (auto conf = read_input_file(o.firewalld_dir + "/firewalld.conf", kMaxConfigBytes)) {
+    present = true;
+    const auto vars = parse_shell_vars(*conf);
+    Json c = Json::object();
+    for (const auto& [key, name] : {std::pair{"DefaultZone", "default_zone"}, std::pair{"FirewallBackend", "backend"},
+                                    std::pair{"IPv6_rpfilter", "ipv6_rpfilter"}, std::pair{"StrictForwardPorts", "strict_forward_ports"}})
+      if (auto it = vars.find(key); it != vars.end()) c[name] = it->second;
+    f["conf"] = std::move(c);
+  } else if (conf.error().kind != Error::Kind::absent) {
+    problems.push_back(conf.error().message);
+  }
+  constexpr std::size_t kMaxFiles = 1000;  // per directory
+  for (const auto& [kind, sub] : {std::pair{"zone", "zones"}, std::pair{"policy", "policies"}}) {
+    std::map<std::string, std::pair<std::string, std::string>> files;  // name -> (path, origin)
+    for (const auto& [dir, origin] : {std::pair{o.firewalld_system_dir, "usr"}, std::pair{o.firewalld_dir, "etc"}}) {
+      const std::string d = dir + "/" + sub;
+      std::unique_ptr<DIR, int (*)(DIR*)> dh(opendir(d.c_str()), closedir);
+      if (!dh) continue;
+      std::size_t n = 0;
+      while (dirent* e = readdir(dh.get())) {
+        std::string name = e->d_name;
+        if (name.size() <= 4 || name.compare(name.size() - 4, 4, ".xml") != 0) continue;
+        if (++n > kMaxFiles) {
+          problems.push_back(fmt::format("{}: more than {} files, the rest not read", d, kMaxFiles));
+          break;
+        }
+        files[name.substr(0, name.size() - 4)] = {d + "/" + name, origin};
+      }
+    }
+    Json list = Json::array();
+    for (const auto& [name, where] : files) {
+      present = true;
+      Json x{{"name", name}, {"file", where.first}, {"origin", where.second}};
+      if (auto text = read_input_file(where.first, kMaxConfigBytes)) x.update(parse_firewalld_xml(*text, kind, where.first));
+      else x["error"] = text.error().message;
+      list.push_back(std::move(x));
+    }
+    f[sub] = std::move(list);
+  }
+  f["present"] = present;
+  if (!problems.empty()) f["error"] = fmt::format("{}", fmt::join(problems, "; "));
+  return f;
+}
+
 Collected collect_host(const CollectOptions& o) {
   Json h;
   std::vector<std::string> problems;
@@ -520,6 +573,7 @@ Collected collect_host(const CollectOptions& o) {
     services[unit] = systemd_unit_state("/", unit);
   h["services"] = std::move(services);
   h["ufw"] = read_ufw(o);
+  h["firewalld"] = read_firewalld(o);
 
   CollectorReport rep;
   if (!problems.empty()) {

@@ -123,6 +123,25 @@ struct UfwConfig {
   std::string error;
 };
 
+// firewalld's permanent configuration (collect: read_firewalld): what the
+// admin wrote, beside the zones and policies the kernel holds.
+struct FirewalldConfig {
+  bool present = false;
+  std::string dir;
+  // "default_zone", "backend", "ipv6_rpfilter", "strict_forward_ports"
+  std::map<std::string, std::string, std::less<>> conf;
+  struct Part {  // a zone or a policy
+    std::string name, file, origin;  // origin: "etc" (the admin's) or "usr" (the package's)
+    std::string target, priority, short_name;
+    std::vector<std::string> interfaces, sources, services, ports, protocols, forward_ports, rich_rules;
+    std::vector<std::string> ingress_zones, egress_zones;  // policies
+    bool forward = false, masquerade = false;
+    std::string error;
+  };
+  std::vector<Part> zones, policies;
+  std::string error;
+};
+
 struct HostFacts {
   std::string hostname, kernel, netns;
   std::vector<Interface> interfaces;
@@ -135,6 +154,7 @@ struct HostFacts {
   // "nftables.service" -> its state; empty when the snapshot predates it.
   std::map<std::string, ServiceState, std::less<>> services;
   UfwConfig ufw;
+  FirewalldConfig firewalld;
 
   // The value of a sysctl ("net/ipv4/ip_forward"), nullopt when absent or null.
   std::optional<std::string> sysctl(std::string_view key) const;

@@ -150,6 +150,43 @@ HostFacts lower_host(const Json& h) {
     }
     c.error = str(u, "error");
   }
+  if (auto it = h.find("firewalld"); it != h.end() && it->is_object()) {
+    const Json& fw = *it;
+    FirewalldConfig& c = f.firewalld;
+    c.present = flag(fw, "present");
+    c.dir = str(fw, "dir");
+    if (auto cf = fw.find("conf"); cf != fw.end() && cf->is_object())
+      for (const auto& [k, v] : cf->items()) c.conf[k] = v.get<std::string>();
+    auto strings = [](const Json& o, const char* key) {
+      std::vector<std::string> v;
+      for (const auto& x : list(o, key)) v.push_back(x.get<std::string>());
+      return v;
+    };
+    for (const auto& [key, parts] : {std::pair{"zones", &c.zones}, std::pair{"policies", &c.policies}})
+      for (const auto& p : list(fw, key)) {
+        FirewalldConfig::Part x;
+        x.name = str(p, "name");
+        x.file = str(p, "file");
+        x.origin = str(p, "origin");
+        x.target = str(p, "target");
+        x.priority = str(p, "priority");
+        x.short_name = str(p, "short");
+        x.interfaces = strings(p, "interfaces");
+        x.sources = strings(p, "sources");
+        x.services = strings(p, "services");
+        x.ports = strings(p, "ports");
+        x.protocols = strings(p, "protocols");
+        x.forward_ports = strings(p, "forward_ports");
+        x.rich_rules = strings(p, "rich_rules");
+        x.ingress_zones = strings(p, "ingress_zones");
+        x.egress_zones = strings(p, "egress_zones");
+        x.forward = flag(p, "forward");
+        x.masquerade = flag(p, "masquerade");
+        x.error = str(p, "error");
+        parts->push_back(std::move(x));
+      }
+    c.error = str(fw, "error");
+  }
   if (auto it = h.find("services"); it != h.end() && it->is_object())
     for (const auto& [unit, v] : it->items()) {
       ServiceState st;

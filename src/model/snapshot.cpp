@@ -74,6 +74,16 @@ using namespace shape;
 // documented type. Free-form values (daemon.json's content, xt parameters,
 // nft expressions and set elements) are the rule compiler's to read, which
 // takes what it does not know as uncertain.
+// A firewalld zone or policy file (collect: parse_firewalld_xml).
+Shape firewalld_part() {
+  return object({req("name", str()), opt("file", str()), opt("origin", str()), opt("target", str()),
+                 opt("priority", str()), opt("short", str()), opt("interfaces", array(str())),
+                 opt("sources", array(str())), opt("services", array(str())), opt("ports", array(str())),
+                 opt("protocols", array(str())), opt("forward_ports", array(str())), opt("rich_rules", array(str())),
+                 opt("ingress_zones", array(str())), opt("egress_zones", array(str())), opt("forward", boolean()),
+                 opt("masquerade", boolean()), opt("error", str())});
+}
+
 const Shape& host_shape() {
   static const Shape s = object({
       opt("hostname", str()), opt("kernel", str()), opt("netns", str()),
@@ -115,6 +125,9 @@ const Shape& host_shape() {
                                                                                req("text", str()),
                                                                                opt("insert", boolean())})))}))),
                          opt("error", str())})),
+      opt("firewalld",
+          object({req("present", boolean()), opt("dir", str()), opt("conf", map(str())),
+                  opt("zones", array(firewalld_part())), opt("policies", array(firewalld_part())), opt("error", str())})),
   });
   return s;
 }

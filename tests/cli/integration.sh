@@ -53,7 +53,11 @@ done
 "$DFA_BIN" summary --snapshot "$DFA_SRC/fixtures/scenarios/26-firewalld-policy-direct/snapshot.json" >"$tmp/summary" ||
   dfa_fail "summary failed"
 for want in "firewalld (nft inet firewalld, from the kernel's tables)" "  trusted (iifname eth1)" \
-  "  docker (iifname docker0)" "  public (every other packet: the default zone)" "  policies: allow-host-ipv6, blockweb"; do
+  "  docker (iifname docker0)" "  public (every other packet: the default zone)" "  policies: allow-host-ipv6, blockweb" \
+  "firewalld configuration (/run/dfa-lab/firewalld/etc/firewalld): default zone public, backend nftables" \
+  "  policy blockweb (the admin's /run/dfa-lab/firewalld/etc/firewalld/policies/blockweb.xml): target CONTINUE; priority -10; from public to ANY" \
+  '    rule family="ipv4" port port="8080" protocol="tcp" reject' \
+  "  zone docker (the admin's /run/dfa-lab/firewalld/etc/firewalld/zones/docker.xml): target ACCEPT; forward"; do
   grep -qF -- "$want" "$tmp/summary" || dfa_fail "summary does not say: $want"
 done
 echo "ok integration: promtool rules and tests, ansible syntax, GitHub Actions example, summary of ufw and firewalld"

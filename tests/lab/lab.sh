@@ -337,7 +337,13 @@ lab__ufw_prepare() {
 # collect's options for the lab host's configuration files (its nftables.conf,
 # its ufw in $LAB_DIR/ufw when lab_ufw ran), never the machine's.
 lab_config_options() {
-  echo "--nftables-config $LAB_DIR/nftables.conf --ufw-dir $LAB_DIR/ufw/etc/ufw --ufw-defaults $LAB_DIR/ufw/etc/default/ufw"
+  # firewalld's files as the lab's firewalld sees them: its /etc/firewalld
+  # (the package's copy, with what it wrote) and the package's
+  # /usr/lib/firewalld; neither exists where the lab runs no firewalld.
+  local fw_usr=$LAB_DIR/firewalld/no-package
+  [ -f "$LAB_DIR/firewalld/cache" ] && fw_usr="$(cat "$LAB_DIR/firewalld/cache")/usr/lib/firewalld"
+  echo "--nftables-config $LAB_DIR/nftables.conf --ufw-dir $LAB_DIR/ufw/etc/ufw --ufw-defaults $LAB_DIR/ufw/etc/default/ufw" \
+    "--firewalld-dir $LAB_DIR/firewalld/etc/firewalld --firewalld-system-dir $fw_usr"
 }
 
 lab_in_ufw_view() {

@@ -115,6 +115,9 @@ def normalize(snap, lab_dir):
     # No ufw in the lab host: the same as a snapshot from before ufw was read.
     if not (host.get("ufw") or {}).get("present", True):
         del host["ufw"]
+    # Likewise no firewalld: the same as a snapshot from before its files were read.
+    if not (host.get("firewalld") or {}).get("present", True):
+        del host["firewalld"]
     host["routes"] = [r for r in host.get("routes", []) if not r["dst"].startswith(("fe80:", "ff00:"))]
     # Regular chains are listed in the order they were made, and rules
     # grouped by chain in that order. firewalld makes a policy's chains and
