@@ -490,6 +490,7 @@ static Json read_firewalld(const CollectOptions& o) {
       if (auto it = vars.find(key); it != vars.end()) c[name] = it->second;
     f["conf"] = std::move(c);
   } else if (conf.error().kind != Error::Kind::absent) {
+    present = true;
     problems.push_back(conf.error().message);
   }
   constexpr std::size_t kMaxFiles = 1000;  // per directory
@@ -498,7 +499,13 @@ static Json read_firewalld(const CollectOptions& o) {
     for (const auto& [dir, origin] : {std::pair{o.firewalld_system_dir, "usr"}, std::pair{o.firewalld_dir, "etc"}}) {
       const std::string d = dir + "/" + sub;
       std::unique_ptr<DIR, int (*)(DIR*)> dh(opendir(d.c_str()), closedir);
-      if (!dh) continue;
+      if (!dh) {
+        if (errno != ENOENT) {  // there, but not readable (not root): said, not taken for absent
+          present = true;
+          problems.push_back(fmt::format("{}: {}", d, std::strerror(errno)));
+        }
+        continue;
+      }
       std::size_t n = 0;
       while (dirent* e = readdir(dh.get())) {
         std::string name = e->d_name;

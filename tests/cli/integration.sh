@@ -60,4 +60,17 @@ for want in "firewalld (nft inet firewalld, from the kernel's tables)" "  truste
   "  zone docker (the admin's /run/dfa-lab/firewalld/etc/firewalld/zones/docker.xml): target ACCEPT; forward"; do
   grep -qF -- "$want" "$tmp/summary" || dfa_fail "summary does not say: $want"
 done
+# firewalld's files there but not readable (collect without root): said, never taken for no firewalld.
+chmod 711 "$tmp"
+mkdir -p "$tmp/fw/zones"
+echo '<zone/>' >"$tmp/fw/zones/a.xml"
+chmod 000 "$tmp/fw/zones"
+setpriv --reuid=65534 --regid=65534 --clear-groups "$DFA_BIN" collect --firewalld-dir "$tmp/fw" \
+  --firewalld-system-dir "$tmp/none" -o - 2>/dev/null >"$tmp/fw.json" || true
+chmod 755 "$tmp/fw/zones"
+python3 - "$tmp/fw.json" "$tmp/fw/zones" <<'PY' || dfa_fail "collect took unreadable firewalld files for none"
+import json, sys
+f = json.load(open(sys.argv[1]))["host"]["firewalld"]
+assert f["present"] is True and f["error"] == sys.argv[2] + ": Permission denied", f
+PY
 echo "ok integration: promtool rules and tests, ansible syntax, GitHub Actions example, summary of ufw and firewalld"
