@@ -95,6 +95,7 @@ std::string firewalld_summary(const Snapshot& s) {
   };
   std::string table, zones;
   std::set<std::string> chains, policies;
+  std::vector<std::pair<std::string, std::string>> bound;  // (interface, zone) of the input dispatch
   for (const auto& o : nft->at("ruleset"))
     if (auto c = o.find("chain"); c != o.end() && c->is_object() && c->value("table", "") == "firewalld") {
       table = fmt::format("{} {}", c->value("family", ""), c->value("table", ""));
@@ -127,11 +128,28 @@ std::string firewalld_summary(const Snapshot& s) {
     }
     if (zone.rfind("filter_IN_", 0) != 0) continue;
     zones += fmt::format("{}  {} ({})\n", "", zone.substr(10), by.empty() ? "every other packet: the default zone" : by);
+    if (by.rfind("iifname ", 0) == 0 && by.find(' ', 8) == std::string::npos) bound.emplace_back(by.substr(8), zone.substr(10));
   }
   if (table.empty()) return "";
   std::string out = fmt::format("\nfirewalld (nft {}, from the kernel's tables): zones that get input, in order:\n{}", table,
                                 zones.empty() ? std::string("  (none)\n") : zones);
   if (!policies.empty()) out += fmt::format("  policies: {}\n", fmt::join(policies, ", "));
+  // Interfaces the kernel's dispatch binds to a zone whose file does not
+  // list them: bound at runtime only.
+  if (s.host && s.host->firewalld.present && s.host->firewalld.error.empty()) {
+    std::vector<std::string> runtime;
+    for (const auto& [iface, zone] : bound) {
+      const auto& zs = s.host->firewalld.zones;
+      auto z = std::find_if(zs.begin(), zs.end(), [&](const FirewalldConfig::Part& p) { return p.name == zone; });
+      if (z == zs.end() || !z->error.empty()) continue;  // a zone of no file, or one not read: nothing to say
+      if (std::find(z->interfaces.begin(), z->interfaces.end(), iface) == z->interfaces.end())
+        runtime.push_back(fmt::format("{} in {}", iface, zone));
+    }
+    if (!runtime.empty())
+      out += fmt::format("  bound here but not in firewalld's files (at runtime: firewall-cmd without --permanent, "
+                         "Docker, or NetworkManager): {}\n",
+                         fmt::join(runtime, ", "));
+  }
   return out;
 }
 

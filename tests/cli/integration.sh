@@ -57,9 +57,21 @@ for want in "firewalld (nft inet firewalld, from the kernel's tables)" "  truste
   "firewalld configuration (/run/dfa-lab/firewalld/etc/firewalld): default zone public, backend nftables" \
   "  policy blockweb (the admin's /run/dfa-lab/firewalld/etc/firewalld/policies/blockweb.xml): target CONTINUE; priority -10; from public to ANY" \
   '    rule family="ipv4" port port="8080" protocol="tcp" reject' \
-  "  zone docker (the admin's /run/dfa-lab/firewalld/etc/firewalld/zones/docker.xml): target ACCEPT; forward"; do
+  "  zone docker (the admin's /run/dfa-lab/firewalld/etc/firewalld/zones/docker.xml): target ACCEPT; forward" \
+  "or NetworkManager): eth1 in trusted, eth0 in public, docker0 in docker"; do
   grep -qF -- "$want" "$tmp/summary" || dfa_fail "summary does not say: $want"
 done
+# eth1 written into trusted's file: bound by the files, no longer named as runtime only.
+python3 - "$DFA_SRC/fixtures/scenarios/26-firewalld-policy-direct/snapshot.json" "$tmp/fw26.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+for z in d["host"]["firewalld"]["zones"]:
+    if z["name"] == "trusted":
+        z["interfaces"].append("eth1")
+json.dump(d, open(sys.argv[2], "w"))
+PY
+"$DFA_BIN" summary --snapshot "$tmp/fw26.json" | grep -qF "or NetworkManager): eth0 in public, docker0 in docker" ||
+  dfa_fail "summary names eth1 as bound at runtime although trusted's file lists it"
 # firewalld's files there but not readable (collect without root): said, never taken for no firewalld.
 chmod 711 "$tmp"
 mkdir -p "$tmp/fw/zones"
