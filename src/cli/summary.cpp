@@ -138,7 +138,8 @@ std::string firewalld_summary(const Snapshot& s) {
   // list them: bound at runtime only.
   if (s.host && s.host->firewalld.present && s.host->firewalld.error.empty()) {
     std::vector<std::string> runtime;
-    for (const auto& [iface, zone] : bound) {
+    for (const auto& b : bound) {
+      const std::string &iface = b.first, &zone = b.second;  // named, not bound: lambdas capture them
       const auto& zs = s.host->firewalld.zones;
       auto z = std::find_if(zs.begin(), zs.end(), [&](const FirewalldConfig::Part& p) { return p.name == zone; });
       if (z == zs.end() || !z->error.empty()) continue;  // a zone of no file, or one not read: nothing to say
