@@ -1,5 +1,7 @@
 #include "remediate/guard.hpp"
 
+#include "remediate/guard_chains.hpp"
+
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -11,26 +13,10 @@
 #include "findings/findings.hpp"
 
 namespace dfa {
+using namespace guard_detail;
 namespace {
 
 constexpr const char* kTable = "dockfw_guard";
-
-// One match or statement of a rule, as nft text and as libnftables JSON.
-struct Expr {
-  std::string text;
-  Json json;
-};
-struct GRule {
-  std::vector<Expr> exprs;
-  std::string comment;  // a line above the rule in the script
-};
-struct GChain {
-  std::string name, hook;  // hook "" for a regular chain
-  int prio = 0;
-  std::string prio_text;  // "raw", "filter - 10"
-  std::vector<GRule> rules;
-  std::string type = "filter";  // or "nat"
-};
 
 Json match(const char* op, Json left, Json right) {
   return {{"match", {{"op", op}, {"left", std::move(left)}, {"right", std::move(right)}}}};
@@ -53,17 +39,17 @@ Json string_set(const std::vector<std::string>& v) {
 }
 
 Expr iifname(const std::vector<std::string>& ifaces) {
-  return {"iifname " + quoted_set(ifaces), match("==", meta("iifname"), string_set(ifaces))};
+  return {"iifname " + quoted_set(ifaces), match("==", meta("iifname"), string_set(ifaces)), Part::of(Part::iif, ifaces)};
 }
 Expr iifname_not(const std::string& iface) {
-  return {"iifname != \"" + iface + "\"", match("!=", meta("iifname"), iface)};
+  return {"iifname != \"" + iface + "\"", match("!=", meta("iifname"), iface), Part::of(Part::iif_not, {iface})};
 }
 Expr iifname_not_set(const std::vector<std::string>& ifaces) {
   return {"iifname != " + quoted_set(ifaces), match("!=", meta("iifname"), string_set(ifaces))};
 }
 Expr nfproto(int family) {
   std::string f = family == 6 ? "ipv6" : "ipv4";
-  return {"meta nfproto " + f, match("==", meta("nfproto"), f)};
+  return {"meta nfproto " + f, match("==", meta("nfproto"), f), Part::of(Part::nfproto, {}, {}, family)};
 }
 Expr addr_match(int family, const char* field, const std::vector<Prefix>& ps) {
   const char* proto = family == 6 ? "ip6" : "ip";
@@ -75,17 +61,21 @@ Expr addr_match(int family, const char* field, const std::vector<Prefix>& ps) {
   }
   std::string t = texts.size() == 1 ? texts[0] : fmt::format("{{ {} }}", fmt::join(texts, ", "));
   Json right = ps.size() == 1 ? elems[0] : Json{{"set", elems}};
-  return {fmt::format("{} {} {}", proto, field, t), match("==", payload(proto, field), right)};
+  return {fmt::format("{} {} {}", proto, field, t), match("==", payload(proto, field), right),
+          Part::of(std::string_view(field) == "saddr" ? Part::saddr : Part::daddr, {}, ps, family)};
 }
-Expr l4proto(const std::string& p) { return {"meta l4proto " + p, match("==", meta("l4proto"), p)}; }
+Expr l4proto(const std::string& p) { return {"meta l4proto " + p, match("==", meta("l4proto"), p), Part::of(Part::l4proto, {p})}; }
 Expr ct_original_dport(unsigned port) {
   return {fmt::format("ct original proto-dst {}", port),
-          match("==", Json{{"ct", {{"key", "proto-dst"}, {"dir", "original"}}}}, port)};
+          match("==", Json{{"ct", {{"key", "proto-dst"}, {"dir", "original"}}}}, port),
+          Part::of(Part::ct_odport, {}, {}, 0, port)};
 }
-Expr ct_state_new() { return {"ct state new", match("in", Json{{"ct", {{"key", "state"}}}}, "new")}; }
-Expr ct_status_dnat() { return {"ct status dnat", match("in", Json{{"ct", {{"key", "status"}}}}, "dnat")}; }
-Expr verdict(const char* v) { return {v, Json{{v, nullptr}}}; }
-Expr jump(const std::string& chain) { return {"jump " + chain, Json{{"jump", {{"target", chain}}}}}; }
+Expr ct_state_new() { return {"ct state new", match("in", Json{{"ct", {{"key", "state"}}}}, "new"), Part::of(Part::ct_new)}; }
+Expr ct_status_dnat() {
+  return {"ct status dnat", match("in", Json{{"ct", {{"key", "status"}}}}, "dnat"), Part::of(Part::ct_dnat)};
+}
+Expr verdict(const char* v) { return {v, Json{{v, nullptr}}, Part::of(Part::verdict, {v})}; }
+Expr jump(const std::string& chain) { return {"jump " + chain, Json{{"jump", {{"target", chain}}}}, Part::of(Part::jump, {chain})}; }
 
 Expr fib_local() {
   return {"fib daddr type local", match("==", Json{{"fib", {{"result", "type"}, {"flags", Json::array({"daddr"})}}}}, "local")};
@@ -94,7 +84,8 @@ Expr daddr_not_loopback() {
   return {"ip daddr != 127.0.0.0/8", match("!=", payload("ip", "daddr"), Json{{"prefix", {{"addr", "127.0.0.0"}, {"len", 8}}}})};
 }
 Expr dport(const std::string& proto, unsigned port) {
-  return {fmt::format("{} dport {}", proto, port), match("==", payload(proto.c_str(), "dport"), port)};
+  return {fmt::format("{} dport {}", proto, port), match("==", payload(proto.c_str(), "dport"), port),
+          Part::of(Part::dport, {proto}, {}, 0, port)};
 }
 Expr oifname(const std::vector<std::string>& ifaces, bool negate = false) {
   return {std::string("oifname ") + (negate ? "!= " : "") + quoted_set(ifaces),
@@ -275,9 +266,9 @@ Result<GuardPolicy> parse_guard_policy(std::string_view text, const std::string&
   return p;
 }
 
-Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolicy& policy) {
+namespace guard_detail {
+std::vector<GChain> guard_chains(const Engine& engine, const Exposure& x, const GuardPolicy& policy, Remediation& rem) {
   const Snapshot& s = engine.snapshot();
-  Remediation rem;
   const std::map<int, SourcePartition>& parts = x.partitions;
   // External interfaces: those the remote source classes arrive on.
   std::set<std::string> ext_set;
@@ -636,7 +627,15 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
     if (!c->rules.empty()) chains.push_back(*c);
   if (!published.rules.empty()) chains.push_back(published);
   for (auto& c : port_chains) chains.push_back(std::move(c));
-  render(rem, s, "guard", kTable, policy.given ? "from the policy file" : "inferred from the host's own filter rules", chains);
+  return chains;
+}
+}  // namespace guard_detail
+
+Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolicy& policy) {
+  Remediation rem;
+  std::vector<GChain> chains = guard_chains(engine, x, policy, rem);
+  render(rem, engine.snapshot(), "guard", kTable,
+         policy.given ? "from the policy file" : "inferred from the host's own filter rules", chains);
   return rem;
 }
 
@@ -814,6 +813,11 @@ Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const Gu
 }
 
 Snapshot with_remediation(const Snapshot& s, const Remediation& r) {
+  if (!r.iptables.empty()) {
+    Json doc = s.doc;
+    with_iptables_rules(doc, r);
+    return Snapshot{std::move(doc)};
+  }
   Snapshot out{s.doc};
   Json& nft = out.doc["nftables"];
   if (!nft.is_object()) return out;  // no nftables collected: nothing to model the table in
@@ -884,7 +888,8 @@ Verification verify_guard(const Engine& without, const ScanResult& before, const
   Engine engine(guarded);
   v.after = run_scan(engine);
   auto open_before = open_outside(before.exposure), open_after = open_outside(v.after.exposure);
-  v.report = "\n# Verified on the snapshot with this table loaded (dockfw-audit scan on it):\n";
+  v.report = r.style == "ufw" ? "\n# Verified on the snapshot with these rules loaded, as `ufw reload` leaves DOCKER-USER (dockfw-audit scan on it):\n"
+                              : "\n# Verified on the snapshot with this table loaded (dockfw-audit scan on it):\n";
   for (const auto& [what, n] : open_before)
     v.report += fmt::format("#   {}: open to {} outside sources, {} after\n", what, outside_text(n),
                             outside_text(open_after[what]));

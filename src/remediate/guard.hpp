@@ -14,6 +14,7 @@
 // DNAT bypasses), or on the real path; and a port closed to a whole interface
 // in one IP family is meant closed in the other.
 #pragma once
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -38,12 +39,43 @@ inline constexpr int kGuardPolicySchemaVersion = 1;
 Result<GuardPolicy> load_guard_policy(const std::string& path);
 Result<GuardPolicy> parse_guard_policy(std::string_view text, const std::string& path);
 
+// The ufw style (docs/remediate.md): the guard's forward rules as iptables
+// rules in chains of its own, jumped first from Docker's DOCKER-USER, for
+// ufw's after.rules and after6.rules.
+struct IptRule {
+  std::string chain;
+  std::string iif;
+  bool iif_not = false;
+  std::optional<Prefix> src;
+  std::string proto;  // "" any
+  struct Conntrack {  // one -m conntrack
+    std::string state;  // NEW, DNAT; "" none
+    bool state_invert = false;
+    std::optional<Prefix> origdst;
+    unsigned origdstport = 0;  // 0 none
+  };
+  std::vector<Conntrack> conntrack;
+  std::string target;  // DROP, RETURN, ACCEPT or a chain of ours
+  bool jump() const { return target != "DROP" && target != "RETURN" && target != "ACCEPT"; }
+  std::string text(bool insert_first = false) const;  // -A CHAIN ... (-I CHAIN 1 ...)
+};
+struct IptFamily {
+  int family = 4;
+  std::string backend;  // where Docker's DOCKER-USER is: "nft" (iptables-nft) or "legacy"
+  // The block declares DOCKER-USER (ufw creates it when it loads before
+  // Docker, and flushes it on every load): ufw's files do not fill it yet.
+  bool declare_docker_user = false;
+  std::vector<std::string> chains;  // ours, in the order declared
+  std::vector<IptRule> rules;       // the jump from DOCKER-USER (inserted first) leads
+};
+
 struct Remediation {
-  std::string style;           // "guard" or "owner"
+  std::string style;           // "guard", "owner" or "ufw"
   std::string table;           // inet TABLE, the only one it touches
   std::string script;          // for nft -f: replaces table inet dockfw_guard atomically
   Json ruleset = Json::array();  // the same table as libnftables lists it (nft -j), for verification
   std::vector<std::string> intent;  // one line per published port: closed to, open to, not decided
+  std::vector<IptFamily> iptables;  // the ufw style's rules, per family (table and ruleset stay empty)
 };
 
 Remediation make_guard(const Engine& engine, const Exposure& exposure, const GuardPolicy& policy);
@@ -55,6 +87,15 @@ Remediation make_guard(const Engine& engine, const Exposure& exposure, const Gua
 // networks (and within icc=false ones), plus the guard's raw protections.
 // An input error when Docker's iptables integration is on.
 Result<Remediation> make_owner(const Engine& engine, const Exposure& exposure, const GuardPolicy& policy);
+
+// ufw style, for hosts whose firewall is ufw: the guard's rules for
+// forwarded traffic (remote loopback, direct routing to containers,
+// published ports by the port the client asked for) as iptables rules in
+// chains dockfw-*, jumped first from DOCKER-USER, written as the blocks to
+// append to /etc/ufw/after.rules and after6.rules; `ufw reload` loads them.
+// An input error when ufw's chains are not in the kernel's tables, or are on
+// another iptables backend than Docker's DOCKER-USER (DFA016).
+Result<Remediation> make_ufw(const Engine& engine, const Exposure& exposure, const GuardPolicy& policy);
 
 // The snapshot as it would be with the guard loaded (its table replacing any
 // previous inet dockfw_guard), to analyze the result before applying it.

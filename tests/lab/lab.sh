@@ -271,8 +271,23 @@ lab_apply_remediation() {
   lab_host "$DFA_BIN" collect --docker-host "unix://$LAB_DIR/docker.sock" $(lab_config_options) \
     -o "$snap" 2>/dev/null || { echo "guard: collect failed"; return 1; }
   "$DFA_BIN" remediate --style "$style" --snapshot "$snap" -o "$script" || { echo "guard: remediate failed or left a hole"; return 1; }
-  lab_host nft -c -f "$script" || { echo "guard: nft -c rejects $script"; return 1; }
-  lab_host nft -f "$script" || { echo "guard: nft -f failed"; return 1; }
+  if [ "$style" = ufw ]; then
+    # As its header says: each block appended to the ufw file it names, then
+    # `ufw reload`, in the lab's ufw view (lab_ufw).
+    local file n=0
+    for file in after.rules after6.rules; do
+      awk -v want="### append to /etc/ufw/$file" '$0 == want {on = 1; next} /^### |^# Verified/ {on = 0} on' "$script" \
+        >"$LAB_DIR/ufw-$file"
+      [ -s "$LAB_DIR/ufw-$file" ] || continue
+      n=$((n + 1))
+      lab_in_ufw_view sh -c "cat >>/etc/ufw/$file" <"$LAB_DIR/ufw-$file" || { echo "guard: $file not written"; return 1; }
+    done
+    [ "$n" -gt 0 ] || { echo "guard: no block for ufw's files in $script"; return 1; }
+    lab_ufw reload >/dev/null || { echo "guard: ufw reload failed with the blocks of $script"; return 1; }
+  else
+    lab_host nft -c -f "$script" || { echo "guard: nft -c rejects $script"; return 1; }
+    lab_host nft -f "$script" || { echo "guard: nft -f failed"; return 1; }
+  fi
   (lab_wan python3 "$DFA_SRC/tests/lab/tcp_answer.py" wan 80 >/dev/null 2>&1 &)  # a subshell: no job notice when lab_down kills it
   sleep 0.5
   printf '[{"dst": "203.0.113.2", "port": 80, "proto": "tcp"}]' >"$LAB_DIR/egress.json"

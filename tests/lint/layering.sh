@@ -38,6 +38,7 @@ allowed=(
   src/drift/metrics.cpp                              # severity counts come as JSON
   src/drift/suppress.cpp                             # reads its file
   src/remediate/guard.cpp src/remediate/guard.hpp    # builds the guard table as libnftables JSON to verify it
+  src/remediate/guard_chains.hpp src/remediate/docker_user.cpp  # the same, and the ufw style's rules as the snapshot's rule JSON
   src/cli/main.cpp src/cli/summary.cpp               # writes explain/drift JSON; summary reads rule JSON
 )
 while IFS= read -r f; do

@@ -172,7 +172,9 @@ TEST_CASE("given each guarded lab scenario, then real packets found the holes cl
   for (const auto& rec : lab_recordings()) {
     std::string name = rec.name();
     if (!rec.scenario.ends_with("-guarded")) continue;
-    std::string base = rec.of(rec.scenario.substr(0, rec.scenario.size() - std::string("-guarded").size()));
+    // NAME-guarded: the guard table; NAME-ufw-guarded: the ufw style's blocks in ufw's files.
+    const std::string suffix = rec.scenario.ends_with("-ufw-guarded") ? "-ufw-guarded" : "-guarded";
+    std::string base = rec.of(rec.scenario.substr(0, rec.scenario.size() - suffix.size()));
     CAPTURE(name);
     ++n;
     auto index = [](const Json& obs) {
@@ -203,7 +205,83 @@ TEST_CASE("given each guarded lab scenario, then real packets found the holes cl
     if (!holes(base, "guard").empty()) CHECK(closed > 0);
     check_no_hole(name, "guard");
   }
-  CHECK(n >= 7);
+  CHECK(n >= 9);
+}
+
+TEST_CASE("given each lab host with ufw, then the ufw style's blocks are the golden ones and close every hole on the snapshot") {
+  int n = 0;
+  for (const auto& rec : lab_recordings()) {
+    std::string name = rec.name();
+    if (!base_scenario(rec.scenario) || rec.scenario.find("-ufw-") == std::string::npos) continue;
+    CAPTURE(name);
+    auto s = dfa::load_snapshot(fixture_path("scenarios/" + name + "/snapshot.json"));
+    REQUIRE(s.ok());
+    dfa::Engine e(*s);
+    dfa::ScanResult before = dfa::run_scan(e);
+    auto rem = dfa::make_ufw(e, before.exposure, {});
+    if (!rem.ok()) {
+      // ufw and Docker on different iptables backends: no line of ufw's can help.
+      CHECK(rem.error().message.find("DFA016") != std::string::npos);
+      CHECK(name == "24-ufw-legacy-docker-nft");
+      continue;
+    }
+    ++n;
+    auto v = dfa::verify_guard(e, before, *rem);
+    std::string got = rem->script + v.report;
+    check_golden("scenarios/" + name + "/ufw.rules", got);
+    CHECK(v.holes_before > 0);
+    CHECK(v.holes_after == 0);
+    CHECK(v.uncertain_after == 0);
+    CHECK(v.egress_cut == 0);
+    // The jump into its own chains is inserted first, whatever DOCKER-USER holds.
+    CHECK(got.find("\n-I DOCKER-USER 1 -j dockfw-guard\n") != std::string::npos);
+    // The proof rests on the rules: without the jump from DOCKER-USER they
+    // would close nothing.
+    dfa::Remediation cut = *rem;
+    for (auto& f : cut.iptables) f.rules.erase(f.rules.begin());
+    CHECK(dfa::verify_guard(e, before, cut).holes_after > 0);
+  }
+  CHECK(n >= 3);
+}
+
+TEST_CASE("given ufw and Docker on iptables-legacy, then the ufw style's rules are proven in the legacy tables") {
+  // Scenario 2 (Docker on iptables-legacy) with ufw's user chain beside
+  // Docker's: the proof puts the rules into the legacy filter table.
+  Json doc = fixture_json("scenarios/02-bypass-legacy/snapshot.json");
+  for (auto& t : doc["iptables_legacy"]["ipv4"]["tables"])
+    if (t["name"] == "filter") t["chains"].push_back({{"name", "ufw-user-input"}, {"builtin", false}, {"rules", Json::array()}});
+  dfa::Snapshot s(doc);
+  dfa::Engine e(s);
+  dfa::ScanResult before = dfa::run_scan(e);
+  auto rem = dfa::make_ufw(e, before.exposure, {});
+  REQUIRE(rem.ok());
+  REQUIRE(rem->iptables.size() == 1);
+  CHECK(rem->iptables[0].backend == "legacy");
+  auto v = dfa::verify_guard(e, before, *rem);
+  CHECK(v.holes_before > 0);
+  CHECK(v.holes_after == 0);
+  CHECK(v.egress_cut == 0);
+  // In the legacy table, DOCKER-USER starts with the jump and the port chain drops.
+  dfa::Snapshot after = dfa::with_remediation(s, *rem);
+  std::string filter;
+  for (const auto& t : after.doc["iptables_legacy"]["ipv4"]["tables"])
+    if (t["name"] == "filter") filter = t.dump();
+  CHECK(filter.find(R"({"name":"DOCKER-USER")") != std::string::npos);
+  CHECK(filter.find(R"("text":"-A DOCKER-USER -j dockfw-guard")") != std::string::npos);
+  CHECK(filter.find(R"({"name":"dockfw-tcp-8080")") != std::string::npos);
+  // Without ufw's chains the style is refused, and so with "iptables": false.
+  Json plain = fixture_json("scenarios/02-bypass-legacy/snapshot.json");
+  dfa::Snapshot s2(plain);
+  dfa::Engine e2(s2);
+  auto refused = dfa::make_ufw(e2, dfa::run_scan(e2).exposure, {});
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().message.find("is ufw enabled?") != std::string::npos);
+  auto off = dfa::load_snapshot(fixture_path("scenarios/08-iptables-false/snapshot.json"));
+  REQUIRE(off.ok());
+  dfa::Engine e3(*off);
+  auto refused2 = dfa::make_ufw(e3, dfa::run_scan(e3).exposure, {});
+  REQUIRE_FALSE(refused2.ok());
+  CHECK(refused2.error().message.find("use --style owner") != std::string::npos);
 }
 
 TEST_CASE("given Docker with iptables false, then the owner script is the golden one; with Docker's rules it is refused") {
