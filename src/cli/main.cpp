@@ -550,12 +550,13 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
   auto out = std::make_shared<std::string>("-");
   cmd->add_option("--style", *style,
                   "guard: a table of its own in front of Docker's rules; owner: NAT, isolation and protection for "
-                  "Docker with \"iptables\": false; ufw: the guard's rules as lines for ufw's after.rules, in DOCKER-USER")
-      ->check(CLI::IsMember({"guard", "owner", "ufw"}))
+                  "Docker with \"iptables\": false; ufw, firewalld: the guard's rules in DOCKER-USER, as lines for ufw's "
+                  "after.rules or as firewall-cmd direct rules")
+      ->check(CLI::IsMember({"guard", "owner", "ufw", "firewalld"}))
       ->capture_default_str();
   cmd->add_option("--policy", *policy_file,
                   "Intended exposure (docs/remediate.md); default: inferred from the host's own filter rules")->type_name("FILE");
-  cmd->add_option("-o,--output", *out, "Write the script here (nftables; with --style ufw, the blocks for ufw's files) ('-' for standard output)")->type_name("FILE")->capture_default_str();
+  cmd->add_option("-o,--output", *out, "Write the script here (nftables; ufw's file blocks or firewall-cmd commands with those styles) ('-' for standard output)")->type_name("FILE")->capture_default_str();
   add_live_options(cmd, *o, true);
   return [o, style, policy_file, out]() {
     GuardPolicy policy;
@@ -573,8 +574,10 @@ std::function<int()> setup_remediate(CLI::App* cmd) {
       ScanResult before = run_scan(engine, true);
       timing("scan");
       Remediation rem;
-      if (*style == "owner" || *style == "ufw") {
-        auto r = *style == "owner" ? make_owner(engine, before.exposure, policy) : make_ufw(engine, before.exposure, policy);
+      if (*style != "guard") {
+        auto r = *style == "owner" ? make_owner(engine, before.exposure, policy)
+                 : *style == "ufw" ? make_ufw(engine, before.exposure, policy)
+                                   : make_firewalld(engine, before.exposure, policy);
         if (!r) {
           warn(r.error().message);
           return int(kExitUsage);

@@ -162,30 +162,50 @@ std::string IptRule::text(bool insert_first) const {
   return t;
 }
 
-Result<Remediation> make_ufw(const Engine& engine, const Exposure& x, const GuardPolicy& policy) {
+namespace {
+
+// The guard's rules for forwarded traffic as iptables rules per family, for
+// the style `manager` ("ufw" or "firewalld"); notes for the header.
+Result<Remediation> docker_user_rules(const Engine& engine, const Exposure& x, const GuardPolicy& policy,
+                                      const std::string& manager, std::vector<std::string>& notes) {
   const Snapshot& s = engine.snapshot();
   Location where;
   if (auto ipt = docker_flag(s, "iptables", where); ipt && !*ipt)
-    return input_error(
-        "--style ufw writes rules for Docker's DOCKER-USER chain, and this dockerd runs with \"iptables\": false "
-        "(no DOCKER-USER): use --style owner");
+    return input_error(fmt::format(
+        "--style {} writes rules for Docker's DOCKER-USER chain, and this dockerd runs with \"iptables\": false "
+        "(no DOCKER-USER): use --style owner",
+        manager));
+  const bool ufw = manager == "ufw";
+  if (!ufw) {
+    bool running = false;
+    if (const Json* nft = s.section("nftables"))
+      for (const auto& o : nft->at("ruleset"))
+        if (auto t = o.find("table"); t != o.end() && t->value("family", "") == "inet" && t->value("name", "") == "firewalld")
+          running = true;
+    if (!running)
+      return input_error(
+          "--style firewalld: firewalld's table (inet firewalld) is not in the kernel's tables: is firewalld running "
+          "with its nftables backend? (use --style guard for a host without firewalld)");
+  }
   Remediation rem;
-  rem.style = "ufw";
+  rem.style = manager;
   std::vector<GChain> chains = guard_chains(engine, x, policy, rem);
-  const bool files_fill_docker_user = [&] {
-    if (!s.host || !s.host->ufw.present) return false;
+  // ufw: a block declares DOCKER-USER (and so empties it on each load) unless
+  // ufw's files fill it already, the ufw-docker recipe's way. firewalld
+  // inserts its direct rules among what the chain holds.
+  const bool declare_docker_user = ufw && [&] {
+    if (!s.host || !s.host->ufw.present) return true;
     for (const auto& f : s.host->ufw.files)
       for (const auto& l : f.lines)
-        if (l.chain == "DOCKER-USER") return true;
-    return false;
+        if (l.chain == "DOCKER-USER") return false;
+    return true;
   }();
 
-  std::vector<std::string> notes;
   for (int family : {4, 6}) {
     const std::string ufw_chain = family == 6 ? "ufw6-user-input" : "ufw-user-input";
-    const std::string ufw_at = filter_chain_backend(s, family, ufw_chain);
+    const std::string ufw_at = ufw ? filter_chain_backend(s, family, ufw_chain) : "";
     const std::string docker_at = filter_chain_backend(s, family, "DOCKER-USER");
-    if (family == 4 && ufw_at.empty())
+    if (ufw && family == 4 && ufw_at.empty())
       return input_error(
           "--style ufw: ufw's chains (ufw-user-input) are not in the kernel's tables: is ufw enabled? "
           "(use --style guard for a host without ufw)");
@@ -205,7 +225,7 @@ Result<Remediation> make_ufw(const Engine& engine, const Exposure& x, const Guar
     IptFamily fam;
     fam.family = family;
     fam.backend = docker_at;
-    fam.declare_docker_user = !files_fill_docker_user;
+    fam.declare_docker_user = declare_docker_user;
     // dockfw-guard holds what the guard's raw and forward chains do, and
     // jumps to dockfw-direct (its prerouting chain, with the returns of
     // allow-direct-routing) between them; the regular chains follow under
@@ -252,26 +272,43 @@ Result<Remediation> make_ufw(const Engine& engine, const Exposure& x, const Guar
       }
     rem.iptables.push_back(std::move(fam));
   }
+  return rem;
+}
 
+std::string header(const Snapshot& s, const Remediation& rem, const GuardPolicy& policy, const std::vector<std::string>& notes,
+                   const std::string& how) {
   std::string collected = s.doc.value("collected_at", "");
   std::string hostname = s.host ? s.host->hostname : "";
-  std::string& t = rem.script;
-  t += fmt::format("# dockfw-audit {} remediate --style ufw, for {} (snapshot collected {}).\n", kVersion,
-                   hostname.empty() ? "this host" : hostname, collected.empty() ? "?" : collected);
-  t += "# Rules for ufw's own files. Docker's DNAT turns a connection to a published\n"
-       "# port into forwarded traffic that Docker's FORWARD rules accept before any\n"
-       "# of ufw's chains (moby#4737); DOCKER-USER is the one chain it passes first.\n"
-       "# These rules go there, in chains of their own (dockfw-*), jumped first.\n"
-       "# Install: append each block below to the file it names, then `ufw reload`.\n"
-       "# They replace nothing: ufw flushes and reloads the dockfw-* chains each time.\n";
-  if (std::any_of(rem.iptables.begin(), rem.iptables.end(), [](const IptFamily& f) { return f.declare_docker_user; }))
-    t += "# The blocks declare DOCKER-USER (so that ufw, which starts before Docker,\n"
-         "# can load them): ufw empties it on each load, so rules put there by other\n"
-         "# means than ufw's files are gone after `ufw reload`; Docker adds its own again.\n";
+  std::string t = fmt::format("# dockfw-audit {} remediate --style {}, for {} (snapshot collected {}).\n", kVersion,
+                              rem.style, hostname.empty() ? "this host" : hostname, collected.empty() ? "?" : collected);
+  t += how;
   t += "# Regenerate them when published ports or Docker networks change\n# (dockfw-audit drift notices).\n#\n";
   t += fmt::format("# Intent ({}):\n", policy.given ? "from the policy file" : "inferred from the host's own filter rules");
   for (const auto& line : rem.intent) t += "#   " + line + "\n";
   for (const auto& n : notes) t += "# Note: " + n + "\n";
+  return t;
+}
+
+}  // namespace
+
+Result<Remediation> make_ufw(const Engine& engine, const Exposure& x, const GuardPolicy& policy) {
+  std::vector<std::string> notes;
+  auto r = docker_user_rules(engine, x, policy, "ufw", notes);
+  if (!r) return r;
+  Remediation& rem = *r;
+  std::string how =
+      "# Rules for ufw's own files. Docker's DNAT turns a connection to a published\n"
+      "# port into forwarded traffic that Docker's FORWARD rules accept before any\n"
+      "# of ufw's chains (moby#4737); DOCKER-USER is the one chain it passes first.\n"
+      "# These rules go there, in chains of their own (dockfw-*), jumped first.\n"
+      "# Install: append each block below to the file it names, then `ufw reload`.\n"
+      "# They replace nothing: ufw flushes and reloads the dockfw-* chains each time.\n";
+  if (std::any_of(rem.iptables.begin(), rem.iptables.end(), [](const IptFamily& f) { return f.declare_docker_user; }))
+    how += "# The blocks declare DOCKER-USER (so that ufw, which starts before Docker,\n"
+           "# can load them): ufw empties it on each load, so rules put there by other\n"
+           "# means than ufw's files are gone after `ufw reload`; Docker adds its own again.\n";
+  std::string& t = rem.script;
+  t = header(engine.snapshot(), rem, policy, notes, how);
   for (const IptFamily& f : rem.iptables) {
     t += fmt::format("\n### append to /etc/ufw/{}\n", f.family == 6 ? "after6.rules" : "after.rules");
     t += "# BEGIN dockfw-audit\n*filter\n";
@@ -280,8 +317,53 @@ Result<Remediation> make_ufw(const Engine& engine, const Exposure& x, const Guar
     for (std::size_t i = 0; i < f.rules.size(); ++i) t += f.rules[i].text(i == 0) + "\n";
     t += "COMMIT\n# END dockfw-audit\n";
   }
-  return rem;
+  return r;
 }
+
+Result<Remediation> make_firewalld(const Engine& engine, const Exposure& x, const GuardPolicy& policy) {
+  std::vector<std::string> notes;
+  auto r = docker_user_rules(engine, x, policy, "firewalld", notes);
+  if (!r) return r;
+  Remediation& rem = *r;
+  std::string& t = rem.script;
+  t = "#!/bin/sh\n";
+  t += header(engine.snapshot(), rem, policy, notes,
+              "# firewalld's own terms: direct rules. firewalld accepts every DNATed\n"
+              "# connection before its zones and policies (ct status dnat accept), and\n"
+              "# Docker's FORWARD rules accept it too; DOCKER-USER is the one chain it\n"
+              "# passes first. These rules go there, in chains of their own (dockfw-*),\n"
+              "# jumped first (priority -1). Run this script as root: each command runs\n"
+              "# twice, --permanent for the next start and once for now, so no\n"
+              "# --reload is needed (a reload would drop what was added without\n"
+              "# --permanent, and Docker would put its own rules back). It first empties\n"
+              "# the dockfw-* chains it names, so running it again replaces them.\n"
+              "# DOCKER-USER is made a direct chain of firewalld's permanent configuration:\n"
+              "# without it firewalld cannot load the jump at boot (before Docker) or at a\n"
+              "# reload (which removes Docker's chains), and falls back to its stock\n"
+              "# configuration, dropping the admin's (seen in the lab; moby#35043). Docker\n"
+              "# keeps a DOCKER-USER it finds and still jumps to it first.\n");
+  t += "set -e\nfw() { firewall-cmd --permanent --direct \"$@\" && firewall-cmd --direct \"$@\"; }\n";
+  for (const IptFamily& f : rem.iptables) {
+    const char* fam = f.family == 6 ? "ipv6" : "ipv4";
+    t += fmt::format("\n# IPv{}\n", f.family);
+    t += fmt::format("firewall-cmd --permanent --direct --add-chain {} filter DOCKER-USER\n", fam);
+    for (const auto& c : f.chains) t += fmt::format("fw --add-chain {} filter {}\n", fam, c);
+    for (const auto& c : f.chains) t += fmt::format("fw --remove-rules {} filter {}\n", fam, c);
+    // The chains' rules first, the jump into them last.
+    std::map<std::string, int> priority;
+    std::string jump;
+    for (std::size_t i = 0; i < f.rules.size(); ++i) {
+      const IptRule& x = f.rules[i];
+      // "-A CHAIN ARGS": firewall-cmd takes the chain and a priority apart.
+      std::string line = fmt::format("fw --add-rule {} filter {} {}{}\n", fam, x.chain, i == 0 ? -1 : priority[x.chain]++,
+                                     x.text().substr(3 + x.chain.size()));
+      (i == 0 ? jump : t) += line;
+    }
+    t += jump;
+  }
+  return r;
+}
+
 
 // The snapshot with the ufw style's rules loaded: as `ufw reload` leaves the
 // tables, DOCKER-USER holds the jump to dockfw-guard first (and nothing else

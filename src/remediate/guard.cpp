@@ -888,8 +888,9 @@ Verification verify_guard(const Engine& without, const ScanResult& before, const
   Engine engine(guarded);
   v.after = run_scan(engine);
   auto open_before = open_outside(before.exposure), open_after = open_outside(v.after.exposure);
-  v.report = r.style == "ufw" ? "\n# Verified on the snapshot with these rules loaded, as `ufw reload` leaves DOCKER-USER (dockfw-audit scan on it):\n"
-                              : "\n# Verified on the snapshot with this table loaded (dockfw-audit scan on it):\n";
+  v.report = r.style == "ufw"         ? "\n# Verified on the snapshot with these rules loaded, as `ufw reload` leaves DOCKER-USER (dockfw-audit scan on it):\n"
+             : r.style == "firewalld" ? "\n# Verified on the snapshot with these rules loaded, jumped first from DOCKER-USER (dockfw-audit scan on it):\n"
+                                      : "\n# Verified on the snapshot with this table loaded (dockfw-audit scan on it):\n";
   for (const auto& [what, n] : open_before)
     v.report += fmt::format("#   {}: open to {} outside sources, {} after\n", what, outside_text(n),
                             outside_text(open_after[what]));
@@ -943,7 +944,9 @@ Verification verify_guard(const Engine& without, const ScanResult& before, const
     if (is_hole(f, "guard") || f.rule_id == "DFA003" || f.rule_id == "DFA011" || !told.insert(f.rule_id).second) continue;
     const RuleDef* def = find_rule(f.rule_id);
     if (!def) continue;
-    if (told.size() == 1) v.report += "# Not a matter for this table (dockfw-audit scan has the details):\n";
+    if (told.size() == 1)
+      v.report += fmt::format("# Not a matter for {} (dockfw-audit scan has the details):\n",
+                              r.iptables.empty() ? "this table" : "these rules");
     v.report += fmt::format("#   {} {}: {}\n", def->id, def->title, def->fix);
   }
   return v;

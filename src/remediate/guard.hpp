@@ -70,12 +70,12 @@ struct IptFamily {
 };
 
 struct Remediation {
-  std::string style;           // "guard", "owner" or "ufw"
+  std::string style;           // "guard", "owner", "ufw" or "firewalld"
   std::string table;           // inet TABLE, the only one it touches
   std::string script;          // for nft -f: replaces table inet dockfw_guard atomically
   Json ruleset = Json::array();  // the same table as libnftables lists it (nft -j), for verification
   std::vector<std::string> intent;  // one line per published port: closed to, open to, not decided
-  std::vector<IptFamily> iptables;  // the ufw style's rules, per family (table and ruleset stay empty)
+  std::vector<IptFamily> iptables;  // the ufw and firewalld styles' rules, per family (table and ruleset stay empty)
 };
 
 Remediation make_guard(const Engine& engine, const Exposure& exposure, const GuardPolicy& policy);
@@ -96,6 +96,10 @@ Result<Remediation> make_owner(const Engine& engine, const Exposure& exposure, c
 // An input error when ufw's chains are not in the kernel's tables, or are on
 // another iptables backend than Docker's DOCKER-USER (DFA016).
 Result<Remediation> make_ufw(const Engine& engine, const Exposure& exposure, const GuardPolicy& policy);
+// firewalld style: the same rules as permanent direct rules (a shell script
+// of firewall-cmd commands ending in --reload). An input error when
+// firewalld's table (inet firewalld) is not in the kernel's tables.
+Result<Remediation> make_firewalld(const Engine& engine, const Exposure& exposure, const GuardPolicy& policy);
 
 // The snapshot as it would be with the guard loaded (its table replacing any
 // previous inet dockfw_guard), to analyze the result before applying it.

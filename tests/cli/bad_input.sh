@@ -244,6 +244,21 @@ expect remediate-policy-syntax 2 "$tmp/policy-cut.json:[0-9]+:[0-9]+: " -- \
   "$DFA_BIN" remediate --snapshot "$snap1" --policy "$tmp/policy-cut.json"
 expect remediate-owner-refused 2 "use --style guard" -- "$DFA_BIN" remediate --snapshot "$snap1" --style owner
 expect remediate-style-bogus 2 "style" -- "$DFA_BIN" remediate --snapshot "$snap1" --style firewall
+# The ufw and firewalld styles: refused without their manager (exit 2) and
+# where ufw and Docker are on different backends; a script sh can read.
+expect remediate-ufw-refused 2 "is ufw enabled\?" -- "$DFA_BIN" remediate --snapshot "$snap1" --style ufw
+expect remediate-ufw-backends 2 "DFA016" -- "$DFA_BIN" remediate --style ufw \
+  --snapshot "$DFA_SRC/fixtures/scenarios/24-ufw-legacy-docker-nft/snapshot.json"
+expect remediate-firewalld-refused 2 "is firewalld running" -- "$DFA_BIN" remediate --snapshot "$snap1" --style firewalld
+expect remediate-ufw-ok 0 "" -- "$DFA_BIN" remediate --style ufw \
+  --snapshot "$DFA_SRC/fixtures/scenarios/22-ufw-default-deny/snapshot.json"
+grep -q '^-I DOCKER-USER 1 -j dockfw-guard$' "$tmp/out" || { echo "FAIL remediate-ufw-ok: no jump"; failures=$((failures + 1)); }
+expect remediate-firewalld-ok 0 "" -- "$DFA_BIN" remediate --style firewalld \
+  --snapshot "$DFA_SRC/fixtures/scenarios/25-firewalld-public/snapshot.json" -o "$tmp/fw.sh"
+sh -n "$tmp/fw.sh" || { echo "FAIL remediate-firewalld-ok: sh cannot read the script"; failures=$((failures + 1)); }
+# Docker 20.10 DNATs IPv6 without an IPv6 DOCKER-USER: the hole stays, and says so.
+expect remediate-firewalld-ipv6-left 1 "hole\(s\) remain" -- "$DFA_BIN" remediate --style firewalld \
+  --snapshot "$DFA_SRC/fixtures/scenarios/27-firewalld-ipv6/snapshot.json"
 expect remediate-unwritable 4 "cannot write" -- "$DFA_BIN" remediate --snapshot "$snap1" -o "$tmp/nope/g.nft"
 
 # Usage errors and an unwritable output.

@@ -284,6 +284,21 @@ lab_apply_remediation() {
     done
     [ "$n" -gt 0 ] || { echo "guard: no block for ufw's files in $script"; return 1; }
     lab_ufw reload >/dev/null || { echo "guard: ufw reload failed with the blocks of $script"; return 1; }
+  elif [ "$style" = firewalld ]; then
+    # The script as its header says: run as root, where firewall-cmd talks to
+    # the lab's firewalld. Its --reload makes Docker put its rules and
+    # docker0's zone binding back, in its own time: wait for the binding.
+    # Twice: its header says running it again replaces what it added.
+    local run
+    for run in 1 2; do
+      lab_in_firewalld_view sh "$script" >"$LAB_DIR/firewalld-style.out" 2>&1 ||
+        { echo "guard: $script failed (run $run): $(tail -5 "$LAB_DIR/firewalld-style.out")"; return 1; }
+    done
+    local i
+    for i in $(seq 1 100); do
+      [ "$(lab_firewall_cmd --get-zone-of-interface=docker0 2>/dev/null)" = docker ] && break
+      sleep 0.1
+    done
   else
     lab_host nft -c -f "$script" || { echo "guard: nft -c rejects $script"; return 1; }
     lab_host nft -f "$script" || { echo "guard: nft -f failed"; return 1; }
