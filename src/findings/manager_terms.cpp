@@ -184,6 +184,7 @@ void name_in_ufw_terms(const Snapshot& s, std::vector<Finding>& findings) {
 }
 
 FirewalldNames::FirewalldNames(const Snapshot& s) {
+  if (s.host && s.host->firewalld.present) config_ = &s.host->firewalld;
   const Json* nft = s.section("nftables");
   if (!nft) return;
   for (const auto& o : nft->at("ruleset")) {
@@ -298,6 +299,44 @@ std::optional<FirewalldRule> FirewalldNames::rule(const std::string& origin) con
   return r;
 }
 
+namespace {
+// A rich rule as firewall-cmd writes it rejects or drops: its action (a word
+// outside quotes) is reject or drop, and no priority moves it out of the
+// deny part (firewalld's _pre and _post).
+bool rich_rule_denies(std::string_view text) {
+  std::vector<std::string> words(1);
+  bool quoted = false;
+  for (char ch : text) {
+    if (ch == '"') quoted = !quoted;
+    if (quoted || ch == '"') continue;
+    if (ch == ' ') words.emplace_back();
+    else words.back() += ch;
+  }
+  bool denies = false;
+  for (const auto& w : words) {
+    if (w.rfind("priority=", 0) == 0) return false;
+    denies |= w == "reject" || w == "drop";
+  }
+  return denies;
+}
+}  // namespace
+
+std::string FirewalldNames::deny_rich_rules(const FirewalldRule& r, std::size_t in_kernel) const {
+  if (!config_) return "";
+  const auto& parts = r.kind == FirewalldRule::Kind::zone ? config_->zones : config_->policies;
+  const auto p = std::find_if(parts.begin(), parts.end(), [&](const auto& x) { return x.name == r.owner; });
+  if (p == parts.end() || !p->error.empty()) return "";
+  std::vector<std::string_view> deny;
+  for (const auto& rr : p->rich_rules)
+    if (rich_rule_denies(rr)) deny.push_back(rr);
+  if (deny.empty()) return fmt::format(", added at runtime: {} holds none", p->file);
+  if (deny.size() != in_kernel)
+    return fmt::format("; {} holds {} such rule(s) and the kernel {}: some were added or removed at runtime", p->file,
+                       deny.size(), in_kernel);
+  if (deny.size() == 1) return fmt::format(", `{}` in {}", deny[0], p->file);
+  return fmt::format(", one of `{}` in {}", fmt::join(deny, "`, `"), p->file);
+}
+
 std::string FirewalldNames::name(const std::string& origin) const {
   const auto r = rule(origin);
   if (!r) return "";
@@ -316,8 +355,14 @@ std::string FirewalldNames::name(const std::string& origin) const {
       {"_post", "a rich rule of positive priority"}};
   std::string_view part = r->last ? "its target" : "its ICMP handling or target";
   if (!r->part.empty()) part = parts.at(r->part);
-  return fmt::format("firewalld {} {}: {}{}", r->kind == FirewalldRule::Kind::zone ? "zone" : "policy", r->owner,
-                     kFirewalldDirections.at(r->direction), part);
+  std::string which;
+  if (r->part == "_deny") {
+    // The chain's size: how many of the kernel's rules the file's must match.
+    const auto p = place_of(origin);
+    which = deny_rich_rules(*r, chains_.at(p->table).at(p->chain).size());
+  }
+  return fmt::format("firewalld {} {}: {}{}{}", r->kind == FirewalldRule::Kind::zone ? "zone" : "policy", r->owner,
+                     kFirewalldDirections.at(r->direction), part, which);
 }
 
 FirewalldOwner firewalld_owner(std::string_view name, const std::function<bool(const std::string&)>& has_chain) {

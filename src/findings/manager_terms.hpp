@@ -80,6 +80,10 @@ class FirewalldNames {
  private:
   // "nft:inet/firewalld" -> chain -> its rules, in order.
   std::map<std::string, std::map<std::string, std::vector<const Json*>>> chains_;
+  const FirewalldConfig* config_ = nullptr;  // its files, when collect read them
+  // The rich rules of the zone's or policy's file that reject or drop,
+  // beside the kernel's deny part: which one, or that it is not in the file.
+  std::string deny_rich_rules(const FirewalldRule& r, std::size_t in_kernel) const;
 };
 
 // Adds what firewalld made each of its rules a finding names for, and

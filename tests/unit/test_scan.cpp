@@ -535,13 +535,43 @@ TEST_CASE("given a message naming ufw-user-input #12 before #1, then the ufw com
         "x nft ip filter ufw-user-input #12 and nft ip filter ufw-user-input #1 (ufw allow 22/tcp) drop it");
 }
 
+TEST_CASE("given firewalld's files, then a rich rule that rejects or drops is named as the file writes it, or as runtime only") {
+  // Scenario 26: policy blockweb's file holds one rich rule, and its deny
+  // part in the kernel one rule.
+  Json doc = fixture_json("scenarios/26-firewalld-policy-direct/snapshot.json");
+  const std::string origin = "nft inet firewalld filter_FWD_policy_blockweb_deny #1 (handle 302)";
+  const std::string file = "/run/dfa-lab/firewalld/etc/firewalld/policies/blockweb.xml";
+  Json* rich = nullptr;
+  for (auto& p : doc["host"]["firewalld"]["policies"])
+    if (p["name"] == "blockweb") rich = &p["rich_rules"];
+  REQUIRE(rich);
+  auto named = [&] { return dfa::FirewalldNames(dfa::Snapshot{doc}).name(origin); };
+  CHECK(named() == "firewalld policy blockweb: forwarded, a rich rule that rejects or drops, "
+                   "`rule family=\"ipv4\" port port=\"8080\" protocol=\"tcp\" reject` in " + file);
+  // Rules of other parts are not counted: a priority (_pre, _post), an
+  // accept, and "drop" only inside quotes.
+  rich->push_back("rule priority=\"-5\" family=\"ipv4\" source address=\"10.0.0.0/8\" drop");
+  rich->push_back("rule family=\"ipv4\" service name=\"drop\" log prefix=\"reject \" accept");
+  CHECK(named().ends_with(", `rule family=\"ipv4\" port port=\"8080\" protocol=\"tcp\" reject` in " + file));
+  // Two in the file, one in the kernel: not told apart, and said so.
+  rich->push_back("rule family=\"ipv4\" port port=\"9090\" protocol=\"tcp\" drop");
+  CHECK(named() == "firewalld policy blockweb: forwarded, a rich rule that rejects or drops; " + file +
+                       " holds 2 such rule(s) and the kernel 1: some were added or removed at runtime");
+  // Without the files (an older snapshot), the part alone.
+  doc["host"].erase("firewalld");
+  CHECK(named() == "firewalld policy blockweb: forwarded, a rich rule that rejects or drops");
+}
+
 TEST_CASE("given firewalld's table, then its rules are named by zone, policy and part, or by what its own rule does") {
   const Json doc = fixture_json("scenarios/25-firewalld-public/snapshot.json");
   dfa::Snapshot s{doc};
   dfa::FirewalldNames n(s);
   REQUIRE(n.active());
+  // Scenario 25's rich rules were added without --permanent: the package's
+  // file of zone public (the lab's package cache) holds none.
   CHECK(n.name("nft inet firewalld filter_IN_public_deny #1 (handle 254)") ==
-        "firewalld zone public: a rich rule that rejects or drops");
+        "firewalld zone public: a rich rule that rejects or drops, added at runtime: "
+        "/var/cache/dfa-lab/pkg/firewalld-bookworm/usr/lib/firewalld/zones/public.xml holds none");
   CHECK(n.name("nft inet firewalld filter_IN_public_allow #1") ==
         "firewalld zone public: a service, port, protocol or rich rule that allows");
   CHECK(n.name("nft inet firewalld filter_IN_public #9") == "firewalld zone public: its target");
