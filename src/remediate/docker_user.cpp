@@ -9,6 +9,7 @@
 #include <set>
 
 #include "dfa/version.hpp"
+#include "findings/check.hpp"
 #include "findings/findings.hpp"
 #include "remediate/guard.hpp"
 #include "remediate/guard_chains.hpp"
@@ -19,22 +20,14 @@ namespace {
 
 const char* family_name(int family) { return family == 6 ? "ip6" : "ip"; }
 
-// Where a chain of the filter table is in this family: "nft" (iptables-nft,
-// table ip/ip6 filter in the nftables ruleset), "legacy", or "".
-std::string filter_chain_backend(const Snapshot& s, int family, const std::string& chain) {
-  if (const Json* nft = s.section("nftables"))
-    for (const auto& o : nft->at("ruleset")) {
-      auto c = o.find("chain");
-      if (c != o.end() && c->value("family", "") == family_name(family) && c->value("table", "") == "filter" &&
-          c->value("name", "") == chain)
-        return "nft";
-    }
-  if (const Json* legacy = s.section("iptables_legacy"))
-    if (auto f = legacy->find(family == 6 ? "ipv6" : "ipv4"); f != legacy->end() && f->contains("tables"))
-      for (const auto& t : f->at("tables"))
-        if (t.value("name", "") == "filter")
-          for (const auto& c : t.at("chains"))
-            if (c.value("name", "") == chain) return "legacy";
+// Where a chain of the filter table is in this family, from the tables
+// iptables writes (checks::xt_filter_tables): "nft" (iptables-nft),
+// "legacy", or "".
+std::string filter_chain_backend(const checks::XtFilterTables& tables, int family, const std::string& chain) {
+  for (const auto& [backend, name] : {std::pair{"nft", family == 6 ? "nft:ip6/filter" : "nft:ip/filter"},
+                                      std::pair{"legacy", family == 6 ? "iptables-legacy:ipv6/filter"
+                                                                      : "iptables-legacy:ipv4/filter"}})
+    if (auto t = tables.find(name); t != tables.end() && t->second.count(chain)) return backend;
   return "";
 }
 
@@ -134,13 +127,11 @@ bool translate(const GRule& r, int family, bool pre_nat, const std::string& chai
   return true;
 }
 
-std::string ipt_prefix(const Prefix& p) { return fmt::format("{}/{}", p.addr.str(), p.len); }
-
 // A conntrack match's parameters as the collectors decode them (xt_decode).
 Json conntrack_params(const IptRule::Conntrack& c) {
   Json params = Json::object();
   if (!c.state.empty()) params["ctstate"] = c.state, params["ctstate_invert"] = c.state_invert;
-  if (c.origdst) params["ctorigdst"] = ipt_prefix(*c.origdst), params["ctorigdst_invert"] = false;
+  if (c.origdst) params["ctorigdst"] = c.origdst->str(), params["ctorigdst_invert"] = false;
   if (c.origdstport) params["origdstport"] = std::to_string(c.origdstport);
   return params;
 }
@@ -150,12 +141,12 @@ Json conntrack_params(const IptRule::Conntrack& c) {
 std::string IptRule::text(bool insert_first) const {
   std::string t = insert_first ? fmt::format("-I {} 1", chain) : fmt::format("-A {}", chain);
   if (!iif.empty()) t += fmt::format(" {}-i {}", iif_not ? "! " : "", iif);
-  if (src) t += " -s " + ipt_prefix(*src);
+  if (src) t += " -s " + src->str();
   if (!proto.empty()) t += " -p " + proto;
   for (const auto& c : conntrack) {
     t += " -m conntrack";
     if (!c.state.empty()) t += fmt::format(" {}--ctstate {}", c.state_invert ? "! " : "", c.state);
-    if (c.origdst) t += " --ctorigdst " + ipt_prefix(*c.origdst);
+    if (c.origdst) t += " --ctorigdst " + c.origdst->str();
     if (c.origdstport) t += fmt::format(" --ctorigdstport {}", c.origdstport);
   }
   t += " -j " + target;
@@ -201,10 +192,11 @@ Result<Remediation> docker_user_rules(const Engine& engine, const Exposure& x, c
     return true;
   }();
 
+  const checks::XtFilterTables tables = checks::xt_filter_tables(s);
   for (int family : {4, 6}) {
     const std::string ufw_chain = family == 6 ? "ufw6-user-input" : "ufw-user-input";
-    const std::string ufw_at = ufw ? filter_chain_backend(s, family, ufw_chain) : "";
-    const std::string docker_at = filter_chain_backend(s, family, "DOCKER-USER");
+    const std::string ufw_at = ufw ? filter_chain_backend(tables, family, ufw_chain) : "";
+    const std::string docker_at = filter_chain_backend(tables, family, "DOCKER-USER");
     if (ufw && family == 4 && ufw_at.empty())
       return input_error(
           "--style ufw: ufw's chains (ufw-user-input) are not in the kernel's tables: is ufw enabled? "
@@ -388,14 +380,9 @@ void with_iptables_rules(Json& doc, const Remediation& r) {
           out.push_back({{"chain", {{"family", fam}, {"table", "filter"}, {"name", c}, {"handle", handle++}}}});
         for (const IptRule& x : f.rules) {
           Json expr = Json::array();
-          auto m = [](const char* op, Json left, Json right) {
-            return Json{{"match", {{"op", op}, {"left", std::move(left)}, {"right", std::move(right)}}}};
-          };
-          if (!x.iif.empty()) expr.push_back(m(x.iif_not ? "!=" : "==", {{"meta", {{"key", "iifname"}}}}, x.iif));
-          if (x.src)
-            expr.push_back(m("==", {{"payload", {{"protocol", fam}, {"field", "saddr"}}}},
-                             {{"prefix", {{"addr", x.src->addr.str()}, {"len", x.src->len}}}}));
-          if (!x.proto.empty()) expr.push_back(m("==", {{"meta", {{"key", "l4proto"}}}}, x.proto));
+          if (!x.iif.empty()) expr.push_back(match(x.iif_not ? "!=" : "==", meta("iifname"), x.iif));
+          if (x.src) expr.push_back(match("==", payload(fam.c_str(), "saddr"), prefix_json(*x.src)));
+          if (!x.proto.empty()) expr.push_back(match("==", meta("l4proto"), x.proto));
           for (const auto& c : x.conntrack)
             expr.push_back({{"xt", {{"type", "match"}, {"name", "conntrack"}, {"revision", 3}, {"decoded", true},
                                     {"params", conntrack_params(c)}, {"text", ""}}}});
@@ -418,7 +405,7 @@ void with_iptables_rules(Json& doc, const Remediation& r) {
         Json matches = Json::array();
         for (const auto& c : x.conntrack)
           matches.push_back({{"name", "conntrack"}, {"revision", 3}, {"decoded", true}, {"params", conntrack_params(c)}});
-        Json rule = {{"src", x.src ? ipt_prefix(*x.src) : ""}, {"in_iface", x.iif}, {"in_invert", x.iif_not},
+        Json rule = {{"src", x.src ? x.src->str() : ""}, {"in_iface", x.iif}, {"in_invert", x.iif_not},
                      {"protocol", x.proto}, {"matches", std::move(matches)},
                      {"target", {{"kind", x.jump() ? "jump" : "verdict"}, {"name", x.target}, {"decoded", true}}},
                      {"text", x.text()}};

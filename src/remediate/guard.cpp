@@ -13,11 +13,7 @@
 #include "findings/findings.hpp"
 
 namespace dfa {
-using namespace guard_detail;
-namespace {
-
-constexpr const char* kTable = "dockfw_guard";
-
+namespace guard_detail {
 Json match(const char* op, Json left, Json right) {
   return {{"match", {{"op", op}, {"left", std::move(left)}, {"right", std::move(right)}}}};
 }
@@ -27,6 +23,12 @@ Json prefix_json(const Prefix& p) {
   if (p.len == p.addr.bytes() * 8) return p.addr.str();
   return {{"prefix", {{"addr", p.addr.str()}, {"len", p.len}}}};
 }
+}  // namespace guard_detail
+using namespace guard_detail;
+namespace {
+
+constexpr const char* kTable = "dockfw_guard";
+
 std::string quoted_set(const std::vector<std::string>& v) {
   if (v.size() == 1) return "\"" + v[0] + "\"";
   std::vector<std::string> q;

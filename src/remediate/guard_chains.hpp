@@ -68,6 +68,13 @@ struct GChain {
 // intent lines go to rem.intent. Chains without rules are left out.
 std::vector<GChain> guard_chains(const Engine& engine, const Exposure& x, const GuardPolicy& policy, Remediation& rem);
 
+// libnftables JSON: a match, meta KEY, payload PROTO FIELD, an address or
+// prefix (a plain address when it is one host).
+Json match(const char* op, Json left, Json right);
+Json meta(const char* key);
+Json payload(const char* proto, const char* field);
+Json prefix_json(const Prefix& p);
+
 // The ufw style's rules put into the snapshot document (docker_user.cpp).
 void with_iptables_rules(Json& doc, const Remediation& r);
 
