@@ -259,7 +259,8 @@ std::optional<FirewalldRule> FirewalldNames::rule(const std::string& origin) con
   const std::uint64_t position = p->position;
   if (c == t->second.end() || position > c->second.size()) return std::nullopt;
   FirewalldRule r;
-  r.last = position == c->second.size();
+  r.chain_rules = c->second.size();
+  r.last = position == r.chain_rules;
   // firewalld's names: TABLE_HOOK for its base chains (filter_INPUT),
   // TABLE_HOOK_ZONES and _POLICIES_pre/_post for the dispatch, TABLE_DIR_ZONE[_PART]
   // and TABLE_DIR_policy_POLICY[_PART] for zones and policies.
@@ -321,7 +322,9 @@ bool rich_rule_denies(std::string_view text) {
 }
 }  // namespace
 
-std::string FirewalldNames::deny_rich_rules(const FirewalldRule& r, std::size_t in_kernel) const {
+std::string FirewalldNames::deny_rich_rules(const FirewalldRule& r) const {
+  // How many of the kernel's rules the file's must match: its deny chain's.
+  const std::size_t in_kernel = r.chain_rules;
   if (!config_) return "";
   const auto& parts = r.kind == FirewalldRule::Kind::zone ? config_->zones : config_->policies;
   const auto p = std::find_if(parts.begin(), parts.end(), [&](const auto& x) { return x.name == r.owner; });
@@ -355,12 +358,7 @@ std::string FirewalldNames::name(const std::string& origin) const {
       {"_post", "a rich rule of positive priority"}};
   std::string_view part = r->last ? "its target" : "its ICMP handling or target";
   if (!r->part.empty()) part = parts.at(r->part);
-  std::string which;
-  if (r->part == "_deny") {
-    // The chain's size: how many of the kernel's rules the file's must match.
-    const auto p = place_of(origin);
-    which = deny_rich_rules(*r, chains_.at(p->table).at(p->chain).size());
-  }
+  const std::string which = r->part == "_deny" ? deny_rich_rules(*r) : "";
   return fmt::format("firewalld {} {}: {}{}{}", r->kind == FirewalldRule::Kind::zone ? "zone" : "policy", r->owner,
                      kFirewalldDirections.at(r->direction), part, which);
 }

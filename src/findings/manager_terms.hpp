@@ -62,6 +62,7 @@ struct FirewalldRule {
   std::string_view direction;
   std::string_view part;  // as FirewalldOwner::part
   bool last = false;      // the last rule of its chain
+  std::size_t chain_rules = 0;  // how many rules its chain holds
   bool zone_target() const { return kind == Kind::zone && part.empty() && last; }
 };
 
@@ -83,7 +84,7 @@ class FirewalldNames {
   const FirewalldConfig* config_ = nullptr;  // its files, when collect read them
   // The rich rules of the zone's or policy's file that reject or drop,
   // beside the kernel's deny part: which one, or that it is not in the file.
-  std::string deny_rich_rules(const FirewalldRule& r, std::size_t in_kernel) const;
+  std::string deny_rich_rules(const FirewalldRule& r) const;
 };
 
 // Adds what firewalld made each of its rules a finding names for, and
