@@ -287,6 +287,9 @@ void put(JsonWriter& w, std::string_view key, std::string_view v) {
 Json container_json(const Baseline::Container& c) {
   return {{"image", c.image}, {"running", c.running}, {"ports", c.ports}, {"addresses", c.addresses}};
 }
+Evidence container_evidence(const Baseline::Container& c) {
+  return {{"image", c.image}, {"running", c.running}, {"ports", c.ports}, {"addresses", c.addresses}};
+}
 }  // namespace
 
 std::string baseline_text(const Baseline& b) {
@@ -852,7 +855,7 @@ void exposure_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
     if (!g.decided_by.empty()) f.message += fmt::format("; decided by {}", fmt::join(g.decided_by, "; "));
     f.identity = what;
     f.location.logical = "exposure:" + what;
-    Json dsts = Json::array();
+    Evidence::Objects dsts;
     for (const auto& [dst, srcs] : g.sources) dsts.push_back({{"destination", dst}, {"sources", srcs}});
     f.evidence = {{"what", what}, {"destinations", std::move(dsts)}};
     out.push_back(std::move(f));
@@ -925,11 +928,18 @@ void rule_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
 
 std::string short_json(const Json& j) { return j.is_null() ? "(unset)" : j.dump(); }
 Json json_of(const std::optional<std::string>& v) { return v ? Json(*v) : Json(); }
-Json json_of(const std::optional<std::vector<std::string>>& v) { return v ? Json(*v) : Json(); }
+Evidence::Value value_of(const std::optional<std::string>& v) { return v ? Evidence::Value(*v) : Evidence::Value(); }
+Evidence::Value value_of(const std::optional<std::vector<std::string>>& v) {
+  return v ? Evidence::Value(*v) : Evidence::Value();
+}
+// A value of daemon.json as the evidence holds it: null when unset.
+Evidence::Value value_of(const Json& j) {
+  return j.is_null() ? Evidence::Value() : Evidence::Value(Evidence::Document{j.dump()});
+}
 
 void docker_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
   if (!b.ok("docker_config") || !n.ok("docker_config")) return;
-  auto add = [&](const std::string& identity, const std::string& msg, const std::string& file, long long line, Json ev) {
+  auto add = [&](const std::string& identity, const std::string& msg, const std::string& file, long long line, Evidence ev) {
     Finding f;
     f.rule_id = "DFA105";
     f.identity = identity;
@@ -948,7 +958,7 @@ void docker_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
                                                 : fmt::format("{} no longer parses: {}", path, is.error),
           path, 0, {{"before", was.error}, {"now", is.error}});
     if (was.present != is.present)
-      add("daemon.json present", fmt::format("{} {}", path, is.present ? "appeared" : "is gone"), path, 0, Json::object());
+      add("daemon.json present", fmt::format("{} {}", path, is.present ? "appeared" : "is gone"), path, 0, {});
     const Json& cw = was.content.is_object() ? was.content : Json::object();
     const Json& ci = is.content.is_object() ? is.content : Json::object();
     std::set<std::string> keys;
@@ -965,7 +975,7 @@ void docker_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
       long long line = ci.contains(k) ? line_of(is) : line_of(was);
       add("daemon.json " + k,
           fmt::format("{} \"{}\": {} -> {} (dockerd applies it when it next starts)", path, k, short_json(a), short_json(c)),
-          path, line, {{"key", k}, {"before", a}, {"now", c}});
+          path, line, {{"key", k}, {"before", value_of(a)}, {"now", value_of(c)}});
     }
   }
   const auto &aw = b.b.dockerd_argv, &ai = n.b.dockerd_argv;
@@ -974,7 +984,7 @@ void docker_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
       return a ? fmt::format("{}", fmt::join(*a, " ")) : std::string("(not running)");
     };
     add("dockerd argv", fmt::format("dockerd: {} -> {}", words(aw), words(ai)), "", 0,
-        {{"before", json_of(aw)}, {"now", json_of(ai)}});
+        {{"before", value_of(aw)}, {"now", value_of(ai)}});
   }
 }
 
@@ -992,7 +1002,7 @@ void sysctl_changes(const Side& b, const Side& n, std::vector<Finding>& out) {
     f.location.logical = "sysctl:" + dotted;
     Json was = json_of(w->second), now = json_of(v);
     f.message = fmt::format("{}: {} -> {}", dotted, short_json(was), short_json(now));
-    f.evidence = {{"sysctl", dotted}, {"before", was}, {"now", now}};
+    f.evidence = {{"sysctl", dotted}, {"before", value_of(w->second)}, {"now", value_of(v)}};
     out.push_back(std::move(f));
   }
 }
@@ -1028,7 +1038,9 @@ void container_changes(const Side& b, const Side& n, std::vector<Finding>& out) 
     f.identity = name;
     f.location.logical = "container:" + name;
     f.message = fmt::format("container {} {}", name, fmt::join(parts, "; "));
-    f.evidence = {{"container", name}, {"before", was ? container_json(*was) : Json()}, {"now", is ? container_json(*is) : Json()}};
+    f.evidence = {{"container", name},
+                  {"before", was ? Evidence::Value(container_evidence(*was)) : Evidence::Value()},
+                  {"now", is ? Evidence::Value(container_evidence(*is)) : Evidence::Value()}};
     out.push_back(std::move(f));
   }
 }

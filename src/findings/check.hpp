@@ -48,7 +48,7 @@ inline constexpr std::size_t kMaxExamples = 20;
 // ev[key] = the first kMaxExamples of v, then ev[key + "_total"] = how many
 // there were (`total`, when v is already a cut of a longer list; else
 // v.size()) when that is more than ev[key] holds.
-void put_examples(Json& ev, const std::string& key, std::vector<std::string> v, std::size_t total = 0);
+void put_examples(Evidence& ev, const std::string& key, std::vector<std::string> v, std::size_t total = 0);
 
 bool via_proxy(const Outcome& o);
 
@@ -128,7 +128,7 @@ struct XtChain {
 using XtFilterTables = std::map<std::string, std::map<std::string, XtChain>>;
 XtFilterTables xt_filter_tables(const Snapshot& s);
 void add(std::vector<Finding>& out, std::string id, std::string message, Location loc, std::string identity,
-         Json evidence = Json::object(), std::vector<Step> flow = {});
+         Evidence evidence = {}, std::vector<Step> flow = {});
 
 // One function per catalogue rule (checks/dfaNNN_*.cpp).
 using CheckFn = void (*)(const CheckContext&, std::vector<Finding>&);

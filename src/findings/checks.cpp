@@ -58,7 +58,7 @@ std::vector<Example> ExampleSample::first(const std::vector<const ExampleSample*
   return out;
 }
 
-void put_examples(Json& ev, const std::string& key, std::vector<std::string> v, std::size_t total) {
+void put_examples(Evidence& ev, const std::string& key, std::vector<std::string> v, std::size_t total) {
   total = std::max(total, v.size());
   if (v.size() > kMaxExamples) v.resize(kMaxExamples);
   const std::size_t shown = v.size();
@@ -147,7 +147,7 @@ XtFilterTables xt_filter_tables(const Snapshot& s) {
 }
 
 void add(std::vector<Finding>& out, std::string id, std::string message, Location loc, std::string identity,
-         Json evidence, std::vector<Step> flow) {
+         Evidence evidence, std::vector<Step> flow) {
   Finding f;
   f.rule_id = std::move(id);
   f.message = std::move(message);

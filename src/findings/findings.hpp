@@ -5,6 +5,7 @@
 
 #include "analyze/engine.hpp"
 #include "analyze/exposure.hpp"
+#include "findings/evidence.hpp"
 #include "model/snapshot.hpp"
 
 namespace dfa {
@@ -36,7 +37,7 @@ struct Finding {
   std::string message;
   Location location;
   std::string identity;  // stable across runs: no handles, no counters
-  Json evidence = Json::object();
+  Evidence evidence;
   std::vector<Step> flow;  // the packet path, for SARIF codeFlows
   // This finding's severity where it differs from its rule's (severity_of).
   std::optional<Severity> severity;

@@ -138,20 +138,14 @@ template <class Name>
 void name_origins(std::vector<Finding>& findings, const Name& name, const char* key) {
   for (Finding& f : findings) {
     std::vector<std::string> origins;
-    auto take = [&](const Json& v) {
-      if (v.is_string()) origins.push_back(v.get<std::string>());
-      if (v.is_array())
-        for (const auto& x : v)
-          if (x.is_string()) origins.push_back(x.get<std::string>());
-    };
     if (!f.location.rule.empty()) origins.push_back(f.location.rule);
     for (const char* k : {"blocking_rule", "blocking_rules", "decided_by"})
-      if (f.evidence.is_object() && f.evidence.contains(k)) take(f.evidence[k]);
+      for (auto& o : f.evidence.strings(k)) origins.push_back(std::move(o));
     for (const Step& st : f.flow)
       if (!st.origin.empty()) origins.push_back(st.origin);
       else if (st.rule.empty() && st.verdict.rfind("policy ", 0) == 0)
         origins.push_back(st.verdict.substr(0, st.verdict.find(' ', 7)) + " of " + st.where);
-    Json named = Json::array();
+    Evidence::Objects named;
     std::set<std::string> seen;
     for (const auto& o : origins) {
       const std::string stable = checks::stable_origin(o);

@@ -151,6 +151,45 @@ Json step_json(const Step& st) {
 }
 }  // namespace
 
+void write_evidence(JsonWriter& w, const Evidence& ev) {
+  w.begin_object();
+  for (const auto& [key, value] : ev) {
+    w.key(key);
+    value.visit([&](const auto& x) {
+      using T = std::decay_t<decltype(x)>;
+      if constexpr (std::is_same_v<T, std::nullptr_t>) {
+        w.null();
+      } else if constexpr (std::is_same_v<T, bool>) {
+        w.boolean(x);
+      } else if constexpr (std::is_same_v<T, long long>) {
+        w.number(x);
+      } else if constexpr (std::is_same_v<T, std::string>) {
+        w.string(x);
+      } else if constexpr (std::is_same_v<T, Evidence::Strings>) {
+        w.begin_array();
+        for (const auto& s : x) w.string(s);
+        w.end_array();
+      } else if constexpr (std::is_same_v<T, Evidence::Objects>) {
+        w.begin_array();
+        for (const auto& o : x) write_evidence(w, o);
+        w.end_array();
+      } else if constexpr (std::is_same_v<T, Evidence::Document>) {
+        w.value(Json::parse(x.json));  // written by drift from a document it read
+      } else {
+        write_evidence(w, x);
+      }
+    });
+  }
+  w.end_object();
+}
+
+Json evidence_json(const Evidence& ev) {
+  std::string text;
+  JsonWriter w(text, false);
+  write_evidence(w, ev);
+  return Json::parse(text);
+}
+
 std::uint32_t StepTable::index(const Step& st) {
   auto [it, fresh] = index_.try_emplace(fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}", st.hook, st.where, st.rule, st.origin, st.verdict),
                                         static_cast<std::uint32_t>(steps_.size()));
@@ -180,7 +219,7 @@ void write_finding(JsonWriter& w, const Finding& f, StepTable* steps) {
   w.key("fingerprint");
   w.string(fingerprint(f));
   w.key("evidence");
-  w.value(f.evidence);
+  write_evidence(w, f.evidence);
   w.key("path");
   w.begin_array();
   for (const auto& st : f.flow) {

@@ -65,6 +65,9 @@ class StepTable {
 Json finding_json(const Finding& f, StepTable* steps = nullptr);
 // A finding's members, written into the object w is in.
 void write_finding(JsonWriter& w, const Finding& f, StepTable* steps = nullptr);
+// A finding's evidence as the JSON reports write it (an object, keys in order).
+void write_evidence(JsonWriter& w, const Evidence& ev);
+Json evidence_json(const Evidence& ev);
 // The members `key` (the findings) and "steps", as add_findings_json makes them.
 void write_findings(JsonWriter& w, const char* key, const std::vector<Finding>& fs);
 // j[key]: the findings, their paths indexes into j["steps"], which it adds.

@@ -21,15 +21,9 @@ allowed=(
   src/analyze/ruleset.cpp src/analyze/ruleset.hpp    # the rule compiler reads nft/xt JSON (next: a typed rule IR in model/)
   src/analyze/exposure.cpp src/analyze/exposure.hpp  # partitions read rule JSON; to_json/write_json of exposure (reporter)
   src/analyze/engine.cpp src/analyze/engine.hpp      # to_json(Outcome) (reporter)
-  src/findings/findings.hpp src/findings/check.hpp   # Finding::evidence is Json (next: typed evidence)
-  src/findings/checks.cpp                            # daemon.json's content is a document of its own; xt_filter_tables reads rule JSON (next: the rule IR)
+  src/findings/check.hpp src/findings/checks.cpp     # daemon.json's content is a document of its own; xt_filter_tables reads rule JSON (next: the rule IR)
   src/findings/catalogue.cpp                         # reads the compiled-in rules/*.json
-  src/findings/checks/dfa001_input_bypass.cpp src/findings/checks/dfa003_open_to_any.cpp  # evidence
-  src/findings/checks/dfa004_family_asymmetry.cpp src/findings/checks/dfa005_direct_container_access.cpp  # evidence
-  src/findings/checks/dfa006_loopback_reached.cpp src/findings/checks/dfa008_iptables_false_proxy.cpp  # evidence
-  src/findings/checks/dfa011_uncertain.cpp src/findings/checks/dfa015_docker_user_ignored.cpp  # evidence
-  src/findings/checks/dfa009_nftables_conf_flush.cpp src/findings/checks/dfa016_split_backends.cpp src/findings/checks/dfa017_firewalld_dnat_accept.cpp src/findings/checks/dfa018_firewalld_docker_zone.cpp  # evidence (Finding::evidence is Json until evidence is typed)
-  src/findings/manager_terms.cpp src/findings/manager_terms.hpp  # evidence.ufw and .firewalld; firewalld's own rules read from rule JSON (next: the rule IR)
+  src/findings/manager_terms.cpp src/findings/manager_terms.hpp  # firewalld's own rules read from rule JSON (next: the rule IR)
   src/findings/checks/dfa002_legacy_beside_nftables.cpp  # reads legacy and nft rule JSON (next: the rule IR)
   src/findings/checks/dfa013_dnat_to_nothing.cpp         # reads DNAT targets from rule JSON (next: the rule IR)
   src/findings/report.cpp src/findings/report.hpp    # JSON and SARIF reporters

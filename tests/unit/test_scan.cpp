@@ -50,6 +50,32 @@ std::string line_of(const std::string& text, int n) {
 }
 }  // namespace
 
+TEST_CASE("given evidence set in any order, then JSON reports write it in that order, nested values included") {
+  dfa::Evidence ev{{"published", "web 0.0.0.0:8080->80/tcp"}, {"port", std::size_t{8080}}};
+  ev["reached_by"] = dfa::Evidence::Strings{"203.0.113.7 to 198.51.100.1:8080/tcp"};
+  ev["port"] = "unpublished";  // set again: keeps its place
+  ev["open_family"] = nullptr;
+  ev["other_is_ufw"] = true;
+  ev["ufw"] = dfa::Evidence::Objects{{{"rule", "nft ip filter ufw-user-input #2"}, {"ufw", "ufw deny 8080/tcp"}}};
+  ev["before"] = dfa::Evidence{{"image", "busybox"}, {"running", false}};
+  ev["now"] = dfa::Evidence::Document{R"({"size":24,"mtu":1400.5})"};
+  std::string text;
+  dfa::JsonWriter w(text, false);
+  dfa::write_evidence(w, ev);
+  CHECK(text == R"({"published":"web 0.0.0.0:8080->80/tcp","port":"unpublished","reached_by":["203.0.113.7 to )"
+                R"(198.51.100.1:8080/tcp"],"open_family":null,"other_is_ufw":true,"ufw":[{"rule":"nft ip filter )"
+                R"(ufw-user-input #2","ufw":"ufw deny 8080/tcp"}],"before":{"image":"busybox","running":false},)"
+                R"("now":{"size":24,"mtu":1400.5}})");
+  CHECK(ev.strings("published") == std::vector<std::string>{"web 0.0.0.0:8080->80/tcp"});
+  CHECK(ev.strings("reached_by").size() == 1);
+  CHECK(ev.strings("open_family").empty());
+  CHECK(ev.strings("absent").empty());
+  dfa::Evidence same = ev;
+  CHECK(same == ev);
+  same["before"] = dfa::Evidence{{"image", "busybox"}, {"running", true}};
+  CHECK_FALSE(same == ev);
+}
+
 TEST_CASE("given the host artifact, then each SARIF result points at the line of its cause") {
   // scenario 01: the input rule the DNAT bypasses, the container; 12: the sysctl.
   for (const std::string sc : {"01-bypass-nft", "12-route-localnet", "02-bypass-legacy"}) {
@@ -102,7 +128,7 @@ TEST_CASE("given the bypass scenario, then the findings name the input rule and 
   for (const auto& f : r.findings)
     if (f.rule_id == "DFA001") {
       CHECK(f.location.logical == "nft:inet/filter/input");
-      CHECK(f.evidence["blocking_rule"] == "nft inet filter input #1");
+      CHECK(evidence_json(f.evidence)["blocking_rule"] == "nft inet filter input #1");
       CHECK(!f.flow.empty());
     }
 }
@@ -192,9 +218,9 @@ TEST_CASE("given a published port that several input rules drop, then one findin
     if (f.rule_id == "DFA001") {
       ++dfa001;
       CAPTURE(f.message);
-      CHECK(f.evidence["blocking_rules"].size() == 2);
+      CHECK(evidence_json(f.evidence)["blocking_rules"].size() == 2);
       CHECK(f.message.find("and 1 other input rule(s) drop it") != std::string::npos);
-      CHECK(f.evidence["reached_by"].size() >= 2);
+      CHECK(evidence_json(f.evidence)["reached_by"].size() >= 2);
       CHECK(!f.flow.empty());
     }
   CHECK(dfa001 == 1);
@@ -232,16 +258,16 @@ TEST_CASE("given published ports an input rule treats alike or apart, then DFA00
     const dfa::ScanResult r = dfa::run_scan(engine);
     Run out;
     for (const auto& f : r.findings)
-      if (f.rule_id == "DFA001") out.dfa001.emplace(f.evidence["published"].get<std::string>(), f);
+      if (f.rule_id == "DFA001") out.dfa001.emplace(evidence_json(f.evidence)["published"].get<std::string>(), f);
     for (const auto& en : r.exposure.entries)
       for (const dfa::ExposureCell c : en.cells())
         if (c.outcome->result == dfa::Outcome::Result::delivered)
           out.delivered.insert(en.what + "|" + c.source + " to " + c.destination);
     // Every example a finding names is a cell delivered to its port.
     for (const auto& [what, f] : out.dfa001)
-      for (const auto& e : f.evidence["reached_by"]) {
+      for (const auto& e : f.evidence.strings("reached_by")) {
         CAPTURE(what);
-        CHECK(out.delivered.count(what + "|" + e.get<std::string>()));
+        CHECK(out.delivered.count(what + "|" + e));
       }
     return out;
   };
@@ -289,9 +315,9 @@ TEST_CASE("given ufw on iptables-legacy and Docker on iptables-nft, then DFA016 
     if (f.rule_id == "DFA016") split.push_back(f);
   REQUIRE(split.size() == 1);
   CAPTURE(split[0].message);
-  CHECK(split[0].evidence["docker_backend"] == "iptables-nft");
-  CHECK(split[0].evidence["other_backend"] == "iptables-legacy");
-  CHECK(split[0].evidence["other_is_ufw"] == true);
+  CHECK(evidence_json(split[0].evidence)["docker_backend"] == "iptables-nft");
+  CHECK(evidence_json(split[0].evidence)["other_backend"] == "iptables-legacy");
+  CHECK(evidence_json(split[0].evidence)["other_is_ufw"] == true);
   CHECK(split[0].location.logical == "iptables-legacy:ipv4/filter/FORWARD");
   // The same ufw on Docker's backend, Docker on legacy beside an nftables
   // host firewall (DFA002's case, not this one): no DFA016.
@@ -447,7 +473,7 @@ TEST_CASE("given a ufw host, then findings name ufw's commands beside the kernel
   CHECK(bypass->message.find("although nft ip filter ufw-user-input #2 (ufw deny 8080/tcp) drops it") !=
         std::string::npos);
   REQUIRE(bypass->evidence.contains("ufw"));
-  CHECK(bypass->evidence["ufw"][0] == Json{{"rule", "nft ip filter ufw-user-input #2"}, {"ufw", "ufw deny 8080/tcp"}});
+  CHECK(evidence_json(bypass->evidence)["ufw"][0] == Json{{"rule", "nft ip filter ufw-user-input #2"}, {"ufw", "ufw deny 8080/tcp"}});
 
   const Json base = fixture_json("scenarios/22-ufw-default-deny/snapshot.json");
   {
@@ -509,7 +535,7 @@ TEST_CASE("given a ufw host, then findings name ufw's commands beside the kernel
   for (const auto& f : recipe.findings)
     if (f.rule_id == "DFA001") recipe_bypass = &f;
   REQUIRE(recipe_bypass);
-  CHECK(recipe_bypass->evidence["ufw"].dump().find(
+  CHECK(evidence_json(recipe_bypass->evidence)["ufw"].dump().find(
             "\"nft ip filter DOCKER-USER #2\",\"ufw\":\"" + dir + "/after.rules line 38: -A DOCKER-USER -j RETURN -s 10.0.0.0/8\"") !=
         std::string::npos);
   {

@@ -153,7 +153,7 @@ void dfa001(const CheckContext& cx, std::vector<Finding>& out) {
     const std::size_t nrules = w.bypassed.size();
     const auto [eci, ek] = w.bypassed.front().example;
     const ExposureCell c = en.cell(eci, ek);
-    Json ev;
+    Evidence ev;
     ev["published"] = en.what;
     ev["blocking_rule"] = by;
     if (nrules > 1) put_examples(ev, "blocking_rules", std::move(rules), nrules);

@@ -17,7 +17,7 @@ void dfa003(const CheckContext& cx, std::vector<Finding>& out) {
     if (!any_open.empty())
       add(out, "DFA003", fmt::format("{} is reachable from any address ({})", en.what, any_open.front()),
           {"", 0, "docker:" + en.owner}, en.what, [&] {
-            Json ev;
+            Evidence ev;
             put_examples(ev, "reached_by", any_open);
             return ev;
           }());

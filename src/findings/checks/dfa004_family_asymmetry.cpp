@@ -62,7 +62,7 @@ void dfa004(const CheckContext& cx, std::vector<Finding>& out) {
               : fmt::format("{} is open from any address over IPv{} and closed over IPv{}, on {}", what,
                             open_family, open_family == 4 ? 6 : 4, where),
         {"", 0, "docker:" + key.first}, what,
-        Json{{"interfaces", ifaces}, {"open_family", mixed ? Json(nullptr) : Json(open_family)}});
+        Evidence{{"interfaces", ifaces}, {"open_family", mixed ? Evidence::Value(nullptr) : Evidence::Value(open_family)}});
   }
 }
 

@@ -113,8 +113,8 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
               const std::size_t total = examples.size();
               std::vector<std::string> reached = texts(ordered(std::move(examples), s, kMaxExamples));
               // (Built here: clang cannot capture the structured binding port in a lambda.)
-              Json ev{{"address", a->str()},
-                      {"port", published_port ? Json(port) : Json("unpublished")},
+              Evidence ev{{"address", a->str()},
+                      {"port", published_port ? Evidence::Value(port) : Evidence::Value("unpublished")},
                       {"protocol", proto},
                       {"gateway_mode", mode}};
               put_examples(ev, "reached_by", reached, total);

@@ -20,7 +20,7 @@ void dfa006(const CheckContext& cx, std::vector<Finding>& out) {
         fmt::format("{}{} is bound to the loopback address but reachable from {}", published ? "" : "host service ",
                     en.what, reached.front()),
         {"", 0, published ? "docker:" + en.owner : "socket:" + en.what}, en.what, [&] {
-          Json ev;
+          Evidence ev;
           put_examples(ev, "reached_by", reached);
           return ev;
         }());

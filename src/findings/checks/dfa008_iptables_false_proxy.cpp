@@ -17,7 +17,7 @@ void dfa008(const CheckContext& cx, std::vector<Finding>& out) {
       add(out, "DFA008",
           fmt::format("Docker runs with iptables disabled and docker-proxy listens on {} port(s), e.g. {}",
                       proxied.size(), proxied.front()),
-          iptables_where, "iptables-false", Json{{"docker_proxy_ports", proxied}});
+          iptables_where, "iptables-false", Evidence{{"docker_proxy_ports", proxied}});
   }
 }
 

@@ -19,16 +19,16 @@ void dfa009(const CheckContext& cx, std::vector<Finding>& out) {
   if (state == "disabled" || state == "masked" || state == "absent") return;
   int line = cfg.flush_ruleset_lines.empty() ? 0 : static_cast<int>(cfg.flush_ruleset_lines.front());
   std::string message = fmt::format("{} runs `flush ruleset`, which deletes Docker's tables on every reload", cfg.path);
-  Json ev = Json::object();
+  Evidence ev;
   if (state == "enabled") {
     message = fmt::format(
         "{} runs `flush ruleset` and nftables.service is enabled (wanted by {}): every `systemctl reload` or restart "
         "of nftables deletes Docker's tables",
         cfg.path, fmt::join(svc->second.wanted_by, ", "));
-    ev = Json{{"nftables_service", state}, {"wanted_by", svc->second.wanted_by}};
+    ev = Evidence{{"nftables_service", state}, {"wanted_by", svc->second.wanted_by}};
   } else if (!state.empty()) {
     message += " (whether nftables.service loads it could not be read: systemd is not the init here)";
-    ev = Json{{"nftables_service", state}};
+    ev = Evidence{{"nftables_service", state}};
   }
   add(out, "DFA009", std::move(message), {cfg.path, line, ""}, cfg.path, std::move(ev));
 }

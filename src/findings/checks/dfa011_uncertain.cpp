@@ -22,7 +22,7 @@ void dfa011(const CheckContext& cx, std::vector<Finding>& out) {
     if (!reasons.empty())
       add(out, "DFA011", fmt::format("reachability of {} is uncertain: {}", en.what, *reasons.begin()),
           {"", 0, "docker:" + en.owner}, en.what,
-          Json{{"reasons", std::vector<std::string>(reasons.begin(), reasons.end())}});
+          Evidence{{"reasons", Evidence::Strings(reasons.begin(), reasons.end())}});
   }
 }
 

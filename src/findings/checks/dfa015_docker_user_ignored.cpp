@@ -17,7 +17,7 @@ void dfa015(const CheckContext& cx, std::vector<Finding>& out) {
     if (jumped) continue;
     const Location& at = cx.backend.where;
     std::string said_at = at.file.empty() ? at.logical : fmt::format("{}:{}", at.file, at.line);
-    Json evidence = {{"rules", user->second.rules},
+    Evidence evidence = {{"rules", user->second.rules},
                      {"firewall_backend", cx.backend.said},
                      {"firewall_backend_set_at", said_at}};
     add(out, "DFA015",

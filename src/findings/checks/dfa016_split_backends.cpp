@@ -57,7 +57,7 @@ void dfa016(const CheckContext& cx, std::vector<Finding>& out) {
       ports.push_back(what);
       for (const auto& e : ordered(ex, cx.snapshot, 3)) examples.push_back(fmt::format("{}: {}", what, e.text()));
     }
-    Json ev = {{"docker_backend", docker.tool}, {"other_backend", other.tool}, {"other_is_ufw", ufw}};
+    Evidence ev = {{"docker_backend", docker.tool}, {"other_backend", other.tool}, {"other_is_ufw", ufw}};
     put_examples(ev, "published_closed", ports);
     put_examples(ev, "decided_by", std::vector<std::string>(deciders.begin(), deciders.end()));
     put_examples(ev, "examples", examples);

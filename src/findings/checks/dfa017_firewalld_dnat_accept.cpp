@@ -21,7 +21,7 @@ void FirewalldBypass::report(const ExposureEntry& en, std::vector<Finding>& out)
                   "accepts it before any zone, policy or rich rule",
                   en.what, classes.size(), remote, examples.front(), rule),
       {"", 0, logical_of(rule), stable_origin(rule)}, en.what, [&] {
-        Json ev;
+        Evidence ev;
         ev["published"] = en.what;
         ev["decided_by"] = rule;
         put_examples(ev, "reached_by", examples);

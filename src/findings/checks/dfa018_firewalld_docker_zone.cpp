@@ -38,7 +38,7 @@ void dfa018(const CheckContext& cx, std::vector<Finding>& out) {
                   "accepts everything from their bridge",
                   sockets.size(), sockets.size() == 1 ? "" : "s", sockets.front(), example, rule),
       {"", 0, logical_of(rule), stable_origin(rule)}, stable_origin(rule), [&] {
-        Json ev;
+        Evidence ev;
         ev["decided_by"] = rule;
         put_examples(ev, "sockets", sockets);
         return ev;
