@@ -268,46 +268,15 @@ Result<GuardPolicy> parse_guard_policy(std::string_view text, const std::string&
   return p;
 }
 
-namespace guard_detail {
-std::vector<GChain> guard_chains(const Engine& engine, const Exposure& x, const GuardPolicy& policy, Remediation& rem) {
-  const Snapshot& s = engine.snapshot();
-  const std::map<int, SourcePartition>& parts = x.partitions;
-  // External interfaces: those the remote source classes arrive on.
-  std::set<std::string> ext_set;
-  std::map<std::string, ClassKey> classes;  // label -> key
-  // Members of address sets: their addresses are no prefix, so no guard rule
-  // of their own; the rule of their region (their most specific prefix)
-  // applies to them as well.
-  std::map<std::string, ClassKey> set_classes;
-  for (const auto& c : x.classes) {
-    if (c.source.kind != Source::Kind::remote || !c.source.addr) continue;
-    ext_set.insert(c.source.iif);
-    ClassKey k{c.source.iif, c.source.addr->family, most_specific(parts.at(c.source.addr->family).prefixes, *c.source.addr),
-               c.label};
-    (c.in_set ? set_classes : classes)[c.label] = k;
-  }
-  std::vector<std::string> ext(ext_set.begin(), ext_set.end());
-
-  GChain raw{"raw_prerouting", "prerouting", -300, "raw", {}};
-  // After conntrack (-200), before NAT (-100): a new connection is told from
-  // the reply to a container's own connection, which on a network without
-  // masquerade (IPv6 without ip6tables, routed mode) comes back addressed to
-  // the container (the lab found a raw drop cutting that egress).
-  GChain pre{"prerouting", "prerouting", -150, "mangle", {}};
-  GChain fwd{"forward", "forward", -10, "filter - 10", {}};
-  GChain in{"input", "input", -10, "filter - 10", {}};
-  GChain published{"published", "", 0, "", {}};
-  std::vector<GChain> port_chains;
-
-  if (policy.deny_remote_loopback)
-    raw.rules.push_back({{iifname_not("lo"), addr_match(4, "daddr", {*Prefix::parse("127.0.0.0/8")}), verdict("drop")},
-                         "127.0.0.0/8 from another host (moby#45610, route_localnet): never legitimate"});
-  // Container subnets of Docker's bridge networks, reached from outside without a published port.
-  // What Docker was told to open stays open (DFA014): a network whose
-  // gateway mode opens its containers' addresses (Docker 28: routed,
-  // nat-unprotected), the host interfaces a network trusts
-  // (trusted_host_interfaces), and with allow-direct-routing the published
-  // container ports. Subnets are grouped by the interfaces they are guarded on.
+namespace {
+// Container subnets of Docker's bridge networks, reached from outside without a published port.
+// What Docker was told to open stays open (DFA014): a network whose
+// gateway mode opens its containers' addresses (Docker 28: routed,
+// nat-unprotected), the host interfaces a network trusts
+// (trusted_host_interfaces), and with allow-direct-routing the published
+// container ports. Subnets are grouped by the interfaces they are guarded on.
+void direct_routing_rules(const Snapshot& s, const std::vector<std::string>& ext, const GuardPolicy& policy,
+                          Remediation& rem, GChain& pre) {
   std::map<std::pair<int, std::vector<std::string>>, std::vector<Prefix>> subnets;  // (family, interfaces)
   if (s.docker)
     for (const DockerNetwork& n : s.docker->networks) {
@@ -363,25 +332,31 @@ std::vector<GChain> guard_chains(const Engine& engine, const Exposure& x, const 
                                        "through Docker's DNAT, may reach containers; replies to theirs pass",
                                        fam)});
     }
+}
 
-  // The published host ports and their cells.
-  std::map<PortKey, std::vector<const ExposureEntry*>> ports;
-  for (const auto& en : x.entries)
-    if (en.kind == EntryKind::published && !en.cells().empty()) ports[PortKey{en.port, en.proto}].push_back(&en);
-
-  // The remote classes asked about, numbered once in label order (classes
-  // and members of address sets), with what every port asks of them: their
-  // key, their number in each family's classes, the network and interface
-  // that correspond across families, and the order of their rules per
-  // (interface, family). A port then works on numbers: 1,000 ports x 2,800
-  // classes made 6 million string-keyed lookups.
-  struct Asked {
-    const std::string* label;
-    const ClassKey* key;
-    int kind;                // 1 a class, 2 a member of an address set
-    std::string prefix;      // key->prefix as text, "" without one
-    std::string family_free;  // "any|IIF" / "net HOSTIF|IIF", "" when none
-  };
+// The remote classes asked about, numbered once in label order (classes
+// and members of address sets), with what every port asks of them: their
+// key, their number in each family's classes, the network and interface
+// that correspond across families, and the order of their rules per
+// (interface, family). A port then works on numbers: 1,000 ports x 2,800
+// classes made 6 million string-keyed lookups.
+struct Asked {
+  const std::string* label;
+  const ClassKey* key;
+  int kind;                // 1 a class, 2 a member of an address set
+  std::string prefix;      // key->prefix as text, "" without one
+  std::string family_free;  // "any|IIF" / "net HOSTIF|IIF", "" when none
+};
+struct AskedClasses {
+  std::vector<Asked> asked;
+  // Classes (not set members) per (interface, family), most specific prefix
+  // first: a class is the region of its most specific mentioned prefix.
+  std::map<std::pair<std::string, int>, std::vector<int>> rule_order;
+  // Per family's classes: each class's number, or -1 when not asked.
+  std::map<const std::vector<SourceClass>*, std::vector<int>> ids_of;
+};
+AskedClasses asked_classes(const Snapshot& s, const Exposure& x, const std::map<std::string, ClassKey>& classes,
+                           const std::map<std::string, ClassKey>& set_classes) {
   std::vector<Asked> asked;
   {
     auto a = classes.begin(), b = set_classes.begin();
@@ -413,8 +388,6 @@ std::vector<GChain> guard_chains(const Engine& engine, const Exposure& x, const 
       }
     }
   }
-  // Classes (not set members) per (interface, family), most specific prefix
-  // first: a class is the region of its most specific mentioned prefix.
   std::map<std::pair<std::string, int>, std::vector<int>> rule_order;
   for (std::size_t i = 0; i < asked.size(); ++i)
     if (asked[i].kind == 1) rule_order[{asked[i].key->iif, asked[i].key->family}].push_back(static_cast<int>(i));
@@ -424,7 +397,6 @@ std::vector<GChain> guard_chains(const Engine& engine, const Exposure& x, const 
       int la = a->prefix ? a->prefix->len : -1, lb = b->prefix ? b->prefix->len : -1;
       return la != lb ? la > lb : a->label < b->label;
     });
-  // Per family's classes: each class's number, or -1 when not asked.
   std::map<const std::vector<SourceClass>*, std::vector<int>> ids_of;
   for (const auto& en : x.entries) {
     auto [it, fresh] = ids_of.try_emplace(en.classes.get());
@@ -434,6 +406,244 @@ std::vector<GChain> guard_chains(const Engine& engine, const Exposure& x, const 
       it->second.push_back(a == asked_id.end() ? -1 : a->second);
     }
   }
+  return {std::move(asked), std::move(rule_order), std::move(ids_of)};
+}
+
+// Per asked class: 1 closed, 0 open, -1 undecided, kUnset not asked here.
+constexpr int kUnset = 2;
+struct PortVerdicts {
+  std::vector<int> val;  // per asked class
+  // Classes a forward rule of the admin's own opened: the other family's
+  // closing does not carry over to them (inferred_port_rules).
+  std::set<std::string> meant_open, meant_by;  // and the rules that opened them
+};
+// Intent per remote class: closed when the filters drop it on the path
+// without Docker's NAT or on the real path; undecided when uncertain.
+// Joined over the port's cells ("one value, else -1", which does not
+// depend on order).
+PortVerdicts port_verdicts(const Engine& engine, const AskedClasses& ac,
+                           const std::vector<const ExposureEntry*>& entries) {
+  PortVerdicts pv{std::vector<int>(ac.asked.size(), kUnset), {}, {}};
+  std::vector<int>& val = pv.val;
+  for (const auto* en : entries) {
+    const std::vector<int>& ids = ac.ids_of.at(en->classes.get());
+    // The real path when the filters dropped it there (the cell's own
+    // outcome: exposure walked it, and an untraced walk knows whether a
+    // filter hook dropped it) or when a forward rule of the admin's own
+    // accepted it (Outcome::admin_accept), else the path without Docker's NAT
+    // (shared with DFA001: ExposureEntry::bare_walk).
+    const std::size_t nd = en->destinations.size();
+    for (std::size_t ci = 0; ci < en->walk.size(); ++ci) {
+      if (ids[ci] < 0) continue;
+      for (std::size_t k = 0; k < nd; ++k) {
+        const ExposureCell c = en->cell(ci, k);
+        if (c.destination_addr.is_loopback()) continue;  // the raw rule's business
+        int verdict_here;
+        if (c.outcome->result == Outcome::Result::uncertain) {
+          verdict_here = -1;
+        } else if (filter_dropped(*c.outcome)) {
+          verdict_here = 1;
+        } else if (c.outcome->result == Outcome::Result::delivered && !c.outcome->admin_accept.empty()) {
+          verdict_here = 0;  // a forward rule of the admin's own let it through (`ufw route allow`)
+          pv.meant_open.insert(c.source_class.label);
+          pv.meant_by.insert(c.outcome->admin_accept);
+        } else {
+          const ExposureEntry::Bare bare = en->bare_walk(engine, ci, k);
+          verdict_here = bare.result == Outcome::Result::uncertain                                  ? -1
+                         : bare.result == Outcome::Result::dropped && bare.dropped_in_filter ? 1
+                                                                                               : 0;
+        }
+        // Every destination must agree; otherwise the class stays as it is.
+        int& v = val[static_cast<std::size_t>(ids[ci])];
+        v = v == kUnset ? verdict_here : v != verdict_here ? -1 : v;
+      }
+    }
+  }
+  return pv;
+}
+
+// The rules of one (interface, family) group of classes, most specific
+// prefix first: drop the closed, return the open and the undecided (left to
+// the rules after this table).
+std::vector<GRule> group_rules(const std::vector<Asked>& asked, const std::vector<int>& group,
+                               const std::vector<int>& val, const std::string& iif, int fam) {
+  std::vector<GRule> rules;
+  for (int g : group) {
+    int v = val[g];
+    const ClassKey* key = asked[g].key;
+    std::vector<Expr> e = {iifname({iif})};
+    e.push_back(key->prefix ? addr_match(fam, "saddr", {*key->prefix}) : nfproto(fam));
+    // Undecided classes are left to the rules after this table.
+    e.push_back(verdict(v == 1 ? "drop" : "return"));
+    rules.push_back({std::move(e), ""});
+  }
+  // A rule matters only when the first later rule that covers its
+  // addresses (a less specific prefix, or the rest of the family)
+  // decides otherwise; with no later rule, only a drop matters.
+  std::vector<GRule> kept;
+  std::vector<const ClassKey*> kept_keys;
+  for (std::size_t i = rules.size(); i-- > 0;) {
+    const ClassKey* gi = asked[group[i]].key;
+    const std::string& mine = rules[i].exprs.back().text;
+    std::string next = "return";  // what happens without this rule
+    for (std::size_t j = kept_keys.size(); j-- > 0;) {
+      const ClassKey* gj = kept_keys[j];
+      if (!gj->prefix || (gi->prefix && gj->prefix->len <= gi->prefix->len && gj->prefix->contains(gi->prefix->addr))) {
+        next = kept[j].exprs.back().text;
+        break;
+      }
+    }
+    if (mine == next) continue;
+    kept.push_back(std::move(rules[i]));
+    kept_keys.push_back(gi);
+  }
+  std::reverse(kept.begin(), kept.end());
+  return kept;
+}
+
+// The rules of one published port's chain (pc) inferred from the host's own
+// filter rules, and the line that says what they mean (intent_line). False
+// when the port needs none: it is bound to loopback only.
+bool inferred_port_rules(const Engine& engine, const AskedClasses& ac, const std::vector<const ExposureEntry*>& entries,
+                         const std::vector<std::string>& ext, const std::string& spec,
+                         const std::vector<std::string>& names, GChain& pc, std::string& intent_line) {
+  const std::vector<Asked>& asked = ac.asked;
+  const auto& rule_order = ac.rule_order;
+  PortVerdicts pv = port_verdicts(engine, ac, entries);
+  std::vector<int>& val = pv.val;
+  const std::set<std::string>&meant_open = pv.meant_open, &meant_by = pv.meant_by;
+  // The port's classes in label order (rows) and its set members.
+  std::vector<int> rows, members;
+  for (std::size_t i = 0; i < asked.size(); ++i)
+    if (val[i] != kUnset) (asked[i].kind == 2 ? members : rows).push_back(static_cast<int>(i));
+  // A region's drop would also close the members of a set inside it that
+  // are open (an allowlist) or not known to be closed: such a region is
+  // left to the rules after this table, as an undecided one.
+  std::vector<std::string> left_to_host;
+  for (int mi : members) {
+    left_to_host.push_back(*asked[mi].label);
+    if (val[mi] == 1) continue;
+    const Asked& m = asked[mi];
+    for (int ri : rows) {
+      const Asked& r = asked[ri];
+      if (val[ri] == 1 && r.key->iif == m.key->iif && r.key->family == m.key->family &&
+          r.key->prefix.has_value() == m.key->prefix.has_value() && r.prefix == m.prefix)
+        val[ri] = -1;
+    }
+  }
+  // A port closed to a network in one family is meant closed to it in
+  // the other (Asked::family_free). This is what closes the IPv6 path
+  // through docker-proxy that DOCKER-USER and forward guards never see.
+  // Not where a forward rule of the admin's own opened the class (`ufw
+  // route allow` to the container, while ufw's input closes
+  // docker-proxy's IPv6 port only because nobody opened it there).
+  std::map<int, int> counterpart;  // class -> the class in the other family
+  {
+    std::map<std::pair<std::string_view, int>, int> by_key;
+    for (int ri : rows)
+      if (!asked[ri].family_free.empty()) by_key[{asked[ri].family_free, asked[ri].key->family}] = ri;
+    for (const auto& [key, ri] : by_key)
+      if (auto o = by_key.find({key.first, key.second == 4 ? 6 : 4}); o != by_key.end()) counterpart[ri] = o->second;
+  }
+  const std::vector<int> own = val;
+  for (int ri : rows)
+    if (val[ri] == 0 && !meant_open.count(*asked[ri].label))
+      if (auto c = counterpart.find(ri); c != counterpart.end() && own[c->second] == 1) val[ri] = 1;
+  // Rules per (interface, family), most specific prefix first: a class
+  // is the region of its most specific mentioned prefix.
+  std::vector<std::string> closed_to, open_to, undecided;
+  for (const auto& iif : ext)
+    for (int fam : {4, 6}) {
+      std::vector<int> group;
+      if (auto o = rule_order.find({iif, fam}); o != rule_order.end())
+        for (int i : o->second)
+          if (val[i] != kUnset) group.push_back(i);
+      if (group.empty()) continue;
+      bool uniform = std::all_of(group.begin(), group.end(), [&](int g) { return val[g] == 1; });
+      for (int g : group) {
+        int v = val[g];
+        (v == 1 ? closed_to : v == 0 ? open_to : undecided).push_back(*asked[g].label);
+      }
+      if (uniform) {
+        pc.rules.push_back({{iifname({iif}), nfproto(fam), verdict("drop")}, ""});
+        continue;
+      }
+      for (auto& r : group_rules(asked, group, val, iif, fam)) pc.rules.push_back(std::move(r));
+    }
+  if (rows.empty()) {
+    intent_line = fmt::format("{} ({}): bound to loopback only; the 127.0.0.0/8 rule keeps other hosts out", spec,
+                              fmt::join(names, ", "));
+    return false;
+  }
+  // Closed everywhere: one rule instead of one per interface and family.
+  bool all_drop = !pc.rules.empty() && open_to.empty() && undecided.empty();
+  if (all_drop) pc.rules = {{{iifname(ext), verdict("drop")}, ""}};
+  if (all_drop)
+    intent_line = fmt::format("{} ({}): closed to every outside source", spec, fmt::join(names, ", "));
+  else if (closed_to.empty() && undecided.empty() && !meant_by.empty())
+    intent_line = fmt::format("{} ({}): open to every outside source, as the host's own forward rule{} {} say{}", spec,
+                              fmt::join(names, ", "), meant_by.size() == 1 ? "" : "s", fmt::join(meant_by, ", "),
+                              meant_by.size() == 1 ? "s" : "");
+  else if (closed_to.empty() && undecided.empty())
+    intent_line = fmt::format("{} ({}): open to every outside source (no filter rule of the host closes it)", spec,
+                              fmt::join(names, ", "));
+  else
+    intent_line = fmt::format("{} ({}): closed to {}; open to {}", spec, fmt::join(names, ", "),
+                              closed_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(closed_to, "; ")),
+                              open_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(open_to, "; ")));
+  if (!undecided.empty())
+    intent_line += fmt::format("; not enforced (the analysis is uncertain, destinations disagree, or a drop would "
+                               "close members of a set that are open): {}",
+                               fmt::join(undecided, "; "));
+  if (!left_to_host.empty())
+    intent_line += fmt::format("; left to the host's own rules (members of a set, not a prefix): {}",
+                               fmt::join(left_to_host, "; "));
+  return true;
+}
+}  // namespace
+
+namespace guard_detail {
+std::vector<GChain> guard_chains(const Engine& engine, const Exposure& x, const GuardPolicy& policy, Remediation& rem) {
+  const Snapshot& s = engine.snapshot();
+  const std::map<int, SourcePartition>& parts = x.partitions;
+  // External interfaces: those the remote source classes arrive on.
+  std::set<std::string> ext_set;
+  std::map<std::string, ClassKey> classes;  // label -> key
+  // Members of address sets: their addresses are no prefix, so no guard rule
+  // of their own; the rule of their region (their most specific prefix)
+  // applies to them as well.
+  std::map<std::string, ClassKey> set_classes;
+  for (const auto& c : x.classes) {
+    if (c.source.kind != Source::Kind::remote || !c.source.addr) continue;
+    ext_set.insert(c.source.iif);
+    ClassKey k{c.source.iif, c.source.addr->family, most_specific(parts.at(c.source.addr->family).prefixes, *c.source.addr),
+               c.label};
+    (c.in_set ? set_classes : classes)[c.label] = k;
+  }
+  std::vector<std::string> ext(ext_set.begin(), ext_set.end());
+
+  GChain raw{"raw_prerouting", "prerouting", -300, "raw", {}};
+  // After conntrack (-200), before NAT (-100): a new connection is told from
+  // the reply to a container's own connection, which on a network without
+  // masquerade (IPv6 without ip6tables, routed mode) comes back addressed to
+  // the container (the lab found a raw drop cutting that egress).
+  GChain pre{"prerouting", "prerouting", -150, "mangle", {}};
+  GChain fwd{"forward", "forward", -10, "filter - 10", {}};
+  GChain in{"input", "input", -10, "filter - 10", {}};
+  GChain published{"published", "", 0, "", {}};
+  std::vector<GChain> port_chains;
+
+  if (policy.deny_remote_loopback)
+    raw.rules.push_back({{iifname_not("lo"), addr_match(4, "daddr", {*Prefix::parse("127.0.0.0/8")}), verdict("drop")},
+                         "127.0.0.0/8 from another host (moby#45610, route_localnet): never legitimate"});
+  direct_routing_rules(s, ext, policy, rem, pre);
+
+  // The published host ports and their cells.
+  std::map<PortKey, std::vector<const ExposureEntry*>> ports;
+  for (const auto& en : x.entries)
+    if (en.kind == EntryKind::published && !en.cells().empty()) ports[PortKey{en.port, en.proto}].push_back(&en);
+
+  const AskedClasses ac = asked_classes(s, x, classes, set_classes);
 
   for (const auto& [pk, entries] : ports) {
     std::string spec = fmt::format("{}/{}", pk.port, pk.proto);
@@ -447,170 +657,9 @@ std::vector<GChain> guard_chains(const Engine& engine, const Exposure& x, const 
         rem.intent.push_back(intent_line);
         continue;
       }
-    } else {
-      // Intent per remote class: closed when the filters drop it on the path
-      // without Docker's NAT or on the real path; undecided when uncertain.
-      // Per asked class: 1 closed, 0 open, -1 undecided, kUnset not asked
-      // here; joined over the port's cells ("one value, else -1", which
-      // does not depend on order).
-      constexpr int kUnset = 2;
-      std::vector<int> val(asked.size(), kUnset);
-      // Classes a forward rule of the admin's own opened: the other family's
-      // closing does not carry over to them (below).
-      std::set<std::string> meant_open, meant_by;  // and the rules that opened them
-      for (const auto* en : entries) {
-        const std::vector<int>& ids = ids_of.at(en->classes.get());
-        // The real path when the filters dropped it there (the cell's own
-        // outcome: exposure walked it, and an untraced walk knows whether a
-        // filter hook dropped it) or when a forward rule of the admin's own
-        // accepted it (Outcome::admin_accept), else the path without Docker's NAT
-        // (shared with DFA001: ExposureEntry::bare_walk). x is the
-        // exposure of this engine.
-        const std::size_t nd = en->destinations.size();
-        for (std::size_t ci = 0; ci < en->walk.size(); ++ci) {
-          if (ids[ci] < 0) continue;
-          for (std::size_t k = 0; k < nd; ++k) {
-            const ExposureCell c = en->cell(ci, k);
-            if (c.destination_addr.is_loopback()) continue;  // the raw rule's business
-            int verdict_here;
-            if (c.outcome->result == Outcome::Result::uncertain) {
-              verdict_here = -1;
-            } else if (filter_dropped(*c.outcome)) {
-              verdict_here = 1;
-            } else if (c.outcome->result == Outcome::Result::delivered && !c.outcome->admin_accept.empty()) {
-              verdict_here = 0;  // a forward rule of the admin's own let it through (`ufw route allow`)
-              meant_open.insert(c.source_class.label);
-              meant_by.insert(c.outcome->admin_accept);
-            } else {
-              const ExposureEntry::Bare bare = en->bare_walk(engine, ci, k);
-              verdict_here = bare.result == Outcome::Result::uncertain                                  ? -1
-                             : bare.result == Outcome::Result::dropped && bare.dropped_in_filter ? 1
-                                                                                                   : 0;
-            }
-            // Every destination must agree; otherwise the class stays as it is.
-            int& v = val[static_cast<std::size_t>(ids[ci])];
-            v = v == kUnset ? verdict_here : v != verdict_here ? -1 : v;
-          }
-        }
-      }
-      // The port's classes in label order (rows) and its set members.
-      std::vector<int> rows, members;
-      for (std::size_t i = 0; i < asked.size(); ++i)
-        if (val[i] != kUnset) (asked[i].kind == 2 ? members : rows).push_back(static_cast<int>(i));
-      // A region's drop would also close the members of a set inside it that
-      // are open (an allowlist) or not known to be closed: such a region is
-      // left to the rules after this table, as an undecided one.
-      std::vector<std::string> left_to_host;
-      for (int mi : members) {
-        left_to_host.push_back(*asked[mi].label);
-        if (val[mi] == 1) continue;
-        const Asked& m = asked[mi];
-        for (int ri : rows) {
-          const Asked& r = asked[ri];
-          if (val[ri] == 1 && r.key->iif == m.key->iif && r.key->family == m.key->family &&
-              r.key->prefix.has_value() == m.key->prefix.has_value() && r.prefix == m.prefix)
-            val[ri] = -1;
-        }
-      }
-      // A port closed to a network in one family is meant closed to it in
-      // the other (Asked::family_free). This is what closes the IPv6 path
-      // through docker-proxy that DOCKER-USER and forward guards never see.
-      // Not where a forward rule of the admin's own opened the class (`ufw
-      // route allow` to the container, while ufw's input closes
-      // docker-proxy's IPv6 port only because nobody opened it there).
-      std::map<int, int> counterpart;  // class -> the class in the other family
-      {
-        std::map<std::pair<std::string_view, int>, int> by_key;
-        for (int ri : rows)
-          if (!asked[ri].family_free.empty()) by_key[{asked[ri].family_free, asked[ri].key->family}] = ri;
-        for (const auto& [key, ri] : by_key)
-          if (auto o = by_key.find({key.first, key.second == 4 ? 6 : 4}); o != by_key.end()) counterpart[ri] = o->second;
-      }
-      const std::vector<int> own = val;
-      for (int ri : rows)
-        if (val[ri] == 0 && !meant_open.count(*asked[ri].label))
-          if (auto c = counterpart.find(ri); c != counterpart.end() && own[c->second] == 1) val[ri] = 1;
-      // Rules per (interface, family), most specific prefix first: a class
-      // is the region of its most specific mentioned prefix.
-      std::vector<std::string> closed_to, open_to, undecided;
-      for (const auto& iif : ext)
-        for (int fam : {4, 6}) {
-          std::vector<int> group;
-          if (auto o = rule_order.find({iif, fam}); o != rule_order.end())
-            for (int i : o->second)
-              if (val[i] != kUnset) group.push_back(i);
-          if (group.empty()) continue;
-          bool uniform = std::all_of(group.begin(), group.end(), [&](int g) { return val[g] == 1; });
-          for (int g : group) {
-            int v = val[g];
-            (v == 1 ? closed_to : v == 0 ? open_to : undecided).push_back(*asked[g].label);
-          }
-          if (uniform) {
-            pc.rules.push_back({{iifname({iif}), nfproto(fam), verdict("drop")}, ""});
-            continue;
-          }
-          std::vector<GRule> rules;
-          for (int g : group) {
-            int v = val[g];
-            const ClassKey* key = asked[g].key;
-            std::vector<Expr> e = {iifname({iif})};
-            e.push_back(key->prefix ? addr_match(fam, "saddr", {*key->prefix}) : nfproto(fam));
-            // Undecided classes are left to the rules after this table.
-            e.push_back(verdict(v == 1 ? "drop" : "return"));
-            rules.push_back({std::move(e), ""});
-          }
-          // A rule matters only when the first later rule that covers its
-          // addresses (a less specific prefix, or the rest of the family)
-          // decides otherwise; with no later rule, only a drop matters.
-          std::vector<GRule> kept;
-          std::vector<const ClassKey*> kept_keys;
-          for (std::size_t i = rules.size(); i-- > 0;) {
-            const ClassKey* gi = asked[group[i]].key;
-            const std::string& mine = rules[i].exprs.back().text;
-            std::string next = "return";  // what happens without this rule
-            for (std::size_t j = kept_keys.size(); j-- > 0;) {
-              const ClassKey* gj = kept_keys[j];
-              if (!gj->prefix || (gi->prefix && gj->prefix->len <= gi->prefix->len && gj->prefix->contains(gi->prefix->addr))) {
-                next = kept[j].exprs.back().text;
-                break;
-              }
-            }
-            if (mine == next) continue;
-            kept.push_back(std::move(rules[i]));
-            kept_keys.push_back(gi);
-          }
-          std::reverse(kept.begin(), kept.end());
-          rules = std::move(kept);
-          for (auto& r : rules) pc.rules.push_back(std::move(r));
-        }
-      if (rows.empty()) {
-        rem.intent.push_back(fmt::format("{} ({}): bound to loopback only; the 127.0.0.0/8 rule keeps other hosts out",
-                                         spec, fmt::join(names, ", ")));
-        continue;
-      }
-      // Closed everywhere: one rule instead of one per interface and family.
-      bool all_drop = !pc.rules.empty() && open_to.empty() && undecided.empty();
-      if (all_drop) pc.rules = {{{iifname(ext), verdict("drop")}, ""}};
-      if (all_drop)
-        intent_line = fmt::format("{} ({}): closed to every outside source", spec, fmt::join(names, ", "));
-      else if (closed_to.empty() && undecided.empty() && !meant_by.empty())
-        intent_line = fmt::format("{} ({}): open to every outside source, as the host's own forward rule{} {} say{}", spec,
-                                  fmt::join(names, ", "), meant_by.size() == 1 ? "" : "s", fmt::join(meant_by, ", "),
-                                  meant_by.size() == 1 ? "s" : "");
-      else if (closed_to.empty() && undecided.empty())
-        intent_line = fmt::format("{} ({}): open to every outside source (no filter rule of the host closes it)", spec,
-                                  fmt::join(names, ", "));
-      else
-        intent_line = fmt::format("{} ({}): closed to {}; open to {}", spec, fmt::join(names, ", "),
-                                  closed_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(closed_to, "; ")),
-                                  open_to.empty() ? std::string("none") : fmt::format("{}", fmt::join(open_to, "; ")));
-      if (!undecided.empty())
-        intent_line += fmt::format("; not enforced (the analysis is uncertain, destinations disagree, or a drop would "
-                                   "close members of a set that are open): {}",
-                                   fmt::join(undecided, "; "));
-      if (!left_to_host.empty())
-        intent_line += fmt::format("; left to the host's own rules (members of a set, not a prefix): {}",
-                                   fmt::join(left_to_host, "; "));
+    } else if (!inferred_port_rules(engine, ac, entries, ext, spec, names, pc, intent_line)) {
+      rem.intent.push_back(intent_line);  // bound to loopback only
+      continue;
     }
     rem.intent.push_back(intent_line);
     if (pc.rules.empty()) continue;
