@@ -708,14 +708,14 @@ SourcePartition source_classes(const Engine& e, int family) {
   return partition_of(e, family, nft_mentions(e.snapshot()));
 }
 
-Exposure compute_exposure(const Engine& e, unsigned threads) {
-  Exposure x;
-  const Snapshot& s = e.snapshot();
-  std::map<int, SourcePartition> parts;
-  // Per family: the classes (shared by the entries), and what walk sharing
-  // needs to know of them.
+namespace {
+
+// Per family: the partition's classes appended to x.classes, and what walk
+// sharing needs to know of them (ClassFacts, shared by the entries).
+std::map<int, std::shared_ptr<ClassFacts>> class_facts(const Engine& e, Exposure& x,
+                                                       std::map<int, SourcePartition>& parts) {
   std::map<int, std::shared_ptr<ClassFacts>> fams;
-  const Mentioned nft = nft_mentions(s);
+  const Mentioned nft = nft_mentions(e.snapshot());
   for (int fam : {4, 6}) {
     parts[fam] = partition_of(e, fam, nft);
     number_networks(parts[fam].classes);
@@ -746,9 +746,12 @@ Exposure compute_exposure(const Engine& e, unsigned threads) {
         if (part.sets[i].contains(*c.source.addr)) f.sets.back().push_back(static_cast<std::uint32_t>(i));
     }
   }
-  // Ports a packet can have on its way: the published ones, every port a
-  // DNAT or redirect translates to, and the client port the replies go to.
-  const unsigned client_port = Packet{}.sport;  // the port replies go to
+  return fams;
+}
+
+// Ports a packet can have on its way: the published ones, every port a
+// DNAT or redirect translates to, and the client port the replies go to.
+std::set<unsigned> translated_ports(const Snapshot& s, unsigned client_port) {
   std::set<unsigned> translated{client_port};
   auto add_range = [&](const Json& spec) {
     if (auto rg = port_range(spec))
@@ -795,84 +798,32 @@ Exposure compute_exposure(const Engine& e, unsigned threads) {
   if (s.docker)
     for (const Container& c : s.docker->containers)
       for (const PortBinding& b : c.ports) translated.insert(b.container_port);
-  auto host_addrs = [&](int fam) {
-    std::vector<IpAddr> v;
-    if (s.host)
-      for (const Interface& i : s.host->interfaces)
-        for (const InterfaceAddress& a : i.addresses)
-          if (a.family == fam && a.scope != "link")
-            if (auto ip = IpAddr::parse(a.address)) v.push_back(*ip);
-    return v;
-  };
-  // Entries are walked on several threads (analysis_threads()): each entry
-  // is one thread's, with its own SharedWalks, and reads only what is fixed
-  // by now (the engine, the partitions, the class facts but their chain
-  // number cache, which has a lock), so every entry comes out the same as
-  // walked alone, whatever the number of threads.
-  const auto& fixed_parts = parts;
-  const std::set<unsigned>& fixed_translated = translated;
-  auto run_entry = [&](ExposureEntry& en, const std::vector<IpAddr>& dsts, unsigned port, const std::string& proto) {
-    const SourcePartition& part = fixed_parts.at(en.family);
-    // The prefixes that can tell sources apart for this port: those some
-    // rule mentions without a destination port, or with one the packet can
-    // have. Remote classes alike in all of them (and in every address set)
-    // take the same path, so one walk stands for all of them.
-    std::vector<char> relevant(part.prefixes.size());
-    for (std::size_t i = 0; i < part.prefixes.size(); ++i) {
-      const auto& pp = part.prefix_ports[i];
-      bool r = pp.any || pp.reply_any;
-      for (const auto& [lo, hi] : pp.ranges) {
-        if (r) break;
-        if (lo <= port && port <= hi) r = true;
-        auto it = fixed_translated.lower_bound(lo);
-        if (it != fixed_translated.end() && *it <= hi) r = true;
-      }
-      for (const auto& [lo, hi] : pp.reply_ranges)
-        if (lo <= client_port && client_port <= hi) r = true;
-      relevant[i] = r;
-    }
-    en.facts = fams.at(en.family);
-    en.classes = en.facts->classes;
-    en.relevant = std::move(relevant);
-    en.port = port;
-    en.proto = proto;
-    en.destination_addrs = dsts;
-    for (const auto& d : dsts)
-      // Remote sources include loopback destinations: a neighbour on the
-      // link can address 127.0.0.1 to the host (moby#45610).
-      en.destinations.push_back(fmt::format("{}:{}/{}", d.family == 6 ? "[" + d.str() + "]" : d.str(), port, proto));
-    // A remote class takes an earlier walk's path where SharedWalks says so
-    // (prefixes named only in chains that walk never entered, such as tenant
-    // chains on input for a port whose packets are forwarded, split nothing);
-    // the host and containers are walked each.
-    SharedWalks shared(en);
-    std::unordered_map<std::string, std::uint32_t> other_walk;
-    en.walk.reserve(part.classes.size());
-    std::uint32_t walks = 0;
-    VisitedChains visited;
-    for (std::size_t ci = 0; ci < part.classes.size(); ++ci) {
-      const SourceClass& c = part.classes[ci];
-      std::optional<std::uint32_t> w = shared.find(ci);
-      if (!w && c.source.kind != Source::Kind::remote)
-        if (auto it = other_walk.find(c.label); it != other_walk.end()) w = it->second;
-      if (!w) {
-        visited.clear();
-        for (const auto& d : dsts)
-          en.outcomes.push_back(std::make_shared<const Outcome>(
-              e.run(c.source, d, port, proto, false, false, &visited)));  // explain shows the path
-        w = walks++;
-        if (c.source.kind == Source::Kind::remote) shared.add(ci, *w, visited);
-        else other_walk.emplace(c.label, *w);
-      }
-      en.walk.push_back(*w);
-    }
-  };
-  struct Job {
-    ExposureEntry en;
-    std::vector<IpAddr> dsts;
-    unsigned port;
-    std::string proto;
-  };
+  return translated;
+}
+
+// The host's addresses of a family that a packet from elsewhere can be sent to.
+std::vector<IpAddr> host_addrs(const Snapshot& s, int fam) {
+  std::vector<IpAddr> v;
+  if (s.host)
+    for (const Interface& i : s.host->interfaces)
+      for (const InterfaceAddress& a : i.addresses)
+        if (a.family == fam && a.scope != "link")
+          if (auto ip = IpAddr::parse(a.address)) v.push_back(*ip);
+  return v;
+}
+
+// One entry to walk: what is published or listening, and where to.
+struct Job {
+  ExposureEntry en;
+  std::vector<IpAddr> dsts;
+  unsigned port;
+  std::string proto;
+};
+
+// The published ports of running containers, then the host's listening
+// sockets (docker-proxy's are the published ports).
+std::vector<Job> exposure_jobs(const Snapshot& s) {
+  auto host_addrs = [&](int fam) { return dfa::host_addrs(s, fam); };
   std::vector<Job> jobs;
   if (s.docker)
     for (const Container* c : s.docker->running())
@@ -928,8 +879,98 @@ Exposure compute_exposure(const Engine& e, unsigned threads) {
       }
       jobs.push_back({std::move(en), std::move(dsts), so.port, proto});
     }
+  return jobs;
+}
+
+// What walks an entry needs that is fixed before any is walked: entries are
+// walked on several threads (analysis_threads()), each entry by one thread
+// with its own SharedWalks, reading only these (the class facts but their
+// chain number cache, which has a lock), so every entry comes out the same
+// as walked alone, whatever the number of threads.
+struct WalkInputs {
+  const Engine& e;
+  const std::map<int, SourcePartition>& parts;
+  const std::map<int, std::shared_ptr<ClassFacts>>& fams;
+  const std::set<unsigned>& translated;
+  unsigned client_port;
+};
+
+void walk_entry(const WalkInputs& in, ExposureEntry& en, const std::vector<IpAddr>& dsts, unsigned port,
+                const std::string& proto) {
+  const Engine& e = in.e;
+  const auto& fixed_parts = in.parts;
+  const auto& fixed_translated = in.translated;
+  const auto& fams = in.fams;
+  const unsigned client_port = in.client_port;
+  const SourcePartition& part = fixed_parts.at(en.family);
+  // The prefixes that can tell sources apart for this port: those some
+  // rule mentions without a destination port, or with one the packet can
+  // have. Remote classes alike in all of them (and in every address set)
+  // take the same path, so one walk stands for all of them.
+  std::vector<char> relevant(part.prefixes.size());
+  for (std::size_t i = 0; i < part.prefixes.size(); ++i) {
+    const auto& pp = part.prefix_ports[i];
+    bool r = pp.any || pp.reply_any;
+    for (const auto& [lo, hi] : pp.ranges) {
+      if (r) break;
+      if (lo <= port && port <= hi) r = true;
+      auto it = fixed_translated.lower_bound(lo);
+      if (it != fixed_translated.end() && *it <= hi) r = true;
+    }
+    for (const auto& [lo, hi] : pp.reply_ranges)
+      if (lo <= client_port && client_port <= hi) r = true;
+    relevant[i] = r;
+  }
+  en.facts = fams.at(en.family);
+  en.classes = en.facts->classes;
+  en.relevant = std::move(relevant);
+  en.port = port;
+  en.proto = proto;
+  en.destination_addrs = dsts;
+  for (const auto& d : dsts)
+    // Remote sources include loopback destinations: a neighbour on the
+    // link can address 127.0.0.1 to the host (moby#45610).
+    en.destinations.push_back(fmt::format("{}:{}/{}", d.family == 6 ? "[" + d.str() + "]" : d.str(), port, proto));
+  // A remote class takes an earlier walk's path where SharedWalks says so
+  // (prefixes named only in chains that walk never entered, such as tenant
+  // chains on input for a port whose packets are forwarded, split nothing);
+  // the host and containers are walked each.
+  SharedWalks shared(en);
+  std::unordered_map<std::string, std::uint32_t> other_walk;
+  en.walk.reserve(part.classes.size());
+  std::uint32_t walks = 0;
+  VisitedChains visited;
+  for (std::size_t ci = 0; ci < part.classes.size(); ++ci) {
+    const SourceClass& c = part.classes[ci];
+    std::optional<std::uint32_t> w = shared.find(ci);
+    if (!w && c.source.kind != Source::Kind::remote)
+      if (auto it = other_walk.find(c.label); it != other_walk.end()) w = it->second;
+    if (!w) {
+      visited.clear();
+      for (const auto& d : dsts)
+        en.outcomes.push_back(std::make_shared<const Outcome>(
+            e.run(c.source, d, port, proto, false, false, &visited)));  // explain shows the path
+      w = walks++;
+      if (c.source.kind == Source::Kind::remote) shared.add(ci, *w, visited);
+      else other_walk.emplace(c.label, *w);
+    }
+    en.walk.push_back(*w);
+  }
+}
+
+}  // namespace
+
+Exposure compute_exposure(const Engine& e, unsigned threads) {
+  Exposure x;
+  const Snapshot& s = e.snapshot();
+  std::map<int, SourcePartition> parts;
+  const std::map<int, std::shared_ptr<ClassFacts>> fams = class_facts(e, x, parts);
+  const unsigned client_port = Packet{}.sport;  // the port replies go to
+  const std::set<unsigned> translated = translated_ports(s, client_port);
+  std::vector<Job> jobs = exposure_jobs(s);
+  const WalkInputs in{e, parts, fams, translated, client_port};
   parallel_for(jobs.size(), threads ? threads : analysis_threads(),
-               [&](std::size_t i) { run_entry(jobs[i].en, jobs[i].dsts, jobs[i].port, jobs[i].proto); });
+               [&](std::size_t i) { walk_entry(in, jobs[i].en, jobs[i].dsts, jobs[i].port, jobs[i].proto); });
   x.entries.reserve(jobs.size());
   for (auto& j : jobs) x.entries.push_back(std::move(j.en));
   x.partitions = std::move(parts);
