@@ -19,6 +19,7 @@ done < <(grep -rlE '#include\s*[<"]nlohmann/' src tests bench || true)
 # Past the model, with the reason each still holds JSON.
 allowed=(
   src/analyze/ruleset.cpp src/analyze/ruleset.hpp    # the rule compiler reads nft/xt JSON (next: a typed rule IR in model/)
+  src/analyze/rule_detail.hpp src/analyze/rule_text.cpp src/analyze/rule_facts.cpp src/analyze/rule_index.cpp  # the same compiler's files
   src/analyze/exposure.cpp src/analyze/exposure.hpp  # partitions read rule JSON; to_json/write_json of exposure (reporter)
   src/analyze/engine.cpp src/analyze/engine.hpp      # to_json(Outcome) (reporter)
   src/findings/check.hpp src/findings/checks.cpp     # daemon.json's content is a document of its own; xt_filter_tables reads rule JSON (next: the rule IR)
