@@ -836,7 +836,7 @@ std::vector<Job> exposure_jobs(const Snapshot& s) {
         en.bound = IpAddr::parse(hip);
         en.target_port = b.container_port;
         en.family = fam;
-        std::string shown = fam == 6 ? "[" + hip + "]" : hip;
+        std::string shown = bracketed(hip);
         en.what = fmt::format("{} {}:{}->{}/{}", c->name, shown, b.host_port, b.container_port, b.protocol);
         std::vector<IpAddr> dsts;
         if (hip == "0.0.0.0" || hip == "::" || hip.empty()) dsts = host_addrs(fam);
@@ -854,7 +854,7 @@ std::vector<Job> exposure_jobs(const Snapshot& s) {
       en.owner = proc;
       if (addr != "0.0.0.0" && addr != "::") en.bound = IpAddr::parse(addr);
       en.family = fam;
-      en.what = fmt::format("{} {}:{}/{}", proc.empty() ? "unknown process" : proc, fam == 6 ? "[" + addr + "]" : addr,
+      en.what = fmt::format("{} {}:{}/{}", proc.empty() ? "unknown process" : proc, bracketed(addr),
                             so.port, so.protocol);
       std::vector<IpAddr> dsts;
       if (addr == "0.0.0.0" || addr == "::") dsts = host_addrs(fam);
@@ -930,7 +930,7 @@ void walk_entry(const WalkInputs& in, ExposureEntry& en, const std::vector<IpAdd
   for (const auto& d : dsts)
     // Remote sources include loopback destinations: a neighbour on the
     // link can address 127.0.0.1 to the host (moby#45610).
-    en.destinations.push_back(fmt::format("{}:{}/{}", d.family == 6 ? "[" + d.str() + "]" : d.str(), port, proto));
+    en.destinations.push_back(fmt::format("{}:{}/{}", bracketed(d), port, proto));
   // A remote class takes an earlier walk's path where SharedWalks says so
   // (prefixes named only in chains that walk never entered, such as tenant
   // chains on input for a port whose packets are forwarded, split nothing);

@@ -163,7 +163,7 @@ void Engine::Impl::deliver_container(const Packet& p, const ContainerAddr& c) {
   out.decided_by = accepted_by;
   out.admin_accept = admin_accept;
   out.container = c.name;
-  std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
+  std::string a = bracketed(p.daddr);
   out.target = fmt::format("container {} {}:{}/{} (network {})", c.name, a, p.dport, p.proto, c.network);
   step("deliver", c.bridge, "", "", out.target);
 }
@@ -188,7 +188,7 @@ void Engine::Impl::egress(Packet& p) {
     if (!p.local_origin) check_nd(p.iif, next_hop(p.snat_from.value_or(p.saddr)));
     out.result = Outcome::Result::delivered;
     out.decided_by = accepted_by;
-    std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
+    std::string a = bracketed(p.daddr);
     out.target = fmt::format("{}:{}/{} out of {}", a, p.dport, p.proto, p.oif);
     if (trace) step("deliver", p.oif, "", "", "sent out of " + p.oif);
     return;
@@ -292,14 +292,13 @@ void Engine::Impl::socket_lookup(Packet& p) {
     taint(fmt::format("whether [::]:{}/{} ({}) takes IPv4 too (IPV6_V6ONLY) is not in the snapshot", p.dport, p.proto,
                       best->process.empty() ? "owner unknown" : best->process));
   if (!best) {
-    std::string a = p.daddr.family == 6 ? "[" + p.daddr.str() + "]" : p.daddr.str();
+    std::string a = bracketed(p.daddr);
     if (trace) step("socket", "", "", "", fmt::format("no socket listening on {}:{}/{}", a, p.dport, p.proto));
     drop(fmt::format("no socket listens on {}:{}/{}", a, p.dport, p.proto));
     return;
   }
   std::string proc = best->process;
-  std::string sa = best->address;
-  if (best->family == 6) sa = "[" + sa + "]";
+  std::string sa = bracketed(best->address);
   std::string sock = fmt::format("{} {}:{}/{}", proc.empty() ? "unknown process" : proc, sa, p.dport, p.proto);
   if (trace) step("socket", sock, "", "", "accepted by " + sock);
   out.process = proc;
@@ -366,7 +365,7 @@ void Engine::Impl::proxy_connect(const Packet& in, const std::string& bound, con
   if (out.result == Outcome::Result::delivered) {
     out.decided_by = in_accept;
     out.target += fmt::format(" via docker-proxy on {}:{}",
-                              bound.find(':') != std::string::npos ? "[" + bound + "]" : bound, in.dport);
+                              bracketed(bound), in.dport);
   }
 }
 

@@ -231,7 +231,7 @@ std::string render_summary(const Snapshot& s) {
       out += fmt::format("  {} [{}] {}\n", c.name, c.state, addrs);
       for (const PortBinding& p : c.ports) {
         const std::string& hip = p.host_ip;
-        out += fmt::format("    publishes {}:{} -> {}/{}\n", hip.find(':') != std::string::npos ? "[" + hip + "]" : hip,
+        out += fmt::format("    publishes {}:{} -> {}/{}\n", bracketed(hip),
                            p.host_port, p.container_port, p.protocol);
       }
     }
@@ -243,7 +243,7 @@ std::string render_summary(const Snapshot& s) {
       std::string owner = !so.process ? std::string("(owner unknown)")
                           : so.pid    ? fmt::format("{} (pid {})", *so.process, *so.pid)
                                       : *so.process;
-      out += fmt::format("  {} {}:{} {}\n", so.protocol, so.family == 6 ? "[" + a + "]" : a, so.port, owner);
+      out += fmt::format("  {} {}:{} {}\n", so.protocol, bracketed(a), so.port, owner);
     }
     if (const UfwConfig& u = host->ufw; u.present) {
       auto policy = [&](const char* d) {

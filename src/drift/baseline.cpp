@@ -152,7 +152,7 @@ std::map<std::string, Baseline::Container> containers_of(const Snapshot& s) {
     k.running = c.value("running", false);
     for (const auto& b : array_member(c, "ports")) {
       std::string hip = b.value("host_ip", "");
-      k.ports.push_back(fmt::format("{}:{}->{}/{}", hip.find(':') != std::string::npos ? "[" + hip + "]" : hip,
+      k.ports.push_back(fmt::format("{}:{}->{}/{}", bracketed(hip),
                                     b.value("host_port", 0), b.value("container_port", 0), b.value("protocol", "")));
     }
     for (const auto& n : array_member(c, "networks")) {

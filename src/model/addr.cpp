@@ -134,4 +134,9 @@ bool AddrIntervals::contains(const IpAddr& a) const {
 
 std::string Prefix::str() const { return addr.str() + "/" + std::to_string(len); }
 
+std::string bracketed(const IpAddr& a) { return a.family == 6 ? "[" + a.str() + "]" : a.str(); }
+std::string bracketed(std::string_view addr) {
+  return addr.find(':') != std::string_view::npos ? "[" + std::string(addr) + "]" : std::string(addr);
+}
+
 }  // namespace dfa

@@ -20,6 +20,12 @@ struct IpAddr {
   auto operator<=>(const IpAddr&) const = default;
 };
 
+// An address as it stands before ":PORT": IPv6 in brackets
+// ("[2001:db8::1]"), IPv4 as it is. The text form takes an address as
+// text: one with a colon is IPv6.
+std::string bracketed(const IpAddr& a);
+std::string bracketed(std::string_view addr);
+
 struct Prefix {
   IpAddr addr;
   int len = 0;

@@ -94,7 +94,7 @@ Expr oifname(const std::vector<std::string>& ifaces, bool negate = false) {
           match(negate ? "!=" : "==", meta("oifname"), string_set(ifaces))};
 }
 Expr dnat_to(int family, const IpAddr& a, unsigned port) {
-  std::string shown = family == 6 ? "[" + a.str() + "]" : a.str();
+  std::string shown = bracketed(a);
   return {fmt::format("dnat {} to {}:{}", family == 6 ? "ip6" : "ip", shown, port),
           Json{{"dnat", {{"family", family == 6 ? "ip6" : "ip"}, {"addr", a.str()}, {"port", port}}}}};
 }
@@ -761,7 +761,7 @@ Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const Gu
       std::string proto = b.protocol.empty() ? "tcp" : b.protocol;
       int fam = hip.find(':') != std::string::npos ? 6 : 4;
       unsigned hp = b.host_port, cp = b.container_port;
-      std::string what = fmt::format("{} {}:{}->{}/{}", c->name, fam == 6 ? "[" + hip + "]" : hip, hp, cp, proto);
+      std::string what = fmt::format("{} {}:{}->{}/{}", c->name, bracketed(hip), hp, cp, proto);
       if (!addr[fam]) {
         rem.intent.push_back(fmt::format("{}: the container has no IPv{} address; {}", what, fam,
                                          proxy ? "docker-proxy serves it" : "it cannot be served"));
@@ -972,7 +972,7 @@ Verification verify_guard(const Engine& without, const ScanResult& before, const
             if (o.result == Outcome::Result::delivered) continue;
             ++v.egress_cut;
             v.report += fmt::format("#   cuts container egress: {} to {}:{}/{} ({})\n", c->name,
-                                    a.family == 6 ? "[" + a.str() + "]" : a.str(), port, proto,
+                                    bracketed(a), port, proto,
                                     o.result == Outcome::Result::uncertain ? "uncertain" : o.decided_by);
           }
   }

@@ -38,3 +38,12 @@ TEST_CASE("given a prefix length that is no length, then the prefix is refused")
   CHECK(dfa::Prefix::parse("10.0.0.0/8")->len == 8);
   CHECK(dfa::Prefix::parse("2001:db8::/128")->len == 128);
 }
+
+TEST_CASE("given an address before a port, then IPv6 is bracketed and IPv4 is not, as text or parsed") {
+  CHECK(dfa::bracketed(*dfa::IpAddr::parse("203.0.113.7")) == "203.0.113.7");
+  CHECK(dfa::bracketed(*dfa::IpAddr::parse("2001:db8::7")) == "[2001:db8::7]");
+  CHECK(dfa::bracketed(*dfa::IpAddr::parse("::ffff:203.0.113.7")) == "[::ffff:203.0.113.7]");
+  CHECK(dfa::bracketed("0.0.0.0") == "0.0.0.0");
+  CHECK(dfa::bracketed("::") == "[::]");
+  CHECK(dfa::bracketed("") == "");  // Docker's unset HostIp stays unset
+}

@@ -118,7 +118,7 @@ void dfa005(const CheckContext& cx, std::vector<Finding>& out) {
                       {"protocol", proto},
                       {"gateway_mode", mode}};
               put_examples(ev, "reached_by", reached, total);
-              std::string where = a->family == 6 ? "[" + a->str() + "]" : a->str();
+              std::string where = bracketed(*a);
               // TCP keeps the identity and text it always had; UDP says so.
               std::string udp = proto == "udp" ? "/udp" : "";
               add(out, designed ? "DFA014" : "DFA005",

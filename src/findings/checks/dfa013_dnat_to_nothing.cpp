@@ -34,8 +34,7 @@ void dfa013(const CheckContext& cx, std::vector<Finding>& out) {
               fmt::format("nft {} {} {}", r->value("family", ""), r->value("table", ""), r->value("chain", ""));
           for (const auto& e : array_member(*r, "expr")) {
             if (auto d = e.find("dnat"); d != e.end() && d->contains("addr") && (*d)["addr"].is_string()) {
-              std::string a = (*d)["addr"].get<std::string>();
-              if (a.find(':') != std::string::npos) a = "[" + a + "]";
+              std::string a = bracketed((*d)["addr"].get<std::string>());
               check_dest(d->contains("port") ? a + ":" + (*d)["port"].dump() : a, origin);
             }
             if (auto x = e.find("xt"); x != e.end() && x->value("name", "") == "DNAT" && x->value("decoded", false))
