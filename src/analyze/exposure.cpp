@@ -769,18 +769,9 @@ std::set<unsigned> translated_ports(const Snapshot& s, unsigned client_port) {
         if (k == "raw" || k == "text" || k == "match" || k == "matches") continue;
         if ((k == "dnat" || k == "redirect") && v.is_object())
           if (auto p = v.find("port"); p != v.end() && p->is_number_unsigned()) translated.insert(p->get<unsigned>());
-        if (k == "to_destination" && v.is_string()) {
-          // "ADDR:PORT[-PORT]" or "[ADDR6]:PORT"; a bare IPv6 address has no port.
-          const std::string& t = v.get_ref<const std::string&>();
-          auto colon = t.rfind(':');
-          bool has_port = colon != std::string::npos &&
-                          (t[0] == '[' ? t.find(']') + 1 == colon : t.find(':') == colon);
-          if (has_port) {
-            std::string ports = t.substr(colon + 1);  // "80" or "80-90"
-            std::replace(ports.begin(), ports.end(), '-', ':');
-            add_range(Json(ports));
-          }
-        }
+        if (k == "to_destination" && v.is_string())
+          if (auto ports = split_nat_dest(v.get_ref<const std::string&>()).ports)
+            for (unsigned q = ports->first; q <= ports->second && q - ports->first < 4096; ++q) translated.insert(q);
         if (k == "to_ports" && v.is_string()) {
           std::string t = v.get<std::string>();
           std::replace(t.begin(), t.end(), '-', ':');

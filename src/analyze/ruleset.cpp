@@ -843,30 +843,20 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
 }
 
 // DNAT destination "a.b.c.d:80", "[v6]:80", "a.b.c.d" (port kept), ranges unknown.
-bool parse_nat_dest(const std::string& s, Action& a) {
-  std::string addr = s, port;
-  if (!s.empty() && s[0] == '[') {
-    auto close = s.find(']');
-    addr = s.substr(1, close - 1);
-    if (close + 1 < s.size() && s[close + 1] == ':') port = s.substr(close + 2);
-  } else if (std::count(s.begin(), s.end(), ':') == 1) {
-    addr = s.substr(0, s.find(':'));
-    port = s.substr(s.find(':') + 1);
-  }
-  if (addr.find('-') != std::string::npos) return false;  // address ranges: which one is not knowable
-  auto ip = IpAddr::parse(addr);
-  if (!ip) return false;
+// The reason a DNAT destination cannot be followed, or "" when a is set to it.
+std::string parse_nat_dest(const std::string& s, Action& a) {
+  const NatDest d = split_nat_dest(s);
+  if (d.addr.find('-') != std::string::npos) return "DNAT to an address range";  // which one is not knowable
+  if (d.bad_port) return "DNAT to a port that is no port number: " + s;
+  auto ip = IpAddr::parse(d.addr);
+  if (!ip) return "DNAT to an address range";
   a.addr = ip;
-  if (!port.empty()) {
-    if (port.find('-') != std::string::npos) {
-      // A port range mapped 1:1 from a dport range: the engine maps by offset.
-      a.port = static_cast<unsigned>(std::stoul(port.substr(0, port.find('-'))));
-      a.port_range = std::pair{a.port, static_cast<unsigned>(std::stoul(port.substr(port.find('-') + 1)))};
-    } else {
-      a.port = static_cast<unsigned>(std::stoul(port));
-    }
+  if (d.ports) {
+    a.port = d.ports->first;
+    // A port range mapped 1:1 from a dport range: the engine maps by offset.
+    if (d.port_range) a.port_range = d.ports;
   }
-  return true;
+  return "";
 }
 
 // x_tables targets that let the packet go on and change nothing the model
@@ -896,9 +886,9 @@ Action xt_target_action(const Json& t) {
   const Json params = t.value("params", Json::object());
   if (name == "DNAT") {
     a.kind = Action::dnat;
-    if (!parse_nat_dest(string_member(params, "to_destination"), a)) {
+    if (std::string why = parse_nat_dest(string_member(params, "to_destination"), a); !why.empty()) {
       a.kind = Action::unknown;
-      a.reason = "DNAT to an address range";
+      a.reason = std::move(why);
     }
   } else if (name == "REDIRECT") {
     a.kind = Action::redirect;
@@ -911,7 +901,7 @@ Action xt_target_action(const Json& t) {
     a.kind = Action::snat;
     std::string to = string_member(params, "to_source");
     Action d;
-    if (parse_nat_dest(to, d)) a.addr = d.addr;
+    if (parse_nat_dest(to, d).empty()) a.addr = d.addr;
     else a.reason = "SNAT to " + (to.empty() ? std::string("an unknown address") : to);
   } else if (name == "REJECT") {
     a.kind = Action::reject;

@@ -139,4 +139,31 @@ std::string bracketed(std::string_view addr) {
   return addr.find(':') != std::string_view::npos ? "[" + std::string(addr) + "]" : std::string(addr);
 }
 
+NatDest split_nat_dest(std::string_view s) {
+  NatDest d{std::string(s), std::nullopt, false, false};
+  std::string_view port;
+  if (!s.empty() && s[0] == '[') {
+    auto close = s.find(']');
+    d.addr = std::string(s.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+    if (close != std::string_view::npos && close + 1 < s.size() && s[close + 1] == ':') port = s.substr(close + 2);
+  } else if (std::count(s.begin(), s.end(), ':') == 1) {
+    d.addr = std::string(s.substr(0, s.find(':')));
+    port = s.substr(s.find(':') + 1);
+  }
+  if (port.empty()) return d;
+  auto number = [&](std::string_view t) -> std::optional<unsigned> {
+    if (t.empty() || t.size() > 5 || t.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+    unsigned v = 0;
+    for (char c : t) v = v * 10 + static_cast<unsigned>(c - '0');
+    return v <= 65535 ? std::optional(v) : std::nullopt;
+  };
+  auto dash = port.find('-');
+  d.port_range = dash != std::string_view::npos;
+  auto lo = number(port.substr(0, dash));
+  auto hi = dash == std::string_view::npos ? lo : number(port.substr(dash + 1));
+  if (lo && hi) d.ports = std::pair{*lo, *hi};
+  else d.bad_port = true;
+  return d;
+}
+
 }  // namespace dfa

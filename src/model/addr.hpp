@@ -26,6 +26,18 @@ struct IpAddr {
 std::string bracketed(const IpAddr& a);
 std::string bracketed(std::string_view addr);
 
+// An iptables DNAT destination as the xt decoder writes it
+// (to_destination): "ADDR", "ADDR:PORT", "ADDR:LO-HI", "[V6]", "[V6]:PORT",
+// a bare IPv6 address (no port), or an address range "A-B" with or without
+// ports. One reader for the compiler, exposure and the checks.
+struct NatDest {
+  std::string addr;  // without brackets; "A-B" for a range
+  std::optional<std::pair<unsigned, unsigned>> ports;  // none given: nullopt; "80": {80, 80}
+  bool port_range = false;                             // ports given as LO-HI
+  bool bad_port = false;                               // a port part that is no port number
+};
+NatDest split_nat_dest(std::string_view s);
+
 struct Prefix {
   IpAddr addr;
   int len = 0;

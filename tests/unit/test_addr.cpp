@@ -47,3 +47,32 @@ TEST_CASE("given an address before a port, then IPv6 is bracketed and IPv4 is no
   CHECK(dfa::bracketed("::") == "[::]");
   CHECK(dfa::bracketed("") == "");  // Docker's unset HostIp stays unset
 }
+
+TEST_CASE("given iptables DNAT destinations, then address and ports are read one way for every reader") {
+  auto d = dfa::split_nat_dest("172.17.0.2:80");
+  CHECK(d.addr == "172.17.0.2");
+  CHECK(d.ports == std::pair{80u, 80u});
+  CHECK_FALSE(d.port_range);
+  d = dfa::split_nat_dest("172.17.0.2:7000-7002");
+  CHECK(d.ports == std::pair{7000u, 7002u});
+  CHECK(d.port_range);
+  d = dfa::split_nat_dest("[2001:db8::2]:8080");
+  CHECK(d.addr == "2001:db8::2");
+  CHECK(d.ports == std::pair{8080u, 8080u});
+  d = dfa::split_nat_dest("2001:db8::2");  // a bare IPv6 address has no port
+  CHECK(d.addr == "2001:db8::2");
+  CHECK_FALSE(d.ports);
+  d = dfa::split_nat_dest("[2001:db8::2]");
+  CHECK(d.addr == "2001:db8::2");
+  CHECK_FALSE(d.ports);
+  d = dfa::split_nat_dest("10.0.0.1-10.0.0.9:80");
+  CHECK(d.addr == "10.0.0.1-10.0.0.9");
+  CHECK(d.ports == std::pair{80u, 80u});
+  for (const char* bad : {"10.0.0.1:http", "10.0.0.1:70000", "10.0.0.1:80-", "10.0.0.1:", "[2001:db8::2]:8x"}) {
+    CAPTURE(bad);
+    d = dfa::split_nat_dest(bad);
+    CHECK((d.bad_port || !d.ports));
+    CHECK_FALSE(d.ports);
+  }
+  CHECK(dfa::split_nat_dest("10.0.0.1:http").bad_port);
+}

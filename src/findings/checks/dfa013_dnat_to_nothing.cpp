@@ -16,12 +16,7 @@ void dfa013(const CheckContext& cx, std::vector<Finding>& out) {
         for (const std::string* k : {&n.ipv4, &n.ipv6})
           if (!k->empty()) held.insert(*k);
     auto check_dest = [&](const std::string& dest, const std::string& origin) {
-      std::string addr = dest;
-      if (!addr.empty() && addr[0] == '[')
-        addr = addr.substr(1, addr.find(']') - 1);
-      else if (std::count(addr.begin(), addr.end(), ':') == 1)
-        addr = addr.substr(0, addr.find(':'));
-      auto ip = IpAddr::parse(addr);
+      auto ip = IpAddr::parse(split_nat_dest(dest).addr);
       if (!ip || held.count(ip->str())) return;
       if (std::none_of(subnets.begin(), subnets.end(), [&](const Prefix& p) { return p.contains(*ip); })) return;
       add(out, "DFA013", fmt::format("{} translates to {}, which no running container holds", origin, dest),
