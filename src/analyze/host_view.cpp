@@ -6,11 +6,7 @@
 
 #include <algorithm>
 
-#include "analyze/rule_detail.hpp"
-
 namespace dfa {
-
-using namespace rule_detail;
 
 bool HostView::is_local(const IpAddr& a) const {
   return std::binary_search(local_addrs.begin(), local_addrs.end(), a) ||

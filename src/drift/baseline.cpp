@@ -12,6 +12,7 @@
 
 #include "analyze/exposure.hpp"
 #include "dfa/version.hpp"
+#include "findings/report.hpp"
 
 namespace dfa {
 namespace {
@@ -284,9 +285,6 @@ void put(JsonWriter& w, std::string_view key, std::string_view v) {
 }
 // A container as the file and drift's evidence have it (a few hundred on a
 // large host: a small tree each is no cost).
-Json container_json(const Baseline::Container& c) {
-  return {{"image", c.image}, {"running", c.running}, {"ports", c.ports}, {"addresses", c.addresses}};
-}
 Evidence container_evidence(const Baseline::Container& c) {
   return {{"image", c.image}, {"running", c.running}, {"ports", c.ports}, {"addresses", c.addresses}};
 }
@@ -433,7 +431,7 @@ std::string baseline_text(const Baseline& b) {
   w.begin_object();
   for (const auto& [k, c] : b.containers) {
     w.key(k);
-    w.value(container_json(c));
+    write_evidence(w, container_evidence(c));
   }
   w.end_object();
   w.end_object();

@@ -42,7 +42,6 @@ class Evidence {
 
     const std::string* string() const { return std::get_if<std::string>(&v_); }
     const Strings* strings() const { return std::get_if<Strings>(&v_); }
-    const Objects* objects() const { return std::get_if<Objects>(&v_); }
     // The visitor gets nullptr, bool, long long, the string, Strings,
     // Objects, Document or (a nested object) const Evidence&.
     template <class F>
@@ -78,7 +77,6 @@ class Evidence {
     return nullptr;
   }
   bool contains(std::string_view key) const { return find(key) != nullptr; }
-  bool empty() const { return items_.empty(); }
   // The strings a member holds: itself when a string, its elements when a list.
   Strings strings(std::string_view key) const;
   auto begin() const { return items_.begin(); }
