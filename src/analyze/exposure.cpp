@@ -753,10 +753,6 @@ std::map<int, std::shared_ptr<ClassFacts>> class_facts(const Engine& e, Exposure
 // DNAT or redirect translates to, and the client port the replies go to.
 std::set<unsigned> translated_ports(const Snapshot& s, unsigned client_port) {
   std::set<unsigned> translated{client_port};
-  auto add_range = [&](const Json& spec) {
-    if (auto rg = port_range(spec))
-      for (unsigned q = rg->first; q <= rg->second && q - rg->first < 4096; ++q) translated.insert(q);
-  };
   // One pass over every member of every object (the ruleset of a large host
   // is millions of them).
   std::function<void(const Json&)> find_ports = [&](const Json& j) {
@@ -772,11 +768,9 @@ std::set<unsigned> translated_ports(const Snapshot& s, unsigned client_port) {
         if (k == "to_destination" && v.is_string())
           if (auto ports = split_nat_dest(v.get_ref<const std::string&>()).ports)
             for (unsigned q = ports->first; q <= ports->second && q - ports->first < 4096; ++q) translated.insert(q);
-        if (k == "to_ports" && v.is_string()) {
-          std::string t = v.get<std::string>();
-          std::replace(t.begin(), t.end(), '-', ':');
-          add_range(Json(t));
-        }
+        if (k == "to_ports" && v.is_string())
+          if (auto ports = parse_port_range(v.get_ref<const std::string&>(), '-'))
+            for (unsigned q = ports->first; q <= ports->second && q - ports->first < 4096; ++q) translated.insert(q);
         if (v.is_structured()) find_ports(v);
       }
     } else if (j.is_array()) {

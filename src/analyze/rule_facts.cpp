@@ -19,15 +19,7 @@ std::optional<std::pair<unsigned, unsigned>> port_range(const Json& v) {
       v["range"][0].is_number_unsigned() && v["range"][1].is_number_unsigned())
     return std::pair{v["range"][0].get<unsigned>(), v["range"][1].get<unsigned>()};
   if (v.is_string()) {  // iptables "8080" or "7000:7002"
-    const std::string& t = v.get_ref<const std::string&>();
-    auto colon = t.find(':');
-    try {
-      unsigned a = static_cast<unsigned>(std::stoul(t.substr(0, colon)));
-      unsigned b = colon == std::string::npos ? a : static_cast<unsigned>(std::stoul(t.substr(colon + 1)));
-      return std::pair{a, b};
-    } catch (...) {
-      return std::nullopt;
-    }
+    return parse_port_range(v.get_ref<const std::string&>(), ':');
   }
   return std::nullopt;
 }

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <charconv>
 #include <variant>
 
 #include "analyze/rule_detail.hpp"
@@ -539,6 +540,23 @@ std::optional<Cond> match_cond(const Json& m, const Ctx& c, std::string& why_not
 
 // ---- iptables matches (legacy rules and iptables-nft xt expressions) ------
 
+// A mark as iptables writes it, "0xVALUE" or "0xVALUE/0xMASK" (the mask
+// all ones when absent); nullopt for anything else.
+std::optional<std::pair<uint32_t, uint32_t>> parse_mark(std::string_view spec) {
+  auto hex = [](std::string_view t) -> std::optional<uint32_t> {
+    if (t.size() > 2 && t[0] == '0' && (t[1] == 'x' || t[1] == 'X')) t.remove_prefix(2);
+    uint32_t v = 0;
+    auto [end, ec] = std::from_chars(t.data(), t.data() + t.size(), v, 16);
+    if (t.empty() || ec != std::errc{} || end != t.data() + t.size()) return std::nullopt;
+    return v;
+  };
+  auto slash = spec.find('/');
+  auto v = hex(spec.substr(0, slash));
+  auto mask = slash == std::string_view::npos ? std::optional<uint32_t>(0xffffffffu) : hex(spec.substr(slash + 1));
+  if (!v || !mask) return std::nullopt;
+  return std::pair{*v, *mask};
+}
+
 // Each part of an iptables port list ("80", "7000:7002", "80,443,8000:8010")
 // as its range; nullopt for a part that is not numbers.
 template <class F>
@@ -548,15 +566,7 @@ void each_port_part(const std::string& spec, F&& f) {
     std::size_t j = spec.find(',', i);
     if (j == std::string::npos) j = spec.size();
     std::string part = spec.substr(i, j - i);
-    auto colon = part.find(':');
-    std::optional<std::pair<unsigned, unsigned>> r;
-    try {
-      unsigned lo = static_cast<unsigned>(std::stoul(part.substr(0, colon)));
-      unsigned hi = colon == std::string::npos ? lo : static_cast<unsigned>(std::stoul(part.substr(colon + 1)));
-      r = std::pair{lo, hi};
-    } catch (...) {
-    }
-    f(r);
+    f(parse_port_range(part, ':'));
     i = j + 1;
   }
 }
@@ -830,10 +840,12 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
     };
   }
   if (name == "mark") {
-    std::string spec = P("mark");
-    auto slash = spec.find('/');
-    uint32_t v = static_cast<uint32_t>(std::stoul(spec.substr(0, slash), nullptr, 16));
-    uint32_t mask = slash == std::string::npos ? 0xffffffffu : static_cast<uint32_t>(std::stoul(spec.substr(slash + 1), nullptr, 16));
+    auto mark = parse_mark(P("mark"));
+    if (!mark) {
+      why_not = "match mark with a value that is no mark: " + P("mark");
+      return std::nullopt;
+    }
+    uint32_t v = mark->first, mask = mark->second;
     bool iv = B("mark_invert");
     return [v, mask, iv](const Packet& p, std::string&) { return inv(tri((p.mark & mask) == v), iv); };
   }
@@ -893,7 +905,13 @@ Action xt_target_action(const Json& t) {
   } else if (name == "REDIRECT") {
     a.kind = Action::redirect;
     std::string ports = params.value("to_ports", "");
-    if (!ports.empty()) a.port = static_cast<unsigned>(std::stoul(ports));
+    if (auto range = parse_port_range(ports, '-')) {
+      a.port = range->first;
+      if (range->first != range->second) a.port_range = range;
+    } else if (!ports.empty()) {
+      a.kind = Action::unknown;
+      a.reason = "REDIRECT to ports that are no port numbers: " + ports;
+    }
   } else if (name == "MASQUERADE") {
     a.kind = Action::snat;
     a.masquerade = true;
@@ -909,16 +927,22 @@ Action xt_target_action(const Json& t) {
     a.kind = Action::unknown;
     a.reason = fmt::format("target {} is not modeled", name);
   }
+  // A port range keeps a packet's own port when it is inside, else gives
+  // the range's first free port (nf_nat_l4proto_unique_tuple); --random and
+  // --random-fully give any port of it, which no snapshot can tell.
+  if (a.port_range && (params.value("random", false) || params.value("random_fully", false))) {
+    a.kind = Action::unknown;
+    a.reason = fmt::format("{} to a random port of {}-{}", name, a.port_range->first, a.port_range->second);
+  }
   return a;
 }
 
 // The MARK target (--set-xmark VALUE/MASK) as an effect on the packet.
 std::optional<std::function<void(Packet&)>> xmark_effect(const Json& target) {
   if (target.value("name", "") != "MARK" || !target.value("decoded", false)) return std::nullopt;
-  std::string spec = target["params"].value("set_xmark", "0x0/0x0");
-  auto slash = spec.find('/');
-  uint32_t val = static_cast<uint32_t>(std::stoul(spec.substr(0, slash), nullptr, 16));
-  uint32_t mask = static_cast<uint32_t>(std::stoul(spec.substr(slash + 1), nullptr, 16));
+  auto mark = parse_mark(target["params"].value("set_xmark", "0x0/0x0"));
+  if (!mark) return std::nullopt;
+  uint32_t val = mark->first, mask = mark->second;
   return [val, mask](Packet& p) {
     p.mark = (p.mark & ~mask) ^ val;
     if (mask == 0xffffffffu) p.mark_unknown.clear();  // every bit set: known again
@@ -1226,8 +1250,14 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
       break;
     } else if (e.contains("redirect")) {
       rule.action.kind = Action::redirect;
-      if (e["redirect"].is_object() && e["redirect"].contains("port") && e["redirect"]["port"].is_number())
-        rule.action.port = e["redirect"]["port"].get<unsigned>();
+      if (e["redirect"].is_object() && e["redirect"].contains("port")) {
+        if (e["redirect"]["port"].is_number()) {
+          rule.action.port = e["redirect"]["port"].get<unsigned>();
+        } else {  // a range or an expression: which port is not followed
+          rule.action.kind = Action::unknown;
+          rule.action.reason = "redirect to a port expression";
+        }
+      }
       break;
     } else if (e.contains("masquerade")) {
       rule.action.kind = Action::snat;

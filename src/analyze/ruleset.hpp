@@ -125,7 +125,7 @@ struct Action {
   // neither, the address is a range or an expression (reason says which).
   bool masquerade = false;
   unsigned port = 0;                // dnat/redirect port (0: keep)
-  std::optional<std::pair<unsigned, unsigned>> port_range;  // dnat to a port range (port is its first)
+  std::optional<std::pair<unsigned, unsigned>> port_range;  // dnat/redirect to a port range (port is its first)
   std::string reason;               // unknown: why
   std::vector<Rule> vmap_entries;   // vmap: one pseudo-rule per element
   // vmap keyed by one expression whose elements are all numbers (a map of

@@ -174,11 +174,14 @@ Engine::Impl::ChainResult Engine::Impl::run_chain(const BaseChain& b, Packet& p,
       case Action::dnat:
       case Action::redirect:
       case Action::snat: {
-        if (trace)
+        if (trace) {
+          const std::string port = a->port_range ? fmt::format(":{}-{}", a->port_range->first, a->port_range->second)
+                                   : a->port     ? fmt::format(":{}", a->port)
+                                                 : "";
           verdict(a->kind == Action::snat       ? "snat/masquerade"
-                  : a->kind == Action::redirect ? fmt::format("redirect to :{}", a->port)
-                                                : fmt::format("dnat to {}{}", a->addr ? a->addr->str() : "?",
-                                                              a->port ? fmt::format(":{}", a->port) : ""));
+                  : a->kind == Action::redirect ? fmt::format("redirect to {}", port.empty() ? ":0" : port)
+                                                : fmt::format("dnat to {}{}", a->addr ? a->addr->str() : "?", port));
+        }
         return {ChainResult::nat, a, r.origin};
       }
       case Action::queue:
@@ -287,21 +290,26 @@ bool Engine::Impl::run_hook(const std::string& hook, Packet& p, bool nat_allowed
       }
       if (r.k != ChainResult::nat) continue;  // accept in a nat chain does not stop later nat chains
       const Action& a = *r.nat_action;
+      // A port range keeps the packet's port when it is inside, else gives
+      // the range's first port (the first free one; a new connection's
+      // tuple is free).
+      auto translate_port = [&p, &a] {
+        if (!a.port) return;
+        if (a.port_range) {
+          auto [lo, hi] = *a.port_range;
+          p.dport = (p.dport >= lo && p.dport <= hi) ? p.dport : lo;
+        } else {
+          p.dport = a.port;
+        }
+      };
       if (dst && a.kind == Action::dnat) {
         if (a.addr) p.daddr = *a.addr;
-        if (a.port) {
-          if (a.port_range) {
-            auto [lo, hi] = *a.port_range;
-            p.dport = (p.dport >= lo && p.dport <= hi) ? p.dport : lo;
-          } else {
-            p.dport = a.port;
-          }
-        }
+        translate_port();
         p.dnat_done = true;
       } else if (dst && a.kind == Action::redirect) {
         p.daddr =
             hook == "output" ? *IpAddr::parse(p.family == 6 ? "::1" : "127.0.0.1") : primary_addr(p.iif, p.family);
-        if (a.port) p.dport = a.port;
+        translate_port();
         p.dnat_done = true;
       } else if (!dst && a.kind == Action::snat && !p.reply) {
         // Chains after this one see the translated source, and so does

@@ -151,19 +151,25 @@ NatDest split_nat_dest(std::string_view s) {
     port = s.substr(s.find(':') + 1);
   }
   if (port.empty()) return d;
-  auto number = [&](std::string_view t) -> std::optional<unsigned> {
-    if (t.empty() || t.size() > 5 || t.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
-    unsigned v = 0;
-    for (char c : t) v = v * 10 + static_cast<unsigned>(c - '0');
-    return v <= 65535 ? std::optional(v) : std::nullopt;
-  };
-  auto dash = port.find('-');
-  d.port_range = dash != std::string_view::npos;
-  auto lo = number(port.substr(0, dash));
-  auto hi = dash == std::string_view::npos ? lo : number(port.substr(dash + 1));
-  if (lo && hi) d.ports = std::pair{*lo, *hi};
-  else d.bad_port = true;
+  d.port_range = port.find('-') != std::string_view::npos;
+  d.ports = parse_port_range(port, '-');
+  d.bad_port = !d.ports;
   return d;
+}
+
+std::optional<unsigned> parse_port(std::string_view t) {
+  if (t.empty() || t.size() > 5 || t.find_first_not_of("0123456789") != std::string_view::npos) return std::nullopt;
+  unsigned v = 0;
+  for (char c : t) v = v * 10 + static_cast<unsigned>(c - '0');
+  return v <= 65535 ? std::optional(v) : std::nullopt;
+}
+
+std::optional<std::pair<unsigned, unsigned>> parse_port_range(std::string_view s, char sep) {
+  auto at = s.find(sep);
+  auto lo = parse_port(s.substr(0, at));
+  auto hi = at == std::string_view::npos ? lo : parse_port(s.substr(at + 1));
+  if (!lo || !hi) return std::nullopt;
+  return std::pair{*lo, *hi};
 }
 
 }  // namespace dfa

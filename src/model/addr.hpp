@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace dfa {
@@ -30,6 +31,13 @@ std::string bracketed(std::string_view addr);
 // (to_destination): "ADDR", "ADDR:PORT", "ADDR:LO-HI", "[V6]", "[V6]:PORT",
 // a bare IPv6 address (no port), or an address range "A-B" with or without
 // ports. One reader for the compiler, exposure and the checks.
+// A port number as iptables writes one: decimal digits only, 0-65535;
+// nullopt for anything else (a sign, a space, a trailing letter).
+std::optional<unsigned> parse_port(std::string_view s);
+// "80" as {80, 80}, "LO<sep>HI" as {LO, HI} (iptables writes ranges with ':'
+// in matches and '-' in NAT targets); nullopt unless both are ports.
+std::optional<std::pair<unsigned, unsigned>> parse_port_range(std::string_view s, char sep);
+
 struct NatDest {
   std::string addr;  // without brackets; "A-B" for a range
   std::optional<std::pair<unsigned, unsigned>> ports;  // none given: nullopt; "80": {80, 80}

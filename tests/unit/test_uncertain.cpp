@@ -366,3 +366,59 @@ TEST_CASE("given a long chain testing the connection's original port, then the i
   CHECK(o.result == dfa::Outcome::Result::dropped);
   CHECK(o.decided_by.find("nft inet t c #20") != std::string::npos);
 }
+
+namespace {
+
+// Scenario 2 (iptables-legacy) with a REDIRECT of tcp 9000 first in nat
+// PREROUTING, to_ports as the collector writes them.
+Json with_legacy_redirect(const std::string& to_ports, bool random) {
+  Json doc = fixture_json("scenarios/02-bypass-legacy-guarded/snapshot.json");
+  for (auto& t : doc["iptables_legacy"]["ipv4"]["tables"])
+    if (t["name"] == "nat")
+      for (auto& c : t["chains"])
+        if (c["name"] == "PREROUTING") {
+          Json r = c["rules"][0];
+          r["protocol"] = "tcp";
+          r["protocol_number"] = 6;
+          r["matches"] = Json::parse(
+              R"([{"name": "tcp", "revision": 0, "decoded": true, "raw": "", "text": " --dport 9000",
+                   "params": {"dport": "9000", "dport_invert": false, "sport_invert": false}}])");
+          r["target"] = {{"kind", "extension"}, {"name", "REDIRECT"}, {"decoded", true}, {"text", ""},
+                         {"params", {{"to_ports", to_ports}, {"random", random}}}};
+          r["text"] = "-A PREROUTING -p tcp --dport 9000 -j REDIRECT --to-ports " + to_ports;
+          c["rules"].insert(c["rules"].begin(), r);
+        }
+  return doc;
+}
+
+}  // namespace
+
+TEST_CASE("given a redirect to a port range, then the packet's port is kept inside it and a random pick is uncertain") {
+  // Inside 8000-9000 the kernel keeps 9000 (nf_nat_l4proto_unique_tuple);
+  // tests/kernel/edge_cases.sh (case 41) shows it with a real packet.
+  dfa::Outcome kept = run(with_legacy_redirect("8000-9000", false), "203.0.113.2", "203.0.113.1", 9000);
+  CHECK(kept.result != dfa::Outcome::Result::uncertain);
+  bool redirected_to_9000 = false;
+  for (const auto& s : kept.steps) redirected_to_9000 |= s.verdict.find("redirect to :8000-9000") != std::string::npos;
+  CHECK(redirected_to_9000);
+  // --random picks any port of the range: which one, no snapshot shows.
+  dfa::Outcome random = run(with_legacy_redirect("8000-9000", true), "203.0.113.2", "203.0.113.1", 9000);
+  CHECK(random.result == dfa::Outcome::Result::uncertain);
+  CHECK(mentions(random, "REDIRECT to a random port of 8000-9000"));
+  // Ports that are no numbers leave the action unknown, never a guess.
+  dfa::Outcome bad = run(with_legacy_redirect("80x", false), "203.0.113.2", "203.0.113.1", 9000);
+  CHECK(bad.result == dfa::Outcome::Result::uncertain);
+  CHECK(mentions(bad, "REDIRECT to ports that are no port numbers: 80x"));
+  // nftables' redirect to a range (or any expression) is not followed.
+  Json doc = scenario1();
+  auto& rs = doc["nftables"]["ruleset"];
+  rs.push_back({{"table", {{"family", "ip"}, {"name", "r"}, {"handle", 90}}}});
+  rs.push_back({{"chain", {{"family", "ip"}, {"table", "r"}, {"name", "pre"}, {"handle", 1}, {"type", "nat"},
+                           {"hook", "prerouting"}, {"prio", -150}, {"policy", "accept"}}}});
+  rs.push_back({{"rule", {{"family", "ip"}, {"table", "r"}, {"chain", "pre"}, {"handle", 2},
+                          {"expr", Json::parse(R"([{"match": {"op": "==", "left": {"payload": {"protocol": "tcp",
+                               "field": "dport"}}, "right": 9000}}, {"redirect": {"port": {"range": [8000, 9000]}}}])")}}}});
+  dfa::Outcome nft = run(doc, "203.0.113.2", "203.0.113.1", 9000);
+  CHECK(nft.result == dfa::Outcome::Result::uncertain);
+  CHECK(mentions(nft, "redirect to a port expression"));
+}
