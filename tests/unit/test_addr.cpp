@@ -76,3 +76,18 @@ TEST_CASE("given iptables DNAT destinations, then address and ports are read one
   }
   CHECK(dfa::split_nat_dest("10.0.0.1:http").bad_port);
 }
+
+TEST_CASE("given iptables port texts, then only plain port numbers are read, never a prefix of one") {
+  CHECK(dfa::parse_port("0") == 0u);
+  CHECK(dfa::parse_port("65535") == 65535u);
+  for (const char* bad : {"", "65536", "-1", " 80", "80 ", "80x", "+80", "0x50", "123456"}) {
+    CAPTURE(bad);
+    CHECK_FALSE(dfa::parse_port(bad));
+  }
+  CHECK(dfa::parse_port_range("7000:7002", ':') == std::pair{7000u, 7002u});
+  CHECK(dfa::parse_port_range("8080", ':') == std::pair{8080u, 8080u});
+  CHECK(dfa::parse_port_range("8080-9000", '-') == std::pair{8080u, 9000u});
+  CHECK_FALSE(dfa::parse_port_range("8080-9000", ':'));  // the other separator is no port
+  CHECK_FALSE(dfa::parse_port_range("8080:", ':'));
+  CHECK_FALSE(dfa::parse_port_range(":80", ':'));
+}
