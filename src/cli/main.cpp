@@ -176,7 +176,9 @@ std::function<int()> setup_collect(CLI::App* cmd) {
     // them at exit would cost more than writing them. The process is about
     // to end, so it is kept alive (reachable, so not a leak) instead.
     static CollectSummary* kept = nullptr;
+    timing("start");
     kept = new CollectSummary(collect_live(o->collect));
+    timing("collect");
     CollectSummary& c = *kept;
     bool partial = false;
     for (auto name : kCollectors) {
@@ -189,6 +191,7 @@ std::function<int()> setup_collect(CLI::App* cmd) {
     }
     // With --strict the snapshot is still written: it shows what failed.
     auto w = write_json_file(*out, c.snapshot.doc, indent_of(*pretty));
+    timing("output");
     if (!w) {
       warn(w.error().message);
       return int(kExitOutputFailed);
