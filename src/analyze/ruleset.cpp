@@ -610,6 +610,275 @@ bool xt_tests_tcp_flags(const Json& m) {
          m["params"].contains("tcp_flags");
 }
 
+// One decoded x_tables match being compiled: its name and parameters, and
+// where a reason goes when it is not modeled.
+struct XtMatch {
+  const std::string& name;
+  const Json& params;
+  const HostView& host;
+  std::string& why_not;
+  PortReads* ports;
+  std::string P(const char* k) const { return params.value(k, ""); }
+  bool B(const char* k) const { return params.value(k, false); }
+};
+
+// tcp and udp: ports, and TCP flags (the model's first packet is a SYN).
+std::optional<Cond> xt_tcp_udp(const XtMatch& m) {
+  const std::string& name = m.name;
+  std::string dport = m.P("dport"), sport = m.P("sport");
+  bool di = m.B("dport_invert"), si = m.B("sport_invert");
+  if (m.ports)
+    for (const auto& spec : {dport, sport})
+      if (!spec.empty()) m.ports->spec(spec);
+  if (m.params.contains("tcp_flags") || m.params.contains("tcp_option")) {
+    // Flags: our probe's first packet is a SYN.
+    std::string flags = m.P("tcp_flags");
+    auto sp = flags.find(' ');
+    std::string mask = flags.substr(0, sp), cmp = sp == std::string::npos ? "" : flags.substr(sp + 1);
+    bool fi = m.B("tcp_flags_invert");
+    if (m.params.contains("tcp_option")) {
+      m.why_not = "tcp option match not modeled";
+      return std::nullopt;
+    }
+    return [name, dport, sport, di, si, mask, cmp, fi](const Packet& p, std::string&) {
+      if (p.proto != name) return Tri::no;
+      if (!dport.empty() && inv(tri(port_in(p.dport, dport)), di) == Tri::no) return Tri::no;
+      if (!sport.empty() && inv(tri(port_in(p.sport, sport)), si) == Tri::no) return Tri::no;
+      auto flagset = [](const std::string& s) {
+        unsigned v = 0;
+        for (auto [n, b] : {std::pair{"FIN", 1}, {"SYN", 2}, {"RST", 4}, {"PSH", 8}, {"ACK", 16}, {"URG", 32}})
+          if (has_flag(s, n)) v |= static_cast<unsigned>(b);
+        return v;
+      };
+      bool hit = ((p.tcp_flags & flagset(mask)) == flagset(cmp));
+      return inv(tri(hit), fi);
+    };
+  }
+  return [name, dport, sport, di, si](const Packet& p, std::string&) {
+    if (p.proto != name) return Tri::no;
+    if (!dport.empty() && inv(tri(port_in(p.dport, dport)), di) == Tri::no) return Tri::no;
+    if (!sport.empty() && inv(tri(port_in(p.sport, sport)), si) == Tri::no) return Tri::no;
+    return Tri::yes;
+  };
+}
+
+// multiport: lists of ports and ranges.
+std::optional<Cond> xt_multiport(const XtMatch& m) {
+  std::string d = m.P("dports"), s = m.P("sports"), e = m.P("ports");
+  bool iv = m.B("invert");
+  if (m.ports)
+    for (const auto& spec : {d, s, e})
+      if (!spec.empty()) m.ports->spec(spec);
+  return [d, s, e, iv](const Packet& p, std::string&) {
+    bool hit = !d.empty() ? port_in(p.dport, d) : !s.empty() ? port_in(p.sport, s) : (port_in(p.dport, e) || port_in(p.sport, e));
+    return inv(tri(hit), iv);
+  };
+}
+
+// conntrack and state: what the packet's connection is.
+std::optional<Cond> xt_conntrack(const XtMatch& m) {
+  std::vector<Cond> parts;
+  if (m.params.contains("ctstate")) {
+    std::string st = m.P("ctstate");
+    bool iv = m.B("ctstate_invert");
+    parts.push_back([st, iv](const Packet& p, std::string&) {
+      return inv(tri(has_flag(st, p.untracked ? "UNTRACKED" : p.reply || p.later ? "ESTABLISHED" : "NEW") ||
+                     (has_flag(st, "DNAT") && p.dnat_done)), iv);
+    });
+  }
+  if (m.params.contains("ctstatus")) {
+    std::string st = m.P("ctstatus");
+    parts.push_back([st](const Packet& p, std::string& why) {
+      if (st == "NONE") return Tri::yes;
+      why = "ctstatus " + st + " not modeled";
+      (void)p;
+      return Tri::unknown;
+    });
+  }
+  if (m.params.contains("ctorigdst")) {
+    auto pf = Prefix::parse(m.P("ctorigdst"));
+    bool iv = m.B("ctorigdst_invert");
+    if (!pf) { m.why_not = "bad ctorigdst"; return std::nullopt; }
+    parts.push_back([pf, iv](const Packet& p, std::string&) { return inv(tri(pf->contains(p.orig_daddr)), iv); });
+  }
+  if (m.params.contains("ctorigsrc")) {
+    auto pf = Prefix::parse(m.P("ctorigsrc"));
+    bool iv = m.B("ctorigsrc_invert");
+    if (!pf) { m.why_not = "bad ctorigsrc"; return std::nullopt; }
+    parts.push_back([pf, iv](const Packet& p, std::string&) { return inv(tri(pf->contains(p.reply ? p.daddr : p.saddr)), iv); });
+  }
+  if (m.params.contains("origdstport")) {
+    std::string spec = m.P("origdstport");
+    if (m.ports) m.ports->spec(spec);
+    parts.push_back([spec](const Packet& p, std::string&) { return tri(port_in(p.orig_dport, spec)); });
+  }
+  if (m.params.contains("ctdir")) {
+    bool orig = m.P("ctdir") == "ORIGINAL";
+    parts.push_back([orig](const Packet& p, std::string&) { return tri(orig != p.reply); });
+  }
+  for (const char* k : {"ctproto", "ctreplsrc", "ctrepldst", "origsrcport", "replsrcport", "repldstport", "ctexpire"})
+    if (m.params.contains(k)) {
+      m.why_not = fmt::format("conntrack --{} not modeled", k);
+      return std::nullopt;
+    }
+  std::string st_only = m.params.contains("ctstate") ? m.P("ctstate") : "";
+  bool st_inv = m.B("ctstate_invert"), has_state = m.params.contains("ctstate");
+  return [parts, st_only, st_inv, has_state](const Packet& p, std::string& why) {
+    if (!p.ct_unknown.empty()) {
+      why = p.ct_unknown;
+      return Tri::unknown;
+    }
+    if (!p.ct || p.untracked) {
+      // xt_conntrack without a connection: only the state test can match
+      // (as INVALID, or UNTRACKED after notrack).
+      if (!has_state) return Tri::no;
+      return inv(tri(has_flag(st_only, p.untracked ? "UNTRACKED" : "INVALID")), st_inv);
+    }
+    Tri acc = Tri::yes;
+    for (const auto& c : parts) {
+      Tri t = c(p, why);
+      if (t == Tri::no) return Tri::no;
+      if (t == Tri::unknown) acc = Tri::unknown;
+    }
+    return acc;
+  };
+}
+
+// addrtype: the kind of the source and destination addresses.
+std::optional<Cond> xt_addrtype(const XtMatch& m) {
+  std::string src = m.P("src_type"), dst = m.P("dst_type");
+  bool si = m.B("src_type_invert"), di = m.B("dst_type_invert"), lim = m.B("limit_iface_in");
+  const HostView* h = &m.host;
+  auto type_of = [h](const IpAddr& a, const std::string& iface, bool limit) {
+    bool local = limit ? h->is_local_on(a, iface) : h->is_local(a);
+    if (local) return std::string("LOCAL");
+    bool mc = a.family == 4 ? (a.b[0] >= 224 && a.b[0] <= 239) : a.b[0] == 0xff;
+    if (mc) return std::string("MULTICAST");
+    if (a.family == 4 && a.b[0] == 255 && a.b[1] == 255 && a.b[2] == 255 && a.b[3] == 255) return std::string("BROADCAST");
+    return std::string("UNICAST");
+  };
+  return [src, dst, si, di, lim, type_of](const Packet& p, std::string&) {
+    if (!src.empty() && inv(tri(has_flag(src, type_of(p.saddr, p.iif, lim))), si) == Tri::no) return Tri::no;
+    if (!dst.empty() && inv(tri(has_flag(dst, type_of(p.daddr, p.iif, lim))), di) == Tri::no) return Tri::no;
+    return Tri::yes;
+  };
+}
+
+// physdev: the bridge ports of a bridged packet.
+std::optional<Cond> xt_physdev(const XtMatch& m) {
+  std::string in = m.P("physdev_in"), out = m.P("physdev_out"), isb = m.P("physdev_is_bridged"), isin = m.P("physdev_is_in"),
+              isout = m.P("physdev_is_out");
+  bool ii = m.B("physdev_in_invert"), oi = m.B("physdev_out_invert");
+  return [=](const Packet& p, std::string& why) {
+    // Without bridge information physdev matches only if every option is inverted.
+    if (!in.empty() && !p.physin_unknown.empty()) {
+      why = p.physin_unknown;
+      return Tri::unknown;
+    }
+    if (!out.empty() && !p.physout_unknown.empty()) {
+      why = p.physout_unknown;
+      return Tri::unknown;
+    }
+    if (!in.empty() && inv(tri(!p.physin.empty() && iface_match(in, p.physin)), ii) == Tri::no) return Tri::no;
+    if (!out.empty() && inv(tri(!p.physout.empty() && iface_match(out, p.physout)), oi) == Tri::no) return Tri::no;
+    if (!isb.empty() && tri(p.bridged) != (isb == "yes" ? Tri::yes : Tri::no)) return Tri::no;
+    if (!isin.empty() && tri(!p.physin.empty()) != (isin == "yes" ? Tri::yes : Tri::no)) return Tri::no;
+    if (!isout.empty() && tri(!p.physout.empty()) != (isout == "yes" ? Tri::yes : Tri::no)) return Tri::no;
+    return Tri::yes;
+  };
+}
+
+// icmp and icmp6: the type and code.
+std::optional<Cond> xt_icmp(const XtMatch& m) {
+  const std::string& name = m.name;
+  // -m icmp / -m icmp6 (iptables requires -p icmp / -p ipv6-icmp with it).
+  // The model's ICMP packets are IPv6 neighbour discovery, code 0.
+  const std::string proto = name == "icmp" ? "icmp" : "ipv6-icmp";
+  const bool any = !m.params.contains("type");
+  const int type = m.params.value("type", -1);
+  const int lo = m.params.value("code_min", 0), hi = m.params.value("code_max", 255);
+  const bool iv = m.B("invert");
+  return [proto, any, type, lo, hi, iv](const Packet& p, std::string& why) {
+    if (p.proto != proto) return Tri::no;
+    if (any) return inv(Tri::yes, iv);
+    static const std::pair<const char*, int> v6types[] = {{"nd-router-solicit", 133}, {"nd-router-advert", 134},
+                                                          {"nd-neighbor-solicit", 135}, {"nd-neighbor-advert", 136}};
+    int t = -1;
+    for (auto [n, v] : v6types)
+      if (proto == "ipv6-icmp" && p.icmp_type == n) t = v;
+    if (t < 0) {
+      why = fmt::format("{} type of the packet ({}) not modeled", proto, p.icmp_type.empty() ? "none" : p.icmp_type);
+      return Tri::unknown;
+    }
+    return inv(tri(t == type && lo <= 0 && 0 <= hi), iv);
+  };
+}
+
+// hl and ttl: the hop limit.
+std::optional<Cond> xt_hop_limit(const XtMatch& m) {
+  const std::string& name = m.name;
+  const std::string mode = m.P("mode");
+  const int v = m.params.value("value", 0);
+  if (mode != "eq" && mode != "ne" && mode != "lt" && mode != "gt") {
+    m.why_not = fmt::format("{} mode {} not modeled", name, mode);
+    return std::nullopt;
+  }
+  return [name, mode, v](const Packet& p, std::string& why) {
+    if (p.hop_limit < 0) {
+      why = fmt::format("{} of the packet depends on its sender and path (-m {})", name == "hl" ? "hop limit" : "TTL", name);
+      return Tri::unknown;
+    }
+    int h = p.hop_limit;
+    return tri(mode == "eq" ? h == v : mode == "ne" ? h != v : mode == "lt" ? h < v : h > v);
+  };
+}
+
+std::optional<Cond> xt_rt(const XtMatch&) {
+  // ip6t_rt matches only a packet with a routing header, whatever it
+  // inverts; no packet of the model carries extension headers.
+  return [](const Packet&, std::string&) { return Tri::no; };
+}
+
+// comment: matches every packet.
+std::optional<Cond> xt_comment(const XtMatch&) {
+  return [](const Packet&, std::string&) { return Tri::yes; };
+}
+
+// iprange: source and destination address ranges.
+std::optional<Cond> xt_iprange(const XtMatch& m) {
+  std::optional<AddrRange> s, d;
+  auto range = [](const std::string& t) -> std::optional<AddrRange> {
+    auto dash = t.find('-');
+    if (dash == std::string::npos) return std::nullopt;
+    auto lo = IpAddr::parse(t.substr(0, dash)), hi = IpAddr::parse(t.substr(dash + 1));
+    if (!lo || !hi) return std::nullopt;
+    return AddrRange{*lo, *hi};
+  };
+  for (auto [key, to] : {std::pair{"src_range", &s}, {"dst_range", &d}})
+    if (m.params.contains(key) && !(*to = range(m.P(key)))) {
+      m.why_not = fmt::format("iprange --{} {} is no address range", key[0] == 's' ? "src-range" : "dst-range", m.P(key));
+      return std::nullopt;
+    }
+  bool si = m.B("src_range_invert"), di = m.B("dst_range_invert");
+  return [s, d, si, di](const Packet& p, std::string&) {
+    if (s && inv(tri(s->contains(p.saddr)), si) == Tri::no) return Tri::no;
+    if (d && inv(tri(d->contains(p.daddr)), di) == Tri::no) return Tri::no;
+    return Tri::yes;
+  };
+}
+
+// mark: the packet mark.
+std::optional<Cond> xt_mark(const XtMatch& m) {
+  auto mark = parse_mark(m.P("mark"));
+  if (!mark) {
+    m.why_not = "match mark with a value that is no mark: " + m.P("mark");
+    return std::nullopt;
+  }
+  uint32_t v = mark->first, mask = mark->second;
+  bool iv = m.B("mark_invert");
+  return [v, mask, iv](const Packet& p, std::string&) { return inv(tri((p.mark & mask) == v), iv); };
+}
+
 // A decoded x_tables match as a condition; nullopt with a reason when not modeled.
 std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& host,
                                   std::string& why_not, PortReads* ports) {
@@ -618,240 +887,32 @@ std::optional<Cond> xt_match_cond(const Json& m, int family, const HostView& hos
     why_not = fmt::format("match {} could not be decoded", name);
     return std::nullopt;
   }
-  const Json params = m.value("params", Json::object());
-  auto P = [&](const char* k) { return params.value(k, ""); };
-  auto B = [&](const char* k) { return params.value(k, false); };
-  if (name == "tcp" || name == "udp") {
-    std::string dport = P("dport"), sport = P("sport");
-    bool di = B("dport_invert"), si = B("sport_invert");
-    if (ports)
-      for (const auto& spec : {dport, sport})
-        if (!spec.empty()) ports->spec(spec);
-    if (params.contains("tcp_flags") || params.contains("tcp_option")) {
-      // Flags: our probe's first packet is a SYN.
-      std::string flags = P("tcp_flags");
-      auto sp = flags.find(' ');
-      std::string mask = flags.substr(0, sp), cmp = sp == std::string::npos ? "" : flags.substr(sp + 1);
-      bool fi = B("tcp_flags_invert");
-      if (params.contains("tcp_option")) {
-        why_not = "tcp option match not modeled";
-        return std::nullopt;
-      }
-      return [name, dport, sport, di, si, mask, cmp, fi](const Packet& p, std::string&) {
-        if (p.proto != name) return Tri::no;
-        if (!dport.empty() && inv(tri(port_in(p.dport, dport)), di) == Tri::no) return Tri::no;
-        if (!sport.empty() && inv(tri(port_in(p.sport, sport)), si) == Tri::no) return Tri::no;
-        auto flagset = [](const std::string& s) {
-          unsigned v = 0;
-          for (auto [n, b] : {std::pair{"FIN", 1}, {"SYN", 2}, {"RST", 4}, {"PSH", 8}, {"ACK", 16}, {"URG", 32}})
-            if (has_flag(s, n)) v |= static_cast<unsigned>(b);
-          return v;
-        };
-        bool hit = ((p.tcp_flags & flagset(mask)) == flagset(cmp));
-        return inv(tri(hit), fi);
-      };
-    }
-    return [name, dport, sport, di, si](const Packet& p, std::string&) {
-      if (p.proto != name) return Tri::no;
-      if (!dport.empty() && inv(tri(port_in(p.dport, dport)), di) == Tri::no) return Tri::no;
-      if (!sport.empty() && inv(tri(port_in(p.sport, sport)), si) == Tri::no) return Tri::no;
-      return Tri::yes;
-    };
-  }
-  if (name == "multiport") {
-    std::string d = P("dports"), s = P("sports"), e = P("ports");
-    bool iv = B("invert");
-    if (ports)
-      for (const auto& spec : {d, s, e})
-        if (!spec.empty()) ports->spec(spec);
-    return [d, s, e, iv](const Packet& p, std::string&) {
-      bool hit = !d.empty() ? port_in(p.dport, d) : !s.empty() ? port_in(p.sport, s) : (port_in(p.dport, e) || port_in(p.sport, e));
-      return inv(tri(hit), iv);
-    };
-  }
-  if (name == "conntrack" || name == "state") {
-    std::vector<Cond> parts;
-    if (params.contains("ctstate")) {
-      std::string st = P("ctstate");
-      bool iv = B("ctstate_invert");
-      parts.push_back([st, iv](const Packet& p, std::string&) {
-        return inv(tri(has_flag(st, p.untracked ? "UNTRACKED" : p.reply || p.later ? "ESTABLISHED" : "NEW") ||
-                       (has_flag(st, "DNAT") && p.dnat_done)), iv);
-      });
-    }
-    if (params.contains("ctstatus")) {
-      std::string st = P("ctstatus");
-      parts.push_back([st](const Packet& p, std::string& why) {
-        if (st == "NONE") return Tri::yes;
-        why = "ctstatus " + st + " not modeled";
-        (void)p;
-        return Tri::unknown;
-      });
-    }
-    if (params.contains("ctorigdst")) {
-      auto pf = Prefix::parse(P("ctorigdst"));
-      bool iv = B("ctorigdst_invert");
-      if (!pf) { why_not = "bad ctorigdst"; return std::nullopt; }
-      parts.push_back([pf, iv](const Packet& p, std::string&) { return inv(tri(pf->contains(p.orig_daddr)), iv); });
-    }
-    if (params.contains("ctorigsrc")) {
-      auto pf = Prefix::parse(P("ctorigsrc"));
-      bool iv = B("ctorigsrc_invert");
-      if (!pf) { why_not = "bad ctorigsrc"; return std::nullopt; }
-      parts.push_back([pf, iv](const Packet& p, std::string&) { return inv(tri(pf->contains(p.reply ? p.daddr : p.saddr)), iv); });
-    }
-    if (params.contains("origdstport")) {
-      std::string spec = P("origdstport");
-      if (ports) ports->spec(spec);
-      parts.push_back([spec](const Packet& p, std::string&) { return tri(port_in(p.orig_dport, spec)); });
-    }
-    if (params.contains("ctdir")) {
-      bool orig = P("ctdir") == "ORIGINAL";
-      parts.push_back([orig](const Packet& p, std::string&) { return tri(orig != p.reply); });
-    }
-    for (const char* k : {"ctproto", "ctreplsrc", "ctrepldst", "origsrcport", "replsrcport", "repldstport", "ctexpire"})
-      if (params.contains(k)) {
-        why_not = fmt::format("conntrack --{} not modeled", k);
-        return std::nullopt;
-      }
-    std::string st_only = params.contains("ctstate") ? P("ctstate") : "";
-    bool st_inv = B("ctstate_invert"), has_state = params.contains("ctstate");
-    return [parts, st_only, st_inv, has_state](const Packet& p, std::string& why) {
-      if (!p.ct_unknown.empty()) {
-        why = p.ct_unknown;
-        return Tri::unknown;
-      }
-      if (!p.ct || p.untracked) {
-        // xt_conntrack without a connection: only the state test can match
-        // (as INVALID, or UNTRACKED after notrack).
-        if (!has_state) return Tri::no;
-        return inv(tri(has_flag(st_only, p.untracked ? "UNTRACKED" : "INVALID")), st_inv);
-      }
-      Tri acc = Tri::yes;
-      for (const auto& c : parts) {
-        Tri t = c(p, why);
-        if (t == Tri::no) return Tri::no;
-        if (t == Tri::unknown) acc = Tri::unknown;
-      }
-      return acc;
-    };
-  }
-  if (name == "addrtype") {
-    std::string src = P("src_type"), dst = P("dst_type");
-    bool si = B("src_type_invert"), di = B("dst_type_invert"), lim = B("limit_iface_in");
-    const HostView* h = &host;
-    auto type_of = [h](const IpAddr& a, const std::string& iface, bool limit) {
-      bool local = limit ? h->is_local_on(a, iface) : h->is_local(a);
-      if (local) return std::string("LOCAL");
-      bool mc = a.family == 4 ? (a.b[0] >= 224 && a.b[0] <= 239) : a.b[0] == 0xff;
-      if (mc) return std::string("MULTICAST");
-      if (a.family == 4 && a.b[0] == 255 && a.b[1] == 255 && a.b[2] == 255 && a.b[3] == 255) return std::string("BROADCAST");
-      return std::string("UNICAST");
-    };
-    return [src, dst, si, di, lim, type_of](const Packet& p, std::string&) {
-      if (!src.empty() && inv(tri(has_flag(src, type_of(p.saddr, p.iif, lim))), si) == Tri::no) return Tri::no;
-      if (!dst.empty() && inv(tri(has_flag(dst, type_of(p.daddr, p.iif, lim))), di) == Tri::no) return Tri::no;
-      return Tri::yes;
-    };
-  }
-  if (name == "physdev") {
-    std::string in = P("physdev_in"), out = P("physdev_out"), isb = P("physdev_is_bridged"), isin = P("physdev_is_in"),
-                isout = P("physdev_is_out");
-    bool ii = B("physdev_in_invert"), oi = B("physdev_out_invert");
-    return [=](const Packet& p, std::string& why) {
-      // Without bridge information physdev matches only if every option is inverted.
-      if (!in.empty() && !p.physin_unknown.empty()) {
-        why = p.physin_unknown;
-        return Tri::unknown;
-      }
-      if (!out.empty() && !p.physout_unknown.empty()) {
-        why = p.physout_unknown;
-        return Tri::unknown;
-      }
-      if (!in.empty() && inv(tri(!p.physin.empty() && iface_match(in, p.physin)), ii) == Tri::no) return Tri::no;
-      if (!out.empty() && inv(tri(!p.physout.empty() && iface_match(out, p.physout)), oi) == Tri::no) return Tri::no;
-      if (!isb.empty() && tri(p.bridged) != (isb == "yes" ? Tri::yes : Tri::no)) return Tri::no;
-      if (!isin.empty() && tri(!p.physin.empty()) != (isin == "yes" ? Tri::yes : Tri::no)) return Tri::no;
-      if (!isout.empty() && tri(!p.physout.empty()) != (isout == "yes" ? Tri::yes : Tri::no)) return Tri::no;
-      return Tri::yes;
-    };
-  }
-  if (name == "icmp" || name == "icmp6") {
-    // -m icmp / -m icmp6 (iptables requires -p icmp / -p ipv6-icmp with it).
-    // The model's ICMP packets are IPv6 neighbour discovery, code 0.
-    const std::string proto = name == "icmp" ? "icmp" : "ipv6-icmp";
-    const bool any = !params.contains("type");
-    const int type = params.value("type", -1);
-    const int lo = params.value("code_min", 0), hi = params.value("code_max", 255);
-    const bool iv = B("invert");
-    return [proto, any, type, lo, hi, iv](const Packet& p, std::string& why) {
-      if (p.proto != proto) return Tri::no;
-      if (any) return inv(Tri::yes, iv);
-      static const std::pair<const char*, int> v6types[] = {{"nd-router-solicit", 133}, {"nd-router-advert", 134},
-                                                            {"nd-neighbor-solicit", 135}, {"nd-neighbor-advert", 136}};
-      int t = -1;
-      for (auto [n, v] : v6types)
-        if (proto == "ipv6-icmp" && p.icmp_type == n) t = v;
-      if (t < 0) {
-        why = fmt::format("{} type of the packet ({}) not modeled", proto, p.icmp_type.empty() ? "none" : p.icmp_type);
-        return Tri::unknown;
-      }
-      return inv(tri(t == type && lo <= 0 && 0 <= hi), iv);
-    };
-  }
-  if (name == "hl" || name == "ttl") {
-    const std::string mode = P("mode");
-    const int v = params.value("value", 0);
-    if (mode != "eq" && mode != "ne" && mode != "lt" && mode != "gt") {
-      why_not = fmt::format("{} mode {} not modeled", name, mode);
-      return std::nullopt;
-    }
-    return [name, mode, v](const Packet& p, std::string& why) {
-      if (p.hop_limit < 0) {
-        why = fmt::format("{} of the packet depends on its sender and path (-m {})", name == "hl" ? "hop limit" : "TTL", name);
-        return Tri::unknown;
-      }
-      int h = p.hop_limit;
-      return tri(mode == "eq" ? h == v : mode == "ne" ? h != v : mode == "lt" ? h < v : h > v);
-    };
-  }
-  if (name == "rt") {
-    // ip6t_rt matches only a packet with a routing header, whatever it
-    // inverts; no packet of the model carries extension headers.
-    return [](const Packet&, std::string&) { return Tri::no; };
-  }
-  if (name == "comment") return [](const Packet&, std::string&) { return Tri::yes; };
-  if (name == "iprange") {
-    std::optional<AddrRange> s, d;
-    auto range = [](const std::string& t) -> std::optional<AddrRange> {
-      auto dash = t.find('-');
-      if (dash == std::string::npos) return std::nullopt;
-      auto lo = IpAddr::parse(t.substr(0, dash)), hi = IpAddr::parse(t.substr(dash + 1));
-      if (!lo || !hi) return std::nullopt;
-      return AddrRange{*lo, *hi};
-    };
-    if (params.contains("src_range")) s = range(P("src_range"));
-    if (params.contains("dst_range")) d = range(P("dst_range"));
-    bool si = B("src_range_invert"), di = B("dst_range_invert");
-    return [s, d, si, di](const Packet& p, std::string&) {
-      if (s && inv(tri(s->contains(p.saddr)), si) == Tri::no) return Tri::no;
-      if (d && inv(tri(d->contains(p.daddr)), di) == Tri::no) return Tri::no;
-      return Tri::yes;
-    };
-  }
-  if (name == "mark") {
-    auto mark = parse_mark(P("mark"));
-    if (!mark) {
-      why_not = "match mark with a value that is no mark: " + P("mark");
-      return std::nullopt;
-    }
-    uint32_t v = mark->first, mask = mark->second;
-    bool iv = B("mark_invert");
-    return [v, mask, iv](const Packet& p, std::string&) { return inv(tri((p.mark & mask) == v), iv); };
+  using Compile = std::optional<Cond> (*)(const XtMatch&);
+  static const std::map<std::string, Compile, std::less<>> compilers = {
+      {"tcp", xt_tcp_udp},
+      {"udp", xt_tcp_udp},
+      {"multiport", xt_multiport},
+      {"conntrack", xt_conntrack},
+      {"state", xt_conntrack},
+      {"addrtype", xt_addrtype},
+      {"physdev", xt_physdev},
+      {"icmp", xt_icmp},
+      {"icmp6", xt_icmp},
+      {"hl", xt_hop_limit},
+      {"ttl", xt_hop_limit},
+      {"rt", xt_rt},
+      {"comment", xt_comment},
+      {"iprange", xt_iprange},
+      {"mark", xt_mark},
+  };
+  auto c = compilers.find(name);
+  if (c == compilers.end()) {
+    why_not = fmt::format("match {} is not modeled", name);
+    return std::nullopt;
   }
   (void)family;
-  why_not = fmt::format("match {} is not modeled", name);
-  return std::nullopt;
+  const Json params = m.value("params", Json::object());
+  return c->second(XtMatch{name, params, host, why_not, ports});
 }
 
 // DNAT destination "a.b.c.d:80", "[v6]:80", "a.b.c.d" (port kept), ranges unknown.
