@@ -753,6 +753,10 @@ std::map<int, std::shared_ptr<ClassFacts>> class_facts(const Engine& e, Exposure
 // DNAT or redirect translates to, and the client port the replies go to.
 std::set<unsigned> translated_ports(const Snapshot& s, unsigned client_port) {
   std::set<unsigned> translated{client_port};
+  auto add_range = [&](const std::optional<std::pair<unsigned, unsigned>>& ports) {
+    if (ports)
+      for (unsigned q = ports->first; q <= ports->second && q - ports->first < 4096; ++q) translated.insert(q);
+  };
   // One pass over every member of every object (the ruleset of a large host
   // is millions of them).
   std::function<void(const Json&)> find_ports = [&](const Json& j) {
@@ -765,12 +769,8 @@ std::set<unsigned> translated_ports(const Snapshot& s, unsigned client_port) {
         if (k == "raw" || k == "text" || k == "match" || k == "matches") continue;
         if ((k == "dnat" || k == "redirect") && v.is_object())
           if (auto p = v.find("port"); p != v.end() && p->is_number_unsigned()) translated.insert(p->get<unsigned>());
-        if (k == "to_destination" && v.is_string())
-          if (auto ports = split_nat_dest(v.get_ref<const std::string&>()).ports)
-            for (unsigned q = ports->first; q <= ports->second && q - ports->first < 4096; ++q) translated.insert(q);
-        if (k == "to_ports" && v.is_string())
-          if (auto ports = parse_port_range(v.get_ref<const std::string&>(), '-'))
-            for (unsigned q = ports->first; q <= ports->second && q - ports->first < 4096; ++q) translated.insert(q);
+        if (k == "to_destination" && v.is_string()) add_range(split_nat_dest(v.get_ref<const std::string&>()).ports);
+        if (k == "to_ports" && v.is_string()) add_range(parse_port_range(v.get_ref<const std::string&>(), '-'));
         if (v.is_structured()) find_ports(v);
       }
     } else if (j.is_array()) {

@@ -27,10 +27,6 @@ struct IpAddr {
 std::string bracketed(const IpAddr& a);
 std::string bracketed(std::string_view addr);
 
-// An iptables DNAT destination as the xt decoder writes it
-// (to_destination): "ADDR", "ADDR:PORT", "ADDR:LO-HI", "[V6]", "[V6]:PORT",
-// a bare IPv6 address (no port), or an address range "A-B" with or without
-// ports. One reader for the compiler, exposure and the checks.
 // A port number as iptables writes one: decimal digits only, 0-65535;
 // nullopt for anything else (a sign, a space, a trailing letter).
 std::optional<unsigned> parse_port(std::string_view s);
@@ -38,6 +34,10 @@ std::optional<unsigned> parse_port(std::string_view s);
 // in matches and '-' in NAT targets); nullopt unless both are ports.
 std::optional<std::pair<unsigned, unsigned>> parse_port_range(std::string_view s, char sep);
 
+// An iptables DNAT destination as the xt decoder writes it
+// (to_destination): "ADDR", "ADDR:PORT", "ADDR:LO-HI", "[V6]", "[V6]:PORT",
+// a bare IPv6 address (no port), or an address range "A-B" with or without
+// ports. One reader for the compiler, exposure and the checks.
 struct NatDest {
   std::string addr;  // without brackets; "A-B" for a range
   std::optional<std::pair<unsigned, unsigned>> ports;  // none given: nullopt; "80": {80, 80}
