@@ -620,6 +620,22 @@ struct XtMatch {
   PortReads* ports;
   std::string P(const char* k) const { return params.value(k, ""); }
   bool B(const char* k) const { return params.value(k, false); }
+  // Notes the port lists this match tests (empty: not tested); false, with
+  // the reason, when a part of one is no port or range: port_in would skip
+  // that part, and the match would be a guess.
+  bool read_ports(std::initializer_list<const std::string*> specs) const {
+    for (const std::string* spec : specs) {
+      if (spec->empty()) continue;
+      bool readable = true;
+      each_port_part(*spec, [&](const std::optional<std::pair<unsigned, unsigned>>& r) { readable = readable && r; });
+      if (!readable) {
+        why_not = fmt::format("match {} with ports that are no port numbers: {}", name, *spec);
+        return false;
+      }
+      if (ports) ports->spec(*spec);
+    }
+    return true;
+  }
 };
 
 // tcp and udp: ports, and TCP flags (the model's first packet is a SYN).
@@ -627,9 +643,7 @@ std::optional<Cond> xt_tcp_udp(const XtMatch& m) {
   const std::string& name = m.name;
   std::string dport = m.P("dport"), sport = m.P("sport");
   bool di = m.B("dport_invert"), si = m.B("sport_invert");
-  if (m.ports)
-    for (const auto& spec : {dport, sport})
-      if (!spec.empty()) m.ports->spec(spec);
+  if (!m.read_ports({&dport, &sport})) return std::nullopt;
   if (m.params.contains("tcp_flags") || m.params.contains("tcp_option")) {
     // Flags: our probe's first packet is a SYN.
     std::string flags = m.P("tcp_flags");
@@ -666,9 +680,7 @@ std::optional<Cond> xt_tcp_udp(const XtMatch& m) {
 std::optional<Cond> xt_multiport(const XtMatch& m) {
   std::string d = m.P("dports"), s = m.P("sports"), e = m.P("ports");
   bool iv = m.B("invert");
-  if (m.ports)
-    for (const auto& spec : {d, s, e})
-      if (!spec.empty()) m.ports->spec(spec);
+  if (!m.read_ports({&d, &s, &e})) return std::nullopt;
   return [d, s, e, iv](const Packet& p, std::string&) {
     bool hit = !d.empty() ? port_in(p.dport, d) : !s.empty() ? port_in(p.sport, s) : (port_in(p.dport, e) || port_in(p.sport, e));
     return inv(tri(hit), iv);
@@ -709,7 +721,7 @@ std::optional<Cond> xt_conntrack(const XtMatch& m) {
   }
   if (m.params.contains("origdstport")) {
     std::string spec = m.P("origdstport");
-    if (m.ports) m.ports->spec(spec);
+    if (!m.read_ports({&spec})) return std::nullopt;
     parts.push_back([spec](const Packet& p, std::string&) { return tri(port_in(p.orig_dport, spec)); });
   }
   if (m.params.contains("ctdir")) {
