@@ -38,8 +38,6 @@ struct PortReads {
     cuts.push_back(static_cast<unsigned>(std::min<uint64_t>(lo, 65536)));
     cuts.push_back(static_cast<unsigned>(std::min<uint64_t>(hi, 65535) + 1));
   }
-  // A port list as iptables writes it: "80", "7000:7002", "80,443,8000:8010".
-  void spec(const std::string& s);
 };
 
 // An nft expression's left side as nft prints it (rule_text.cpp).

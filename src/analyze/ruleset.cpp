@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <variant>
 
@@ -557,51 +558,42 @@ std::optional<std::pair<uint32_t, uint32_t>> parse_mark(std::string_view spec) {
   return std::pair{*v, *mask};
 }
 
-// Each part of an iptables port list ("80", "7000:7002", "80,443,8000:8010")
-// as its range; nullopt for a part that is not numbers.
-template <class F>
-void each_port_part(const std::string& spec, F&& f) {
-  std::size_t i = 0;
-  while (i <= spec.size()) {
-    std::size_t j = spec.find(',', i);
-    if (j == std::string::npos) j = spec.size();
-    std::string part = spec.substr(i, j - i);
-    f(parse_port_range(part, ':'));
-    i = j + 1;
+// An iptables port list ("80", "7000:7002", "80,443,8000:8010"), read once
+// when the rule is compiled, not per packet; empty: the match does not test
+// that port.
+struct PortList {
+  std::vector<std::pair<unsigned, unsigned>> ranges;
+  bool tested() const { return !ranges.empty(); }
+  bool has(unsigned port) const {
+    return std::any_of(ranges.begin(), ranges.end(), [port](const auto& r) { return port >= r.first && port <= r.second; });
   }
-}
-
-}  // namespace
-
-void rule_detail::PortReads::spec(const std::string& s) {
-  each_port_part(s, [this](const std::optional<std::pair<unsigned, unsigned>>& r) {
-    if (r) range(r->first, r->second);
-    else opaque = true;  // port_in skips what it cannot read; be no wiser than it
-  });
-}
-
-namespace {
-
-bool port_in(unsigned port, const std::string& spec) {
-  bool hit = false;
-  each_port_part(spec, [&](const std::optional<std::pair<unsigned, unsigned>>& r) {
-    hit = hit || (r && port >= r->first && port <= r->second);
-  });
-  return hit;
-}
+};
 
 Tri tri(bool b) { return b ? Tri::yes : Tri::no; }
 Tri inv(Tri t, bool invert) { return invert ? negate(t) : t; }
+// A port test of a match: yes or no for a tested list (inverted when asked),
+// yes for one not tested.
+Tri port_test(const PortList& l, unsigned port, bool invert) {
+  return l.tested() ? inv(tri(l.has(port)), invert) : Tri::yes;
+}
 
-bool has_flag(const std::string& list, const std::string& flag) {
+// The names among `names` a comma-separated flag list ("NEW,ESTABLISHED")
+// holds, as bits (bit i: names[i]); other names in the list set none.
+template <std::size_t N>
+unsigned flag_bits(std::string_view list, const std::array<std::string_view, N>& names) {
+  unsigned bits = 0;
   std::size_t i = 0;
   while (i <= list.size()) {
-    std::size_t j = list.find(',', i);
-    if (j == std::string::npos) j = list.size();
-    if (list.substr(i, j - i) == flag) return true;
+    std::size_t j = std::min(list.find(',', i), list.size());
+    std::string_view token = list.substr(i, j - i);
+    unsigned bit = 1;
+    for (std::string_view n : names) {
+      if (token == n) bits |= bit;
+      bit <<= 1;
+    }
     i = j + 1;
   }
-  return false;
+  return bits;
 }
 
 // Whether an x_tables match tests TCP flags (--tcp-flags, --syn).
@@ -620,69 +612,72 @@ struct XtMatch {
   PortReads* ports;
   std::string P(const char* k) const { return params.value(k, ""); }
   bool B(const char* k) const { return params.value(k, false); }
-  // Notes the port lists this match tests (empty: not tested); false, with
-  // the reason, when a part of one is no port or range: port_in would skip
-  // that part, and the match would be a guess.
-  bool read_ports(std::initializer_list<const std::string*> specs) const {
-    for (const std::string* spec : specs) {
-      if (spec->empty()) continue;
-      bool readable = true;
-      each_port_part(*spec, [&](const std::optional<std::pair<unsigned, unsigned>>& r) { readable = readable && r; });
-      if (!readable) {
-        why_not = fmt::format("match {} with ports that are no port numbers: {}", name, *spec);
-        return false;
+  // The port list of parameter `key` (empty when absent), noted among the
+  // rule's port reads; nullopt, with the reason, when a part of it is no
+  // port or range: the match would be a guess.
+  std::optional<PortList> port_list(const char* key) const {
+    PortList l;
+    std::string spec = P(key);
+    if (spec.empty()) return l;
+    for (std::size_t i = 0; i <= spec.size();) {
+      std::size_t j = std::min(spec.find(',', i), spec.size());
+      auto r = parse_port_range(std::string_view(spec).substr(i, j - i), ':');
+      if (!r) {
+        why_not = fmt::format("match {} with ports that are no port numbers: {}", name, spec);
+        return std::nullopt;
       }
-      if (ports) ports->spec(*spec);
+      l.ranges.push_back(*r);
+      i = j + 1;
     }
-    return true;
+    if (ports)
+      for (auto [lo, hi] : l.ranges) ports->range(lo, hi);
+    return l;
   }
 };
 
 // tcp and udp: ports, and TCP flags (the model's first packet is a SYN).
 std::optional<Cond> xt_tcp_udp(const XtMatch& m) {
   const std::string& name = m.name;
-  std::string dport = m.P("dport"), sport = m.P("sport");
+  auto dport = m.port_list("dport");
+  if (!dport) return std::nullopt;
+  auto sport = m.port_list("sport");
+  if (!sport) return std::nullopt;
   bool di = m.B("dport_invert"), si = m.B("sport_invert");
-  if (!m.read_ports({&dport, &sport})) return std::nullopt;
-  if (m.params.contains("tcp_flags") || m.params.contains("tcp_option")) {
-    // Flags: our probe's first packet is a SYN.
-    std::string flags = m.P("tcp_flags");
-    auto sp = flags.find(' ');
-    std::string mask = flags.substr(0, sp), cmp = sp == std::string::npos ? "" : flags.substr(sp + 1);
-    bool fi = m.B("tcp_flags_invert");
-    if (m.params.contains("tcp_option")) {
-      m.why_not = "tcp option match not modeled";
-      return std::nullopt;
-    }
-    return [name, dport, sport, di, si, mask, cmp, fi](const Packet& p, std::string&) {
-      if (p.proto != name) return Tri::no;
-      if (!dport.empty() && inv(tri(port_in(p.dport, dport)), di) == Tri::no) return Tri::no;
-      if (!sport.empty() && inv(tri(port_in(p.sport, sport)), si) == Tri::no) return Tri::no;
-      auto flagset = [](const std::string& s) {
-        unsigned v = 0;
-        for (auto [n, b] : {std::pair{"FIN", 1}, {"SYN", 2}, {"RST", 4}, {"PSH", 8}, {"ACK", 16}, {"URG", 32}})
-          if (has_flag(s, n)) v |= static_cast<unsigned>(b);
-        return v;
-      };
-      bool hit = ((p.tcp_flags & flagset(mask)) == flagset(cmp));
-      return inv(tri(hit), fi);
-    };
-  }
-  return [name, dport, sport, di, si](const Packet& p, std::string&) {
+  auto ports = [name, dport = std::move(*dport), sport = std::move(*sport), di, si](const Packet& p) {
     if (p.proto != name) return Tri::no;
-    if (!dport.empty() && inv(tri(port_in(p.dport, dport)), di) == Tri::no) return Tri::no;
-    if (!sport.empty() && inv(tri(port_in(p.sport, sport)), si) == Tri::no) return Tri::no;
+    if (port_test(dport, p.dport, di) == Tri::no || port_test(sport, p.sport, si) == Tri::no) return Tri::no;
     return Tri::yes;
+  };
+  if (m.params.contains("tcp_option")) {
+    m.why_not = "tcp option match not modeled";
+    return std::nullopt;
+  }
+  if (!m.params.contains("tcp_flags")) return [ports](const Packet& p, std::string&) { return ports(p); };
+  // Flags: "MASK COMP", each a list of flag names; our probe's first packet
+  // is a SYN.
+  std::string flags = m.P("tcp_flags");
+  auto sp = flags.find(' ');
+  static constexpr std::array<std::string_view, 6> kFlags = {"FIN", "SYN", "RST", "PSH", "ACK", "URG"};
+  unsigned mask = flag_bits(std::string_view(flags).substr(0, sp), kFlags);
+  unsigned cmp = sp == std::string::npos ? 0 : flag_bits(std::string_view(flags).substr(sp + 1), kFlags);
+  bool fi = m.B("tcp_flags_invert");
+  return [ports, mask, cmp, fi](const Packet& p, std::string&) {
+    if (ports(p) == Tri::no) return Tri::no;
+    return inv(tri((p.tcp_flags & mask) == cmp), fi);
   };
 }
 
 // multiport: lists of ports and ranges.
 std::optional<Cond> xt_multiport(const XtMatch& m) {
-  std::string d = m.P("dports"), s = m.P("sports"), e = m.P("ports");
+  auto d = m.port_list("dports");
+  if (!d) return std::nullopt;
+  auto s = m.port_list("sports");
+  if (!s) return std::nullopt;
+  auto e = m.port_list("ports");
+  if (!e) return std::nullopt;
   bool iv = m.B("invert");
-  if (!m.read_ports({&d, &s, &e})) return std::nullopt;
-  return [d, s, e, iv](const Packet& p, std::string&) {
-    bool hit = !d.empty() ? port_in(p.dport, d) : !s.empty() ? port_in(p.sport, s) : (port_in(p.dport, e) || port_in(p.sport, e));
+  return [d = std::move(*d), s = std::move(*s), e = std::move(*e), iv](const Packet& p, std::string&) {
+    bool hit = d.tested() ? d.has(p.dport) : s.tested() ? s.has(p.sport) : (e.has(p.dport) || e.has(p.sport));
     return inv(tri(hit), iv);
   };
 }
@@ -690,22 +685,25 @@ std::optional<Cond> xt_multiport(const XtMatch& m) {
 // conntrack and state: what the packet's connection is.
 std::optional<Cond> xt_conntrack(const XtMatch& m) {
   std::vector<Cond> parts;
+  // The states a packet of the model can be in, as flag_bits reads them.
+  enum : unsigned { kNew = 1, kEstablished = 2, kUntracked = 4, kInvalid = 8, kDnat = 16 };
+  static constexpr std::array<std::string_view, 5> kStates = {"NEW", "ESTABLISHED", "UNTRACKED", "INVALID", "DNAT"};
+  const unsigned states = flag_bits(m.P("ctstate"), kStates);
   if (m.params.contains("ctstate")) {
-    std::string st = m.P("ctstate");
     bool iv = m.B("ctstate_invert");
-    parts.push_back([st, iv](const Packet& p, std::string&) {
-      return inv(tri(has_flag(st, p.untracked ? "UNTRACKED" : p.reply || p.later ? "ESTABLISHED" : "NEW") ||
-                     (has_flag(st, "DNAT") && p.dnat_done)), iv);
+    parts.push_back([states, iv](const Packet& p, std::string&) {
+      unsigned st = p.untracked ? kUntracked : p.reply || p.later ? kEstablished : kNew;
+      return inv(tri((states & st) || ((states & kDnat) && p.dnat_done)), iv);
     });
   }
   if (m.params.contains("ctstatus")) {
     std::string st = m.P("ctstatus");
-    parts.push_back([st](const Packet& p, std::string& why) {
-      if (st == "NONE") return Tri::yes;
-      why = "ctstatus " + st + " not modeled";
-      (void)p;
-      return Tri::unknown;
-    });
+    if (st == "NONE") parts.push_back([](const Packet&, std::string&) { return Tri::yes; });
+    else
+      parts.push_back([why_not = "ctstatus " + st + " not modeled"](const Packet&, std::string& why) {
+        why = why_not;
+        return Tri::unknown;
+      });
   }
   if (m.params.contains("ctorigdst")) {
     auto pf = Prefix::parse(m.P("ctorigdst"));
@@ -720,9 +718,9 @@ std::optional<Cond> xt_conntrack(const XtMatch& m) {
     parts.push_back([pf, iv](const Packet& p, std::string&) { return inv(tri(pf->contains(p.reply ? p.daddr : p.saddr)), iv); });
   }
   if (m.params.contains("origdstport")) {
-    std::string spec = m.P("origdstport");
-    if (!m.read_ports({&spec})) return std::nullopt;
-    parts.push_back([spec](const Packet& p, std::string&) { return tri(port_in(p.orig_dport, spec)); });
+    auto l = m.port_list("origdstport");
+    if (!l) return std::nullopt;
+    parts.push_back([l = std::move(*l)](const Packet& p, std::string&) { return tri(l.has(p.orig_dport)); });
   }
   if (m.params.contains("ctdir")) {
     bool orig = m.P("ctdir") == "ORIGINAL";
@@ -733,9 +731,8 @@ std::optional<Cond> xt_conntrack(const XtMatch& m) {
       m.why_not = fmt::format("conntrack --{} not modeled", k);
       return std::nullopt;
     }
-  std::string st_only = m.params.contains("ctstate") ? m.P("ctstate") : "";
   bool st_inv = m.B("ctstate_invert"), has_state = m.params.contains("ctstate");
-  return [parts, st_only, st_inv, has_state](const Packet& p, std::string& why) {
+  return [parts, states, st_inv, has_state](const Packet& p, std::string& why) {
     if (!p.ct_unknown.empty()) {
       why = p.ct_unknown;
       return Tri::unknown;
@@ -744,7 +741,7 @@ std::optional<Cond> xt_conntrack(const XtMatch& m) {
       // xt_conntrack without a connection: only the state test can match
       // (as INVALID, or UNTRACKED after notrack).
       if (!has_state) return Tri::no;
-      return inv(tri(has_flag(st_only, p.untracked ? "UNTRACKED" : "INVALID")), st_inv);
+      return inv(tri(states & (p.untracked ? kUntracked : kInvalid)), st_inv);
     }
     Tri acc = Tri::yes;
     for (const auto& c : parts) {
@@ -758,20 +755,26 @@ std::optional<Cond> xt_conntrack(const XtMatch& m) {
 
 // addrtype: the kind of the source and destination addresses.
 std::optional<Cond> xt_addrtype(const XtMatch& m) {
+  // The types the model tells apart, as flag_bits reads them; an empty
+  // list does not test that address.
+  enum : unsigned { kLocal = 1, kMulticast = 2, kBroadcast = 4, kUnicast = 8 };
+  static constexpr std::array<std::string_view, 4> kTypes = {"LOCAL", "MULTICAST", "BROADCAST", "UNICAST"};
   std::string src = m.P("src_type"), dst = m.P("dst_type");
+  const bool test_src = !src.empty(), test_dst = !dst.empty();
+  const unsigned src_types = flag_bits(src, kTypes), dst_types = flag_bits(dst, kTypes);
   bool si = m.B("src_type_invert"), di = m.B("dst_type_invert"), lim = m.B("limit_iface_in");
   const HostView* h = &m.host;
-  auto type_of = [h](const IpAddr& a, const std::string& iface, bool limit) {
+  auto type_of = [h](const IpAddr& a, const std::string& iface, bool limit) -> unsigned {
     bool local = limit ? h->is_local_on(a, iface) : h->is_local(a);
-    if (local) return std::string("LOCAL");
+    if (local) return kLocal;
     bool mc = a.family == 4 ? (a.b[0] >= 224 && a.b[0] <= 239) : a.b[0] == 0xff;
-    if (mc) return std::string("MULTICAST");
-    if (a.family == 4 && a.b[0] == 255 && a.b[1] == 255 && a.b[2] == 255 && a.b[3] == 255) return std::string("BROADCAST");
-    return std::string("UNICAST");
+    if (mc) return kMulticast;
+    if (a.family == 4 && a.b[0] == 255 && a.b[1] == 255 && a.b[2] == 255 && a.b[3] == 255) return kBroadcast;
+    return kUnicast;
   };
-  return [src, dst, si, di, lim, type_of](const Packet& p, std::string&) {
-    if (!src.empty() && inv(tri(has_flag(src, type_of(p.saddr, p.iif, lim))), si) == Tri::no) return Tri::no;
-    if (!dst.empty() && inv(tri(has_flag(dst, type_of(p.daddr, p.iif, lim))), di) == Tri::no) return Tri::no;
+  return [=](const Packet& p, std::string&) {
+    if (test_src && inv(tri(src_types & type_of(p.saddr, p.iif, lim)), si) == Tri::no) return Tri::no;
+    if (test_dst && inv(tri(dst_types & type_of(p.daddr, p.iif, lim)), di) == Tri::no) return Tri::no;
     return Tri::yes;
   };
 }
@@ -835,13 +838,15 @@ std::optional<Cond> xt_hop_limit(const XtMatch& m) {
     m.why_not = fmt::format("{} mode {} not modeled", name, mode);
     return std::nullopt;
   }
-  return [name, mode, v](const Packet& p, std::string& why) {
+  const char op = mode[0];  // e, n, l or g: the four are told apart by their first letter
+  return [op, v, why_not = fmt::format("{} of the packet depends on its sender and path (-m {})",
+                                       name == "hl" ? "hop limit" : "TTL", name)](const Packet& p, std::string& why) {
     if (p.hop_limit < 0) {
-      why = fmt::format("{} of the packet depends on its sender and path (-m {})", name == "hl" ? "hop limit" : "TTL", name);
+      why = why_not;
       return Tri::unknown;
     }
     int h = p.hop_limit;
-    return tri(mode == "eq" ? h == v : mode == "ne" ? h != v : mode == "lt" ? h < v : h > v);
+    return tri(op == 'e' ? h == v : op == 'n' ? h != v : op == 'l' ? h < v : h > v);
   };
 }
 
