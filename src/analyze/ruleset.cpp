@@ -1225,6 +1225,125 @@ Action verdict_action(const Json& e, bool& is_verdict) {
   return a;
 }
 
+// nft's NAT statements (dnat, redirect, masquerade, snat) onto the rule's
+// action; false for any other expression. Each ends the rule.
+bool nft_nat_action(const Json& e, Action& a) {
+  if (e.contains("dnat")) {
+    const Json& d = e["dnat"];
+    a.kind = Action::dnat;
+    if (d.contains("addr") && d["addr"].is_string()) {
+      a.addr = IpAddr::parse(d["addr"].get<std::string>());
+      if (!a.addr) {
+        a.kind = Action::unknown;
+        a.reason = "dnat to " + d["addr"].dump();
+      }
+    } else if (d.contains("addr")) {
+      a.kind = Action::unknown;
+      a.reason = "dnat to a map or expression";
+    }
+    if (d.contains("port") && d["port"].is_number())
+      a.port = d["port"].get<unsigned>();
+    else if (d.contains("port")) {
+      a.kind = Action::unknown;
+      a.reason = "dnat to a port expression";
+    }
+    return true;
+  }
+  if (e.contains("redirect")) {
+    a.kind = Action::redirect;
+    if (e["redirect"].is_object() && e["redirect"].contains("port")) {
+      if (e["redirect"]["port"].is_number()) {
+        a.port = e["redirect"]["port"].get<unsigned>();
+      } else {  // a range or an expression: which port is not followed
+        a.kind = Action::unknown;
+        a.reason = "redirect to a port expression";
+      }
+    }
+    return true;
+  }
+  if (e.contains("masquerade")) {
+    a.kind = Action::snat;
+    a.masquerade = true;
+    return true;
+  }
+  if (e.contains("snat")) {
+    a.kind = Action::snat;
+    const Json& d = e["snat"];
+    if (d.is_object() && d.contains("addr") && d["addr"].is_string())
+      a.addr = IpAddr::parse(d["addr"].get<std::string>());
+    if (!a.addr)
+      a.reason =
+          "snat to " + (d.is_object() && d.contains("addr") ? d["addr"].dump() : std::string("an unknown address"));
+    return true;
+  }
+  return false;
+}
+
+// A verdict map (`vmap`) as the rule's action: one sub-rule per element,
+// looked up by its key where the key is one number (service ports).
+void nft_vmap_action(const Json& e, const Ctx& c, Rule& rule) {
+  const Json& vm = e["vmap"];
+  rule.action.kind = Action::vmap;
+  Json holder;
+  const Json* elems = set_elements(vm["data"], c, holder);
+  if (!elems) {
+    rule.action.kind = Action::unknown;
+    rule.action.reason = "vmap data not found";
+    return;
+  }
+  const Json& key = vm["key"];
+  for (const Json& k : key.contains("concat") ? key["concat"] : Json::array({key}))
+    if (is_tcp_flags(k)) rule.tests_tcp_flags = true;
+  std::vector<Json> keys =
+      key.contains("concat") ? std::vector<Json>(key["concat"].begin(), key["concat"].end()) : std::vector<Json>{key};
+  // A map of numbers (service ports) keyed by one expression is looked up.
+  std::shared_ptr<Action::VmapIndex> index;
+  if (keys.size() == 1 && !is_tcp_flags(keys[0])) {
+    std::string dep;
+    if (auto f = left_expr(keys[0], c, dep)) {
+      // The lookup gives what the entries' own tests give (their
+      // constants are noted as each entry's test is built).
+      if (c.ports && is_port_leaf(keys[0])) ++c.ports->consumed;
+      index = std::make_shared<Action::VmapIndex>();
+      index->key = [f = *f](const Packet& p) -> std::optional<uint64_t> {
+        LVal l = f(p);
+        if (l.state != LVal::value || !std::holds_alternative<uint64_t>(l.v)) return std::nullopt;
+        return std::get<uint64_t>(l.v);
+      };
+    }
+  }
+  for (const auto& el : *elems) {
+    if (!el.is_array() || el.size() != 2) continue;
+    Rule sub;
+    bool v = false;
+    sub.action = verdict_action(el[1], v);
+    const Json& k = el[0];
+    std::vector<Json> parts = k.is_object() && k.contains("concat")
+                                  ? std::vector<Json>(k["concat"].begin(), k["concat"].end())
+                                  : std::vector<Json>{k};
+    for (std::size_t i = 0; i < keys.size() && i < parts.size(); ++i) {
+      std::string why;
+      auto cond = match_cond(Json{{"left", keys[i]}, {"right", parts[i]}, {"op", "=="}}, c, why);
+      if (cond)
+        sub.conds.push_back(*cond);
+      else
+        sub.conds.push_back([why](const Packet&, std::string& w) {
+          w = why;
+          return Tri::unknown;
+        });
+      if (!cond) index.reset();
+    }
+    sub.text = rule.text;
+    sub.origin = rule.origin;
+    rule.action.vmap_entries.push_back(std::move(sub));
+    if (index && el[0].is_number_integer() && el[0].get<int64_t>() >= 0)
+      index->first.try_emplace(static_cast<uint64_t>(el[0].get<int64_t>()), rule.action.vmap_entries.size() - 1);
+    else
+      index.reset();
+  }
+  rule.action.vmap_index = std::move(index);
+}
+
 Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
   Rule rule;
   rule.text = render_nft_rule(r);
@@ -1307,107 +1426,14 @@ Rule build_nft_rule(const Json& r, const Ctx& c, int position) {
       } else {
         unknown_cond("xt watcher " + x.value("name", ""));
       }
-    } else if (e.contains("dnat")) {
-      const Json& d = e["dnat"];
-      rule.action.kind = Action::dnat;
-      if (d.contains("addr") && d["addr"].is_string()) {
-        rule.action.addr = IpAddr::parse(d["addr"].get<std::string>());
-        if (!rule.action.addr) {
-          rule.action.kind = Action::unknown;
-          rule.action.reason = "dnat to " + d["addr"].dump();
-        }
-      } else if (d.contains("addr")) {
-        rule.action.kind = Action::unknown;
-        rule.action.reason = "dnat to a map or expression";
-      }
-      if (d.contains("port") && d["port"].is_number()) rule.action.port = d["port"].get<unsigned>();
-      else if (d.contains("port")) {
-        rule.action.kind = Action::unknown;
-        rule.action.reason = "dnat to a port expression";
-      }
-      break;
-    } else if (e.contains("redirect")) {
-      rule.action.kind = Action::redirect;
-      if (e["redirect"].is_object() && e["redirect"].contains("port")) {
-        if (e["redirect"]["port"].is_number()) {
-          rule.action.port = e["redirect"]["port"].get<unsigned>();
-        } else {  // a range or an expression: which port is not followed
-          rule.action.kind = Action::unknown;
-          rule.action.reason = "redirect to a port expression";
-        }
-      }
-      break;
-    } else if (e.contains("masquerade")) {
-      rule.action.kind = Action::snat;
-      rule.action.masquerade = true;
-      break;
-    } else if (e.contains("snat")) {
-      rule.action.kind = Action::snat;
-      const Json& d = e["snat"];
-      if (d.is_object() && d.contains("addr") && d["addr"].is_string())
-        rule.action.addr = IpAddr::parse(d["addr"].get<std::string>());
-      if (!rule.action.addr) rule.action.reason = "snat to " + (d.is_object() && d.contains("addr") ? d["addr"].dump() : std::string("an unknown address"));
+    } else if (nft_nat_action(e, rule.action)) {
       break;
     } else if (e.contains("queue")) {
       rule.action.kind = Action::queue;
       rule.action.reason = "queue to userspace";
       break;
     } else if (e.contains("vmap")) {
-      const Json& vm = e["vmap"];
-      rule.action.kind = Action::vmap;
-      Json holder;
-      const Json* elems = set_elements(vm["data"], c, holder);
-      if (!elems) {
-        rule.action.kind = Action::unknown;
-        rule.action.reason = "vmap data not found";
-        break;
-      }
-      const Json& key = vm["key"];
-      for (const Json& k : key.contains("concat") ? key["concat"] : Json::array({key}))
-        if (is_tcp_flags(k)) rule.tests_tcp_flags = true;
-      std::vector<Json> keys = key.contains("concat") ? std::vector<Json>(key["concat"].begin(), key["concat"].end())
-                                                      : std::vector<Json>{key};
-      // A map of numbers (service ports) keyed by one expression is looked up.
-      std::shared_ptr<Action::VmapIndex> index;
-      if (keys.size() == 1 && !is_tcp_flags(keys[0])) {
-        std::string dep;
-        if (auto f = left_expr(keys[0], c, dep)) {
-          // The lookup gives what the entries' own tests give (their
-          // constants are noted as each entry's test is built).
-          if (c.ports && is_port_leaf(keys[0])) ++c.ports->consumed;
-          index = std::make_shared<Action::VmapIndex>();
-          index->key = [f = *f](const Packet& p) -> std::optional<uint64_t> {
-            LVal l = f(p);
-            if (l.state != LVal::value || !std::holds_alternative<uint64_t>(l.v)) return std::nullopt;
-            return std::get<uint64_t>(l.v);
-          };
-        }
-      }
-      for (const auto& el : *elems) {
-        if (!el.is_array() || el.size() != 2) continue;
-        Rule sub;
-        bool v = false;
-        sub.action = verdict_action(el[1], v);
-        const Json& k = el[0];
-        std::vector<Json> parts = k.is_object() && k.contains("concat")
-                                      ? std::vector<Json>(k["concat"].begin(), k["concat"].end())
-                                      : std::vector<Json>{k};
-        for (std::size_t i = 0; i < keys.size() && i < parts.size(); ++i) {
-          std::string why;
-          auto cond = match_cond(Json{{"left", keys[i]}, {"right", parts[i]}, {"op", "=="}}, c, why);
-          if (cond) sub.conds.push_back(*cond);
-          else sub.conds.push_back([why](const Packet&, std::string& w) { w = why; return Tri::unknown; });
-          if (!cond) index.reset();
-        }
-        sub.text = rule.text;
-        sub.origin = rule.origin;
-        rule.action.vmap_entries.push_back(std::move(sub));
-        if (index && el[0].is_number_integer() && el[0].get<int64_t>() >= 0)
-          index->first.try_emplace(static_cast<uint64_t>(el[0].get<int64_t>()), rule.action.vmap_entries.size() - 1);
-        else
-          index.reset();
-      }
-      rule.action.vmap_index = std::move(index);
+      nft_vmap_action(e, c, rule);
       break;
     } else if (e.contains("limit") || e.contains("quota") || e.contains("meter") || e.contains("connlimit")) {
       unknown_cond(fmt::format("{} depends on traffic history", e.begin().key()));
