@@ -1562,158 +1562,161 @@ Rule guarded_rule(Build&& build, Origin&& origin) {
 
 }  // namespace
 
-Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
-  Ruleset rs;
-  for (auto name : {"nftables", "iptables_legacy"}) {
-    auto st = s.collector(name).status;
-    if (st != CollectorStatus::ok && !(st == CollectorStatus::absent && std::string(name) == "iptables_legacy"))
-      rs.problems.push_back(fmt::format("{} collector {}: {}", name, to_string(st), s.collector(name).reason));
-  }
-  if (const Json* nft = s.section("nftables")) {
-    const Json& objs = nft->at("ruleset");
-    // The rules of a chain come one after another: the chain (and the rule's
-    // position in it) is looked up when it changes, not for every rule.
-    for (const auto& o : objs) {
-      if (auto c = o.find("chain"); c != o.end()) {
-        std::string key = fmt::format("nft {} {}", c->value("family", ""), c->value("table", ""));
-        rs.tables[key][c->value("name", "")].name = c->value("name", "");
-      }
-    }
-    // Sets that statements fill from the packet path.
-    for (const auto& o : objs) {
-      auto r = o.find("rule");
-      if (r == o.end()) continue;
-      for (const auto& e : array_member(*r, "expr"))
-        for (const char* k : {"set", "map"})
-          if (e.is_object() && e.contains(k) && e[k].is_object()) {
-            std::string name = e[k].value(k, "");
-            if (name.size() > 1 && name[0] == '@')
-              rs.dynamic_sets.insert(set_key(r->value("family", ""), r->value("table", ""), name.substr(1)));
-          }
-    }
-    std::map<std::string, int> positions;
-    const Json* prev = nullptr;
-    Chain* cur = nullptr;
-    int* pos = nullptr;
-    std::string fam, table;
-    for (const auto& o : objs) {
-      auto r = o.find("rule");
-      if (r == o.end()) continue;
-      if (!rs.conntrack_active && uses_conntrack(*r)) rs.conntrack_active = true;
-      if (!prev || !same_nft_chain(*prev, *r)) {
-        fam = r->value("family", "");
-        table = r->value("table", "");
-        std::string chain = r->value("chain", ""), key = fmt::format("nft {} {}", fam, table);
-        cur = &rs.tables[key][chain];
-        pos = &positions[key + " " + chain];
-      }
-      prev = &*r;
-      PortReads reads;
-      Ctx ctx{host, objs, fam, table, &rs.dynamic_sets, &reads};
-      int at = ++*pos;
-      Rule built = guarded_rule(
-          [&] {
-            Rule b = build_nft_rule(*r, ctx, at);
-            b.addr_test = single_address_test(*r, false, 0);
-            b.dports = single_ports(dport_constraint(*r, false));
-            b.ct_dports = single_ports(ct_dport_constraint(*r));
-            b.daddr = daddr_constraint(*r, false);
-            b.names_sources = names_sources(*r, false);
-            return b;
-          },
-          [&] { return fmt::format("nft {} {} {} #{}", fam, table, r->value("chain", ""), at); });
-      built.json = &*r;  // also when the rule could not be read
-      rs.tests_tcp_flags = rs.tests_tcp_flags || built.tests_tcp_flags;
-      note_port_reads(cur->ports, reads, built);
-      cur->rules.push_back(std::move(built));
-    }
-    for (auto& [key, chains] : rs.tables)
-      for (auto& [name, ch] : chains) index_runs(ch);
-    for (const auto& o : objs) {
-      auto c = o.find("chain");
-      if (c == o.end() || !c->contains("hook")) continue;
-      BaseChain b;
-      b.source = "nft";
-      b.family = c->value("family", "");
-      b.table = c->value("table", "");
-      b.chain = c->value("name", "");
-      b.hook = c->value("hook", "");
-      b.type = c->value("type", "filter");
-      b.priority = c->value("prio", 0);
-      b.policy = c->value("policy", "accept");
-      b.chains = &rs.tables[fmt::format("nft {} {}", b.family, b.table)];
-      b.label_text = make_label(b);
-      if (auto d = c->find("dev"); d != c->end()) {
-        if (d->is_string()) b.devices.push_back(d->get<std::string>());
-        else if (d->is_array())
-          for (const auto& x : *d)
-            if (x.is_string()) b.devices.push_back(x.get<std::string>());
-      }
-      b.can_drop = b.policy == "drop" || std::any_of(b.chains->begin(), b.chains->end(),
-                                                      [](const auto& kv) { return !kv.second.rules.empty(); });
-      bool ip_family = b.family == "ip" || b.family == "ip6" || b.family == "inet";
-      if (ip_family && b.hook != "ingress" && b.hook != "egress") rs.base.push_back(b);
-      else rs.unmodeled_base.push_back(b);  // the engine runs ingress chains itself and says uncertain for the rest
+namespace {
+
+// nftables' chains, rules and base chains (iptables-nft's tables among them).
+void add_nft_rules(Ruleset& rs, const Json& nft, const HostView& host) {
+  const Json& objs = nft.at("ruleset");
+  // The rules of a chain come one after another: the chain (and the rule's
+  // position in it) is looked up when it changes, not for every rule.
+  for (const auto& o : objs) {
+    if (auto c = o.find("chain"); c != o.end()) {
+      std::string key = fmt::format("nft {} {}", c->value("family", ""), c->value("table", ""));
+      rs.tables[key][c->value("name", "")].name = c->value("name", "");
     }
   }
-  if (const Json* leg = s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object() ? &s.doc["iptables_legacy"] : nullptr) {
-    for (auto [famkey, fam] : {std::pair{"ipv4", 4}, {"ipv6", 6}}) {
-      if (!leg->contains(famkey)) continue;
-      for (const auto& t : array_member(leg->at(famkey), "tables")) {
-        std::string table = t.value("name", "");
-        std::string key = fmt::format("legacy {} {}", famkey, table);
-        auto& chains = rs.tables[key];
-        for (const auto& c : array_member(t, "chains")) {
-          Chain ch;
-          ch.name = c.value("name", "");
-          for (const auto& r : array_member(c, "rules")) {
-            for (const auto& m : array_member(r, "matches"))
-              if (m.value("name", "") == "conntrack" || m.value("name", "") == "state") rs.conntrack_active = true;
-            std::string tn = r.at("target").value("name", "");
-            if (tn == "DNAT" || tn == "SNAT" || tn == "MASQUERADE" || tn == "REDIRECT") rs.conntrack_active = true;
-            PortReads reads;
-            Rule built = guarded_rule(
-                [&, fam = fam] {
-                  Rule b = build_legacy_rule(r, table, ch.name, fam, host, &reads);
-                  b.addr_test = single_address_test(r, true, fam);
-                  b.dports = single_ports(dport_constraint(r, true));
-                  b.daddr = daddr_constraint(r, true);
-                  b.names_sources = names_sources(r, true);
-                  return b;
-                },
-                [&, fam = fam] {
-                  return fmt::format("iptables-legacy {} {} {} #{}", legacy_family(fam), table, ch.name,
-                                     ch.rules.size() + 1);
-                });
-            built.json = &r;  // also when the rule could not be read
-            rs.tests_tcp_flags = rs.tests_tcp_flags || built.tests_tcp_flags;
-            note_port_reads(ch.ports, reads, built);
-            ch.rules.push_back(std::move(built));
-          }
-          index_runs(ch);
-          chains[ch.name] = std::move(ch);
+  // Sets that statements fill from the packet path.
+  for (const auto& o : objs) {
+    auto r = o.find("rule");
+    if (r == o.end()) continue;
+    for (const auto& e : array_member(*r, "expr"))
+      for (const char* k : {"set", "map"})
+        if (e.is_object() && e.contains(k) && e[k].is_object()) {
+          std::string name = e[k].value(k, "");
+          if (name.size() > 1 && name[0] == '@')
+            rs.dynamic_sets.insert(set_key(r->value("family", ""), r->value("table", ""), name.substr(1)));
         }
-        for (const auto& c : array_member(t, "chains")) {
-          if (!c.value("builtin", false)) continue;
-          BaseChain b;
-          b.source = "legacy";
-          b.family = famkey;
-          b.table = table;
-          b.chain = c.value("name", "");
-          b.hook = hook_of(b.chain);
-          b.type = table == "nat" ? "nat" : "filter";
-          b.priority = legacy_priority(table, b.hook);
-          std::string pol = c.value("policy", "ACCEPT");
-          b.policy = pol == "DROP" ? "drop" : "accept";
-          b.chains = &chains;
-          b.label_text = make_label(b);
-          rs.base.push_back(b);
+  }
+  std::map<std::string, int> positions;
+  const Json* prev = nullptr;
+  Chain* cur = nullptr;
+  int* pos = nullptr;
+  std::string fam, table;
+  for (const auto& o : objs) {
+    auto r = o.find("rule");
+    if (r == o.end()) continue;
+    if (!rs.conntrack_active && uses_conntrack(*r)) rs.conntrack_active = true;
+    if (!prev || !same_nft_chain(*prev, *r)) {
+      fam = r->value("family", "");
+      table = r->value("table", "");
+      std::string chain = r->value("chain", ""), key = fmt::format("nft {} {}", fam, table);
+      cur = &rs.tables[key][chain];
+      pos = &positions[key + " " + chain];
+    }
+    prev = &*r;
+    PortReads reads;
+    Ctx ctx{host, objs, fam, table, &rs.dynamic_sets, &reads};
+    int at = ++*pos;
+    Rule built = guarded_rule(
+        [&] {
+          Rule b = build_nft_rule(*r, ctx, at);
+          b.addr_test = single_address_test(*r, false, 0);
+          b.dports = single_ports(dport_constraint(*r, false));
+          b.ct_dports = single_ports(ct_dport_constraint(*r));
+          b.daddr = daddr_constraint(*r, false);
+          b.names_sources = names_sources(*r, false);
+          return b;
+        },
+        [&] { return fmt::format("nft {} {} {} #{}", fam, table, r->value("chain", ""), at); });
+    built.json = &*r;  // also when the rule could not be read
+    rs.tests_tcp_flags = rs.tests_tcp_flags || built.tests_tcp_flags;
+    note_port_reads(cur->ports, reads, built);
+    cur->rules.push_back(std::move(built));
+  }
+  for (auto& [key, chains] : rs.tables)
+    for (auto& [name, ch] : chains) index_runs(ch);
+  for (const auto& o : objs) {
+    auto c = o.find("chain");
+    if (c == o.end() || !c->contains("hook")) continue;
+    BaseChain b;
+    b.source = "nft";
+    b.family = c->value("family", "");
+    b.table = c->value("table", "");
+    b.chain = c->value("name", "");
+    b.hook = c->value("hook", "");
+    b.type = c->value("type", "filter");
+    b.priority = c->value("prio", 0);
+    b.policy = c->value("policy", "accept");
+    b.chains = &rs.tables[fmt::format("nft {} {}", b.family, b.table)];
+    b.label_text = make_label(b);
+    if (auto d = c->find("dev"); d != c->end()) {
+      if (d->is_string()) b.devices.push_back(d->get<std::string>());
+      else if (d->is_array())
+        for (const auto& x : *d)
+          if (x.is_string()) b.devices.push_back(x.get<std::string>());
+    }
+    b.can_drop = b.policy == "drop" || std::any_of(b.chains->begin(), b.chains->end(),
+                                                    [](const auto& kv) { return !kv.second.rules.empty(); });
+    bool ip_family = b.family == "ip" || b.family == "ip6" || b.family == "inet";
+    if (ip_family && b.hook != "ingress" && b.hook != "egress") rs.base.push_back(b);
+    else rs.unmodeled_base.push_back(b);  // the engine runs ingress chains itself and says uncertain for the rest
+  }
+}
+
+// iptables-legacy's tables, read through libiptc, for both families.
+void add_legacy_rules(Ruleset& rs, const Json& leg, const HostView& host) {
+  for (auto [famkey, fam] : {std::pair{"ipv4", 4}, {"ipv6", 6}}) {
+    if (!leg.contains(famkey)) continue;
+    for (const auto& t : array_member(leg.at(famkey), "tables")) {
+      std::string table = t.value("name", "");
+      std::string key = fmt::format("legacy {} {}", famkey, table);
+      auto& chains = rs.tables[key];
+      for (const auto& c : array_member(t, "chains")) {
+        Chain ch;
+        ch.name = c.value("name", "");
+        for (const auto& r : array_member(c, "rules")) {
+          for (const auto& m : array_member(r, "matches"))
+            if (m.value("name", "") == "conntrack" || m.value("name", "") == "state") rs.conntrack_active = true;
+          std::string tn = r.at("target").value("name", "");
+          if (tn == "DNAT" || tn == "SNAT" || tn == "MASQUERADE" || tn == "REDIRECT") rs.conntrack_active = true;
+          PortReads reads;
+          Rule built = guarded_rule(
+              [&, fam = fam] {
+                Rule b = build_legacy_rule(r, table, ch.name, fam, host, &reads);
+                b.addr_test = single_address_test(r, true, fam);
+                b.dports = single_ports(dport_constraint(r, true));
+                b.daddr = daddr_constraint(r, true);
+                b.names_sources = names_sources(r, true);
+                return b;
+              },
+              [&, fam = fam] {
+                return fmt::format("iptables-legacy {} {} {} #{}", legacy_family(fam), table, ch.name,
+                                   ch.rules.size() + 1);
+              });
+          built.json = &r;  // also when the rule could not be read
+          rs.tests_tcp_flags = rs.tests_tcp_flags || built.tests_tcp_flags;
+          note_port_reads(ch.ports, reads, built);
+          ch.rules.push_back(std::move(built));
         }
+        index_runs(ch);
+        chains[ch.name] = std::move(ch);
+      }
+      for (const auto& c : array_member(t, "chains")) {
+        if (!c.value("builtin", false)) continue;
+        BaseChain b;
+        b.source = "legacy";
+        b.family = famkey;
+        b.table = table;
+        b.chain = c.value("name", "");
+        b.hook = hook_of(b.chain);
+        b.type = table == "nat" ? "nat" : "filter";
+        b.priority = legacy_priority(table, b.hook);
+        std::string pol = c.value("policy", "ACCEPT");
+        b.policy = pol == "DROP" ? "drop" : "accept";
+        b.chains = &chains;
+        b.label_text = make_label(b);
+        rs.base.push_back(b);
       }
     }
   }
-  // Walks follow pointers, not names: each base chain's own chain, its
-  // policy text, and every jump and goto target within its table.
+}
+
+// Walks follow pointers, not names, and share what they may: links jumps
+// and base chains to their chains and notes which chains read a request's
+// destination address.
+void link_ruleset(Ruleset& rs) {
+  // Each base chain's own chain, its policy text, and every jump and goto
+  // target within its table.
   for (auto& table_chains : rs.tables) {
     auto& chains = table_chains.second;
     std::function<void(Rule&)> resolve = [&](Rule& r) {
@@ -1743,6 +1746,21 @@ Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
       auto it = b.chains->find(b.chain);
       b.start = it == b.chains->end() ? nullptr : &it->second;
     }
+}
+
+}  // namespace
+
+Ruleset build_ruleset(const Snapshot& s, const HostView& host) {
+  Ruleset rs;
+  for (auto name : {"nftables", "iptables_legacy"}) {
+    auto st = s.collector(name).status;
+    if (st != CollectorStatus::ok && !(st == CollectorStatus::absent && std::string(name) == "iptables_legacy"))
+      rs.problems.push_back(fmt::format("{} collector {}: {}", name, to_string(st), s.collector(name).reason));
+  }
+  if (const Json* nft = s.section("nftables")) add_nft_rules(rs, *nft, host);
+  if (s.doc.contains("iptables_legacy") && s.doc["iptables_legacy"].is_object())
+    add_legacy_rules(rs, s.doc["iptables_legacy"], host);
+  link_ruleset(rs);
   return rs;
 }
 
