@@ -690,66 +690,36 @@ Remediation make_guard(const Engine& engine, const Exposure& x, const GuardPolic
   return rem;
 }
 
-Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const GuardPolicy& policy) {
-  const Snapshot& s = engine.snapshot();
-  Location where;
-  auto iptables = docker_flag(s, "iptables", where);
-  if (!iptables || *iptables)
-    return input_error(
-        "--style owner is for hosts that run Docker with \"iptables\": false (Docker writes no rules, the host "
-        "firewall owns NAT); this dockerd writes its own rules: use --style guard");
-  if (!s.docker) return input_error("--style owner needs Docker's state (the docker_api collector read nothing)");
-  const DockerState& docker = *s.docker;
-  Location w2;
-  bool proxy = docker_flag(s, "userland-proxy", w2).value_or(true);
-  Remediation rem;
-  std::set<std::string> ext_set;
-  for (const auto& c : x.classes)
-    if (c.source.kind == Source::Kind::remote) ext_set.insert(c.source.iif);
-  std::vector<std::string> ext(ext_set.begin(), ext_set.end());
+namespace {
 
-  struct Net {
-    std::string name, bridge;
-    std::map<int, std::vector<Prefix>> subnets;
-    bool icc = true, masquerade = true, internal = false;
-  };
-  std::vector<Net> nets;
+// A bridge network of Docker's, as the owner style writes rules for it.
+struct OwnerNet {
+  std::string name, bridge;
+  std::map<int, std::vector<Prefix>> subnets;
+  bool icc = true, masquerade = true, internal = false;
+};
+
+// Docker's bridge networks, in the order of their bridges.
+std::vector<OwnerNet> owner_networks(const DockerState& docker) {
+  std::vector<OwnerNet> nets;
   for (const DockerNetwork& n : docker.networks) {
     if (n.driver != "bridge" || n.bridge.empty()) continue;
     // With "iptables": false dockerd also turns ip-masq off and records that
     // on the default bridge; restoring egress is the point of this style, so
     // only a user-defined network's own masquerade=false is honoured.
     bool masq = n.name == "bridge" || n.enable_ip_masquerade.value_or(true);
-    Net net{n.name, n.bridge, {}, n.enable_icc.value_or(true), masq, n.internal};
+    OwnerNet net{n.name, n.bridge, {}, n.enable_icc.value_or(true), masq, n.internal};
     for (const auto& sn : n.subnets)
       if (auto p = Prefix::parse(sn.subnet)) net.subnets[p->addr.family].push_back(p->network());
     nets.push_back(std::move(net));
   }
-  std::sort(nets.begin(), nets.end(), [](const Net& a, const Net& b) { return a.bridge < b.bridge; });
-  std::vector<std::string> bridges;
-  for (const auto& n : nets) bridges.push_back(n.bridge);
+  std::sort(nets.begin(), nets.end(), [](const OwnerNet& a, const OwnerNet& b) { return a.bridge < b.bridge; });
+  return nets;
+}
 
-  GChain raw{"raw_prerouting", "prerouting", -300, "raw", {}};
-  GChain dstnat{"nat_prerouting", "prerouting", -100, "dstnat", {}, "nat"};
-  GChain outnat{"nat_output", "output", -100, "-100", {}, "nat"};  // "dstnat" names prerouting only
-  GChain srcnat{"nat_postrouting", "postrouting", 100, "srcnat", {}, "nat"};
-  GChain fwd{"forward", "forward", 0, "filter", {}};
-  GChain published{"published", "", 0, "", {}};
-
-  if (policy.deny_remote_loopback)
-    raw.rules.push_back({{iifname_not("lo"), addr_match(4, "daddr", {*Prefix::parse("127.0.0.0/8")}), verdict("drop")},
-                         "127.0.0.0/8 from another host (moby#45610): never legitimate"});
-  if (policy.deny_direct_routing && !ext.empty())
-    for (int fam : {4, 6}) {
-      std::vector<Prefix> ps;
-      for (auto& n : nets)
-        for (const auto& p : n.subnets[fam]) ps.push_back(p);
-      if (!ps.empty())
-        raw.rules.push_back({{iifname(ext), addr_match(fam, "daddr", ps), verdict("drop")},
-                             fmt::format("container addresses (IPv{}) from outside: only published ports reach containers", fam)});
-    }
-
-  // Published bindings, DNATed to the container's address on its first network.
+// Published bindings, DNATed to the container's address on its first
+// network (rules of chain `published`), each with what it does in `rem`.
+void owner_published(const DockerState& docker, bool proxy, GChain& published, Remediation& rem) {
   for (const Container* c : docker.running()) {
     std::map<int, std::optional<IpAddr>> addr;
     for (const ContainerNetwork& n : c->networks) {
@@ -786,18 +756,12 @@ Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const Gu
       rem.intent.push_back(fmt::format("{}: DNAT to {}:{}", what, addr[fam]->str(), cp));
     }
   }
-  if (!published.rules.empty()) {
-    if (proxy && !bridges.empty())
-      // As Docker does with the userland proxy: a container reaching a
-      // published port goes through docker-proxy, not back through NAT
-      // (which would need hairpin mode on its bridge port).
-      dstnat.rules.push_back({{iifname_not_set(bridges), fib_local(), jump("published")},
-                              "connections to one of the host's addresses, except from containers (docker-proxy serves them)"});
-    else
-      dstnat.rules.push_back({{fib_local(), jump("published")}, "connections to one of the host's addresses"});
-    outnat.rules.push_back({{daddr_not_loopback(), fib_local(), jump("published")},
-                            "the host's own connections to its addresses (127.0.0.1 is docker-proxy's)"});
-  }
+}
+
+// Each network's masquerade and hairpin (srcnat), isolation, icc and
+// internal (forward) rules.
+void owner_network_rules(std::vector<OwnerNet>& nets, const std::vector<std::string>& bridges, GChain& srcnat,
+                         GChain& fwd) {
   for (auto& n : nets) {
     // IPv6 as Docker does it with ip6tables: masqueraded too, unless the
     // network turned masquerading off.
@@ -826,33 +790,100 @@ Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const Gu
                            fmt::format("network {}: internal, no way in", n.name)});
     }
   }
+}
+
+// With a policy file: a chain per published port, jumped from `filtered`
+// by the original destination port, and the rules that send new
+// connections there at forward and input.
+void owner_policy_rules(const DockerState& docker, const GuardPolicy& policy, const std::vector<std::string>& ext,
+                        GChain& guard_fwd, GChain& guard_in, GChain& filtered, std::vector<GChain>& port_chains,
+                        Remediation& rem) {
+  std::map<std::pair<unsigned, std::string>, std::vector<std::string>> ports;
+  for (const Container* c : docker.running())
+    for (const PortBinding& b : c->ports)
+      ports[{b.host_port, b.protocol.empty() ? "tcp" : b.protocol}].push_back(c->name);
+  for (auto& [pk, names] : ports) {
+    names.erase(std::unique(names.begin(), names.end()), names.end());
+    std::string spec = fmt::format("{}/{}", pk.first, pk.second);
+    GChain pc{fmt::format("port_{}_{}", pk.second, pk.first), "", 0, "", {}};
+    std::string line;
+    bool filter = policy_port_rules(policy, spec, ext, pc, line, names);
+    rem.intent.push_back(line);
+    if (!filter) continue;
+    filtered.rules.push_back({{l4proto(pk.second), ct_original_dport(pk.first), jump(pc.name)}, ""});
+    port_chains.push_back(std::move(pc));
+  }
+  if (!filtered.rules.empty()) {
+    guard_fwd.rules.push_back({{ct_state_new(), ct_status_dnat(), jump("filtered")}, "published ports, per the policy"});
+    guard_in.rules.push_back({{ct_state_new(), jump("filtered")}, "docker-proxy, per the policy"});
+  }
+}
+
+}  // namespace
+
+Result<Remediation> make_owner(const Engine& engine, const Exposure& x, const GuardPolicy& policy) {
+  const Snapshot& s = engine.snapshot();
+  Location where;
+  auto iptables = docker_flag(s, "iptables", where);
+  if (!iptables || *iptables)
+    return input_error(
+        "--style owner is for hosts that run Docker with \"iptables\": false (Docker writes no rules, the host "
+        "firewall owns NAT); this dockerd writes its own rules: use --style guard");
+  if (!s.docker) return input_error("--style owner needs Docker's state (the docker_api collector read nothing)");
+  const DockerState& docker = *s.docker;
+  Location w2;
+  bool proxy = docker_flag(s, "userland-proxy", w2).value_or(true);
+  Remediation rem;
+  std::set<std::string> ext_set;
+  for (const auto& c : x.classes)
+    if (c.source.kind == Source::Kind::remote) ext_set.insert(c.source.iif);
+  std::vector<std::string> ext(ext_set.begin(), ext_set.end());
+
+  std::vector<OwnerNet> nets = owner_networks(docker);
+  std::vector<std::string> bridges;
+  for (const auto& n : nets) bridges.push_back(n.bridge);
+
+  GChain raw{"raw_prerouting", "prerouting", -300, "raw", {}};
+  GChain dstnat{"nat_prerouting", "prerouting", -100, "dstnat", {}, "nat"};
+  GChain outnat{"nat_output", "output", -100, "-100", {}, "nat"};  // "dstnat" names prerouting only
+  GChain srcnat{"nat_postrouting", "postrouting", 100, "srcnat", {}, "nat"};
+  GChain fwd{"forward", "forward", 0, "filter", {}};
+  GChain published{"published", "", 0, "", {}};
+
+  if (policy.deny_remote_loopback)
+    raw.rules.push_back({{iifname_not("lo"), addr_match(4, "daddr", {*Prefix::parse("127.0.0.0/8")}), verdict("drop")},
+                         "127.0.0.0/8 from another host (moby#45610): never legitimate"});
+  if (policy.deny_direct_routing && !ext.empty())
+    for (int fam : {4, 6}) {
+      std::vector<Prefix> ps;
+      for (auto& n : nets)
+        for (const auto& p : n.subnets[fam]) ps.push_back(p);
+      if (!ps.empty())
+        raw.rules.push_back({{iifname(ext), addr_match(fam, "daddr", ps), verdict("drop")},
+                             fmt::format("container addresses (IPv{}) from outside: only published ports reach containers", fam)});
+    }
+
+  owner_published(docker, proxy, published, rem);
+  if (!published.rules.empty()) {
+    if (proxy && !bridges.empty())
+      // As Docker does with the userland proxy: a container reaching a
+      // published port goes through docker-proxy, not back through NAT
+      // (which would need hairpin mode on its bridge port).
+      dstnat.rules.push_back({{iifname_not_set(bridges), fib_local(), jump("published")},
+                              "connections to one of the host's addresses, except from containers (docker-proxy serves them)"});
+    else
+      dstnat.rules.push_back({{fib_local(), jump("published")}, "connections to one of the host's addresses"});
+    outnat.rules.push_back({{daddr_not_loopback(), fib_local(), jump("published")},
+                            "the host's own connections to its addresses (127.0.0.1 is docker-proxy's)"});
+  }
+  owner_network_rules(nets, bridges, srcnat, fwd);
   // With a policy file, published ports are also filtered, as in the guard
   // style: by the original destination port, at forward and input.
   GChain guard_fwd{"filter_forward", "forward", -10, "filter - 10", {}};
   GChain guard_in{"filter_input", "input", -10, "filter - 10", {}};
   GChain filtered{"filtered", "", 0, "", {}};
   std::vector<GChain> port_chains;
-  if (policy.given) {
-    std::map<std::pair<unsigned, std::string>, std::vector<std::string>> ports;
-    for (const Container* c : docker.running())
-      for (const PortBinding& b : c->ports)
-        ports[{b.host_port, b.protocol.empty() ? "tcp" : b.protocol}].push_back(c->name);
-    for (auto& [pk, names] : ports) {
-      names.erase(std::unique(names.begin(), names.end()), names.end());
-      std::string spec = fmt::format("{}/{}", pk.first, pk.second);
-      GChain pc{fmt::format("port_{}_{}", pk.second, pk.first), "", 0, "", {}};
-      std::string line;
-      bool filter = policy_port_rules(policy, spec, ext, pc, line, names);
-      rem.intent.push_back(line);
-      if (!filter) continue;
-      filtered.rules.push_back({{l4proto(pk.second), ct_original_dport(pk.first), jump(pc.name)}, ""});
-      port_chains.push_back(std::move(pc));
-    }
-    if (!filtered.rules.empty()) {
-      guard_fwd.rules.push_back({{ct_state_new(), ct_status_dnat(), jump("filtered")}, "published ports, per the policy"});
-      guard_in.rules.push_back({{ct_state_new(), jump("filtered")}, "docker-proxy, per the policy"});
-    }
-  }
+  if (policy.given) owner_policy_rules(docker, policy, ext, guard_fwd, guard_in, filtered, port_chains, rem);
   std::vector<GChain> chains;
   for (GChain* c : {&raw, &dstnat, &outnat, &srcnat, &guard_fwd, &guard_in, &fwd})
     if (!c->rules.empty()) chains.push_back(*c);
