@@ -38,13 +38,8 @@ PortBinding binding(const Json& b) {
   return p;
 }
 
-}  // namespace
-
-HostFacts lower_host(const Json& h) {
-  HostFacts f;
-  f.hostname = str(h, "hostname");
-  f.kernel = str(h, "kernel");
-  f.netns = str(h, "netns");
+std::vector<Interface> lower_interfaces(const Json& h) {
+  std::vector<Interface> out;
   for (const auto& i : list(h, "interfaces")) {
     Interface x;
     x.index = num<unsigned>(i, "index");
@@ -55,9 +50,15 @@ HostFacts lower_host(const Json& h) {
     x.master = str(i, "master");
     x.hairpin = opt_flag(i, "hairpin");
     for (const auto& a : list(i, "addresses"))
-      x.addresses.push_back({num<int>(a, "family", 4), str(a, "address"), num<unsigned>(a, "prefix_len"), str(a, "scope")});
-    f.interfaces.push_back(std::move(x));
+      x.addresses.push_back(
+          {num<int>(a, "family", 4), str(a, "address"), num<unsigned>(a, "prefix_len"), str(a, "scope")});
+    out.push_back(std::move(x));
   }
+  return out;
+}
+
+std::vector<Route> lower_routes(const Json& h) {
+  std::vector<Route> out;
   for (const auto& r : list(h, "routes")) {
     Route x;
     x.family = num<int>(r, "family", 4);
@@ -69,8 +70,13 @@ HostFacts lower_host(const Json& h) {
     x.dev = str(r, "dev");
     x.prefsrc = str(r, "prefsrc");
     x.metric = num<std::uint64_t>(r, "metric");
-    f.routes.push_back(std::move(x));
+    out.push_back(std::move(x));
   }
+  return out;
+}
+
+std::vector<PolicyRule> lower_policy_rules(const Json& h) {
+  std::vector<PolicyRule> out;
   for (const auto& r : list(h, "policy_rules")) {
     PolicyRule x;
     x.family = num<int>(r, "family", 4);
@@ -89,11 +95,13 @@ HostFacts lower_host(const Json& h) {
     x.invert = flag(r, "invert");
     if (auto u = r.find("unmodeled"); u != r.end())
       for (const auto& v : *u) x.unmodeled.push_back(v.get<std::string>());
-    f.policy_rules.push_back(std::move(x));
+    out.push_back(std::move(x));
   }
-  if (auto it = h.find("sysctls"); it != h.end() && it->is_object())
-    for (const auto& [k, v] : it->items())
-      f.sysctls[k] = v.is_string() ? std::optional<std::string>(v.get<std::string>()) : std::nullopt;
+  return out;
+}
+
+std::vector<ListeningSocket> lower_sockets(const Json& h) {
+  std::vector<ListeningSocket> out;
   for (const auto& s : list(h, "listening_sockets")) {
     ListeningSocket x;
     x.protocol = str(s, "protocol");
@@ -110,83 +118,108 @@ HostFacts lower_host(const Json& h) {
       x.proxy_addr = IpAddr::parse(str(*it, "address"));
       x.proxy_port = num<unsigned>(*it, "port");
     }
-    f.listening_sockets.push_back(std::move(x));
+    out.push_back(std::move(x));
   }
+  return out;
+}
+
+NftablesConfig lower_nftables_config(const Json& c) {
+  NftablesConfig n;
+  n.path = str(c, "path");
+  n.present = flag(c, "present");
+  n.flush_ruleset = flag(c, "flush_ruleset");
+  for (const auto& l : list(c, "flush_ruleset_lines")) n.flush_ruleset_lines.push_back(l.get<std::uint64_t>());
+  for (const auto& i : list(c, "includes"))
+    n.includes.push_back({num<std::uint64_t>(i, "line"), str(i, "pattern")});
+  n.error = str(c, "error");
+  return n;
+}
+
+UfwConfig lower_ufw(const Json& u) {
+  UfwConfig c;
+  c.present = flag(u, "present");
+  c.dir = str(u, "dir");
+  if (auto e = u.find("enabled"); e != u.end() && e->is_boolean()) c.enabled = e->get<bool>();
+  if (auto e = u.find("ipv6"); e != u.end() && e->is_boolean()) c.ipv6 = e->get<bool>();
+  if (auto d = u.find("defaults"); d != u.end() && d->is_object())
+    for (const auto& [k, v] : d->items()) c.defaults[k] = v.get<std::string>();
+  for (const auto& r : list(u, "rules")) {
+    UfwConfig::Rule x;
+    x.family = num<int>(r, "family", 4);
+    x.tuple = str(r, "tuple");
+    x.command = str(r, "command");
+    for (const auto& l : list(r, "lines")) x.lines.push_back({str(l, "chain"), num<std::uint64_t>(l, "position")});
+    c.rules.push_back(std::move(x));
+  }
+  for (const auto& fl : list(u, "files")) {
+    UfwConfig::File x;
+    x.name = str(fl, "file");
+    x.family = num<int>(fl, "family", 4);
+    for (const auto& l : list(fl, "lines"))
+      x.lines.push_back({str(l, "chain"), str(l, "text"), num<std::uint64_t>(l, "line"), flag(l, "insert")});
+    c.files.push_back(std::move(x));
+  }
+  c.error = str(u, "error");
+  return c;
+}
+
+FirewalldConfig lower_firewalld(const Json& fw) {
+  FirewalldConfig c;
+  c.present = flag(fw, "present");
+  c.dir = str(fw, "dir");
+  if (auto cf = fw.find("conf"); cf != fw.end() && cf->is_object())
+    for (const auto& [k, v] : cf->items()) c.conf[k] = v.get<std::string>();
+  auto strings = [](const Json& o, const char* key) {
+    std::vector<std::string> v;
+    for (const auto& x : list(o, key)) v.push_back(x.get<std::string>());
+    return v;
+  };
+  for (const auto& [key, parts] : {std::pair{"zones", &c.zones}, std::pair{"policies", &c.policies}})
+    for (const auto& p : list(fw, key)) {
+      FirewalldConfig::Part x;
+      x.name = str(p, "name");
+      x.file = str(p, "file");
+      x.origin = str(p, "origin");
+      x.target = str(p, "target");
+      x.priority = str(p, "priority");
+      x.short_name = str(p, "short");
+      x.interfaces = strings(p, "interfaces");
+      x.sources = strings(p, "sources");
+      x.services = strings(p, "services");
+      x.ports = strings(p, "ports");
+      x.protocols = strings(p, "protocols");
+      x.forward_ports = strings(p, "forward_ports");
+      x.rich_rules = strings(p, "rich_rules");
+      x.ingress_zones = strings(p, "ingress_zones");
+      x.egress_zones = strings(p, "egress_zones");
+      x.forward = flag(p, "forward");
+      x.masquerade = flag(p, "masquerade");
+      x.error = str(p, "error");
+      parts->push_back(std::move(x));
+    }
+  c.error = str(fw, "error");
+  return c;
+}
+
+}  // namespace
+
+HostFacts lower_host(const Json& h) {
+  HostFacts f;
+  f.hostname = str(h, "hostname");
+  f.kernel = str(h, "kernel");
+  f.netns = str(h, "netns");
+  f.interfaces = lower_interfaces(h);
+  f.routes = lower_routes(h);
+  f.policy_rules = lower_policy_rules(h);
+  if (auto it = h.find("sysctls"); it != h.end() && it->is_object())
+    for (const auto& [k, v] : it->items())
+      f.sysctls[k] = v.is_string() ? std::optional<std::string>(v.get<std::string>()) : std::nullopt;
+  f.listening_sockets = lower_sockets(h);
   f.socket_owners_complete = flag(h, "socket_owners_complete", true);
-  if (auto it = h.find("nftables_config"); it != h.end() && it->is_object()) {
-    const Json& c = *it;
-    f.nftables_config.path = str(c, "path");
-    f.nftables_config.present = flag(c, "present");
-    f.nftables_config.flush_ruleset = flag(c, "flush_ruleset");
-    for (const auto& l : list(c, "flush_ruleset_lines")) f.nftables_config.flush_ruleset_lines.push_back(l.get<std::uint64_t>());
-    for (const auto& i : list(c, "includes"))
-      f.nftables_config.includes.push_back({num<std::uint64_t>(i, "line"), str(i, "pattern")});
-    f.nftables_config.error = str(c, "error");
-  }
-  if (auto it = h.find("ufw"); it != h.end() && it->is_object()) {
-    const Json& u = *it;
-    UfwConfig& c = f.ufw;
-    c.present = flag(u, "present");
-    c.dir = str(u, "dir");
-    if (auto e = u.find("enabled"); e != u.end() && e->is_boolean()) c.enabled = e->get<bool>();
-    if (auto e = u.find("ipv6"); e != u.end() && e->is_boolean()) c.ipv6 = e->get<bool>();
-    if (auto d = u.find("defaults"); d != u.end() && d->is_object())
-      for (const auto& [k, v] : d->items()) c.defaults[k] = v.get<std::string>();
-    for (const auto& r : list(u, "rules")) {
-      UfwConfig::Rule x;
-      x.family = num<int>(r, "family", 4);
-      x.tuple = str(r, "tuple");
-      x.command = str(r, "command");
-      for (const auto& l : list(r, "lines")) x.lines.push_back({str(l, "chain"), num<std::uint64_t>(l, "position")});
-      c.rules.push_back(std::move(x));
-    }
-    for (const auto& fl : list(u, "files")) {
-      UfwConfig::File x;
-      x.name = str(fl, "file");
-      x.family = num<int>(fl, "family", 4);
-      for (const auto& l : list(fl, "lines"))
-        x.lines.push_back({str(l, "chain"), str(l, "text"), num<std::uint64_t>(l, "line"), flag(l, "insert")});
-      c.files.push_back(std::move(x));
-    }
-    c.error = str(u, "error");
-  }
-  if (auto it = h.find("firewalld"); it != h.end() && it->is_object()) {
-    const Json& fw = *it;
-    FirewalldConfig& c = f.firewalld;
-    c.present = flag(fw, "present");
-    c.dir = str(fw, "dir");
-    if (auto cf = fw.find("conf"); cf != fw.end() && cf->is_object())
-      for (const auto& [k, v] : cf->items()) c.conf[k] = v.get<std::string>();
-    auto strings = [](const Json& o, const char* key) {
-      std::vector<std::string> v;
-      for (const auto& x : list(o, key)) v.push_back(x.get<std::string>());
-      return v;
-    };
-    for (const auto& [key, parts] : {std::pair{"zones", &c.zones}, std::pair{"policies", &c.policies}})
-      for (const auto& p : list(fw, key)) {
-        FirewalldConfig::Part x;
-        x.name = str(p, "name");
-        x.file = str(p, "file");
-        x.origin = str(p, "origin");
-        x.target = str(p, "target");
-        x.priority = str(p, "priority");
-        x.short_name = str(p, "short");
-        x.interfaces = strings(p, "interfaces");
-        x.sources = strings(p, "sources");
-        x.services = strings(p, "services");
-        x.ports = strings(p, "ports");
-        x.protocols = strings(p, "protocols");
-        x.forward_ports = strings(p, "forward_ports");
-        x.rich_rules = strings(p, "rich_rules");
-        x.ingress_zones = strings(p, "ingress_zones");
-        x.egress_zones = strings(p, "egress_zones");
-        x.forward = flag(p, "forward");
-        x.masquerade = flag(p, "masquerade");
-        x.error = str(p, "error");
-        parts->push_back(std::move(x));
-      }
-    c.error = str(fw, "error");
-  }
+  if (auto it = h.find("nftables_config"); it != h.end() && it->is_object())
+    f.nftables_config = lower_nftables_config(*it);
+  if (auto it = h.find("ufw"); it != h.end() && it->is_object()) f.ufw = lower_ufw(*it);
+  if (auto it = h.find("firewalld"); it != h.end() && it->is_object()) f.firewalld = lower_firewalld(*it);
   if (auto it = h.find("services"); it != h.end() && it->is_object())
     for (const auto& [unit, v] : it->items()) {
       ServiceState st;
