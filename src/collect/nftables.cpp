@@ -440,7 +440,7 @@ Collected collect_nftables(const CollectOptions&) {
                                   "nft list ruleset output");
     if (!parsed) return {{CollectorStatus::error, parsed.error().message}, nullptr};
     Json ruleset = parsed->contains("nftables") ? std::move((*parsed)["nftables"]) : Json::array();
-    Json out;
+    Json out = object_with_room(8);  // "ruleset" is the fourth of five members
     Json meta = Json::object();
     for (const auto& o : ruleset)
       if (o.contains("metainfo")) meta = o["metainfo"];

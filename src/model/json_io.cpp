@@ -256,6 +256,12 @@ Result<Json> read_json_file(const std::string& path, std::size_t max_bytes) {
   return parse_json_text(*text, path);
 }
 
+Json object_with_room(std::size_t n) {
+  Json j = Json::object();
+  j.get_ref<Json::object_t&>().reserve(n);
+  return j;
+}
+
 const Json& array_member(const Json& j, const char* key) {
   static const Json empty = Json::array();
   auto it = j.find(key);

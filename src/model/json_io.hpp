@@ -51,6 +51,11 @@ Result<Json> read_json_file(const std::string& path, std::size_t max_bytes = max
 // The array member `key` of j, or an empty array: lets loops read optional
 // members without copying them (Json::value() returns a copy).
 const Json& array_member(const Json& j, const char* key);
+// An empty object with room for n members. An object is a vector of
+// (const key, value) pairs, which growing copies whole (a pair with a const
+// key cannot be moved): one that gets a large member and then more members
+// is made with room for all of them.
+Json object_with_room(std::size_t n);
 // The string member `key` of an object j, or fallback when j is not an
 // object or the member is absent or not a string (Json::value() throws then).
 std::string string_member(const Json& j, const char* key, const std::string& fallback = "");
