@@ -565,7 +565,8 @@ struct PortList {
   std::vector<std::pair<unsigned, unsigned>> ranges;
   bool tested() const { return !ranges.empty(); }
   bool has(unsigned port) const {
-    return std::any_of(ranges.begin(), ranges.end(), [port](const auto& r) { return port >= r.first && port <= r.second; });
+    return std::any_of(ranges.begin(), ranges.end(),
+                       [port](const auto& r) { return port >= r.first && port <= r.second; });
   }
 };
 
@@ -577,22 +578,28 @@ Tri port_test(const PortList& l, unsigned port, bool invert) {
   return l.tested() ? inv(tri(l.has(port)), invert) : Tri::yes;
 }
 
+// Each part of a comma-separated list as iptables writes one ("80,443",
+// "NEW,ESTABLISHED"), in order, while f returns true; false when f stopped.
+template <class F>
+bool each_list_part(std::string_view list, F&& f) {
+  for (std::size_t i = 0; i <= list.size();) {
+    std::size_t j = std::min(list.find(',', i), list.size());
+    if (!f(list.substr(i, j - i))) return false;
+    i = j + 1;
+  }
+  return true;
+}
+
 // The names among `names` a comma-separated flag list ("NEW,ESTABLISHED")
 // holds, as bits (bit i: names[i]); other names in the list set none.
 template <std::size_t N>
 unsigned flag_bits(std::string_view list, const std::array<std::string_view, N>& names) {
   unsigned bits = 0;
-  std::size_t i = 0;
-  while (i <= list.size()) {
-    std::size_t j = std::min(list.find(',', i), list.size());
-    std::string_view token = list.substr(i, j - i);
-    unsigned bit = 1;
-    for (std::string_view n : names) {
-      if (token == n) bits |= bit;
-      bit <<= 1;
-    }
-    i = j + 1;
-  }
+  each_list_part(list, [&](std::string_view token) {
+    for (std::size_t i = 0; i < N; ++i)
+      if (token == names[i]) bits |= 1u << i;
+    return true;
+  });
   return bits;
 }
 
@@ -619,15 +626,14 @@ struct XtMatch {
     PortList l;
     std::string spec = P(key);
     if (spec.empty()) return l;
-    for (std::size_t i = 0; i <= spec.size();) {
-      std::size_t j = std::min(spec.find(',', i), spec.size());
-      auto r = parse_port_range(std::string_view(spec).substr(i, j - i), ':');
-      if (!r) {
-        why_not = fmt::format("match {} with ports that are no port numbers: {}", name, spec);
-        return std::nullopt;
-      }
-      l.ranges.push_back(*r);
-      i = j + 1;
+    bool readable = each_list_part(spec, [&](std::string_view part) {
+      auto r = parse_port_range(part, ':');
+      if (r) l.ranges.push_back(*r);
+      return r.has_value();
+    });
+    if (!readable) {
+      why_not = fmt::format("match {} with ports that are no port numbers: {}", name, spec);
+      return std::nullopt;
     }
     if (ports)
       for (auto [lo, hi] : l.ranges) ports->range(lo, hi);
@@ -1291,11 +1297,14 @@ void nft_vmap_action(const Json& e, const Ctx& c, Rule& rule) {
     rule.action.reason = "vmap data not found";
     return;
   }
-  const Json& key = vm["key"];
-  for (const Json& k : key.contains("concat") ? key["concat"] : Json::array({key}))
+  // A key or an element: the parts of a concatenation, or the one value.
+  auto parts_of = [](const Json& k) {
+    return k.is_object() && k.contains("concat") ? std::vector<Json>(k["concat"].begin(), k["concat"].end())
+                                                 : std::vector<Json>{k};
+  };
+  std::vector<Json> keys = parts_of(vm["key"]);
+  for (const Json& k : keys)
     if (is_tcp_flags(k)) rule.tests_tcp_flags = true;
-  std::vector<Json> keys =
-      key.contains("concat") ? std::vector<Json>(key["concat"].begin(), key["concat"].end()) : std::vector<Json>{key};
   // A map of numbers (service ports) keyed by one expression is looked up.
   std::shared_ptr<Action::VmapIndex> index;
   if (keys.size() == 1 && !is_tcp_flags(keys[0])) {
@@ -1317,10 +1326,7 @@ void nft_vmap_action(const Json& e, const Ctx& c, Rule& rule) {
     Rule sub;
     bool v = false;
     sub.action = verdict_action(el[1], v);
-    const Json& k = el[0];
-    std::vector<Json> parts = k.is_object() && k.contains("concat")
-                                  ? std::vector<Json>(k["concat"].begin(), k["concat"].end())
-                                  : std::vector<Json>{k};
+    std::vector<Json> parts = parts_of(el[0]);
     for (std::size_t i = 0; i < keys.size() && i < parts.size(); ++i) {
       std::string why;
       auto cond = match_cond(Json{{"left", keys[i]}, {"right", parts[i]}, {"op", "=="}}, c, why);
